@@ -1,0 +1,147 @@
+"""The ``bianjian`` command line: a thin shell over library functions.
+
+Each command parses its arguments, calls one function and reports; user errors become
+``click.ClickException`` (exit code 1 with a plain message), never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+
+import click
+
+import settings
+
+
+def _progress(label: str):
+    """A progress callback that prints one line per stage to stderr."""
+    started = dt.datetime.now()
+
+    def report(stage: str) -> None:
+        elapsed = (dt.datetime.now() - started).total_seconds()
+        click.echo(f"[{elapsed:6.1f}s] {label}: {stage}", err=True)
+
+    return report
+
+
+def _engine():
+    from data_access import db
+
+    try:
+        engine = db.engine()
+        with engine.connect():
+            pass
+    except Exception as exc:
+        raise click.ClickException(f"cannot open the warehouse at {settings.database_url()}: {exc}") from exc
+    return engine
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def cli(verbose: bool) -> None:
+    """Bianjian (汴监): Kaifeng's Internet+Regulation command center.
+
+    The warehouse is SQLite under ./var by default; set BIANJIAN_DATABASE_URL for PostgreSQL.
+    """
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+def init() -> None:
+    """Create or upgrade the warehouse schema and seed reference dimensions.
+
+    Regions (10 county-level units and their townships), departments, 12345 and 数字城管 code lists,
+    credit measures and the working-day calendar. Safe to run again.
+    """
+    from data_access import warehouse
+
+    counts = warehouse.init(_engine())
+    for table, n in counts.items():
+        click.echo(f"{table}: {n}")
+
+
+@cli.command()
+@click.option("--scale", type=click.FloatRange(min=0.001, max=20), default=None,
+              help="1.0 = the whole city (~450k entities, ~150k 12345 orders/yr). Default: BIANJIAN_DEMO_SCALE.")
+@click.option("--seed", type=int, default=20201, show_default=True, help="Random seed; same seed, same rows.")
+@click.option("--end", "end", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Last day of the three demo years (default: yesterday).")
+@click.option("--replace", is_flag=True, help="Empty existing facts first (reference dimensions are kept).")
+@click.option("--json", "as_json", is_flag=True, help="Print row counts as one JSON line.")
+def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool) -> None:
+    """Fill the warehouse with deterministic synthetic Kaifeng data, including planted ground truth.
+
+    Example: bianjian init && bianjian demo --scale 0.02
+    """
+    from data_access import warehouse
+
+    engine = _engine()
+    warehouse.init(engine)
+    scale = scale if scale is not None else float(settings.get("demo_scale"))
+    try:
+        counts = warehouse.load_demo(engine, scale=scale, seed=seed, end=end.date() if end else None,
+                                     replace=replace, progress=_progress("demo"))
+    except warehouse.WarehouseNotEmpty as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(counts, ensure_ascii=False))
+    else:
+        for table, n in counts.items():
+            click.echo(f"{table}: {n}")
+
+
+@cli.command()
+@click.option("--step", "step_names", multiple=True, help="Run only these steps (repeatable).")
+@click.option("--list", "list_steps", is_flag=True, help="List the steps and exit.")
+def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
+    """Run the analysis pipeline (text mining, risk models, indicators, marts) over the warehouse."""
+    from pipeline.runner import run_steps
+    from pipeline.steps import STEP_BY_NAME, STEPS
+
+    if list_steps:
+        for step in STEPS:
+            click.echo(f"{step.name}\t{step.help}")
+        return
+    unknown = [s for s in step_names if s not in STEP_BY_NAME]
+    if unknown:
+        raise click.UsageError(f"unknown step(s): {', '.join(unknown)}; see --list")
+    steps = [STEP_BY_NAME[s] for s in step_names] if step_names else list(STEPS)
+    results = run_steps(_engine(), steps, progress=_progress("pipeline"))
+    for r in results:
+        click.echo(f"{r.step}: {r.status} rows={r.rows_written} {r.seconds:.1f}s")
+    if any(r.status != "ok" for r in results):
+        failed = [r for r in results if r.status != "ok"]
+        raise click.ClickException("failed: " + "; ".join(f"{r.step}: {r.message.splitlines()[0]}" for r in failed))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True, type=int)
+@click.option("--debug", is_flag=True, help="Dash debug mode (hot reload); never on a wall.")
+def serve(host: str, port: int, debug: bool) -> None:
+    """Serve the dashboard at http://HOST:PORT."""
+    from app import create_app
+
+    _engine()
+    app = create_app()
+    click.echo(f"Bianjian dashboard: http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, debug=debug)
+
+
+@cli.command("settings")
+def show_settings() -> None:
+    """Print every setting with its environment variable, current value and help."""
+    for s in settings.SETTINGS:
+        click.echo(f"{s.env}={settings.get(s.name)!r}\n    {s.help}")
+
+
+def main() -> None:
+    cli(prog_name="bianjian")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

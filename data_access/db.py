@@ -1,0 +1,58 @@
+"""Engine and session factory: one per process, built from the ``database_url`` setting.
+
+Callers own transactions (``with session_scope() as s:``); query functions take a session and never commit.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+import settings
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine tuned for the backend: WAL and foreign keys on SQLite, pooled psycopg on PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA cache_size=-65536")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+@functools.cache
+def engine() -> Engine:
+    return make_engine(settings.database_url())
+
+
+@functools.cache
+def _session_factory() -> sessionmaker[Session]:
+    return sessionmaker(engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on error."""
+    with _session_factory().begin() as session:
+        yield session
+
+
+def reset() -> None:
+    """Forget the cached engine (tests switch databases through the environment)."""
+    if engine.cache_info().currsize:
+        engine().dispose()
+    engine.cache_clear()
+    _session_factory.cache_clear()

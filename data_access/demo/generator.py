@@ -1,0 +1,824 @@
+"""Deterministic synthetic Kaifeng warehouse: `bianjian demo --scale S --seed N [--end DATE]`.
+
+Scale 1.0 is the whole city over three years ending yesterday (~450k market entities, ~150k 12345
+orders/yr, ~100k 数字城管 cases/yr, ~200k inspections/yr, ~10k penalties/yr). Volumes, mixes and code lists
+follow domain.md; text comes from our own templates (``complaint_text``). Known events are *planted*
+— complaint spikes, rising trends, high-risk entities, unlicensed operators, slow departments — and written
+to ``truth_planted_event`` so models and rankings can be scored against them.
+
+Everything is vectorised with numpy except text composition; ids are assigned here, so the same seed
+writes identical rows to SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from data_access import codes, uscc, workdays
+from data_access.bulk import insert_frame
+from data_access.demo import complaint_text, names, places
+from data_access.demo.catalog import build_catalog
+from data_access.reference import DEPT_CODE_BY_KEY, county_government_code, urban_category_code
+
+SRC = "demo"
+DAY = np.timedelta64(1, "D")
+HOUR = np.timedelta64(1, "h")
+MINUTE = np.timedelta64(1, "m")
+
+# Per-year volumes at scale 1.0 (domain.md §7.3)
+ENTITIES = 450_000
+HOTLINE_PER_YEAR = 150_000
+URBAN_PER_YEAR = 100_000
+INSPECTIONS_PER_YEAR = 200_000
+PROVINCIAL_PER_YEAR = 3_000
+YEARS = 3
+
+SUBJECT_TYPE_MIX = {"91": 0.27, "92": 0.70, "93": 0.03}
+WEEKDAY_FACTOR = np.array([1.10, 1.05, 1.05, 1.05, 1.00, 0.78, 0.72])
+HOLIDAY_FACTOR = 0.65
+URBAN_FACTOR = 1.6  # urban residents call 12345 more often per head
+HANDLE_DAYS = {"咨询": 5, "求助": 5, "投诉": 15, "举报": 15, "建议": 15, "表扬": 5, "其他": 10}
+SLOW_DEPARTMENTS = 2
+
+# Inspecting department by industry (GB/T 4754 section) when not the market regulator
+INSPECTOR_BY_INDUSTRY = {"Q": "WJW", "P": "JTJ", "E": "ZJJ", "C": "STHJ", "G": "JTYS", "A": "NYNC", "R": "WGLY"}
+
+
+@dataclass
+class Context:
+    """State shared by the generation steps."""
+
+    conn: Connection
+    np_rng: np.random.Generator
+    rnd: random.Random
+    scale: float
+    start: dt.date
+    end: dt.date
+    batch: str
+    loaded_at: dt.datetime
+    progress: Callable[[str], None]
+    counts: dict[str, int]
+
+    @property
+    def as_of(self) -> np.datetime64:
+        """The moment the data describe: the end of ``end``."""
+        return np.datetime64(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
+
+    def write(self, table: str, df: pd.DataFrame, lineage: bool = True) -> None:
+        if lineage:
+            df = df.assign(src_system=SRC, load_batch=self.batch, loaded_at=self.loaded_at)
+        self.counts[table] = self.counts.get(table, 0) + insert_frame(self.conn, table, df)
+
+
+def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
+             progress: Callable[[str], None] = lambda _msg: None) -> dict[str, int]:
+    """Write the demo warehouse into ``conn``'s database (one transaction owned by the caller)."""
+    if scale <= 0:
+        raise ValueError("scale must be positive")
+    start = end - dt.timedelta(days=365 * YEARS - 1)
+    ctx = Context(conn=conn, np_rng=np.random.default_rng(seed), rnd=random.Random(seed), scale=scale,
+                  start=start, end=end, batch=f"demo-{seed}-{end:%Y%m%d}",
+                  loaded_at=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(2, 0)),
+                  progress=progress, counts={})
+    progress("监管事项目录")
+    items = _catalog(ctx, seed)
+    progress("市场主体")
+    subjects = _subjects(ctx)
+    slow = _slow_departments(ctx)
+    progress("12345工单")
+    _hotline(ctx, subjects, slow)
+    progress("数字城管")
+    urban = _urban(ctx)
+    progress("检查与处罚")
+    _inspections(ctx, subjects, items, slow)
+    progress("信用")
+    _credit(ctx, subjects)
+    progress("无证无照、联合监管、省级线索")
+    _unlicensed(ctx, urban)
+    _joint_tasks(ctx)
+    _provincial(ctx, subjects)
+    return ctx.counts
+
+
+# ------------------------------------------------------------------------------------------ time helpers
+
+
+class WorkdayIndex:
+    """Vectorised working-day arithmetic over the demo period (numpy searchsorted on a cumulative count)."""
+
+    def __init__(self, first: dt.date, last: dt.date) -> None:
+        self.first = np.datetime64(first, "D")
+        days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+        self.cum = np.cumsum([workdays.is_workday(d) for d in days])
+
+    def add(self, moments: np.ndarray, n: np.ndarray) -> np.ndarray:
+        """End of the n-th working day after each moment (n ≥ 1)."""
+        idx = (moments.astype("datetime64[D]") - self.first).astype(int)
+        target = self.cum[idx] + n
+        day_idx = np.searchsorted(self.cum, target)
+        return self.first + day_idx.astype("timedelta64[D]") + np.timedelta64(86399, "s")
+
+
+def _random_times(rng: np.random.Generator, days: np.ndarray) -> np.ndarray:
+    """Office-hours-weighted moments on the given days."""
+    hour_weights = np.array([1, 1, 1, 1, 1, 2, 4, 8, 14, 16, 15, 12, 9, 10, 13, 14, 13, 11, 8, 6, 5, 4, 3, 2], float)
+    hours = rng.choice(24, size=len(days), p=hour_weights / hour_weights.sum())
+    seconds = rng.integers(0, 3600, size=len(days))
+    return days.astype("datetime64[s]") + hours * np.timedelta64(3600, "s") + seconds * np.timedelta64(1, "s")
+
+
+def _to_py(arr: np.ndarray) -> pd.Series:
+    return pd.Series(pd.to_datetime(arr))
+
+
+# --------------------------------------------------------------------------------------- catalogue
+
+
+def _catalog(ctx: Context, seed: int) -> pd.DataFrame:
+    items, impls = build_catalog(seed, ctx.scale, ctx.start)
+    ctx.write("dim_reg_item", items, lineage=False)
+    ctx.write("dim_check_impl", impls, lineage=False)
+    return items
+
+
+# ---------------------------------------------------------------------------------------- subjects
+
+
+def _subjects(ctx: Context) -> pd.DataFrame:
+    rng, rnd = ctx.np_rng, ctx.rnd
+    n = max(500, round(ENTITIES * ctx.scale))
+    counties = [c.code for c in codes.COUNTIES]
+    county_p = np.array([c.population * (1.3 if c.urban else 1.0) for c in codes.COUNTIES], float)
+    county = rng.choice(counties, size=n, p=county_p / county_p.sum())
+    types = rng.choice(list(SUBJECT_TYPE_MIX), size=n, p=list(SUBJECT_TYPE_MIX.values()))
+    ind_codes = [i[0] for i in codes.INDUSTRIES]
+    ind_p = np.array([i[2] for i in codes.INDUSTRIES])
+    industry = rng.choice(ind_codes, size=n, p=ind_p / ind_p.sum())
+    industry[types == "93"] = "A"
+    age_days = rng.gamma(1.6, 1400, size=n).astype(int)
+    reg_date = np.datetime64(ctx.end) - age_days.astype("timedelta64[D]")
+    status = rng.choice(codes.SUBJECT_STATUSES, size=n, p=[0.9, 0.03, 0.06, 0.01])
+    # Latent risk drives complaints, inspection findings and credit: the signal the entity model must learn.
+    industry_risk = {"H": 0.9, "F": 0.2, "Q": 0.6, "C": 0.5, "E": 0.5, "P": 0.3, "A": 0.0}
+    latent = (np.vectorize(lambda c: industry_risk.get(c, 0.1))(industry) + rng.normal(0, 0.8, n)
+              - np.minimum(age_days, 3650) / 3650 * 0.5 + (types == "92") * 0.2)
+    n_high = max(5, round(60 * ctx.scale ** 0.5))
+    eligible = np.flatnonzero((status == "存续") & np.isin(industry, ["H", "F"]))
+    high = rng.choice(eligible, size=min(n_high, len(eligible)), replace=False)
+    latent[high] += 3.0
+
+    township_names = [t for t in codes.TOWNSHIPS]
+    by_county: dict[str, list] = {}
+    for t in township_names:
+        by_county.setdefault(t.county_code, []).append(t)
+    rows_name, rows_addr, rows_town, rows_uscc, rows_rep = [], [], [], [], []
+    seen: set[str] = set()
+    for i in range(n):
+        c = county[i]
+        town = by_county[c][rnd.randrange(len(by_county[c]))]
+        name = names.business_name(rnd, industry[i], c, types[i])
+        while name in seen:
+            name = names.business_name(rnd, industry[i], c, types[i])
+        seen.add(name)
+        rows_name.append(name)
+        rows_town.append(town.code)
+        rows_addr.append(places.random_address(rnd, c, town.name))
+        rows_rep.append(names.person_name(rnd))
+        region = c if c != "410290" else "410202"
+        body = f"{rnd.randrange(36 ** 8):08d}"[-8:] if types[i] != "91" else _ma_body(rnd)
+        code = uscc.make(types[i], region, body)
+        if rnd.random() < 0.003:  # real registers hold codes failing the check: keep and flag them
+            code = code[:17] + uscc.CHARSET[(uscc.CHARSET.index(code[17]) + 1) % 31]
+        rows_uscc.append(code)
+    df = pd.DataFrame({
+        "subject_id": np.arange(1, n + 1), "uscc": rows_uscc, "name": rows_name, "subject_type": types,
+        "industry_code": industry, "status": status, "region_code": county, "township_code": rows_town,
+        "address": rows_addr, "legal_rep": rows_rep, "reg_date": _to_py(reg_date).dt.date,
+        "has_food_permit": (industry == "H") | ((industry == "F") & (rng.random(n) < 0.4)),
+    })
+    df["uscc_valid"] = [uscc.is_valid(c) for c in rows_uscc]
+    df["src_id"] = "SUBJ" + df["subject_id"].astype(str)
+    ctx.write("dim_subject", df)
+    df["latent_risk"] = latent
+    df["planted_high_risk"] = False
+    df.loc[high, "planted_high_risk"] = True
+    _plant(ctx, [{"kind": "high_risk_entity", "region_code": df.at[i, "region_code"], "subject_uscc": df.at[i, "uscc"],
+                  "name": df.at[i, "name"], "start_day": ctx.start, "end_day": ctx.end, "magnitude": 3.0,
+                  "detail": {"industry_code": df.at[i, "industry_code"]}} for i in high])
+    return df
+
+
+def _ma_body(rnd: random.Random) -> str:
+    """Post-2015 enterprise bodies look like MA + 6 characters of the USCC charset."""
+    return "MA" + "".join(rnd.choice(uscc.CHARSET[:-1]) for _ in range(6))
+
+
+
+
+def _plant(ctx: Context, rows: list[dict]) -> None:
+    if not rows:
+        return
+    df = pd.DataFrame(rows)
+    start = ctx.counts.get("truth_planted_event", 0) + 1
+    df.insert(0, "planted_id", np.arange(start, start + len(df)))
+    for col in ("region_code", "category_code", "subject_uscc", "dept_code", "name"):
+        if col not in df:
+            df[col] = None
+    ctx.write("truth_planted_event", df, lineage=False)
+
+
+# ------------------------------------------------------------------------------------ slow departments
+
+
+def _slow_departments(ctx: Context) -> list[str]:
+    candidates = ["CGJ", "ZJJ", "RSJ", "STHJ", "JTYS", "NYNC", "MZJ"]
+    keys = ctx.np_rng.choice(candidates, size=SLOW_DEPARTMENTS, replace=False).tolist()
+    _plant(ctx, [{"kind": "slow_department", "dept_code": DEPT_CODE_BY_KEY[k], "name": codes.DEPARTMENT_BY_KEY[k].name,
+                  "start_day": ctx.start, "end_day": ctx.end, "magnitude": 5.0, "detail": {"dept_key": k}}
+                 for k in keys])
+    return [DEPT_CODE_BY_KEY[k] for k in keys]
+
+
+# --------------------------------------------------------------------------------------------- 12345
+
+
+def _topic_tables() -> tuple[list, dict[str, list[int]]]:
+    topics = list(complaint_text.TOPICS)
+    by_category: dict[str, list[int]] = {}
+    for i, t in enumerate(topics):
+        by_category.setdefault(t.category, []).append(i)
+    return topics, by_category
+
+
+def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
+    rng, rnd = ctx.np_rng, ctx.rnd
+    topics, topics_by_cat = _topic_tables()
+    days = np.arange(np.datetime64(ctx.start), np.datetime64(ctx.end) + DAY, DAY)
+    n_days = len(days)
+    cats = [c[0] for c in codes.HOTLINE_CATEGORIES]
+    cat_w = np.array([c[1] for c in codes.HOTLINE_CATEGORIES], float)
+    cat_w /= cat_w.sum()
+    county_w = np.array([c.population * (URBAN_FACTOR if c.urban else 1.0) for c in codes.COUNTIES], float)
+    county_w /= county_w.sum()
+    months = (days.astype("datetime64[M]").astype(int) % 12)
+    season = np.ones((n_days, len(cats)))
+    for k, cat in enumerate(cats):
+        idx = topics_by_cat[cat]
+        w = np.array([topics[i].weight for i in idx], float)
+        profile = (np.array([topics[i].seasonality for i in idx], float) * w[:, None]).sum(0) / w.sum()
+        season[:, k] = profile[months] / profile.mean()
+    weekday = WEEKDAY_FACTOR[(days.astype("datetime64[D]").astype(int) + 3) % 7]
+    holiday = np.array([0 if workdays.is_workday(d.astype(object)) or d.astype(object).weekday() >= 5 else 1
+                        for d in days])
+    day_factor = weekday * np.where(holiday == 1, HOLIDAY_FACTOR, 1.0)
+    growth = 1.0 + 0.08 * np.arange(n_days) / 365
+    per_day = HOTLINE_PER_YEAR * ctx.scale / 365
+    lam = (per_day * (day_factor * growth)[:, None, None] * county_w[None, :, None]
+           * (cat_w[None, :] * season)[:, None, :])
+
+    # planted rising trends: the last 180 days ramp up to 2.5×
+    n_trend = max(3, round(8 * ctx.scale ** 0.3))
+    big_cats = np.argsort(-cat_w)[:25]
+    planted = []
+    ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None) * 1.5
+    for j, (ci, ki) in enumerate(zip(rng.choice(len(codes.COUNTIES), n_trend), rng.choice(big_cats, n_trend))):
+        lam[:, ci, ki] *= 1 + ramp
+        planted.append({"kind": "trend", "region_code": codes.COUNTIES[ci].code,
+                        "category_code": codes.hotline_category_code(ki), "start_day": ctx.end - dt.timedelta(days=179),
+                        "end_day": ctx.end, "magnitude": 2.5, "detail": {"shape": "linear ramp to 2.5x over 180 days"}})
+    counts = rng.poisson(lam)
+    # planted spikes: 3–6 days of extra complaints in one county × category, after a year of history
+    n_spike = max(6, round(30 * ctx.scale ** 0.5))
+    spike_days = rng.integers(400, n_days - 10, n_spike)
+    for ci, ki, d0 in zip(rng.choice(len(codes.COUNTIES), n_spike), rng.choice(big_cats, n_spike), spike_days):
+        length = int(rng.integers(3, 7))
+        base = lam[d0 - 28:d0, ci, ki].mean()
+        extra_mean = max(6.0, 4.0 * base)
+        extra = rng.poisson(extra_mean, size=length)
+        counts[d0:d0 + length, ci, ki] += extra
+        planted.append({"kind": "spike", "region_code": codes.COUNTIES[ci].code,
+                        "category_code": codes.hotline_category_code(ki), "start_day": days[d0].astype(object),
+                        "end_day": days[d0 + length - 1].astype(object), "magnitude": float(extra.mean() / max(base, 0.1)),
+                        "detail": {"extra_per_day": extra.tolist(), "baseline_per_day": round(float(base), 2)}})
+    d_idx, c_idx, k_idx = np.nonzero(counts)
+    reps = counts[d_idx, c_idx, k_idx]
+    day_of = np.repeat(d_idx, reps)
+    county_of = np.repeat(c_idx, reps)
+    cat_of = np.repeat(k_idx, reps)
+    n = len(day_of)
+
+    # topic within category, then appeal type by topic
+    topic_of = np.empty(n, dtype=int)
+    for k, cat in enumerate(cats):
+        mask = cat_of == k
+        idx = topics_by_cat[cat]
+        w = np.array([topics[i].weight for i in idx], float)
+        topic_of[mask] = rng.choice(idx, size=int(mask.sum()), p=w / w.sum())
+    appeal = np.empty(n, dtype=object)
+    for t_i in np.unique(topic_of):
+        mask = topic_of == t_i
+        aw = topics[t_i].appeal_weights
+        keys = list(aw)
+        p = np.array([aw[k] for k in keys], float)
+        appeal[mask] = rng.choice(keys, size=int(mask.sum()), p=p / p.sum())
+
+    accepted = _random_times(rng, days[day_of])
+    order = np.argsort(accepted, kind="stable")
+    day_of, county_of, cat_of, topic_of, appeal, accepted = (a[order] for a in
+                                                            (day_of, county_of, cat_of, topic_of, appeal, accepted))
+    county_codes = np.array([c.code for c in codes.COUNTIES])[county_of]
+
+    # businesses named in complaints: registered ones by county × industry, planted high-risk ones often
+    live = subjects[subjects.status == "存续"]
+    pools: dict[tuple[str, str], np.ndarray] = {
+        key: grp.index.to_numpy() for key, grp in live.groupby(["region_code", "industry_code"])}
+    risk_weight = np.exp(np.clip(subjects["latent_risk"].to_numpy(), -3, 5))
+    subject_idx = np.full(n, -1)
+    names_business = np.array([t.names_business for t in topics])[topic_of] & (rng.random(n) < 0.65)
+    for i in np.flatnonzero(names_business):
+        inds = topics[topic_of[i]].industries or ("F",)
+        pool = pools.get((county_codes[i], inds[rnd.randrange(len(inds))]))
+        if pool is not None and len(pool):
+            w = risk_weight[pool]
+            subject_idx[i] = pool[np.searchsorted(np.cumsum(w), rnd.random() * w.sum())]
+
+    # planted unlicensed operators: a name absent from the register, reported repeatedly in one county
+    unlicensed_names: dict[int, str] = {}
+    n_unl = max(4, round(25 * ctx.scale ** 0.5))
+    unl_topics = [i for i, t in enumerate(topics) if t.names_business and "H" in (t.industries or ())]
+    registered = set(subjects["name"])
+    extra_rows = []
+    for _ in range(n_unl):
+        ci = int(rng.integers(len(codes.COUNTIES)))
+        county = codes.COUNTIES[ci].code
+        name = names.business_name(rnd, "H", county, "92")
+        while name in registered:
+            name = names.business_name(rnd, "H", county, "92")
+        registered.add(name)
+        d0 = int(rng.integers(200, n_days - 20))
+        k = int(rng.integers(3, 8))
+        t_i = unl_topics[rnd.randrange(len(unl_topics))]
+        when = days[np.minimum(d0 + np.sort(rng.integers(0, 14, k)), n_days - 1)]
+        extra_rows.append((when, ci, t_i, name))
+        _plant(ctx, [{"kind": "unlicensed_operator", "region_code": county, "name": name,
+                      "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topics[t_i].category],
+                      "start_day": when[0].astype(object), "end_day": when[-1].astype(object), "magnitude": float(k),
+                      "detail": {"complaints": k}}])
+    if extra_rows:
+        add_days = np.concatenate([r[0] for r in extra_rows])
+        add_county = np.concatenate([[r[1]] * len(r[0]) for r in extra_rows])
+        add_topic = np.concatenate([[r[2]] * len(r[0]) for r in extra_rows])
+        add_names = [r[3] for r in extra_rows for _ in r[0]]
+        base_n = n
+        accepted = np.concatenate([accepted, _random_times(rng, add_days)])
+        county_of = np.concatenate([county_of, add_county])
+        county_codes = np.concatenate([county_codes, np.array([c.code for c in codes.COUNTIES])[add_county]])
+        topic_of = np.concatenate([topic_of, add_topic])
+        cat_of = np.concatenate([cat_of, [cats.index(topics[t].category) for t in add_topic]])
+        appeal = np.concatenate([appeal, np.array(["举报"] * len(add_topic), dtype=object)])
+        subject_idx = np.concatenate([subject_idx, np.full(len(add_topic), -1)])
+        for j, nm in enumerate(add_names):
+            unlicensed_names[base_n + j] = nm
+        order = np.argsort(accepted, kind="stable")
+        accepted, county_of, county_codes, topic_of, cat_of, appeal, subject_idx = (
+            a[order] for a in (accepted, county_of, county_codes, topic_of, cat_of, appeal, subject_idx))
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(len(order))
+        unlicensed_names = {int(inverse[k]): v for k, v in unlicensed_names.items()}
+        n = len(accepted)
+    planted.sort(key=lambda r: (r["kind"], r["region_code"], r["category_code"], str(r["start_day"])))
+    _plant(ctx, planted)
+
+    # handling
+    dept_for_cat = []
+    for name, _, key in codes.HOTLINE_CATEGORIES:
+        dept_for_cat.append(key)
+    dept_key = np.array(dept_for_cat, dtype=object)[cat_of]
+    main_dept = np.array([county_government_code(county_codes[i]) if dept_key[i] == "LOCAL" else DEPT_CODE_BY_KEY[dept_key[i]]
+                          for i in range(n)], dtype=object)
+    direct = rng.random(n) < np.where(appeal == "咨询", 0.25, 0.03)
+    is_slow = np.isin(main_dept, slow)
+    dispatched = accepted + (rng.integers(5, 120, n) * MINUTE).astype("timedelta64[s]")
+    wd = WorkdayIndex(ctx.start, ctx.end + dt.timedelta(days=120))
+    sign_deadline = wd.add(dispatched, np.ones(n, int))
+    sign_hours = rng.lognormal(np.where(is_slow, np.log(26), np.log(3)), 0.9)
+    signed = dispatched + (sign_hours * 3600).astype("timedelta64[s]")
+    limit = np.array([HANDLE_DAYS.get(a, 10) for a in appeal])
+    handle_deadline = wd.add(dispatched, limit)
+    span = (handle_deadline - dispatched).astype(float)
+    overdue = rng.random(n) < np.where(is_slow, 0.22, 0.025)
+    fraction = np.where(overdue, 1 + rng.gamma(1.5, 0.25, n), rng.beta(2.2, 3.0, n))
+    replied = dispatched + (span * fraction).astype("timedelta64[s]")
+    finished = replied + (rng.integers(12, 72, n) * HOUR).astype("timedelta64[s]")
+    replied = np.where(direct, accepted + 600 * np.timedelta64(1, "s"), replied)
+    finished = np.where(direct, accepted + 900 * np.timedelta64(1, "s"), finished)
+    as_of = ctx.as_of.astype("datetime64[s]")
+    nat = np.datetime64("NaT", "s")
+    for arr in (dispatched, signed, sign_deadline, handle_deadline):
+        arr[direct] = nat
+    signed = np.where(signed <= as_of, signed, nat)
+    replied = np.where(replied <= as_of, replied, nat)
+    finished = np.where(finished <= as_of, finished, nat)
+    status = np.where(~np.isnat(finished), "已办结", np.where(~np.isnat(replied), "待回访",
+                      np.where(~np.isnat(signed), "办理中", "待签收")))
+    sat_p = np.where(is_slow[:, None], [[0.45, 0.25, 0.22, 0.08]], [[0.70, 0.18, 0.07, 0.05]])
+    u = rng.random(n)
+    sat_idx = (u[:, None] > np.cumsum(sat_p, axis=1)).sum(1)
+    satisfaction = np.array(codes.SATISFACTION, dtype=object)[np.minimum(sat_idx, 3)]
+    satisfaction[np.isnat(finished)] = None
+    solved = np.where(satisfaction == None, None, (satisfaction != "不满意") & (rng.random(n) < 0.93))  # noqa: E711
+    returns = (rng.random(n) < np.where(is_slow, 0.09, 0.03)).astype(int)
+    returns[direct] = 0
+    redo = ((satisfaction == "不满意") & (rng.random(n) < 0.5)).astype(int)
+    severe = rng.random(n) < 0.004
+
+    titles, contents, addresses, callers, phones, replies, subj_uscc = [], [], [], [], [], [], []
+    subj_names = subjects["name"].to_numpy()
+    subj_codes = subjects["uscc"].to_numpy()
+    subj_addr = subjects["address"].to_numpy()
+    dept_names = {DEPT_CODE_BY_KEY[d.key]: d.name for d in codes.DEPARTMENTS}
+    quality_by_slow = (("good", "fair", "poor"), (0.55, 0.35, 0.10)), (("good", "fair", "poor"), (0.2, 0.4, 0.4))
+    for i in range(n):
+        topic = topics[topic_of[i]]
+        county = county_codes[i]
+        business = unlicensed_names.get(i)
+        address = None
+        if business is None and subject_idx[i] >= 0:
+            business = subj_names[subject_idx[i]]
+            address = subj_addr[subject_idx[i]]
+            subj_uscc.append(subj_codes[subject_idx[i]])
+        else:
+            subj_uscc.append(None)
+        if address is None:
+            address = places.random_address(rnd, county)
+        if severe[i] and topic.names_business:
+            title, content = complaint_text.compose_severe(rnd, topic, county, business)
+        else:
+            title, content = complaint_text.compose_hotline(rnd, topic, county, business, address)
+        titles.append(title)
+        contents.append(content)
+        addresses.append(address)
+        callers.append(names.person_name(rnd))
+        phones.append(names.phone(rnd))
+        if np.isnat(replied[i]) or direct[i]:
+            replies.append(None)
+        else:
+            qual, qp = quality_by_slow[int(is_slow[i])]
+            q = qual[0] if rnd.random() < qp[0] else qual[1] if rnd.random() < qp[1] / (1 - qp[0]) else qual[2]
+            replies.append(complaint_text.compose_reply(rnd, topic, dept_names[main_dept[i]], q))
+    # repeat calls: the same subject or topic in the same county within 30 days
+    frame = pd.DataFrame({"county": county_codes, "topic": topic_of, "subject": subject_idx, "t": accepted})
+    key = np.where(subject_idx >= 0, "S" + subject_idx.astype(str), "T" + county_codes + topic_of.astype(str))
+    frame["key"] = key
+    prev = frame.groupby("key")["t"].shift(1)
+    is_repeat = ((frame["t"] - prev) <= pd.Timedelta(days=30)).to_numpy() & (subject_idx >= 0)
+
+    ids = np.arange(1, n + 1)
+    accepted_dt = _to_py(accepted)
+    order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids)]
+    township = []
+    towns_by_county = {}
+    for t in codes.TOWNSHIPS:
+        towns_by_county.setdefault(t.county_code, []).append(t.code)
+    for c in county_codes:
+        lst = towns_by_county[c]
+        township.append(lst[rnd.randrange(len(lst))])
+    updated = np.where(~np.isnat(finished), finished, np.where(~np.isnat(replied), replied,
+                       np.where(~np.isnat(signed), signed, accepted)))
+    df = pd.DataFrame({
+        "ticket_id": ids, "src_id": order_no, "order_no": order_no,
+        "channel": rng.choice(codes.CHANNELS, n, p=[0.62, 0.08, 0.12, 0.05, 0.02, 0.04, 0.03, 0.02, 0.02]),
+        "appeal_type": appeal, "category_code": [codes.hotline_category_code(k) for k in cat_of],
+        "topic": [topics[t].key for t in topic_of], "title": titles, "content": contents,
+        "caller_name": callers, "caller_phone": phones, "region_code": county_codes, "township_code": township,
+        "address": addresses, "is_urgent": severe, "handle_mode": np.where(direct, "DIRECT", "TRANSFER"),
+        "main_dept_code": np.where(direct, None, main_dept), "accepted_at": accepted_dt,
+        "dispatched_at": _to_py(dispatched), "sign_deadline": _to_py(sign_deadline), "signed_at": _to_py(signed),
+        "handle_deadline": _to_py(handle_deadline), "replied_at": _to_py(replied), "finished_at": _to_py(finished),
+        "status": status, "reply_content": replies, "return_count": returns, "redo_count": redo,
+        "extension_days": np.where(overdue & (rng.random(n) < 0.3), 5, 0), "is_repeat": is_repeat,
+        "satisfaction": satisfaction, "is_solved": solved, "subject_uscc": subj_uscc, "updated_at": _to_py(updated),
+    })
+    ctx.write("fact_hotline_ticket", df)
+    _hotline_events(ctx, df)
+
+
+def _hotline_events(ctx: Context, t: pd.DataFrame) -> None:
+    """The state events of every order: 受理, 派单, 签收, 退单, 答复, 回访, 办结 as far as each got."""
+    parts = []
+    for event, col, actor in (("受理", "accepted_at", None), ("派单", "dispatched_at", None),
+                              ("签收", "signed_at", "main_dept_code"), ("答复", "replied_at", "main_dept_code"),
+                              ("办结", "finished_at", None)):
+        sub = t[t[col].notna()]
+        parts.append(pd.DataFrame({"ticket_id": sub["ticket_id"], "event": event, "at": sub[col],
+                                   "actor_dept_code": sub[actor] if actor else None}))
+    ret = t[(t["return_count"] > 0) & t["signed_at"].notna()]
+    parts.append(pd.DataFrame({"ticket_id": ret["ticket_id"], "event": "退单",
+                               "at": ret["dispatched_at"] + pd.Timedelta(minutes=30),
+                               "actor_dept_code": ret["main_dept_code"], "note": "非本单位职责，申请改派"}))
+    ev = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "at"], kind="stable")
+    ev.insert(0, "event_id", np.arange(1, len(ev) + 1))
+    ev["src_id"] = "EV" + ev["event_id"].astype(str)
+    if "note" not in ev:
+        ev["note"] = None
+    ctx.write("fact_hotline_event", ev)
+
+
+# ---------------------------------------------------------------------------------------------- 数字城管
+
+
+def _urban(ctx: Context) -> pd.DataFrame:
+    rng, rnd = ctx.np_rng, ctx.rnd
+    n = max(300, round(URBAN_PER_YEAR * YEARS * ctx.scale))
+    cats = [(kind, major, major_name, minor, hours, dept, urban_category_code(kind, major, j))
+            for kind, major, major_name, minors, hours, dept in codes.URBAN_CATEGORIES for j, minor in enumerate(minors)]
+    w = np.array([(6.0 if c[0] == "事件" else 1.0) * (3 if c[3] in ("非法小广告", "暴露垃圾", "占道经营") else 1) for c in cats])
+    cat_i = rng.choice(len(cats), n, p=w / w.sum())
+    cw = np.array([c.population * (1.0 if c.urban else 0.15) for c in codes.COUNTIES])
+    county_i = rng.choice(len(codes.COUNTIES), n, p=cw / cw.sum())
+    day = np.datetime64(ctx.start) + rng.integers(0, (ctx.end - ctx.start).days + 1, n) * DAY
+    reported = np.sort(_random_times(rng, day))
+    limit = np.array([cats[i][4] for i in cat_i]) * 1.5 * HOUR
+    dispatched = reported + (rng.integers(10, 240, n) * MINUTE)
+    deadline = dispatched + limit
+    late = rng.random(n) < 0.12
+    disposed = dispatched + (limit.astype(float) * np.where(late, 1.5 + rng.random(n), rng.beta(2, 3, n))).astype(
+        "timedelta64[s]")
+    closed = disposed + (rng.integers(1, 48, n) * HOUR)
+    as_of = ctx.as_of.astype("datetime64[s]")
+    nat = np.datetime64("NaT", "s")
+    disposed = np.where(disposed <= as_of, disposed, nat)
+    closed = np.where(closed <= as_of, closed, nat)
+    void = rng.random(n) < 0.04
+    status = np.where(void, "作废", np.where(~np.isnat(closed), "结案", np.where(~np.isnat(disposed), "核查", "派遣")))
+    county_codes = np.array([c.code for c in codes.COUNTIES])[county_i]
+    desc, addr, town = [], [], []
+    towns_by_county = {}
+    for t in codes.TOWNSHIPS:
+        towns_by_county.setdefault(t.county_code, []).append(t)
+    for i in range(n):
+        c = cats[cat_i[i]]
+        tw = towns_by_county[county_codes[i]][rnd.randrange(len(towns_by_county[county_codes[i]]))]
+        a = places.random_address(rnd, county_codes[i], tw.name)
+        addr.append(a)
+        town.append(tw.code)
+        desc.append(complaint_text.compose_urban(rnd, c[0], c[2], c[3], a))
+    ids = np.arange(1, n + 1)
+    rep = _to_py(reported)
+    case_no = [f"CG{r:%Y%m%d}{i:07d}" for r, i in zip(rep, ids)]
+    df = pd.DataFrame({
+        "case_id": ids, "src_id": case_no, "case_no": case_no,
+        "source": rng.choice(codes.URBAN_SOURCES, n, p=[0.80, 0.06, 0.07, 0.04, 0.01, 0.02]),
+        "category_code": [cats[i][6] for i in cat_i], "description": desc, "region_code": county_codes,
+        "township_code": town, "address": addr, "dispose_dept_code": [DEPT_CODE_BY_KEY[cats[i][5]] for i in cat_i],
+        "reported_at": rep, "dispatched_at": _to_py(np.where(void, nat, dispatched)),
+        "dispose_deadline": _to_py(np.where(void, nat, deadline)), "disposed_at": _to_py(np.where(void, nat, disposed)),
+        "closed_at": _to_py(np.where(void, nat, closed)), "status": status,
+        "rework_count": (rng.random(n) < 0.04).astype(int), "is_overdue": late & ~void,
+    })
+    ctx.write("fact_urban_case", df)
+    df["minor_name"] = [cats[i][3] for i in cat_i]
+    return df
+
+
+# ------------------------------------------------------------------------------- inspections, penalties
+
+
+def _inspections(ctx: Context, subjects: pd.DataFrame, items: pd.DataFrame, slow: list[str]) -> None:
+    rng = ctx.np_rng
+    n = max(600, round(INSPECTIONS_PER_YEAR * YEARS * ctx.scale))
+    live = subjects[subjects.status == "存续"].reset_index(drop=True)
+    latent = live["latent_risk"].to_numpy()
+    w = np.exp(0.6 * np.clip(latent, -3, 5))
+    s_i = rng.choice(len(live), n, p=w / w.sum())
+    industry = live["industry_code"].to_numpy()[s_i]
+    dept_key = np.array([INSPECTOR_BY_INDUSTRY.get(x, "SCJG") if rng.random() < 0.35 else "SCJG" for x in industry])
+    check_items = items[(items.item_category == "0") & (items.item_level == "SUB")]
+    items_by_dept = {k: g["item_code"].to_numpy() for k, g in check_items.groupby("dept_code")}
+    dept = np.array([DEPT_CODE_BY_KEY[k] for k in dept_key], dtype=object)
+    item_code = np.array([rng.choice(items_by_dept[d]) for d in dept], dtype=object)
+    day = np.sort(np.datetime64(ctx.start) + rng.integers(0, (ctx.end - ctx.start).days + 1, n) * DAY)
+    source = rng.choice(list(codes.CHECK_SOURCES), n, p=[0.45, 0.25, 0.15, 0.05, 0.02, 0.08])
+    p_problem = 1 / (1 + np.exp(-(latent[s_i] * 1.1 - 1.6)))
+    has_problem = rng.random(n) < p_problem
+    result_codes = [r[0] for r in codes.INSPECTION_RESULTS]
+    problem_codes = [r[0] for r in codes.INSPECTION_RESULTS if r[2]]
+    result = np.where(has_problem, rng.choice(problem_codes, n, p=[0.45, 0.15, 0.15, 0.1, 0.05, 0.1]),
+                      rng.choice(["NO_PROBLEM", "NOT_OPERATING", "CLOSED"], n, p=[0.94, 0.04, 0.02]))
+    assert set(result) <= set(result_codes)
+    followup = np.where(result == "TRANSFERRED", "CASE", np.where(result == "CORRECTED", "RECTIFY",
+                        np.where(has_problem & (rng.random(n) < 0.15), "CASE", "NONE")))
+    lag_days = rng.gamma(np.where(np.isin(dept, slow), 4.0, 1.2), 2.0).astype(int)
+    submitted = day.astype("datetime64[s]") + lag_days * DAY + rng.integers(8, 18, n) * HOUR
+    ids = np.arange(1, n + 1)
+    codes_ = [f"JC{d:%Y%m%d}{i:07d}" for d, i in zip(_to_py(day), ids)]
+    # 双随机 tasks per department and year; RANDOM-source checks belong to one of them
+    years = day.astype("datetime64[Y]").astype(int) + 1970
+    tasks = []
+    task_of = np.full(n, None, dtype=object)
+    tid = 0
+    rand_mask = source == "RANDOM"
+    for (d, y), grp in pd.DataFrame({"d": dept[rand_mask], "y": years[rand_mask],
+                                     "i": np.flatnonzero(rand_mask)}).groupby(["d", "y"]):
+        k = max(1, len(grp) // 150)
+        for j, chunk in enumerate(np.array_split(grp["i"].to_numpy(), k)):
+            tid += 1
+            task_of[chunk] = tid
+            population = int(len(chunk) / 0.05)
+            planned = int(len(chunk) * rng.uniform(1.0, 1.12))
+            tasks.append({"task_id": tid, "src_id": f"RT{tid}", "task_code": f"SJ{y}{tid:05d}",
+                          "name": f"{y}年度{codes.DEPARTMENT_BY_KEY[_key_of(d)].short_name}双随机抽查任务（第{j + 1}批）",
+                          "lead_dept_code": d, "co_dept_codes": None, "item_code": item_code[chunk[0]],
+                          "plan_year": int(y), "sample_ratio": 0.05, "population_n": population,
+                          "sampled_n": planned, "checked_n": len(chunk),
+                          "start_date": dt.date(int(y), 3, 1), "end_date": dt.date(int(y), 11, 30),
+                          "published_at": dt.date(int(y), 12, 20) if dt.date(int(y), 12, 20) <= ctx.end else None})
+    ctx.write("fact_random_task", pd.DataFrame(tasks))
+    df = pd.DataFrame({
+        "inspection_id": ids, "src_id": codes_, "check_action_code": codes_, "item_code": item_code,
+        "impl_code": None, "task_id": pd.array(task_of, dtype="Int64"), "dept_code": dept,
+        "subject_uscc": live["uscc"].to_numpy()[s_i], "region_code": live["region_code"].to_numpy()[s_i],
+        "check_form": np.where(source == "SPECIAL", "2", "1"), "check_category": np.where(rng.random(n) < 0.85, "1", "2"),
+        "check_source": source, "check_date": _to_py(day).dt.date, "submitted_at": _to_py(submitted),
+        "inspectors_n": rng.choice([2, 2, 2, 3, 4], n), "result": result, "has_problem": has_problem,
+        "followup": followup,
+    })
+    ctx.write("fact_inspection", df)
+    # penalties from the checks that opened a case
+    case = df[df.followup == "CASE"].reset_index(drop=True)
+    m = len(case)
+    filed = pd.to_datetime(case["check_date"]) + pd.to_timedelta(rng.integers(1, 20, m), unit="D")
+    decided = filed + pd.to_timedelta(rng.integers(10, 90, m), unit="D")
+    keep = decided.dt.date <= ctx.end
+    fines = np.round(rng.lognormal(np.log(3000), 1.1, m), -1)
+    pen = pd.DataFrame({
+        "penalty_id": np.arange(1, m + 1), "item_code": case["item_code"], "dept_code": case["dept_code"],
+        "subject_uscc": case["subject_uscc"], "region_code": case["region_code"],
+        "case_source": rng.choice(codes.CASE_SOURCES, m, p=[0.55, 0.2, 0.05, 0.05, 0.02, 0.05, 0.06, 0.02]),
+        "procedure": rng.choice(codes.PENALTY_PROCEDURES, m, p=[0.3, 0.65, 0.05]),
+        "penalty_types": rng.choice(["警告", "罚款", "警告,罚款", "罚款,没收违法所得", "责令停产停业,罚款"], m,
+                                    p=[0.25, 0.45, 0.15, 0.12, 0.03]),
+        "illegal_facts": None, "fine_amount": fines, "filed_at": filed.dt.date, "decided_at": decided.dt.date,
+        "closed_at": (decided + pd.to_timedelta(rng.integers(5, 60, m), unit="D")).dt.date,
+        "related_check_code": case["check_action_code"], "is_major_case": fines > 50_000,
+    })[keep.to_numpy()]
+    pen["closed_at"] = [c if c <= ctx.end else None for c in pen["closed_at"]]
+    pen["decision_no"] = [f"汴{_short(d)}罚〔{y}〕{i}号" for d, y, i in
+                          zip(pen["dept_code"], pd.to_datetime(pen["decided_at"]).dt.year, pen["penalty_id"])]
+    pen["src_id"] = pen["decision_no"]
+    ctx.write("fact_penalty", pen)
+
+
+def _key_of(dept_code: str) -> str:
+    return next(k for k, v in DEPT_CODE_BY_KEY.items() if v == dept_code)
+
+
+def _short(dept_code: str) -> str:
+    return codes.DEPARTMENT_BY_KEY[_key_of(dept_code)].short_name.removeprefix("市")[:2]
+
+
+# ------------------------------------------------------------------------------------------------ credit
+
+
+def _credit(ctx: Context, subjects: pd.DataFrame) -> None:
+    rng = ctx.np_rng
+    n = len(subjects)
+    latent = subjects["latent_risk"].to_numpy()
+    rank = latent.argsort().argsort() / n
+    grade = np.select([rank < 0.30, rank < 0.80, rank < 0.95], ["A", "B", "C"], "D")
+    eval_day = dt.date(ctx.end.year - 1, 12, 31)
+    ctx.write("fact_credit_grade", pd.DataFrame({
+        "grade_id": np.arange(1, n + 1), "src_id": "CG" + subjects["subject_id"].astype(str),
+        "subject_uscc": subjects["uscc"], "grade": grade, "score": np.round(100 - rank * 100, 1),
+        "evaluated_on": eval_day}))
+    lists = []
+    p = {"ABNORMAL": 0.06 * (0.5 + rank), "SERIOUS": 0.004 * (rank > 0.9) * 10, "REDLIST": 0.03 * (rank < 0.3),
+         "KEY_SUPERVISION": 0.02 * (rank > 0.95) * 5}
+    reasons = {"ABNORMAL": ("未按期报送年度报告", "通过登记的住所无法联系", "未按规定公示即时信息"),
+               "SERIOUS": ("被列入经营异常名录届满3年仍未移出", "食品安全严重违法"),
+               "REDLIST": ("连续三年守合同重信用",), "KEY_SUPERVISION": ("多次投诉举报且检查发现问题",)}
+    scjg = DEPT_CODE_BY_KEY["SCJG"]
+    span = (ctx.end - ctx.start).days
+    for list_type, prob in p.items():
+        mask = rng.random(n) < prob
+        k = int(mask.sum())
+        in_days = rng.integers(0, span, k)
+        in_date = [ctx.start + dt.timedelta(days=int(d)) for d in in_days]
+        out = [d + dt.timedelta(days=int(x)) if r < 0.35 and d + dt.timedelta(days=int(x)) <= ctx.end else None
+               for d, x, r in zip(in_date, rng.integers(30, 400, k), rng.random(k))]
+        lists.append(pd.DataFrame({"subject_uscc": subjects["uscc"].to_numpy()[mask], "list_type": list_type,
+                                   "reason": rng.choice(reasons[list_type], k), "decided_by_dept_code": scjg,
+                                   "in_date": in_date, "out_date": out}))
+    cl = pd.concat(lists, ignore_index=True)
+    cl.insert(0, "list_entry_id", np.arange(1, len(cl) + 1))
+    cl["src_id"] = "CL" + cl["list_entry_id"].astype(str)
+    ctx.write("fact_credit_list", cl)
+    # joint reward / punishment measures for listed subjects
+    targets = cl[cl.list_type.isin(["SERIOUS", "REDLIST"])]
+    rows = []
+    for r in targets.itertuples():
+        pool = ("P01", "P02", "P03", "P04") if r.list_type == "SERIOUS" else ("R01", "R02", "R03")
+        for code in rng.choice(pool, size=int(rng.integers(1, 3)), replace=False):
+            applied = r.in_date + dt.timedelta(days=int(rng.integers(5, 90)))
+            if applied > ctx.end:
+                continue
+            rows.append({"measure_code": code, "subject_uscc": r.subject_uscc,
+                         "applied_by_dept_code": DEPT_CODE_BY_KEY[str(rng.choice(["SCJG", "FGW", "ZWFW", "ZJJ"]))],
+                         "scenario": str(rng.choice(["招投标", "政府采购", "行政审批", "评优评先", "日常监管"])),
+                         "applied_at": applied, "result": str(rng.choice(["已实施", "已实施", "已反馈", "未反馈"]))})
+    jm = pd.DataFrame(rows)
+    if not jm.empty:
+        jm.insert(0, "measure_id", np.arange(1, len(jm) + 1))
+        jm["src_id"] = "JM" + jm["measure_id"].astype(str)
+        ctx.write("fact_joint_measure", jm)
+
+
+# ---------------------------------------------------------------------- unlicensed, joint tasks, province
+
+
+def _unlicensed(ctx: Context, urban: pd.DataFrame) -> None:
+    rng, rnd = ctx.np_rng, ctx.rnd
+    src = urban[urban.minor_name.isin(["无照经营游商", "占道经营"])].reset_index(drop=True)
+    src = src.iloc[: max(20, round(len(src) * 0.6))]
+    m = len(src)
+    kind = rng.choice(codes.UNLICENSED_KINDS, m, p=[0.6, 0.25, 0.15])
+    # 无照 → market regulator; 无证 / 无证无照 → the permit-issuing department (国务院令第684号 art. 5–7)
+    permit_dept = rng.choice(["SCJG", "WJW", "WGLY", "JTYS"], m, p=[0.6, 0.15, 0.15, 0.1])
+    resp = np.where(kind == "无照", DEPT_CODE_BY_KEY["SCJG"], [DEPT_CODE_BY_KEY[k] for k in permit_dept])
+    found = pd.to_datetime(src["reported_at"])
+    done = rng.random(m) < 0.75
+    closed = found + pd.to_timedelta(rng.integers(2, 40, m), unit="D")
+    closed = closed.where(done & (closed <= pd.Timestamp(ctx.end)), pd.NaT)
+    status = np.where(closed.notna(), rng.choice(["不属实", "属实-引导办照", "属实-责令改正", "属实-立案查处", "已取缔", "销号"],
+                      m, p=[0.15, 0.3, 0.25, 0.1, 0.1, 0.1]), rng.choice(["待分流", "待核查"], m))
+    ind = rng.choice(["H", "F", "O"], m)
+    df = pd.DataFrame({
+        "lead_id": np.arange(1, m + 1), "source": "数字城管", "kind": kind,
+        "suspect_name": [names.business_name(rnd, i, c, "92") for i, c in zip(ind, src["region_code"])],
+        "industry_code": ind, "region_code": src["region_code"], "address": src["address"], "resp_dept_code": resp,
+        "status": status, "found_at": found, "closed_at": closed, "related_ticket_id": None,
+    })
+    df["lead_no"] = [f"WZ{f:%Y%m%d}{i:06d}" for f, i in zip(df["found_at"], df["lead_id"])]
+    df["src_id"] = df["lead_no"]
+    ctx.write("fact_unlicensed_lead", df)
+
+
+def _joint_tasks(ctx: Context) -> None:
+    rng = ctx.np_rng
+    n = max(10, round(300 * ctx.scale ** 0.5))
+    themes = ("校园周边食品安全联合检查", "燃气安全联合执法", "建筑工地扬尘联合督查", "景区市场秩序联合整治",
+              "养老机构安全联合检查", "成品油市场联合检查", "校外培训机构联合治理", "餐饮油烟联合整治")
+    partners = {0: ("SCJG", "JTJ", "WJW"), 1: ("CGJ", "YJJ", "XFZD"), 2: ("ZJJ", "STHJ", "CGJ"), 3: ("WGLY", "SCJG", "GAJ"),
+                4: ("MZJ", "XFZD", "WJW"), 5: ("SWJ", "SCJG", "YJJ"), 6: ("JTJ", "SCJG", "XFZD"), 7: ("STHJ", "CGJ", "SCJG")}
+    tasks, parts = [], []
+    pid = 0
+    span = (ctx.end - ctx.start).days
+    for tid in range(1, n + 1):
+        th = int(rng.integers(len(themes)))
+        start = ctx.start + dt.timedelta(days=int(rng.integers(0, span)))
+        end = start + dt.timedelta(days=int(rng.integers(7, 60)))
+        county = codes.COUNTIES[int(rng.integers(len(codes.COUNTIES)))]
+        status = "已完成" if end < ctx.end - dt.timedelta(days=10) else "进行中"
+        tasks.append({"task_id": tid, "src_id": f"LH{tid}", "name": f"{county.name}{themes[th]}",
+                      "lead_dept_code": DEPT_CODE_BY_KEY[partners[th][0]], "region_code": county.code,
+                      "planned_start": start, "planned_end": end, "status": status})
+        for key in partners[th]:
+            pid += 1
+            done = status == "已完成" or rng.random() < 0.4
+            parts.append({"part_id": pid, "src_id": f"LHP{pid}", "task_id": tid, "dept_code": DEPT_CODE_BY_KEY[key],
+                          "duty": f"负责{codes.DEPARTMENT_BY_KEY[key].short_name}职责范围内的检查",
+                          "status": "已完成" if done else "进行中",
+                          "done_at": dt.datetime.combine(min(end, ctx.end), dt.time(17)) if done else None})
+    ctx.write("fact_joint_task", pd.DataFrame(tasks))
+    ctx.write("fact_joint_task_part", pd.DataFrame(parts))
+
+
+def _provincial(ctx: Context, subjects: pd.DataFrame) -> None:
+    rng, rnd = ctx.np_rng, ctx.rnd
+    n = max(30, round(PROVINCIAL_PER_YEAR * YEARS * ctx.scale))
+    topics = [t for t in complaint_text.TOPICS if t.names_business]
+    idx = rng.choice(len(subjects), n)
+    day = np.sort(np.datetime64(ctx.start) + rng.integers(0, (ctx.end - ctx.start).days + 1, n) * DAY)
+    pushed = _random_times(rng, day)
+    rows = []
+    for i in range(n):
+        s = subjects.iloc[idx[i]]
+        topic = topics[rnd.randrange(len(topics))]
+        title, content = complaint_text.compose_hotline(rnd, topic, s["region_code"], s["name"], s["address"])
+        rows.append({"title": title, "content": content, "region_code": s["region_code"],
+                     "dept_code": DEPT_CODE_BY_KEY["SCJG"], "subject_uscc": s["uscc"]})
+    df = pd.DataFrame(rows)
+    df.insert(0, "prov_lead_id", np.arange(1, n + 1))
+    df["pushed_at"] = _to_py(pushed)
+    df["feedback_deadline"] = df["pushed_at"] + pd.Timedelta(days=15)
+    df["status"] = np.where(df["feedback_deadline"] < pd.Timestamp(ctx.end), "已反馈", "处理中")
+    df["lead_no"] = [f"HN{p:%Y%m%d}{i:06d}" for p, i in zip(df["pushed_at"], df["prov_lead_id"])]
+    df["src_id"] = df["lead_no"]
+    ctx.write("fact_provincial_lead", df)

@@ -1,0 +1,61 @@
+"""Warehouse lifecycle used by the CLI and tests: create/upgrade, seed reference data, load the demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from sqlalchemy import Engine, func, select, text
+
+from data_access import migrate
+from data_access.demo import generator
+from data_access.reference import seed_reference
+from data_access.schema import FACT_TABLES, Base, HotlineTicket, Setting
+from sqlalchemy.orm import Session
+
+
+def init(engine: Engine) -> dict[str, int]:
+    """Create or upgrade the schema, then (re)seed the reference dimensions."""
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        return seed_reference(session)
+
+
+def has_data(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(HotlineTicket)) > 0
+
+
+class WarehouseNotEmpty(RuntimeError):
+    pass
+
+
+def load_demo(engine: Engine, *, scale: float, seed: int, end: dt.date | None = None, replace: bool = False,
+              progress: Callable[[str], None] = lambda _m: None) -> dict[str, int]:
+    """Fill an initialised warehouse with demo data in one transaction.
+
+    Refuses a warehouse that already holds facts unless ``replace`` (then facts and derived tables are
+    emptied first, reference dimensions kept).
+    """
+    end = end or dt.date.today() - dt.timedelta(days=1)
+    if has_data(engine) and not replace:
+        raise WarehouseNotEmpty("warehouse already holds data; use --replace to regenerate it")
+    with engine.begin() as conn:
+        if replace:
+            keep = {"dim_region", "dim_department", "dim_hotline_category", "dim_urban_category",
+                    "dim_credit_measure", "dim_workday", "alembic_version"}
+            for table in reversed(Base.metadata.sorted_tables):
+                if table.name not in keep:
+                    conn.execute(table.delete())
+        counts = generator.generate(conn, scale=scale, seed=seed, end=end, progress=progress)
+        conn.execute(Setting.__table__.delete().where(Setting.key.in_(["demo_scale", "demo_seed", "demo_end"])))
+        conn.execute(Setting.__table__.insert(), [
+            {"key": "demo_scale", "value": str(scale)}, {"key": "demo_seed", "value": str(seed)},
+            {"key": "demo_end", "value": end.isoformat()}])
+    return counts
+
+
+def fact_counts(engine: Engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t.__tablename__: conn.execute(text(f'SELECT COUNT(*) FROM "{t.__tablename__}"')).scalar_one()
+                for t in FACT_TABLES}

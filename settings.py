@@ -1,0 +1,55 @@
+"""Every tunable of Bianjian, declared once with its default, environment variable and help text.
+
+``bianjian settings`` prints this table and docs/configuration.md is checked against it by a test.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return "BIANJIAN_" + self.name.upper()
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("var_dir", str(ROOT / "var"), "Directory for the embedded warehouse, cache and models."),
+    Setting("database_url", "", "SQLAlchemy URL of the warehouse; empty means SQLite at VAR_DIR/bianjian.db. "
+            "Production: postgresql+psycopg://user@host:5432/db"),
+    Setting("cache_url", "", "Cache backend: empty means diskcache under VAR_DIR/cache; redis://host:6379/0 in production."),
+    Setting("secret_key", "", "Flask session secret; empty means a random key kept in VAR_DIR/secret_key."),
+    Setting("wall_refresh_seconds", "60", "Video-wall auto-refresh interval."),
+    Setting("wall_dwell_seconds", "45", "Seconds each wall screen is shown in the carousel."),
+    Setting("wall_reload_minutes", "360", "Scheduled full reload of a wall page (keeps browser memory flat)."),
+    Setting("demo_scale", "0.1", "Scale of the demo data the first run creates (1.0 = the whole city)."),
+    Setting("lead_sign_days", "1", "Working days a department has to sign off a dispatched lead."),
+    Setting("lead_handle_days", "RED=3,ORANGE=5,YELLOW=10,BLUE=15", "Working days to handle a lead, by level."),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    """Current value of a setting: its environment variable if set, else the default."""
+    setting = SETTINGS_BY_NAME[name]
+    return os.environ.get(setting.env, setting.default)
+
+
+def var_dir() -> Path:
+    path = Path(get("var_dir"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url() -> str:
+    return get("database_url") or f"sqlite:///{var_dir() / 'bianjian.db'}"
