@@ -139,6 +139,22 @@ def show_settings() -> None:
         click.echo(f"{s.env}={settings.get(s.name)!r}\n    {s.help}")
 
 
+# Command groups owned by the feature packages: (module, click object name). Each module imports only
+# click at the top, so ``bianjian --help`` stays fast; heavy imports happen inside the commands.
+COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
+)
+
+
+def _register_groups() -> None:
+    import importlib
+
+    for module_name, attr in COMMAND_GROUPS:
+        cli.add_command(getattr(importlib.import_module(module_name), attr))
+
+
+_register_groups()
+
+
 def main() -> None:
     cli(prog_name="bianjian")
 

@@ -17,8 +17,11 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the warehouse to ``revision`` (creates every table on an empty database)."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Bring the warehouse to ``revision`` (creates every table on an empty database).
+
+    Feature areas add their own migrations on top of ``0001``; "heads" applies every branch.
+    """
     cfg = alembic_config()
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection

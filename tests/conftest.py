@@ -30,3 +30,49 @@ def shared_data() -> Path:
     """Path to ``../shared/data`` (the external benchmark data sets)."""
     require_or_skip(SHARED_DATA.is_dir(), f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+DEMO_SCALE = 0.01
+DEMO_SEED = 7
+DEMO_END = "2026-06-30"
+
+
+@pytest.fixture(scope="session")
+def demo_db_path(tmp_path_factory) -> Path:
+    """A small demo warehouse (SQLite file) built once per test session. Treat it as read-only;
+    tests that write copy it with ``demo_engine_copy``."""
+    import datetime as dt
+
+    from data_access import warehouse
+    from data_access.db import make_engine
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    warehouse.init(engine)
+    warehouse.load_demo(engine, scale=DEMO_SCALE, seed=DEMO_SEED, end=dt.date.fromisoformat(DEMO_END))
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_engine(demo_db_path):
+    """Engine on the shared read-only demo warehouse."""
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{demo_db_path}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def demo_engine_copy(demo_db_path, tmp_path):
+    """Engine on a private copy of the demo warehouse, for tests that write."""
+    import shutil
+
+    from data_access.db import make_engine
+
+    path = tmp_path / "demo_copy.db"
+    shutil.copy(demo_db_path, path)
+    engine = make_engine(f"sqlite:///{path}")
+    yield engine
+    engine.dispose()

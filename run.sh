@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The main job on a fresh machine: environment, install, embedded warehouse with demo data on first run,
+# pipeline, dashboard at http://127.0.0.1:8050.  Usage: ./run.sh [--scale S] [--port P]
+set -euo pipefail
+cd "$(dirname "$0")"
+SCALE="${BIANJIAN_DEMO_SCALE:-0.1}"
+PORT=8050
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --scale) SCALE="$2"; shift 2 ;;
+    --port) PORT="$2"; shift 2 ;;
+    *) echo "usage: ./run.sh [--scale S] [--port P]" >&2; exit 2 ;;
+  esac
+done
+./scripts/bootstrap.sh
+. .venv/bin/activate
+bianjian init >/dev/null
+if ! bianjian demo --scale "$SCALE" --json >/dev/null 2>var/demo.log; then
+  grep -q "already holds data" var/demo.log || { cat var/demo.log >&2; exit 1; }
+  echo "warehouse already filled: keeping it (bianjian demo --replace regenerates it)" >&2
+fi
+bianjian pipeline
+exec bianjian serve --host 127.0.0.1 --port "$PORT"
