@@ -1,0 +1,49 @@
+"""``text`` click command group (registered by the main CLI as ``bianjian text ...``)."""
+
+from __future__ import annotations
+
+import click
+
+from text_mining.classifier import classify_csv, train_from_csv
+
+__all__ = ["text"]
+
+
+@click.group()
+def text():
+    """Complaint text mining: train and apply the complaint classifier."""
+
+
+@text.command()
+@click.option("--input", "input_csv", required=True, type=click.Path(dir_okay=False), help="CSV with title, body, label.")
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Where to save the model.")
+def train(input_csv, model_path):
+    """Train the complaint classifier on a labelled CSV.
+
+    Example:
+
+        bianjian text train --input labelled.csv --model var/models/complaints.joblib
+    """
+    try:
+        model = train_from_csv(input_csv, model_path)
+    except (FileNotFoundError, ValueError) as ex:
+        raise click.ClickException(str(ex)) from ex
+    click.echo(f"trained on {len(model.classes_)} labels, saved to {model_path}")
+
+
+@text.command()
+@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Model from `text train`.")
+@click.option("--input", "input_csv", required=True, type=click.Path(dir_okay=False), help="CSV with id, title, body.")
+@click.option("--output", "output_csv", required=True, type=click.Path(dir_okay=False), help="CSV to write: id, label, confidence.")
+def classify(model_path, input_csv, output_csv):
+    """Classify messages; writes id, label, confidence.
+
+    Example:
+
+        bianjian text classify --model var/models/complaints.joblib --input new.csv --output labels.csv
+    """
+    try:
+        out = classify_csv(model_path, input_csv, output_csv)
+    except (FileNotFoundError, ValueError) as ex:
+        raise click.ClickException(str(ex)) from ex
+    click.echo(f"classified {len(out)} messages into {output_csv}")

@@ -1,0 +1,266 @@
+"""Entity mentions in complaint text, and linking business names to the market-entity register.
+
+:func:`extract_entities` finds four kinds of mention with the Kaifeng gazetteer
+(``resources/places_*.txt``) plus suffix patterns:
+
+- ``business``: names ending in 公司/店/饭店/超市/诊所/药房/酒店/幼儿园/宾馆/… ;
+- ``road``: gazetteer roads, or names ending in 路/街/大道/大街/巷;
+- ``community``: gazetteer compounds, or names ending in 小区/家属院/社区/花园/家园/公寓;
+- ``town``: gazetteer 街道/镇/乡;
+- ``district``: gazetteer districts/counties (aliases mapped to the canonical name) and masked
+  districts such as ``A3区`` in the benchmark data.
+
+A suffix pattern grabs the longest run of name characters before the suffix, so the run is then
+cut after the last place name, particle or verb it contains ("投诉马道街一家老王饭店" -> road
+马道街, business 老王饭店).
+
+:func:`link_entities` fuzzy-matches business mentions (rapidfuzz) to registered entities by
+name, preferring the same district; mentions with no match above ``score_cutoff`` are flagged
+``unlicensed_candidate``.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import pandas as pd
+from rapidfuzz import fuzz, process
+
+from text_mining.tokenizer import gazetteer
+
+__all__ = ["ENTITY_COLUMNS", "extract_entities", "link_entities", "normalize_business_name"]
+
+ENTITY_COLUMNS = ["id", "entity_type", "mention", "canonical", "start", "end", "district"]
+
+BUSINESS_SUFFIXES = (
+    "有限责任公司 有限公司 分公司 公司 大药房 药房 药店 饭店 酒店 宾馆 旅馆 酒家 餐厅 餐馆 饭馆 食堂 火锅店 "
+    "烧烤店 小吃店 面馆 超市 便利店 商店 商行 门市部 专卖店 诊所 卫生室 门诊部 医院 幼儿园 托育中心 "
+    "培训学校 培训中心 培训机构 驾校 网吧 浴池 洗浴中心 足浴店 美容院 理发店 KTV 加油站 工厂 加工厂 厂 店"
+).split()
+ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷")
+COMMUNITY_SUFFIXES = ("家属院", "家属楼", "小区", "社区", "花园", "家园", "公寓", "新村")
+
+_NAME_CHARS = r"[\u4e00-\u9fa5A-Za-z0-9·]"
+# Cut points inside a grabbed run: particles, verbs and quantifiers that cannot be part of a name.
+_BOUNDARY = re.compile(
+    r"(?:的|了|在|是|到|向|对|被|把|将|从|给|让|我|你|他|她|们|这|那|该|以及|"
+    r"一家|一个|几家|多家|这家|那家|投诉|举报|反映|反应|请求|要求|希望|建议|咨询|位于|附近|旁边|对面|门口|"
+    r"楼下|隔壁|里面|周边|发现|经营|开了|开的|开设|购买|买了|吃了|去了|入住|就餐|消费|无证|无照|"
+    r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主)"
+)
+# Business-type nouns without a proper name ("the property company") are not business names.
+GENERIC_BUSINESS = frozenset(
+    "物业公司 开发公司 房地产公司 地产公司 建筑公司 装修公司 快递公司 保险公司 中介公司 劳务公司 施工公司 "
+    "运营公司 公交公司 燃气公司 供电公司 电力公司 自来水公司 热力公司 开发商公司 总公司 分公司 子公司 母公司 "
+    "小饭店 小超市 小诊所 小药店 小卖店 小商店 大超市 大药房 私立医院 民营医院 小作坊 黑诊所 黑作坊 黑网吧".split()
+)
+_MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,2}[区县]")
+
+
+def _suffix_pattern(suffixes, not_followed_by: str = "") -> re.Pattern[str]:
+    alts = "|".join(map(re.escape, sorted(suffixes, key=len, reverse=True)))
+    tail = f"(?![{not_followed_by}])" if not_followed_by else ""
+    return re.compile(rf"{_NAME_CHARS}{{1,16}}?(?:{alts}){tail}")
+
+
+_BUSINESS = _suffix_pattern(BUSINESS_SUFFIXES)
+_ROAD = _suffix_pattern(ROAD_SUFFIXES, not_followed_by="道办")
+_COMMUNITY = _suffix_pattern(COMMUNITY_SUFFIXES)
+
+
+@lru_cache(maxsize=1)
+def _place_prefix() -> re.Pattern[str]:
+    """Known places and generic place-looking heads that precede a business or compound name."""
+    names = set()
+    for kind in ("district", "town", "road", "community", "landmark"):
+        names.update(gazetteer()[kind])
+    alts = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(
+        rf"(?:{alts}|[A-Z]\d{{0,2}}[市区县]|{_NAME_CHARS}{{1,6}}?(?:区|县|镇|乡|村|街道|大道|大街|路|街|巷|号|楼|层|栋))"
+    )
+
+
+@lru_cache(maxsize=1)
+def _admin_prefix() -> re.Pattern[str]:
+    names = set(gazetteer()["district"]) | set(gazetteer()["town"])
+    alts = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    return re.compile(rf"(?:开封市|{alts}|[A-Z]\d{{0,2}}[市区县])")
+
+
+def _trim(run: str, suffix_len: int, strip_places: bool) -> str:
+    """Keep the part of ``run`` after the last boundary word (and leading place names)."""
+    head = run[: len(run) - suffix_len]
+    cut = 0
+    for m in _BOUNDARY.finditer(head):
+        cut = m.end()
+    name = run[cut:]
+    m = _admin_prefix().match(name)
+    while m and len(name) - m.end() > suffix_len:
+        name = name[m.end() :]
+        m = _admin_prefix().match(name)
+    if strip_places:
+        while True:
+            m = _place_prefix().match(name)
+            # Keep at least two characters before the suffix, so 红星饭店 survives but
+            # 马道街饭店 (a street plus a generic noun) is reduced to nothing.
+            if not m or len(name) - m.end() < suffix_len + 2:
+                break
+            name = name[m.end() :]
+    return name
+
+
+def _suffix_len(name: str, suffixes) -> int:
+    return max((len(s) for s in suffixes if name.endswith(s)), default=0)
+
+
+def _find_suffixed(text, pattern, suffixes, kind, strip_places, min_core):
+    out = []
+    for m in pattern.finditer(text):
+        run = m.group()
+        slen = _suffix_len(run, suffixes)
+        name = _trim(run, slen, strip_places)
+        if len(name) - slen < min_core or name in GENERIC_BUSINESS:
+            continue
+        start = m.end() - len(name)
+        out.append((kind, name, name, start, m.end()))
+    return out
+
+
+def _find_gazetteer(text: str, kind: str) -> list[tuple]:
+    out = []
+    names = gazetteer()[kind]
+    for name, canonical in names.items():
+        start = text.find(name)
+        while start >= 0:
+            out.append((kind, name, canonical, start, start + len(name)))
+            start = text.find(name, start + 1)
+    return out
+
+
+def _extract_one(text: str) -> list[tuple]:
+    if not isinstance(text, str) or not text:
+        return []
+    found = _find_gazetteer(text, "district") + _find_gazetteer(text, "town")
+    found += [("district", m.group(), m.group(), m.start(), m.end()) for m in _MASKED_DISTRICT.finditer(text)]
+    found += _find_gazetteer(text, "road") + _find_suffixed(text, _ROAD, ROAD_SUFFIXES, "road", False, 1)
+    found += _find_gazetteer(text, "community")
+    found += _find_suffixed(text, _COMMUNITY, COMMUNITY_SUFFIXES, "community", True, 2)
+    found += _find_suffixed(text, _BUSINESS, BUSINESS_SUFFIXES, "business", True, 2)
+    # Resolve overlaps: longer spans win; among equal spans the earlier kind in the list wins.
+    found.sort(key=lambda f: (-(f[4] - f[3]), f[3]))
+    kept: list[tuple] = []
+    for f in found:
+        if all(f[4] <= k[3] or f[3] >= k[4] or (f[0] != k[0] and _nested_ok(f, k)) for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f[3])
+
+
+def _nested_ok(inner, outer) -> bool:
+    """A place inside a business or compound name (鼓楼区老王饭店 is one mention) is dropped,
+    except districts and towns, which are kept as the location."""
+    return inner[0] in ("district", "town")
+
+
+def extract_entities(df: pd.DataFrame, text_col: str = "text", id_col: str = "id") -> pd.DataFrame:
+    """Entity mentions of every message.
+
+    Input: ``df`` with ``id_col`` and ``text_col``. Output columns (:data:`ENTITY_COLUMNS`):
+    ``id``; ``entity_type`` (business, road, community, town, district); ``mention`` (surface text);
+    ``canonical`` (canonical district or gazetteer name, else the mention); ``start``/``end``
+    (character offsets in the text); ``district`` (first district mentioned in the same
+    message, or None).
+    """
+    for col in (id_col, text_col):
+        if col not in df.columns:
+            raise ValueError(f"extract_entities needs column {col!r}")
+    rows = []
+    for mid, text in zip(df[id_col], df[text_col], strict=True):
+        ents = _extract_one(text)
+        district = next((e[2] for e in ents if e[0] == "district"), None)
+        rows.extend((mid, *e, district) for e in ents)
+    return pd.DataFrame(rows, columns=ENTITY_COLUMNS)
+
+
+_LEGAL_FORMS = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|分公司|分店|公司|个体工商户|（[^）]*）|\([^)]*\))")
+
+
+def normalize_business_name(name: str) -> str:
+    """Core of a business name for matching: no legal form, no leading city/district/road."""
+    if not isinstance(name, str):
+        return ""
+    core = _LEGAL_FORMS.sub("", name)
+    core = re.sub(r"^(?:开封市|开封|河南省|河南)", "", core)
+    m = _place_prefix().match(core)
+    while m and len(core) - m.end() >= 2:
+        core = core[m.end() :]
+        m = _place_prefix().match(core)
+    return core or name
+
+
+def link_entities(
+    mentions_df: pd.DataFrame,
+    register_df: pd.DataFrame,
+    *,
+    score_cutoff: float = 80.0,
+    district_penalty: float = 15.0,
+) -> pd.DataFrame:
+    """Link business mentions to registered market entities.
+
+    Parameters
+    ----------
+    mentions_df : DataFrame
+        Output of :func:`extract_entities` (or any frame with ``mention`` and optional
+        ``entity_type``/``district``); only ``entity_type == "business"`` rows are linked.
+    register_df : DataFrame
+        Registered entities: ``entity_id``, ``name`` and optional ``district``.
+    score_cutoff : float
+        Minimum score (0-100) for a match.
+    district_penalty : float
+        Subtracted when both sides have a district and they differ.
+
+    Returns
+    -------
+    DataFrame
+        The business rows of ``mentions_df`` plus ``entity_id`` (or NA), ``matched_name``,
+        ``match_score`` (0-100) and ``unlicensed_candidate`` (True when nothing matched).
+        The score is rapidfuzz's ``WRatio`` on normalised names (legal form and leading place
+        names removed, see :func:`normalize_business_name`).
+    """
+    for col in ("entity_id", "name"):
+        if col not in register_df.columns:
+            raise ValueError(f"register_df needs columns 'entity_id' and 'name'; missing {col!r}")
+    if "mention" not in mentions_df.columns:
+        raise ValueError("mentions_df needs column 'mention'")
+    biz = mentions_df
+    if "entity_type" in biz.columns:
+        biz = biz[biz["entity_type"] == "business"]
+    biz = biz.copy()
+    reg_core = [normalize_business_name(n) for n in register_df["name"]]
+    reg_district = register_df["district"].tolist() if "district" in register_df.columns else [None] * len(register_df)
+    districts = gazetteer()["district"]
+    reg_district = [districts.get(d, d) if isinstance(d, str) else None for d in reg_district]
+    mention_district = biz["district"].tolist() if "district" in biz.columns else [None] * len(biz)
+
+    ids, names, scores = [], [], []
+    for mention, dist in zip(biz["mention"], mention_district, strict=True):
+        dist = districts.get(dist, dist) if isinstance(dist, str) else None
+        core = normalize_business_name(mention)
+        best = (None, None, 0.0)
+        for _, score, j in process.extract(core, reg_core, scorer=fuzz.WRatio, limit=10):
+            if dist and reg_district[j] and reg_district[j] != dist:
+                score -= district_penalty
+            if score > best[2]:
+                best = (register_df["entity_id"].iloc[j], register_df["name"].iloc[j], score)
+        if best[2] >= score_cutoff:
+            ids.append(best[0])
+            names.append(best[1])
+        else:
+            ids.append(pd.NA)
+            names.append(pd.NA)
+        scores.append(round(float(best[2]), 1))
+    biz["entity_id"] = pd.array(ids, dtype=object)
+    biz["matched_name"] = pd.array(names, dtype=object)
+    biz["match_score"] = scores
+    biz["unlicensed_candidate"] = biz["entity_id"].isna()
+    return biz.reset_index(drop=True)
