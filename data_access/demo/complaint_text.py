@@ -373,7 +373,7 @@ _A(_t("price_fraud", "价格欺诈", "消费维权", 1.8, "投诉80 举报20", S
           "{biz}搞'原价'、'现价'促销，所谓原价根本没有卖过，先涨价再打折，属于虚假打折",
           "1|在{biz}（{addr}）吃饭，菜单上没写价格，结账时一盘{food}收了{amt_mid}，明显是宰客",
           "{addr}的{biz}店外招牌写的全场特价，进店后说特价只限会员，办会员还要交钱，属于价格欺诈",
-          "1|我在{biz}配眼镜，先说{amt}，最后又加了各种费用，一共收了{amt_mid}，感觉被坑了",
+          "1|我在{biz}消费，一开始说好{amt}，最后又加了各种名目的费用，一共收了{amt_mid}，感觉被坑了",
       ),
       asks="要求退还多收的钱|希望市场监管部门依法查处|请相关部门核实处理，维护消费者权益",
       actions=("已督促{biz}退还多收款项，并责令其规范明码标价", "已对该商户涉嫌价格欺诈行为立案调查",
@@ -387,7 +387,7 @@ _A(_t("prepaid_card", "预付卡退费难", "消费维权", 1.4, "投诉75 求�
           "1|我在{biz}办了{amt_mid}的会员卡，才用了两次，店就突然关门了，老板电话打不通，{n_people}会员都找不到人",
           "3|来电人反映其在{addr}{biz}充值{amt_mid}，现在商家以装修为由停业{months}，既不营业也不退款",
           "{biz}（{addr}）的工作人员天天推销办卡，说是充值送课、送项目，充值后各种理由推脱，预约总是约不上",
-          "1|我给{kid}在{biz}报了一年的课程，交了{wage}，现在机构换了老板，说之前的合同不认，要求重新交钱",
+          "1|我在{biz}一次性交了{wage}办了年卡，现在店里换了老板，说之前的合同不认，要求重新交钱",
           "{addr}的{biz}私自更改会员卡使用规则，原来不限次数现在改成限次，消费者要求退余额被拒绝",
           "1|{biz}转让给了别人，新老板说我卡里剩的{amt_mid}不管，老老板说已经交接了，两边推诿",
       ),
@@ -402,7 +402,7 @@ _A(_t("product_quality", "商品质量与售后", "消费维权", 1.6, "投诉80
       tpl=(
           "1|我{when}在{biz}买了一台{goods}，用了不到一个月就坏了，商家不给换，只说可以修，修了两次还是不行",
           "3|来电人反映其在{addr}{biz}购买的{goods}存在质量问题，要求退货，商家以'已经使用'为由拒绝",
-          "{biz}卖的{goods}是翻新机冒充新机，发票和包装都是假的，消费者要求按规定赔偿",
+          "{biz}卖的手机是翻新机冒充新机，发票和包装都是假的，消费者要求按规定赔偿",
           "1|在{addr}的{biz}买的{goods}，店员承诺三年免费保修，出了问题又说人为损坏要收费{amt_mid}",
           "{biz}（{addr}）销售的{goods}没有中文标签、没有厂名厂址，疑似三无产品",
           "1|{I}在{biz}买了电动车，才骑了{days}电池就鼓包了，店里说电池不在保修范围，这合理吗",
@@ -486,6 +486,8 @@ _A(_t("gas_supply", "燃气供应", "供气服务", 2.0, "求助50 投诉40 咨�
           "1|{I}家{addr}的燃气表显示还有气，但就是不出气，报修后{days}了还没来人",
           "{addr}燃气管道改造后一直没有通气，{n_house}住户还在用电磁炉做饭，施工方说等验收",
           "Q|想咨询一下{addr}附近什么时候恢复供气，停气是什么原因",
+          "1|{I}家（{addr}）的燃气{since}老是一会儿有一会儿没有，做饭做到一半火就灭了，{I}担心会不会有危险",
+          "3|来电人反映{addr}燃气公司通知的停气时间到了还没恢复，{n_house}居民做不了饭，燃气公司客服电话打不通",
       ),
       asks="希望尽快恢复供气|请燃气公司派人上门检修",
       actions=("经查系上游调压站检修造成临时降压，现已恢复正常供气", "已安排维修人员上门检修燃气表及阀门，现已正常使用"),
@@ -499,6 +501,8 @@ _A(_t("gas_service", "燃气收费与安装", "供气服务", 1.5, "投诉55 咨
           "{addr}小区交了燃气初装费{months}了，燃气一直没安装到位，燃气公司说还要排队",
           "1|{I}在手机上交了燃气费，但是燃气表里没有到账，营业厅说系统问题，让{I}等{days}",
           "Q|想咨询一下燃气阶梯价格是怎么算的，为什么冬天的燃气费这么高",
+          "{addr}的燃气公司营业厅只有一个窗口办业务，每次交费、补卡都要排{hour}的队",
+          "3|来电人反映燃气公司以安检不合格为由停了其家（{addr}）的气，整改后申请复气{days}了还没人来",
       ),
       actions=("已向诉求人解释燃气工程安装费用构成及收费依据", "已核实诉求人充值记录并完成补写卡，燃气已正常使用",
                "已要求燃气公司规范安检服务，不得强制销售燃气器具"),
@@ -542,6 +546,8 @@ _A(_t("planning_demolition", "征收拆迁与安置", "城乡规划", 1.5, "咨�
           "Q|想咨询一下{addr}是不是在征收范围内，补偿标准是多少，有没有公示",
           "{addr}片区拆迁补偿标准不一致，同样的房子补偿差了好几万，{we}要求公开补偿方案",
           "1|{I}是{addr}的村民，征地补偿款{months}没发到手，村里说上面还没拨下来",
+          "3|来电人反映{addr}在未达成补偿协议的情况下，有人夜里强行拆除其房屋，家里东西都被埋了",
+          "S|建议{addr}的安置房建设加快进度，同时公开工程进度和交房时间，让拆迁群众心里有底",
       ),
       actions=("已协调项目单位加快安置房建设进度，并按月足额发放过渡费", "已向诉求人解读征收补偿安置方案"),
       laws="《国有土地上房屋征收与补偿条例》|《中华人民共和国土地管理法》第四十八条"))
@@ -858,6 +864,8 @@ _A(_t("highway", "公路破损与养护", "公路管理", 1.5, "求助45 投诉4
           "{addr}附近公路两侧的排水沟被填平，下雨后路面积水严重",
           "S|{addr}附近的公路和乡道交叉口没有警示标志，经常发生事故，建议增设减速带和警示牌",
           "1|{I}每天骑车从{town}去县城，路上的大坑能把车颠翻，{we}盼着能早点修",
+          "{addr}附近的公路两边有人晒粮食、堆柴火，占了半个路面，晚上开车根本看不见",
+          "3|来电人反映{town}境内的省道路面修补后高低不平，车辆经过颠簸严重，夜间无照明",
       ),
       actions=("已安排公路养护单位对破损路面进行修补", "已在该路口增设警示标志和减速带"),
       laws="《公路安全保护条例》|《中华人民共和国公路法》"))
@@ -1684,6 +1692,8 @@ _OPEN_1P = ("", "", "", "您好，", "领导您好！", "你好，", "尊敬的�
 _CLOSE_CC = ("请相关部门尽快处理。", "希望相关部门核实处理。", "来电人希望尽快解决。", "请相关部门调查处理并给予答复。",
              "诉求：请尽快解决。", "要求相关部门尽快处理，并回复来电人。", "请相关部门核实处理。", "来电人要求尽快解决。")
 _CLOSE_CC_Q = ("请相关部门给予答复。", "来电人希望得到明确答复。", "请相关部门解答。", "请告知。")
+_OPEN_CC_S = ("市民来电建议：", "来电人建议，", "市民通过网站留言建议：")
+_CLOSE_CC_S = ("请相关部门研究采纳。", "望相关部门予以考虑。", "请相关部门参考。")
 _CLOSE_1P = ("希望相关部门管一管！", "请尽快处理，谢谢！", "麻烦领导给解决一下。", "希望能尽快给个说法。", "盼回复。",
              "多次反映都没解决，希望这次能真正解决！", "谢谢！", "恳请领导重视！", "")
 _CLOSE_1P_Q = ("谢谢！", "麻烦告知一下，谢谢。", "盼回复。", "希望能给个明确答复。", "")
@@ -1707,8 +1717,12 @@ _SUGGEST_GENERIC = (
     _Tpl("关于{tname}，{I}有个建议：希望相关部门加强{addr}一带的日常管理和巡查，从根本上解决问题"),
     _Tpl("{addr}{tname}问题反复出现，建议建立长效管理机制，明确责任单位"),
 )
+_Q_PREFIX = (_Tpl("{I}是{town}的居民，"), _Tpl("{I}家住{addr}，"), _Tpl("{I}在{town}上班，"),
+             _Tpl("{I}{when}打电话问过，没有问清楚，"), _Tpl("{I}在网上查了半天没查到，"))
+for _x in _SUGGEST_GENERIC:
+    _x.kind = "S"
 _FILLER = "此问题已经持续一段时间，严重影响周边群众的正常生活。"
-_FILLER_Q = "请相关部门予以解答。"
+_FILLER_Q = "希望相关部门能给一个明确的答复。"
 
 
 def _township_of(county_code: str, address: str) -> str:
@@ -1716,6 +1730,22 @@ def _township_of(county_code: str, address: str) -> str:
         if t in address:
             return t
     return _places.TOWNSHIPS_BY_COUNTY[county_code][0]
+
+
+_SPOT_LIST = {"school": "schools", "hospital": "hospitals", "landmark": "landmarks", "market": "markets",
+              "community": "communities"}
+
+
+def _spot_of(p: dict, address: str, kind: str | None, rnd: _random.Random) -> str | None:
+    """The place of the topic's kind named in a caller-supplied address (else a random one of that kind for
+    schools/hospitals/landmarks/markets, whose templates use the spot as an entity; else None → township)."""
+    key = _SPOT_LIST.get(kind)
+    if key is None:
+        return None
+    for name in p[key]:
+        if name in address:
+            return name
+    return None if key == "communities" else _ch(rnd, p[key])
 
 
 def _make_ctx(rnd, topic, county_code, business_name, address, township_name) -> _Ctx:
@@ -1730,7 +1760,7 @@ def _make_ctx(rnd, topic, county_code, business_name, address, township_name) ->
     else:
         c.addr = address
         c.town = township_name or _township_of(county_code, address)
-        c.spot = c.town
+        c.spot = _spot_of(c.p, address, topic.addr_kind, rnd) or c.town
     return c
 
 
@@ -1750,6 +1780,9 @@ def _pick_kind(rnd: _random.Random, cp: _Compiled, appeal_type: str | None) -> s
 def _fit(content: str, business_name: str | None, filler: str = "") -> str:
     if len(content) < 40:
         content += filler or _FILLER
+        if len(content) < 40:
+            content += "谢谢！" if content.endswith("。") else "。谢谢！"
+            content = content.ljust(40, "！") if len(content) < 40 else content
     if len(content) > 300:
         cut = content.rfind("。", 0, 299)
         content = content[: cut + 1] if cut >= 40 else content[:299] + "。"
@@ -1786,6 +1819,8 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
     voice = tpl.voice or ("3" if r < 0.55 else "1")
     c.voice = voice
     body = tpl.fmt.format_map({n: f(c) for n, f in tpl.slots})
+    if tpl.kind == "Q" and (len(body) < 48 or r < 0.25):
+        body = _ch(rnd, _Q_PREFIX).render(c) + body
     if tpl.kind == "C" and kind not in ("P", "Q") and rnd.random() < 0.3:
         ex = _ch(rnd, _EXTRA)
         body += "，" + ex.render(c)
@@ -1796,11 +1831,14 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
             content = _ch(rnd, _OPEN_CC_Q) + body + "。" + _ch(rnd, _CLOSE_CC_Q)
         elif kind == "P":
             content = _ch(rnd, _OPEN_CC) + body + "，特此表扬。"
+        elif tpl.kind == "S":
+            content = _ch(rnd, _OPEN_CC_S) + body + "。" + _ch(rnd, _CLOSE_CC_S)
         else:
             content = _ch(rnd, _OPEN_CC) + body + "。" + _ch(rnd, _CLOSE_CC)
     else:
         if tpl.kind == "Q":
             close = _ch(rnd, _CLOSE_1P_Q)
+            body += "？"
         elif kind == "P":
             close = _ch(rnd, _CLOSE_P)
         elif tpl.kind == "S":
@@ -1809,7 +1847,7 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
             close = _ch(rnd, cp.asks) + "。"
         else:
             close = _ch(rnd, _CLOSE_1P)
-        content = _ch(rnd, _OPEN_1P) + body + "。" + close
+        content = _ch(rnd, _OPEN_1P) + body + ("" if tpl.kind == "Q" else "。") + close
     filler = _FILLER_Q if tpl.kind != "C" else _FILLER
     content = _fit(content, business_name if business_name is not None else (c.biz if tpl.has_biz else None), filler)
     if business_name is not None and business_name not in content:  # topic without biz templates
