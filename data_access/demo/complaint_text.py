@@ -176,7 +176,7 @@ _A(_t("cooking_fumes", "餐饮油烟扰民", "城市管理", 2.2, "投诉80 举�
           "周边{n_house}居民深受其扰",
           "{addr}的{biz}在店门口露天烧烤，烟雾弥漫，整条街都是烟，{we}{times}反映，老板说有关系不怕查",
           "1|楼下{biz}（{addr}）的排风扇正对着我们家卧室，晚上十一二点还在响，油烟加噪音，已经{days}没睡好觉了",
-          "{addr}{biz}的油烟管道{since}就没清洗过，油污顺着墙往下流，楼道里全是油腻味，还存在火灾隐患",
+          "{addr}{biz}的油烟管道一年多都没清洗过，油污顺着墙往下流，楼道里全是油腻味，还存在火灾隐患",
           "{addr}一楼的{biz}属于住宅楼底商，按规定不能开产生油烟的餐馆，但现在天天炒菜，油烟往楼上窜，"
           "{n_house}住户意见很大",
       ),
@@ -257,7 +257,7 @@ _A(_t("wage_arrears", "劳动欠薪", "劳动保障", 3.5, "投诉70 求助25 �
           "来电人表示已于{when}离职",
           "{biz}（位于{addr}）拖欠{n_people}员工工资，老板电话不接，厂门也锁了，大家都不知道找谁",
           "1|我{when}从{biz}辞职，按规定应该结清工资，但公司以各种理由扣着{wage}不给，说要等到年底再算",
-          "3|来电人称在{biz}从事服务员工作，离职时老板以'没干满一年'为由不发最后{months}工资，来电人要求依法支付",
+          "3|来电人称在{biz}打工，离职时老板以'没干满一年'为由不发最后{months}工资，来电人要求依法支付",
           "{biz}以'效益不好'为由，只发基本工资，提成和加班费{months}没结了，{n_people}员工联名反映",
           "1|我是{biz}的员工，公司口头答应每月15号发工资，现在一拖再拖，已经欠了{months}，"
           "{I}还有房贷要还，实在撑不下去了",
@@ -498,7 +498,7 @@ _A(_t("gas_service", "燃气收费与安装", "供气服务", 1.5, "投诉55 咨
       tpl=(
           "1|{I}在{addr}买的房子，燃气公司要收{amt_mid}的开户费才能通气，这笔费用有依据吗",
           "3|来电人反映燃气公司上门安检时强制要求更换燃气报警器和软管，收费{amt_mid}，且价格远高于市场价",
-          "{addr}小区交了燃气初装费{months}了，燃气一直没安装到位，燃气公司说还要排队",
+          "{addr}交了燃气初装费{months}了，燃气一直没安装到位，燃气公司说还要排队",
           "1|{I}在手机上交了燃气费，但是燃气表里没有到账，营业厅说系统问题，让{I}等{days}",
           "Q|想咨询一下燃气阶梯价格是怎么算的，为什么冬天的燃气费这么高",
           "{addr}的燃气公司营业厅只有一个窗口办业务，每次交费、补卡都要排{hour}的队",
@@ -1529,7 +1529,7 @@ _N_PEOPLE = ("十几个", "二十多名", "三十多个", "五六个", "八九�
 _PERSON = ("老人", "孩子", "老人和孩子", "孕妇", "病人", "学生")
 _KID = ("孩子", "闺女", "儿子", "小孩")
 _GRADE = ("一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "初一", "初二", "初三", "高一")
-_DEPT = ("街道办", "社区", "城管", "执法队", "物业", "有关部门", "12345")
+_DEPT = ("街道办", "社区", "有关部门", "12345", "相关单位", "属地")
 _WHEN = ("昨天", "前天", "上周五", "今天上午", "昨天晚上", "大前天", "上周末", "这周一", "上个月")
 _FOOD = ("灌汤包", "羊肉汤", "烩面", "凉皮", "炒凉粉", "烤串", "卤肉", "桶子鸡", "水煎包", "胡辣汤", "炒饭", "麻辣烫",
          "蛋糕", "熟食", "黄焖鱼", "酸奶", "火腿肠", "牛肉", "速冻饺子", "面包")
@@ -1583,31 +1583,31 @@ _SLOTS = {
     "I": lambda c: "我" if c.voice == "1" else "其",
     "we": lambda c: "我们" if c.voice == "1" else "周边居民",
     "our": lambda c: "我们" if c.voice == "1" else "该",
-    "since": lambda c: _ch(c.rnd, _SINCE),
-    "days": lambda c: _ch(c.rnd, _DAYS),
-    "clock": lambda c: _ch(c.rnd, _CLOCK),
-    "hour": lambda c: _ch(c.rnd, _HOUR),
-    "times": lambda c: _ch(c.rnd, _TIMES),
-    "n_house": lambda c: _ch(c.rnd, _N_HOUSE),
+    "since": _SINCE,
+    "days": _DAYS,
+    "clock": _CLOCK,
+    "hour": _HOUR,
+    "times": _TIMES,
+    "n_house": _N_HOUSE,
     "floor": lambda c: f"{_ri(c.rnd, 2, 26)}楼",
     "bldg": lambda c: f"{_ri(c.rnd, 1, 24)}号楼",
     "amt": lambda c: _money(c.rnd, 20, 300, 5),
     "amt_mid": lambda c: _money(c.rnd, 300, 6000, 100),
     "price": lambda c: _money(c.rnd, 2, 40, 1),
     "wage": lambda c: _wage(c.rnd),
-    "months": lambda c: _ch(c.rnd, _MONTHS),
-    "n_people": lambda c: _ch(c.rnd, _N_PEOPLE),
-    "person": lambda c: _ch(c.rnd, _PERSON),
-    "kid": lambda c: _ch(c.rnd, _KID),
-    "grade": lambda c: _ch(c.rnd, _GRADE),
-    "dept": lambda c: _ch(c.rnd, _DEPT),
+    "months": _MONTHS,
+    "n_people": _N_PEOPLE,
+    "person": _PERSON,
+    "kid": _KID,
+    "grade": _GRADE,
+    "dept": _DEPT,
     "sev": _sev_slot,
-    "temp": lambda c: _ch(c.rnd, _TEMP),
-    "when": lambda c: _ch(c.rnd, _WHEN),
-    "food": lambda c: _ch(c.rnd, _FOOD),
-    "goods": lambda c: _ch(c.rnd, _GOODS),
-    "bus": lambda c: _ch(c.rnd, _BUS),
-    "year": lambda c: _ch(c.rnd, _YEAR),
+    "temp": _TEMP,
+    "when": _WHEN,
+    "food": _FOOD,
+    "goods": _GOODS,
+    "bus": _BUS,
+    "year": _YEAR,
     "n": lambda c: str(_ri(c.rnd, 2, 9)),
     "plate": lambda c: f"豫B{_ch(c.rnd, _PLATE_L)}{c.rnd.randrange(10000):04d}",
     "lm": lambda c: _ch(c.rnd, c.p["landmarks"]),
@@ -1633,17 +1633,21 @@ class _Tpl:
         unknown = [n for n in names if n not in _SLOTS]
         if unknown:
             raise ValueError(f"unknown slots {unknown} in template {raw!r}")
-        self.slots = tuple((n, _SLOTS[n]) for n in names)
+        self.slots = tuple((n, _SLOTS[n], type(_SLOTS[n]) is tuple) for n in names)
         self.voice = "1" if "1" in tags else "3" if "3" in tags else ""
         self.kind = "Q" if "Q" in tags else "S" if "S" in tags else "C"
         self.has_biz = "biz" in names
 
     def render(self, c: _Ctx) -> str:
-        return self.fmt.format_map({n: f(c) for n, f in self.slots})
+        rr = c.rnd.random
+        vals = {}
+        for n, f, seq in self.slots:
+            vals[n] = f[int(rr() * len(f))] if seq else f(c)
+        return self.fmt.format_map(vals)
 
 
 class _Compiled:
-    __slots__ = ("by_kind", "biz", "titles", "titles_nobiz", "titles_q", "titles_s", "appeal_cum", "asks", "actions", "laws")
+    __slots__ = ("by_kind", "biz", "titles", "titles_nobiz", "titles_q", "titles_s", "appeal_cum", "asks", "asks_p", "actions", "laws")
 
 
 _KIND_OF_APPEAL = {"咨询": "Q", "建议": "S", "表扬": "P", "投诉": "C", "举报": "C", "求助": "C", "其他": "C"}
@@ -1673,9 +1677,10 @@ def _compile_topic(t: Topic) -> _Compiled:
     titles = [x for x in titles if not x.fmt.startswith(("咨询", "建议"))] or [_Tpl("关于" + t.name + "的诉求")]
     cp.titles = tuple(titles)
     cp.titles_nobiz = tuple(x for x in titles if not x.has_biz) or (_Tpl("关于" + t.name + "的诉求"),)
-    cp.titles_q = tuple(x for x in q if not x.has_biz) or (_Tpl("咨询" + t.name + "相关问题"),)
+    cp.titles_q = tuple(x for x in q if not x.has_biz) or (_Tpl("咨询" + t.name + ("" if t.name.endswith("问题") else "相关问题")),)
     cp.appeal_cum = _cum(t.appeal_weights)
     cp.asks = t.asks
+    cp.asks_p = tuple(a + "。" for a in t.asks)
     cp.actions = tuple(a.replace("{biz}", "涉事单位") for a in t.actions) or _DEFAULT_ACTIONS
     cp.laws = t.laws
     return cp
@@ -1711,7 +1716,17 @@ _PRAISE = (
     _Tpl("1|感谢{town}的工作人员，{I}反映的{tname}问题当天就有人联系{I}，第二天就解决了，效率很高"),
     _Tpl("{I}对{addr}{tname}问题的处理结果非常满意，办事人员认真负责，多次上门沟通"),
 )
-_PRAISE_TITLE = _Tpl("表扬{town}工作人员")
+_PRAISE_TITLE = (_Tpl("表扬{town}工作人员"), _Tpl("感谢{town}为民办实事"), _Tpl("对{tname}问题处理结果表示满意"))
+_PRAISE_TITLE_BIZ = (_Tpl("表扬{biz}诚信经营"), _Tpl("感谢{biz}"))
+_PRAISE_BIZ = (
+    _Tpl("{I}{when}在{addr}的{biz}消费时把钱包落在了店里，老板主动联系{I}归还，分文不少，这样诚信经营的商户值得表扬"),
+    _Tpl("{addr}的{biz}接到{I}反映的问题后，第一时间整改到位，还上门道歉，态度很好"),
+    _Tpl("1|{I}是外地游客，在{biz}遇到困难，店员热情帮忙，让{I}感受到了开封人的热情，特此表扬{biz}"),
+)
+_CLOSE_CC_P = ("特此表扬。", "来电人对此表示感谢。", "来电人希望对其提出表扬。")
+_NO_OPEN = ("",)
+for _x in _PRAISE + _PRAISE_BIZ:
+    _x.kind = "P"
 _CLOSE_P = ("特此表扬，感谢！", "为他们点赞！", "希望多一些这样的好干部。", "谢谢政府！")
 _SUGGEST_GENERIC = (
     _Tpl("关于{tname}，{I}有个建议：希望相关部门加强{addr}一带的日常管理和巡查，从根本上解决问题"),
@@ -1721,6 +1736,8 @@ _Q_PREFIX = (_Tpl("{I}是{town}的居民，"), _Tpl("{I}家住{addr}，"), _Tpl(
              _Tpl("{I}{when}打电话问过，没有问清楚，"), _Tpl("{I}在网上查了半天没查到，"))
 for _x in _SUGGEST_GENERIC:
     _x.kind = "S"
+_PAD = ("希望相关部门尽快核实处理。", "这个问题给大家的生活带来了很大不便。", "希望有关部门重视一下。")
+_PAD_Q = ("麻烦相关部门给个准确的答复。", "在网上没查到相关说明，所以打电话问一下。")
 _FILLER = "此问题已经持续一段时间，严重影响周边群众的正常生活。"
 _FILLER_Q = "希望相关部门能给一个明确的答复。"
 
@@ -1799,70 +1816,78 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
     ``business_name`` (if given) appears verbatim in the content; topics with ``names_business`` invent a
     fictitious one when none is passed. ``appeal_type`` (咨询/求助/投诉/举报/建议/表扬/其他) picks matching
     templates; when None it is drawn from ``topic.appeal_weights``. ``address`` defaults to a random address
-    in the county (``places.address_parts`` with the topic's preferred address kind).
+    in the county (``places.address_parts`` with the topic's preferred address kind); pass
+    ``township_name`` rather than a ready address when possible (cheaper, and spots match the topic).
     """
+    rr = rnd.random
     cp = _COMPILED[topic.key]
     c = _make_ctx(rnd, topic, county_code, business_name, address, township_name)
     kind = _pick_kind(rnd, cp, appeal_type)
-    r = rnd.random()
-    if business_name is not None and cp.biz:
-        tpl = _ch(rnd, cp.biz)
-    elif kind == "P":
-        tpl = _ch(rnd, _PRAISE)
+    r = rr()
+    praise = kind == "P"
+    if business_name is not None and (cp.biz or praise):
+        pool = _PRAISE_BIZ if praise else cp.biz
+    elif praise:
+        pool = _PRAISE
     elif kind == "S" and not cp.by_kind["S"]:
-        tpl = _ch(rnd, _SUGGEST_GENERIC)
+        pool = _SUGGEST_GENERIC
     else:
         pool = cp.by_kind[kind] or cp.by_kind["C"]
-        tpl = _ch(rnd, pool)
-        if tpl.has_biz and business_name is None and not topic.names_business and r < 0.5:
-            tpl = _ch(rnd, pool)  # biz-less topics mention a business only now and then
+    tpl = pool[int(rr() * len(pool))]
+    if tpl.has_biz and business_name is None and not topic.names_business and r < 0.5:
+        tpl = pool[int(rr() * len(pool))]  # biz-less topics mention a business only now and then
+    tk = tpl.kind
     voice = tpl.voice or ("3" if r < 0.55 else "1")
     c.voice = voice
-    body = tpl.fmt.format_map({n: f(c) for n, f in tpl.slots})
-    if tpl.kind == "Q" and (len(body) < 48 or r < 0.25):
-        body = _ch(rnd, _Q_PREFIX).render(c) + body
-    if tpl.kind == "C" and kind not in ("P", "Q") and rnd.random() < 0.3:
-        ex = _ch(rnd, _EXTRA)
-        body += "，" + ex.render(c)
-    if tpl.voice == "3":
-        content = body + "。" + _ch(rnd, _CLOSE_CC_Q if tpl.kind == "Q" else _CLOSE_CC)
+    body = tpl.render(c)
+    if tk == "Q":
+        if len(body) < 48 or r < 0.25:
+            body = _Q_PREFIX[int(rr() * len(_Q_PREFIX))].render(c) + body
+    elif tk == "C" and rr() < 0.3:
+        body += "，" + _EXTRA[int(rr() * len(_EXTRA))].render(c)
+    if tk == "P":
+        if voice == "3":
+            opens, closes = _OPEN_CC, _CLOSE_CC_P
+        else:
+            opens, closes = _OPEN_1P, _CLOSE_P
+    elif tpl.voice == "3":
+        opens, closes = _NO_OPEN, (_CLOSE_CC_Q if tk == "Q" else _CLOSE_CC)
     elif voice == "3":
-        if tpl.kind == "Q":
-            content = _ch(rnd, _OPEN_CC_Q) + body + "。" + _ch(rnd, _CLOSE_CC_Q)
-        elif kind == "P":
-            content = _ch(rnd, _OPEN_CC) + body + "，特此表扬。"
-        elif tpl.kind == "S":
-            content = _ch(rnd, _OPEN_CC_S) + body + "。" + _ch(rnd, _CLOSE_CC_S)
-        else:
-            content = _ch(rnd, _OPEN_CC) + body + "。" + _ch(rnd, _CLOSE_CC)
+        opens, closes = (_OPEN_CC_Q, _CLOSE_CC_Q) if tk == "Q" else (_OPEN_CC_S, _CLOSE_CC_S) if tk == "S" else (
+            _OPEN_CC, _CLOSE_CC)
     else:
-        if tpl.kind == "Q":
-            close = _ch(rnd, _CLOSE_1P_Q)
+        opens = _OPEN_1P
+        if tk == "Q":
+            closes = _CLOSE_1P_Q
             body += "？"
-        elif kind == "P":
-            close = _ch(rnd, _CLOSE_P)
-        elif tpl.kind == "S":
-            close = _ch(rnd, _CLOSE_S)
-        elif cp.asks and rnd.random() < 0.5:
-            close = _ch(rnd, cp.asks) + "。"
+        elif tk == "S":
+            closes = _CLOSE_S
+        elif cp.asks and rr() < 0.5:
+            closes = cp.asks_p
         else:
-            close = _ch(rnd, _CLOSE_1P)
-        content = _ch(rnd, _OPEN_1P) + body + ("" if tpl.kind == "Q" else "。") + close
-    filler = _FILLER_Q if tpl.kind != "C" else _FILLER
-    content = _fit(content, business_name if business_name is not None else (c.biz if tpl.has_biz else None), filler)
+            closes = _CLOSE_1P
+    head = opens[int(rr() * len(opens))] + body + ("" if body[-1] == "？" else "。")
+    close = closes[int(rr() * len(closes))]
+    if len(head) + len(close) < 40:
+        pad = _PAD_Q if tk == "Q" else _PAD
+        head += pad[int(rr() * len(pad))]
+    content = head + close
+    n = len(content)
+    if n < 40 or n > 300:
+        content = _fit(content, business_name if business_name is not None else (c.biz if tpl.has_biz else None),
+                       _FILLER if tk == "C" else _FILLER_Q)
     if business_name is not None and business_name not in content:  # topic without biz templates
-        content = _fit(f"反映{business_name}的问题：" + content, business_name, filler)
+        content = _fit(f"反映{business_name}的问题：" + content, business_name, _FILLER)
     # title
-    if tpl.kind == "Q":
-        tt = _ch(rnd, cp.titles_q)
-    elif tpl.kind == "S":
-        tt = _ch(rnd, cp.titles_s)
-    elif kind == "P":
-        tt = _PRAISE_TITLE
+    if tk == "Q":
+        titles = cp.titles_q
+    elif tk == "S":
+        titles = cp.titles_s
+    elif tk == "P":
+        titles = _PRAISE_TITLE_BIZ if tpl.has_biz else _PRAISE_TITLE
     else:
-        tt = _ch(rnd, cp.titles if c.biz is not None else cp.titles_nobiz)
-    tv = {n: f(c) for n, f in tt.slots}
-    title = tt.fmt.format_map(tv)
+        titles = cp.titles if c.biz is not None else cp.titles_nobiz
+    title = titles[int(rr() * len(titles))].render(c)
     if len(title) > 30:
         title = title[:30]
     return title, content

@@ -33,6 +33,14 @@ def _ch(rnd, seq):
     return seq[int(rnd.random() * len(seq))]
 
 
+def _pk(rr, seq):
+    return seq[int(rr() * len(seq))]
+
+
+def _rr(rr, a, b):
+    return a + int(rr() * (b - a + 1))
+
+
 def _ri(rnd, a, b):
     """rnd.randint(a, b) via one rnd.random() call."""
     return a + int(rnd.random() * (b - a + 1))
@@ -264,53 +272,54 @@ def address_parts(
     addresses, and ``kind="village"`` without a township picks a rural township of the county.
     """
     p = PLACES[county_code]
+    rr = rnd.random
     if township_name:
         town = township_name
     elif kind == "village":
-        town = _ch(rnd, _RURAL_TOWNSHIPS[county_code])
+        town = _pk(rr, _RURAL_TOWNSHIPS[county_code])
     elif kind is not None:
-        town = _ch(rnd, _URBAN_TOWNSHIPS[county_code])
+        town = _pk(rr, _URBAN_TOWNSHIPS[county_code])
     else:
         town = random_township(rnd, county_code)
     head = COUNTY_PREFIX[county_code] + town
     villages = VILLAGES_BY_TOWNSHIP.get((county_code, town))
-    r = rnd.random()
+    r = rr()
     if villages:
-        v = _ch(rnd, villages)
+        v = _pk(rr, villages)
         if r < 0.45:
             return head + v, town, v
         if r < 0.70:
-            return f"{head}{v}{_ri(rnd, 1, 12)}组", town, v
+            return f"{head}{v}{_rr(rr, 1, 12)}组", town, v
         if r < 0.88:
-            return head + v + _ch(rnd, _VILLAGE_SPOTS), town, v
-        return head + _ch(rnd, _TOWN_SPOTS), town, town
+            return head + v + _pk(rr, _VILLAGE_SPOTS), town, v
+        return head + _pk(rr, _TOWN_SPOTS), town, town
     if kind is not None:
         r = _KIND_R.get(kind, r)
     if r < 0.30:
-        road = _ch(rnd, p["roads"])
-        return f"{head}{road}{_ch(rnd, _SEGS)}{_ri(rnd, 1, 320)}号", town, road
+        road = _pk(rr, p["roads"])
+        return f"{head}{road}{_pk(rr, _SEGS)}{_rr(rr, 1, 320)}号", town, road
     if r < 0.50:
         roads = p["roads"]
-        a = _ch(rnd, roads)
-        b = _ch(rnd, roads)
+        a = _pk(rr, roads)
+        b = _pk(rr, roads)
         if a == b:
-            return f"{head}{a}{_ch(rnd, _SEGS) or '中段'}", town, a
-        return f"{head}{a}与{b}交叉口{_ch(rnd, _DIRS)}{_ch(rnd, _DIST)}米", town, a
+            return f"{head}{a}{_pk(rr, _SEGS) or '中段'}", town, a
+        return f"{head}{a}与{b}交叉口{_pk(rr, _DIRS)}{_pk(rr, _DIST)}米", town, a
     if r < 0.78:
         c = _ch(rnd, COMMUNITIES_BY_TOWNSHIP.get((county_code, town)) or _FREE_COMMUNITIES[county_code])
         if c.endswith("社区"):
-            return f"{head}{c}{_ch(rnd, p['roads'])}{_ri(rnd, 1, 200)}号院", town, c
-        return f"{head}{c}{_ri(rnd, 1, 24)}号楼{_ri(rnd, 1, 4)}单元", town, c
+            return f"{head}{c}{_pk(rr, p['roads'])}{_rr(rr, 1, 200)}号院", town, c
+        return f"{head}{c}{_rr(rr, 1, 24)}号楼{_rr(rr, 1, 4)}单元", town, c
     if r < 0.88:
-        m = _ch(rnd, p["markets"])
+        m = _pk(rr, p["markets"])
         return head + m + _ch(rnd, ("", "附近", "门口", "东侧", "北门")), town, m
     if r < 0.95:
-        lm = _ch(rnd, p["landmarks"])
+        lm = _pk(rr, p["landmarks"])
         return head + lm + _ch(rnd, ("附近", "周边", "门口", "东侧", "南门", "停车场")), town, lm
     if r < 0.975:
-        sc = _ch(rnd, p["schools"])
+        sc = _pk(rr, p["schools"])
         return head + sc + _ch(rnd, ("门口", "附近", "对面", "周边")), town, sc
-    h = _ch(rnd, p["hospitals"])
+    h = _pk(rr, p["hospitals"])
     return head + h + _ch(rnd, ("门口", "附近", "对面", "周边")), town, h
 
 
