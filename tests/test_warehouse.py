@@ -109,10 +109,10 @@ def test_planted_spikes_raise_the_daily_counts(sqlite_demo):
     tickets["day"] = tickets["accepted_at"].dt.normalize()
     for s in spikes.itertuples():
         series = tickets[(tickets.region_code == s.region_code) & (tickets.category_code == s.category_code)]
-        daily = series.groupby("day").size()
-        inside = daily[(daily.index >= pd.Timestamp(s.start_day)) & (daily.index <= pd.Timestamp(s.end_day))]
-        before = daily[(daily.index < pd.Timestamp(s.start_day)) &
-                       (daily.index >= pd.Timestamp(s.start_day) - pd.Timedelta(days=56))]
+        start, end = pd.Timestamp(s.start_day), pd.Timestamp(s.end_day)
+        all_days = pd.date_range(start - pd.Timedelta(days=56), end)
+        daily = series.groupby("day").size().reindex(all_days, fill_value=0)
+        inside, before = daily[start:end], daily[:start - pd.Timedelta(days=1)]
         assert inside.mean() > before.mean() + 3, s
 
 

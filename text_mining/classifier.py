@@ -18,6 +18,7 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import VotingClassifier
@@ -26,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from text_mining.tokenizer import tokenize
 
@@ -55,12 +56,28 @@ def messages_to_text(X, title_repeat: int = 2) -> np.ndarray:
         sep = "。"
         text = (title + sep) * max(title_repeat, 1) + body if title_repeat else body
         return text.to_numpy(dtype=object)
+    if sparse.issparse(X):
+        raise TypeError("sparse input is not supported: ComplaintClassifier expects message texts")
     arr = np.asarray(X, dtype=object)
     if arr.ndim == 1:
         return np.array(["" if v is None or v != v else str(v) for v in arr], dtype=object)
     if arr.ndim == 2:
+        if arr.shape[1] == 0:
+            raise ValueError(f"0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
         return np.array([" ".join(map(str, row)) for row in arr], dtype=object)
     raise ValueError(f"expected a DataFrame, 1-D or 2-D input, got an array with {arr.ndim} dimensions")
+
+
+def _n_columns(X) -> int | None:
+    """Number of columns of 2-D input, None for a 1-D sequence of texts."""
+    if isinstance(X, pd.DataFrame):
+        return X.shape[1]
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:
+        return shape[1]
+    if isinstance(X, list | tuple) and X and isinstance(X[0], list | tuple | np.ndarray):
+        return len(X[0])
+    return None
 
 
 class ComplaintClassifier(ClassifierMixin, BaseEstimator):
@@ -139,12 +156,14 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.categorical = True
         return tags
 
-    def _build(self) -> Pipeline:
+    def _build(self, use_words: bool, calibration_cv: int) -> Pipeline:
         features = FeatureUnion(
             [
                 (
                     "word",
-                    TfidfVectorizer(
+                    "drop"
+                    if not use_words
+                    else TfidfVectorizer(
                         tokenizer=tokenize,
                         token_pattern=None,
                         lowercase=False,
@@ -164,33 +183,63 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
                 ),
             ]
         )
-        svm = CalibratedClassifierCV(
-            LinearSVC(C=self.C_svm, random_state=self.random_state),
-            method="sigmoid",
-            cv=self.calibration_cv,
-        )
         lr = LogisticRegression(C=self.C_lr, max_iter=2000, random_state=self.random_state)
-        ensemble = VotingClassifier([("svm", svm), ("lr", lr)], voting="soft")
+        members = [("lr", lr)]
+        if calibration_cv >= 2:
+            svm = CalibratedClassifierCV(
+                LinearSVC(C=self.C_svm, random_state=self.random_state),
+                method="sigmoid",
+                cv=calibration_cv,
+            )
+            members.insert(0, ("svm", svm))
+        ensemble = VotingClassifier(members, voting="soft")
         return Pipeline([("features", features), ("clf", ensemble)])
 
     def fit(self, X, y):
         """Fit on messages ``X`` (see :func:`messages_to_text`) and labels ``y``."""
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         texts = messages_to_text(X, self.title_repeat)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(texts):
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(texts):
             raise ValueError(f"y must be 1-D with {len(texts)} labels, got shape {y.shape}")
+        if len(texts) < 2:
+            raise ValueError(f"n_samples={len(texts)}: need at least 2 messages to fit")
         check_classification_targets(y)
-        self.pipeline_ = self._build().fit(texts, y)
+        if len(np.unique(y)) < 2:
+            raise ValueError("need messages of at least 2 classes to fit; got 1 class")
+        # Inputs with no word token at all (codes, numbers only) still train on characters.
+        use_words = any(tokenize(t) for t in texts)
+        # Cross-validated calibration needs >= 2 messages per class and fold; with rarer
+        # classes fewer folds are used, and with a singleton class the SVM is left out.
+        min_count = int(np.unique(y, return_counts=True)[1].min())
+        self.pipeline_ = self._build(use_words, min(self.calibration_cv, min_count)).fit(texts, y)
+        n = _n_columns(X)
+        if n is not None:
+            self.n_features_in_ = n
+        elif hasattr(self, "n_features_in_"):
+            del self.n_features_in_
         self.classes_ = self.pipeline_.classes_
         return self
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
+        self._check_n_features(X)
         return self.pipeline_.predict_proba(messages_to_text(X, self.title_repeat))
+
+    def _check_n_features(self, X) -> None:
+        """Tabular input (one column per text field) must keep the columns seen in fit."""
+        n = _n_columns(X)
+        expected = getattr(self, "n_features_in_", None)
+        if n is not None and expected is not None and n != expected:
+            raise ValueError(
+                f"X has {n} features, but {type(self).__name__} is expecting {expected} features as input"
+            )
 
     def predict(self, X) -> np.ndarray:
         """Most probable category per message."""
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def predict_with_confidence(self, X) -> pd.DataFrame:
@@ -198,17 +247,23 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         proba = self.predict_proba(X)
         idx = np.argmax(proba, axis=1)
         index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame({"label": self.classes_[idx], "confidence": proba[np.arange(len(idx)), idx]}, index=index)
+        return pd.DataFrame(
+            {"label": self.classes_[idx], "confidence": proba[np.arange(len(idx)), idx]}, index=index
+        )
 
 
-def _read_csv_with(path: str | Path, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> pd.DataFrame:
+def _read_csv_with(
+    path: str | Path, required: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"input file not found: {path}")
     df = pd.read_csv(path, dtype={c: str for c in required + optional if c != "label"} | {"label": str})
     missing = [c for c in required if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}")
+        raise ValueError(
+            f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(map(str, df.columns))}"
+        )
     for col in optional:
         if col not in df.columns:
             df[col] = ""
@@ -224,7 +279,9 @@ def train_from_csv(input_csv: str | Path, model_path: str | Path, **params) -> C
     df = _read_csv_with(input_csv, ("title", "label"), ("body",))
     df = df[df["label"].notna() & (df["label"].str.strip() != "")]
     if df["label"].nunique() < 2:
-        raise ValueError(f"{input_csv}: need at least two distinct labels to train, found {df['label'].nunique()}")
+        raise ValueError(
+            f"{input_csv}: need at least two distinct labels to train, found {df['label'].nunique()}"
+        )
     model = ComplaintClassifier(**params).fit(df[["title", "body"]], df["label"].str.strip())
     Path(model_path).parent.mkdir(parents=True, exist_ok=True)
     joblib.dump(model, model_path)

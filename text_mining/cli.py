@@ -15,8 +15,16 @@ def text():
 
 
 @text.command()
-@click.option("--input", "input_csv", required=True, type=click.Path(dir_okay=False), help="CSV with title, body, label.")
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Where to save the model.")
+@click.option(
+    "--input",
+    "input_csv",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV with title, body, label.",
+)
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Where to save the model."
+)
 def train(input_csv, model_path):
     """Train the complaint classifier on a labelled CSV.
 
@@ -32,9 +40,19 @@ def train(input_csv, model_path):
 
 
 @text.command()
-@click.option("--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Model from `text train`.")
-@click.option("--input", "input_csv", required=True, type=click.Path(dir_okay=False), help="CSV with id, title, body.")
-@click.option("--output", "output_csv", required=True, type=click.Path(dir_okay=False), help="CSV to write: id, label, confidence.")
+@click.option(
+    "--model", "model_path", required=True, type=click.Path(dir_okay=False), help="Model from `text train`."
+)
+@click.option(
+    "--input", "input_csv", required=True, type=click.Path(dir_okay=False), help="CSV with id, title, body."
+)
+@click.option(
+    "--output",
+    "output_csv",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="CSV to write: id, label, confidence.",
+)
 def classify(model_path, input_csv, output_csv):
     """Classify messages; writes id, label, confidence.
 

@@ -182,7 +182,9 @@ def extract_entities(df: pd.DataFrame, text_col: str = "text", id_col: str = "id
     return pd.DataFrame(rows, columns=ENTITY_COLUMNS)
 
 
-_LEGAL_FORMS = re.compile(r"(?:有限责任公司|股份有限公司|有限公司|分公司|分店|公司|个体工商户|（[^）]*）|\([^)]*\))")
+_LEGAL_FORMS = re.compile(
+    r"(?:有限责任公司|股份有限公司|有限公司|分公司|分店|公司|个体工商户|（[^）]*）|\([^)]*\))"
+)
 
 
 def normalize_business_name(name: str) -> str:
@@ -237,7 +239,9 @@ def link_entities(
         biz = biz[biz["entity_type"] == "business"]
     biz = biz.copy()
     reg_core = [normalize_business_name(n) for n in register_df["name"]]
-    reg_district = register_df["district"].tolist() if "district" in register_df.columns else [None] * len(register_df)
+    reg_district = (
+        register_df["district"].tolist() if "district" in register_df.columns else [None] * len(register_df)
+    )
     districts = gazetteer()["district"]
     reg_district = [districts.get(d, d) if isinstance(d, str) else None for d in reg_district]
     mention_district = biz["district"].tolist() if "district" in biz.columns else [None] * len(biz)

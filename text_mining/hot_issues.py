@@ -33,7 +33,9 @@ from text_mining.tokenizer import tokenize
 __all__ = ["cluster_messages", "hot_issues", "message_text"]
 
 
-def message_text(df: pd.DataFrame, title_col: str = "title", body_col: str = "body", title_repeat: int = 2) -> pd.Series:
+def message_text(
+    df: pd.DataFrame, title_col: str = "title", body_col: str = "body", title_repeat: int = 2
+) -> pd.Series:
     """``title`` repeated ``title_repeat`` times + ``body`` (missing parts as empty strings)."""
     title = df[title_col].fillna("").astype(str) if title_col in df else pd.Series("", index=df.index)
     body = df[body_col].fillna("").astype(str) if body_col in df else pd.Series("", index=df.index)
@@ -68,7 +70,9 @@ def cluster_messages(
     texts = df[text_col].fillna("").astype(str).tolist()
     max_df_eff = max_df if n * max_df >= 2 else 1.0
     if analyzer == "word":
-        vec = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, sublinear_tf=True, max_df=max_df_eff)
+        vec = TfidfVectorizer(
+            tokenizer=tokenize, token_pattern=None, lowercase=False, sublinear_tf=True, max_df=max_df_eff
+        )
     elif analyzer == "char":
         vec = TfidfVectorizer(analyzer="char", ngram_range=(2, 3), sublinear_tf=True, max_df=max_df_eff)
     else:
@@ -133,11 +137,18 @@ def hot_issues(
     data = df.copy()
     data["text"] = message_text(data, title_col, body_col)
     data = cluster_messages(
-        data, text_col="text", time_col=time_col, window_days=window_days, min_similarity=min_similarity, analyzer=analyzer
+        data,
+        text_col="text",
+        time_col=time_col,
+        window_days=window_days,
+        min_similarity=min_similarity,
+        analyzer=analyzer,
     )
     data["_time"] = pd.to_datetime(data[time_col], errors="coerce")
     data["_likes"] = data[likes_col].fillna(0).astype(float) if likes_col and likes_col in data else 0.0
-    data["_dislikes"] = data[dislikes_col].fillna(0).astype(float) if dislikes_col and dislikes_col in data else 0.0
+    data["_dislikes"] = (
+        data[dislikes_col].fillna(0).astype(float) if dislikes_col and dislikes_col in data else 0.0
+    )
     data["_user"] = data[user_col] if user_col and user_col in data else data[id_col]
     data["_severity"] = data["text"].map(severity_level)
 
@@ -145,7 +156,9 @@ def hot_issues(
     for cid, g in data.groupby("cluster_id", sort=False):
         if len(g) < min_size:
             continue
-        span = (g["_time"].max() - g["_time"].min()) / pd.Timedelta(days=1) if g["_time"].notna().any() else 0.0
+        span = (
+            (g["_time"].max() - g["_time"].min()) / pd.Timedelta(days=1) if g["_time"].notna().any() else 0.0
+        )
         span = 0.0 if pd.isna(span) else float(span)
         lead = g.sort_values(["_likes", "_time"], ascending=[False, True]).iloc[0]
         n_users = int(g["_user"].nunique())
@@ -175,8 +188,23 @@ def hot_issues(
         )
     issues = pd.DataFrame(rows)
     if issues.empty:
-        issues = pd.DataFrame(columns=["rank", "cluster_id", "heat", "n_messages", "n_users", "likes", "dislikes",
-                                       "first_time", "last_time", "span_days", "severity", "title", "message_ids"])
+        issues = pd.DataFrame(
+            columns=[
+                "rank",
+                "cluster_id",
+                "heat",
+                "n_messages",
+                "n_users",
+                "likes",
+                "dislikes",
+                "first_time",
+                "last_time",
+                "span_days",
+                "severity",
+                "title",
+                "message_ids",
+            ]
+        )
     else:
         issues = issues.sort_values(["heat", "cluster_id"], ascending=[False, True]).reset_index(drop=True)
         issues.insert(0, "rank", np.arange(1, len(issues) + 1))

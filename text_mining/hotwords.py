@@ -38,7 +38,9 @@ def _tokens(df: pd.DataFrame, text_col: str | None, tokens_col: str | None) -> l
     return [tokenize(t) for t in df[text_col].fillna("")]
 
 
-def textrank_scores(docs: Sequence[Sequence[str]], window: int = 5, damping: float = 0.85, iters: int = 50) -> dict[str, float]:
+def textrank_scores(
+    docs: Sequence[Sequence[str]], window: int = 5, damping: float = 0.85, iters: int = 50
+) -> dict[str, float]:
     """TextRank score of every term of ``docs`` (token lists), scores summing to 1."""
     vocab: dict[str, int] = {}
     rows, cols = [], []
@@ -137,7 +139,9 @@ def hot_words(
     for gkey, gdf in groups:
         gkey = gkey if isinstance(gkey, tuple) else (gkey,)
         periods = sorted(gdf["period"].unique())
-        cell_pos = {p: positions[data.index.get_indexer(gdf.index[gdf["period"].to_numpy() == p])] for p in periods}
+        cell_pos = {
+            p: positions[data.index.get_indexer(gdf.index[gdf["period"].to_numpy() == p])] for p in periods
+        }
         cell_df = {p: np.asarray(present[cell_pos[p]].sum(axis=0)).ravel() for p in periods}
         for k, p in enumerate(periods):
             pos = cell_pos[p]
@@ -157,7 +161,15 @@ def hot_words(
             for term, w, i in scored:
                 ratio = ((cell_df[p][i] + alpha) / (n + 1)) / ((df_base[i] + alpha) / (n_base + 1))
                 rows.append(
-                    (*gkey, p, term, float(w), int(cell_df[p][i]), n, float(ratio),
-                     bool(base) and ratio >= min_burst and cell_df[p][i] >= min_count)
+                    (
+                        *gkey,
+                        p,
+                        term,
+                        float(w),
+                        int(cell_df[p][i]),
+                        n,
+                        float(ratio),
+                        bool(base) and ratio >= min_burst and cell_df[p][i] >= min_count,
+                    )
                 )
     return pd.DataFrame(rows, columns=out_cols)

@@ -24,8 +24,14 @@ __all__ = ["COMPLETENESS_CUES", "relevance", "relevance_vs_shuffled", "score_rep
 
 # group -> (weight, pattern). Weights sum to 1.
 COMPLETENESS_CUES: dict[str, tuple[float, str]] = {
-    "verification": (0.25, r"经核实|经核查|经调查|经查|调查核实|核实情况|现场查看|实地查看|实地调查|调查了解|经了解|走访"),
-    "action": (0.25, r"已处理|已经处理|已整改|已责令|已督促|已安排|已完成|已解决|已协调|已落实|已拆除|已修复|已清理|责令|整改|处罚|立案|查处"),
+    "verification": (
+        0.25,
+        r"经核实|经核查|经调查|经查|调查核实|核实情况|现场查看|实地查看|实地调查|调查了解|经了解|走访",
+    ),
+    "action": (
+        0.25,
+        r"已处理|已经处理|已整改|已责令|已督促|已安排|已完成|已解决|已协调|已落实|已拆除|已修复|已清理|责令|整改|处罚|立案|查处",
+    ),
     "basis": (0.2, r"依据|根据《|按照《|《[^》]{2,30}》|相关规定|有关规定|政策规定|条例|管理办法"),
     "plan": (0.1, r"下一步|将继续|将进一步|计划|预计|争取|尽快|加强|持续"),
     "contact": (0.1, r"联系电话|咨询电话|联系人|联系方式|电话[:：]?\s*\d|\d{7,}"),
@@ -95,7 +101,10 @@ def score_replies(
     out["cues"] = [h for _, h in comp]
     out["reply_chars"] = [len(r) for r in replies]
     if time_col and reply_time_col and time_col in out and reply_time_col in out:
-        delay = (pd.to_datetime(out[reply_time_col], errors="coerce") - pd.to_datetime(out[time_col], errors="coerce")) / pd.Timedelta(days=1)
+        delay = (
+            pd.to_datetime(out[reply_time_col], errors="coerce")
+            - pd.to_datetime(out[time_col], errors="coerce")
+        ) / pd.Timedelta(days=1)
         delay = delay.where(delay >= 0)
         out["delay_days"] = delay
         out["timeliness"] = np.where(

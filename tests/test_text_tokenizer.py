@@ -1,0 +1,88 @@
+"""Tokenizer: user dictionary, stop words, backend agreement, pickling."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from text_mining.tokenizer import available_backends, cut, gazetteer, stopwords, tokenize, user_words
+
+BACKENDS = available_backends()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("鼓楼区马道街一家饭店发生食物中毒", ["鼓楼区", "马道街", "食物中毒"]),
+        ("市场监管局查处无证经营和占道经营", ["市场监管局", "无证经营", "占道经营"]),
+        ("顺河回族区康平家园小区燃气泄漏", ["顺河回族区", "康平家园", "燃气泄漏"]),
+        ("公司拖欠工资，申请劳动仲裁", ["拖欠工资", "劳动仲裁"]),
+    ],
+)
+def test_user_dictionary_terms_stay_whole(backend, text, expected):
+    tokens = cut(text, backend)
+    for word in expected:
+        assert word in tokens
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tokenize_drops_stop_words_punctuation_and_numbers(backend):
+    tokens = tokenize("我们的小区在2019年12月停水了！请问 www.Example.com 怎么办？", backend)
+    assert "的" not in tokens and "我们" not in tokens and "！" not in tokens
+    assert "2019" not in tokens and "12" not in tokens
+    assert "停水" in tokens
+    assert "example" in tokens  # Latin letters lower-cased, URL split into letter runs
+
+
+@pytest.mark.parametrize("value", [None, "", float("nan"), 3])
+def test_tokenize_non_text_is_empty(value):
+    assert tokenize(value) == []
+    assert cut(value) == []
+
+
+def test_resources_load():
+    assert "的" in stopwords()
+    words = dict(user_words())
+    assert words["食品安全"] == "sp" and words["马道街"] == "ns"
+    assert gazetteer()["district"]["顺河区"] == "顺河回族区"
+    assert {"district", "town", "road", "community", "landmark"} <= set(gazetteer())
+
+
+def test_unknown_backend_raises():
+    with pytest.raises(ValueError, match="unknown tokenizer backend"):
+        cut("测试", backend="nope")
+
+
+def test_tokenize_pickles_inside_vectorizer():
+    vec = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False)
+    vec.fit(["开封市鼓楼区饭店食物中毒", "城管 占道经营"])
+    again = pickle.loads(pickle.dumps(vec))
+    assert list(again.get_feature_names_out()) == list(vec.get_feature_names_out())
+    assert pickle.loads(pickle.dumps(tokenize)) is tokenize
+
+
+@pytest.mark.skipif(len(BACKENDS) < 2, reason="needs both rjieba and jieba")
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.text(alphabet="开封市鼓楼区马道街饭店食物中毒城管占道经营小区物业停水投诉的了在是，。！ab12.", max_size=60))
+def test_backends_agree_after_filtering(text):
+    assert tokenize(text, "rjieba") == tokenize(text, "jieba")
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.text(max_size=80))
+def test_tokenize_properties(text):
+    tokens = tokenize(text)
+    assert all(tok and tok not in stopwords() for tok in tokens)
+    assert all(not tok.isdigit() for tok in tokens)
+    assert all(not tok.isspace() for tok in tokens)
+
+
+def test_auto_backend_is_fastest_available():
+    assert BACKENDS[-1] == "jieba"
+    text = "开封市鼓楼区马道街饭店油烟扰民"
+    assert cut(text, "auto") == cut(text, BACKENDS[0])
