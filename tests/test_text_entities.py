@@ -1,0 +1,128 @@
+"""Entity extraction and linking to the market-entity register."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from text_mining.entities import ENTITY_COLUMNS, extract_entities, link_entities, normalize_business_name
+
+MESSAGES = pd.DataFrame(
+    {
+        "id": [1, 2, 3, 4, 5, 6],
+        "text": [
+            "投诉鼓楼区马道街一家老王饭店卫生差，后厨有老鼠",
+            "顺河区康平家园小区门口的红星超市卖过期食品",
+            "A3区书院路的开封市金盛热力有限公司不供暖",
+            "我在汉兴路社区附近的仁和大药房买了假药",
+            "西湖街道五一路的幸福里小区旁边开了一家无证小诊所",
+            "禹王台区三里堡街道的阳光宝贝幼儿园收费不合理，物业公司也不管",
+        ],
+    }
+)
+
+
+def _mentions(df, mid, kind):
+    return df.loc[(df["id"] == mid) & (df["entity_type"] == kind), "mention"].tolist()
+
+
+@pytest.fixture(scope="module")
+def entities():
+    return extract_entities(MESSAGES)
+
+
+@pytest.mark.parametrize(
+    ("mid", "kind", "expected"),
+    [
+        (1, "district", ["鼓楼区"]),
+        (1, "road", ["马道街"]),
+        (1, "business", ["老王饭店"]),
+        (2, "district", ["顺河区"]),
+        (2, "community", ["康平家园"]),
+        (2, "business", ["红星超市"]),
+        (3, "district", ["A3区"]),
+        (3, "road", ["书院路"]),
+        (3, "business", ["金盛热力有限公司"]),
+        (4, "community", ["汉兴路社区"]),
+        (4, "business", ["仁和大药房"]),
+        (5, "town", ["西湖街道"]),
+        (5, "road", ["五一路"]),
+        (5, "community", ["幸福里小区"]),
+        (5, "business", []),  # "无证小诊所" has no proper name
+        (6, "business", ["阳光宝贝幼儿园"]),  # generic 物业公司 is not a business name
+    ],
+)
+def test_extract_entities(entities, mid, kind, expected):
+    assert _mentions(entities, mid, kind) == expected
+
+
+def test_extract_entities_columns_and_offsets(entities):
+    assert list(entities.columns) == ENTITY_COLUMNS
+    text = dict(zip(MESSAGES["id"], MESSAGES["text"], strict=True))
+    for row in entities.itertuples():
+        assert text[row.id][row.start : row.end] == row.mention
+    canon = entities.loc[(entities["id"] == 2) & (entities["entity_type"] == "district"), "canonical"]
+    assert canon.tolist() == ["顺河回族区"]
+    assert set(entities.loc[entities["id"] == 2, "district"]) == {"顺河回族区"}
+
+
+def test_extract_entities_missing_column():
+    with pytest.raises(ValueError, match="text"):
+        extract_entities(pd.DataFrame({"id": [1]}))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(st.text(max_size=60))
+def test_extract_entities_offsets_property(text):
+    out = extract_entities(pd.DataFrame({"id": [0], "text": [text]}))
+    for row in out.itertuples():
+        assert text[row.start : row.end] == row.mention
+        assert row.entity_type in {"business", "road", "community", "town", "district"}
+
+
+@pytest.mark.parametrize(
+    ("name", "core"),
+    [
+        ("开封市鼓楼区老王饭店", "老王饭店"),
+        ("开封市金盛热力有限公司", "金盛热力"),
+        ("仁和大药房（马道街店）", "仁和大药房"),
+    ],
+)
+def test_normalize_business_name(name, core):
+    assert normalize_business_name(name) == core
+
+
+REGISTER = pd.DataFrame(
+    {
+        "entity_id": ["E1", "E2", "E3", "E4"],
+        "name": ["开封市鼓楼区老王饭店", "开封市金盛热力有限公司", "开封市顺河回族区红星便利超市", "开封市龙亭区老王饭店"],
+        "district": ["鼓楼区", None, "顺河回族区", "龙亭区"],
+    }
+)
+
+
+def test_link_entities(entities):
+    linked = link_entities(entities, REGISTER)
+    assert set(linked["entity_type"]) == {"business"}
+    by_mention = linked.set_index("mention")
+    assert by_mention.loc["老王饭店", "entity_id"] == "E1"  # same district wins over 龙亭区's namesake
+    assert by_mention.loc["金盛热力有限公司", "entity_id"] == "E2"
+    assert by_mention.loc["红星超市", "entity_id"] == "E3"
+    assert by_mention.loc["仁和大药房", "unlicensed_candidate"]
+    assert pd.isna(by_mention.loc["仁和大药房", "entity_id"])
+    assert not by_mention.loc["老王饭店", "unlicensed_candidate"]
+    assert linked["match_score"].between(0, 100).all()
+
+
+def test_link_entities_district_decides_between_namesakes():
+    mentions = pd.DataFrame({"mention": ["老王饭店"], "district": ["龙亭区"], "entity_type": ["business"]})
+    assert link_entities(mentions, REGISTER).loc[0, "entity_id"] == "E4"
+
+
+def test_link_entities_validates():
+    with pytest.raises(ValueError, match="entity_id"):
+        link_entities(pd.DataFrame({"mention": []}), pd.DataFrame({"name": []}))
+    with pytest.raises(ValueError, match="mention"):
+        link_entities(pd.DataFrame({"x": []}), REGISTER)
