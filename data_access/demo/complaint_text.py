@@ -1538,7 +1538,7 @@ _BUS = tuple(f"{n}路" for n in (1, 2, 3, 5, 6, 9, 11, 12, 15, 16, 18, 20, 23, 2
 _TEMP = ("十四五度", "十五六度", "不到16度", "十二三度", "十三度左右", "十六度")
 _YEAR = ("2016年", "2017年", "2018年", "2019年", "2020年", "前年", "五六年前")
 _PLATE_L = "ABCDEFGHJKLMNPQRSTUVWXYZ"
-_SEV_GENERIC = ("严重影响周边居民正常生活", "大家意见很大", "给群众生活带来很大不便", "存在安全隐患")
+_SEV_GENERIC = ("严重影响周边居民正常生活", "大家意见很大", "给群众生活带来很大不便")
 
 
 def _money(rnd: _random.Random, lo: int, hi: int, step: int) -> str:
@@ -1622,7 +1622,7 @@ _FORMATTER = Formatter()
 
 
 class _Tpl:
-    __slots__ = ("fmt", "slots", "voice", "kind", "has_biz")
+    __slots__ = ("fmt", "slots", "voice", "kind", "has_biz", "has_addr")
 
     def __init__(self, raw: str):
         tags = ""
@@ -1637,6 +1637,7 @@ class _Tpl:
         self.voice = "1" if "1" in tags else "3" if "3" in tags else ""
         self.kind = "Q" if "Q" in tags else "S" if "S" in tags else "C"
         self.has_biz = "biz" in names
+        self.has_addr = "addr" in names
 
     def render(self, c: _Ctx) -> str:
         rr = c.rnd.random
@@ -1738,6 +1739,7 @@ for _x in _SUGGEST_GENERIC:
     _x.kind = "S"
 _PAD = ("希望相关部门尽快核实处理。", "这个问题给大家的生活带来了很大不便。", "希望有关部门重视一下。")
 _PAD_Q = ("麻烦相关部门给个准确的答复。", "在网上没查到相关说明，所以打电话问一下。")
+_Q_PREFIX_NOADDR = tuple(x for x in _Q_PREFIX if not x.has_addr)
 _FILLER = "此问题已经持续一段时间，严重影响周边群众的正常生活。"
 _FILLER_Q = "希望相关部门能给一个明确的答复。"
 
@@ -1842,7 +1844,8 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
     body = tpl.render(c)
     if tk == "Q":
         if len(body) < 48 or r < 0.25:
-            body = _Q_PREFIX[int(rr() * len(_Q_PREFIX))].render(c) + body
+            qp = _Q_PREFIX_NOADDR if tpl.has_addr else _Q_PREFIX
+            body = qp[int(rr() * len(qp))].render(c) + body
     elif tk == "C" and rr() < 0.3:
         body += "，" + _EXTRA[int(rr() * len(_EXTRA))].render(c)
     if tk == "P":
@@ -1872,6 +1875,8 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
         pad = _PAD_Q if tk == "Q" else _PAD
         head += pad[int(rr() * len(pad))]
     content = head + close
+    if "附近附近" in content:
+        content = content.replace("附近附近", "附近")
     n = len(content)
     if n < 40 or n > 300:
         content = _fit(content, business_name if business_name is not None else (c.biz if tpl.has_biz else None),

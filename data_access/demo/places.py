@@ -14,6 +14,7 @@ Public API::
     VILLAGES_BY_TOWNSHIP: dict[tuple[str, str], tuple[str, ...]]
     COMMUNITIES_BY_TOWNSHIP: dict[tuple[str, str], tuple[str, ...]]
     random_address(rnd, county_code, township_name=None) -> str
+    address_parts(rnd, county_code, township_name=None, kind=None) -> (address, township, spot)
     random_township(rnd, county_code) -> str
     is_rural_township(county_code, township_name) -> bool
 
@@ -325,7 +326,7 @@ def address_parts(
 
 _KIND_R = {"road": 0.1, "cross": 0.4, "community": 0.6, "market": 0.8, "landmark": 0.9, "school": 0.96,
            "hospital": 0.99}
-_VILLAGE_SPOTS = ("村口", "东头", "西头", "南头", "北头", "村委会旁", "大街", "小学门口", "南地", "北地")
+_VILLAGE_SPOTS = ("村口", "东头", "西头", "南头", "北头", "村委会", "大街", "小学门口", "南地", "北地")
 _TOWN_SPOTS = ("政府附近", "集镇", "中心街", "集市", "卫生院附近")
 _RURAL_TOWNSHIPS = {
     c: tuple(t for t in ts if is_rural_township(c, t)) or ts for c, ts in TOWNSHIPS_BY_COUNTY.items()
