@@ -1,4 +1,8 @@
-"""The Dash app shell (use_pages) on a Flask server: navigation from the page registry, no page content."""
+"""The Dash app shell (use_pages) on a Flask server: navigation from the page registry, no page content.
+
+Every request passes security.web's guard (login, role, CSRF); the navigation lists only the pages the
+logged-in role may open, and a wall display gets no navigation at all.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,11 @@ from pathlib import Path
 import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
+
+from data_access.scope import ROLES
+from security import access, web
+from security.identity import current_identity
+from security.sessions import Identity
 
 ROOT = Path(__file__).resolve().parent
 APP_TITLE = "汴监 · 开封市互联网+监管指挥中心"
@@ -25,15 +34,33 @@ def create_app() -> Dash:
         update_title=None,
     )
     app.layout = _shell
+    web.install(app)
     return app
 
 
-def _navbar() -> dbc.Navbar:
+def _user_menu(identity: Identity) -> dbc.Nav:
+    scope = identity.scope
+    logout = html.Form([
+        dcc.Input(type="hidden", name=web.CSRF_FIELD, value=web.current_csrf_token()),
+        dbc.Button("退出登录", type="submit", color="secondary", size="sm", id="app-logout"),
+    ], method="POST", action=dash.get_relative_path("/logout"), className="d-flex")
+    return dbc.Nav([dbc.NavItem(dbc.NavLink(f"{scope.user}（{ROLES[scope.role]}）", disabled=True,
+                                            id="app-user")), dbc.NavItem(logout)],
+                   navbar=True, className="ms-auto align-items-center")
+
+
+def _navbar(identity: Identity | None) -> dbc.Navbar:
+    pages = access.visible_pages(identity.scope.role) if identity else []
     links = [dbc.NavItem(dbc.NavLink(page["name"], href=page["relative_path"], active="exact"))
-             for page in dash.page_registry.values() if page.get("nav", True)]
-    return dbc.Navbar(dbc.Container([dbc.NavbarBrand(APP_TITLE, href="/"), dbc.Nav(links, navbar=True)], fluid=True),
-                      color="dark", dark=True, className="mb-3")
+             for page in pages if page.get("nav", True)]
+    items = [dbc.NavbarBrand(APP_TITLE, href=dash.get_relative_path("/")), dbc.Nav(links, navbar=True)]
+    if identity:
+        items.append(_user_menu(identity))
+    return dbc.Navbar(dbc.Container(items, fluid=True), color="dark", dark=True, className="mb-3")
 
 
 def _shell() -> html.Div:
-    return html.Div([dcc.Location(id="app-url"), _navbar(), dbc.Container(dash.page_container, fluid=True)])
+    """Runs per request. Dash also calls it once at start-up without a user, to validate the layout."""
+    identity = current_identity()
+    chrome = [] if identity and identity.scope.role == "WALL" else [_navbar(identity)]
+    return html.Div([dcc.Location(id="app-url"), *chrome, dbc.Container(dash.page_container, fluid=True)])

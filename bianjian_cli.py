@@ -92,6 +92,10 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
     else:
         for table, n in counts.items():
             click.echo(f"{table}: {n}")
+    from security.users import create_demo_users
+
+    for username, role, password in create_demo_users(engine):  # stderr under --json keeps stdout one line
+        click.echo(f"demo login: {username} / {password} ({role})", err=as_json)
 
 
 @cli.command()
@@ -142,6 +146,7 @@ def show_settings() -> None:
 # Command groups owned by the feature packages: (module, click object name). Each module imports only
 # click at the top, so ``bianjian --help`` stays fast; heavy imports happen inside the commands.
 COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
+    ("security.cli", "users"), ("security.cli", "kiosk"), ("security.cli", "keys"), ("security.cli", "audit"),
 )
 
 

@@ -604,3 +604,74 @@ FACT_TABLES: tuple[type[Base], ...] = (
     HotlineTicket, HotlineEvent, UrbanCase, Inspection, Penalty, RandomTask, CreditList, CreditGrade,
     JointMeasure, UnlicensedLead, JointTask, JointTaskPart, ProvincialLead,
 )
+
+
+# =================================================================== security: users, sessions, keys (issue 9)
+
+
+class AppUser(Base):
+    """A person who logs in to the dashboard; ``role`` is a key of data_access.scope.ROLES."""
+
+    __tablename__ = "app_user"
+    user_id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    dept_code: Mapped[str | None] = mapped_column(String(18))  # a DEPT_HEAD's department
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[timestamp]
+    password_changed_at: Mapped[timestamp]
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class LoginAttempt(Base):
+    """Every password check, kept for rate limiting (failures per username + IP in a time window)."""
+
+    __tablename__ = "app_login_attempt"
+    __table_args__ = (Index("ix_app_login_attempt_user_ip_at", "username", "ip", "at"),)
+    attempt_id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(40))
+    ip: Mapped[str] = mapped_column(String(45), index=True)
+    at: Mapped[timestamp]
+    succeeded: Mapped[bool]
+
+
+class KioskToken(Base):
+    """A wall display's login token (stored as its SHA-256); one active token per name."""
+
+    __tablename__ = "app_kiosk_token"
+    kiosk_id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(40), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[timestamp]
+    created_by: Mapped[short]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class ApiKey(Base):
+    """A source system's key for the ingest API (stored as its SHA-256; ``key_prefix`` identifies it)."""
+
+    __tablename__ = "app_api_key"
+    key_id: Mapped[intpk]
+    src_system: Mapped[str] = mapped_column(String(32), index=True)
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[timestamp]
+    created_by: Mapped[short]
+    revoked_at: Mapped[dt.datetime | None]
+    last_used_at: Mapped[dt.datetime | None]
+
+
+class UserSession(Base):
+    """A server-side login session: the cookie holds a random token, the row its SHA-256."""
+
+    __tablename__ = "app_session"
+    session_id: Mapped[intpk]
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.user_id"), index=True)
+    kiosk_id: Mapped[int | None] = mapped_column(ForeignKey("app_kiosk_token.kiosk_id"), index=True)
+    ip: Mapped[str] = mapped_column(String(45))
+    created_at: Mapped[timestamp]
+    last_seen_at: Mapped[timestamp]
+    ended_at: Mapped[dt.datetime | None]

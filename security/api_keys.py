@@ -1,0 +1,95 @@
+"""API keys of source systems for ``/api/v1/`` (the ingest endpoint): header ``X-API-Key: KEY`` or
+``Authorization: Bearer KEY``. Only each key's SHA-256 is stored; keys are shown once and revocable.
+
+The request guard (security.web) authenticates every ``/api/v1/`` request and refuses it with 401 when
+the key is missing or wrong; a route reads the caller with ``request_src_system()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from data_access.schema import ApiKey
+from security import audit
+from security.tokens import new_token, token_hash
+
+SRC_SYSTEM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_PREFIX_LEN = 12  # "bja_" + 8 characters: enough to tell keys apart in ``keys list``, useless to guess
+_TOUCH_EVERY = dt.timedelta(minutes=1)
+
+
+class ApiKeyError(ValueError):
+    pass
+
+
+def create(session: Session, src_system: str, *, actor: str) -> str:
+    """Create a key for ``src_system`` and return it (shown once). A system may hold several keys, so a
+    key can be rotated without downtime: create the new one, switch the sender, revoke the old one."""
+    if not SRC_SYSTEM_PATTERN.match(src_system):
+        raise ApiKeyError("source system must be 1–32 characters of A–Z, a–z, 0–9, '_', '-'")
+    key = new_token("bja")
+    session.add(ApiKey(src_system=src_system, key_prefix=key[:_PREFIX_LEN], key_hash=token_hash(key),
+                       created_at=dt.datetime.now(), created_by=actor[:40]))
+    audit.record(session, actor, "api_key_create", "api_key", key[:_PREFIX_LEN], {"src_system": src_system})
+    return key
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.src_system, ApiKey.key_id)))
+
+
+def revoke(session: Session, key_prefix: str, *, actor: str) -> ApiKey:
+    """Revoke the active key whose prefix (as shown by ``keys list``) is ``key_prefix``."""
+    matches = list(session.scalars(select(ApiKey).where(ApiKey.key_prefix == key_prefix,
+                                                        ApiKey.revoked_at.is_(None))))
+    if len(matches) != 1:
+        raise ApiKeyError(f"no active key with prefix {key_prefix!r}" if not matches
+                          else f"prefix {key_prefix!r} is ambiguous")
+    matches[0].revoked_at = dt.datetime.now()
+    audit.record(session, actor, "api_key_revoke", "api_key", key_prefix, {"src_system": matches[0].src_system})
+    return matches[0]
+
+
+def key_from_header(header_value: str | None) -> str | None:
+    """The key in an ``X-API-Key`` value or an ``Authorization: Bearer …`` value."""
+    if not header_value:
+        return None
+    value = header_value.strip()
+    if value[:7].lower() == "bearer ":
+        value = value[7:].strip()
+    return value or None
+
+
+def authenticate_in(session: Session, header_value: str | None) -> str | None:
+    key = key_from_header(header_value)
+    if key is None:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.key_hash == token_hash(key), ApiKey.revoked_at.is_(None)))
+    if row is None:
+        return None
+    now = dt.datetime.now()
+    if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
+        session.execute(update(ApiKey).where(ApiKey.key_id == row.key_id).values(last_used_at=now))
+    return row.src_system
+
+
+def authenticate(header_value: str | None) -> str | None:
+    """The source system owning the key in ``header_value`` (X-API-Key or Authorization value), or None."""
+    from data_access import db
+
+    with db.session_scope() as session:
+        return authenticate_in(session, header_value)
+
+
+def request_src_system() -> str:
+    """The source system of the current ``/api/v1/`` request (set by the request guard)."""
+    from flask import g
+
+    src_system = g.get("bianjian_src_system")
+    if src_system is None:
+        raise PermissionError("no authenticated source system in this request")
+    return src_system

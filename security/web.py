@@ -1,0 +1,278 @@
+"""Login, sessions, CSRF protection and authorization for every request to the Dash app's Flask server.
+
+``install(app)`` puts one ``before_request`` guard in front of everything. Only the login form and static
+files (``/assets/``, ``/_dash-component-suites/``, the favicon) answer anonymously; ``/api/v1/`` answers
+to source-system API keys; everything else needs a session and passes the page/callback role check.
+
+CSRF: state-changing requests must carry a token equal to HMAC(secret key, session token). dash-renderer
+copies the ``_csrf_token`` cookie into an ``X-CSRFToken`` header on every callback request, so Dash
+callbacks carry it without any script of ours; plain forms send it as the ``csrf_token`` field. A
+request whose Origin (or Referer) names another host is refused as well.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from urllib.parse import urlencode, urlsplit
+
+import dash
+from flask import Response, g, jsonify, redirect, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+import settings
+from data_access import db
+from pages import login as login_page
+from security import access, api_keys, audit, kiosk, sessions, users
+from security.tokens import same
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "bianjian_session"
+CSRF_COOKIE = "_csrf_token"  # dash-renderer's default csrf_token_name
+CSRF_HEADER = "X-CSRFToken"  # dash-renderer's default csrf_header_name
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_ON = {"1", "true", "yes", "on"}
+
+
+def secret_key() -> str:
+    """The ``secret_key`` setting, else a random key created once and kept (mode 0600) in VAR_DIR/secret_key."""
+    configured = settings.get("secret_key")
+    if configured:
+        return configured
+    path = settings.var_dir() / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+    return path.read_text(encoding="ascii").strip()
+
+
+def install(app: dash.Dash) -> None:
+    """Put the app behind login (call once, right after creating the Dash app)."""
+    server = app.server
+    server.secret_key = secret_key()
+    hops = int(settings.get("proxy_hops"))
+    if hops:
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    guard = RequestGuard(app)
+    prefix = app.config.routes_pathname_prefix
+    server.add_url_rule(prefix + "login", "bianjian_login", guard.login, methods=["GET", "POST"])
+    server.add_url_rule(prefix + "logout", "bianjian_logout", guard.logout, methods=["POST"])
+    server.before_request(guard.check)
+    server.after_request(guard.finish)
+
+
+def csrf_token_for(session_token: str) -> str:
+    return hmac.new(secret_key().encode(), session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def current_csrf_token() -> str:
+    """The CSRF token of the current session (for forms in layouts, such as the logout button)."""
+    return csrf_token_for(g.bianjian_session_token)
+
+
+def _client_ip() -> str:
+    return (request.remote_addr or "-")[:45]
+
+
+class RequestGuard:
+    """The before/after-request hooks and the login/logout views of one app."""
+
+    def __init__(self, app: dash.Dash) -> None:
+        self.app = app
+        self.prefix = app.config.routes_pathname_prefix
+        self.public_prefixes = (self.prefix + "assets/", self.prefix + "_dash-component-suites/")
+        self.public_paths = {self.prefix + "login", self.prefix + "_favicon.ico", "/favicon.ico"}
+        self.machine_prefixes = (self.prefix + "_dash-", self.prefix + "_reload-hash", self.prefix + "api/")
+        self.api_key_prefix = self.prefix + "api/v1/"
+
+    # ------------------------------------------------------------------------------------ before request
+    def check(self) -> Response | None:
+        g.bianjian_identity = None
+        path = request.path
+        if path in self.public_paths or path.startswith(self.public_prefixes):
+            return None
+        if path.startswith(self.api_key_prefix):
+            return self._check_api_key()
+        if request.method == "GET" and request.args.get("kiosk"):
+            return self._kiosk_login(request.args["kiosk"])
+        token = request.cookies.get(SESSION_COOKIE)
+        identity = None
+        if token:
+            with db.session_scope() as session:
+                identity = sessions.resolve(session, token)
+        if identity is None:
+            return self._unauthenticated(path, expired=bool(token))
+        g.bianjian_identity, g.bianjian_session_token = identity, token
+        if request.method not in SAFE_METHODS:
+            problem = self._csrf_problem(csrf_token_for(token))
+            if problem:
+                return self._forbidden(problem)
+        reason = self._authorization_problem(identity.scope.role, path)
+        return self._forbidden(reason) if reason else None
+
+    def _check_api_key(self) -> Response | None:
+        header = request.headers.get("X-API-Key") or request.headers.get("Authorization")
+        src_system = api_keys.authenticate(header)
+        if src_system is None:
+            return _json_error(401, "API key missing, unknown or revoked")
+        g.bianjian_src_system = src_system
+        return None
+
+    def _authorization_problem(self, role: str, path: str) -> str | None:
+        if path == self.prefix + "_dash-update-component":
+            return access.authorize_callback(self.app, role, request.get_json(silent=True))
+        if path.startswith(self.prefix + "_dash-") or path == self.prefix + "_reload-hash":
+            return None  # the shell's layout and the callback graph; page content is checked above
+        if path == self.prefix + "logout":
+            return None
+        if role == "WALL" and request.method not in SAFE_METHODS:
+            return "wall displays are read-only"
+        if path.startswith(self.prefix + "api/"):
+            return "wall displays have no API access" if role == "WALL" else None
+        page = access.page_for_path(self.app, path)
+        if page is None:
+            return "wall displays may only open their own pages" if role == "WALL" else None
+        return None if access.can_see(role, page) else f"role {role} may not open {page['path']}"
+
+    def _csrf_problem(self, expected: str) -> str | None:
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if source and source != "null" and urlsplit(source).netloc != request.host:
+            return f"cross-site request from {source}"
+        if source == "null":
+            return "cross-site request from an opaque origin"
+        supplied = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
+        return None if supplied and same(supplied, expected) else "missing or wrong CSRF token"
+
+    def _unauthenticated(self, path: str, *, expired: bool) -> Response:
+        if path.startswith(self.machine_prefixes) or request.method not in SAFE_METHODS:
+            return _json_error(401, "未登录或会话已过期")
+        target = request.full_path.rstrip("?") if request.query_string else path
+        query = {"next": target, **({"msg": "expired"} if expired else {})}
+        return redirect(self.prefix + "login?" + urlencode(query))
+
+    def _forbidden(self, reason: str) -> Response:
+        identity = g.get("bianjian_identity")
+        actor = identity.scope.user if identity else "anonymous"
+        log.warning("refused %s %s for %s: %s", request.method, request.path, actor, reason)
+        with db.session_scope() as session:
+            audit.record(session, actor[:40], "access_denied", "route", request.path[:120],
+                         {"method": request.method, "reason": reason, "ip": _client_ip()})
+        if request.path.startswith(self.machine_prefixes):
+            return _json_error(403, "无权访问")
+        return Response(_FORBIDDEN_HTML, status=403, mimetype="text/html")
+
+    def _kiosk_login(self, token: str) -> Response:
+        with db.session_scope() as session:
+            display = kiosk.authenticate(session, token)
+            if display is None:
+                audit.record(session, "anonymous", "kiosk_login_failed", "kiosk", None, {"ip": _client_ip()})
+                session_token = None
+            else:
+                session_token = sessions.start(session, ip=_client_ip(), kiosk_id=display.kiosk_id)
+                audit.record(session, f"kiosk:{display.name}", "kiosk_login", "kiosk", display.name,
+                             {"ip": _client_ip()})
+        if session_token is None:
+            return Response(_KIOSK_REFUSED_HTML, status=403, mimetype="text/html")
+        # Redirect to the same page without the token, so it leaves the address bar and history.
+        response = redirect(request.path)
+        self._set_session_cookies(response, session_token)
+        return response
+
+    # -------------------------------------------------------------------------------------- login/logout
+    def login(self) -> Response:
+        next_url = _safe_next(request.values.get("next"), self.prefix)
+        if request.method == "GET":
+            message = request.args.get("msg")
+            return self._login_form(next_url, message=message if message in ("logged_out", "expired") else None)
+        username = request.form.get("username", "")
+        form_token = request.form.get(CSRF_FIELD, "")
+        cookie_token = request.cookies.get(CSRF_COOKIE, "")
+        source = request.headers.get("Origin") or request.headers.get("Referer")
+        if (source and urlsplit(source).netloc != request.host) or not form_token \
+                or not same(form_token, cookie_token):
+            return self._login_form(next_url, username=username, message="csrf", status=400)
+        with db.session_scope() as session:
+            outcome = users.check_login(session, username, request.form.get("password", ""), _client_ip())
+            if outcome.user is None:
+                session_token = None
+            else:
+                session_token = sessions.start(session, ip=_client_ip(), user_id=outcome.user.user_id)
+                role = outcome.user.role
+        if session_token is None:
+            status = 429 if outcome.reason == "locked" else 401
+            return self._login_form(next_url, username=username, message=outcome.reason, status=status)
+        page = access.page_for_path(self.app, next_url)
+        if page is not None and not access.can_see(role, page):
+            visible = access.visible_pages(role)
+            next_url = visible[0]["relative_path"] if visible else next_url
+        response = redirect(next_url)
+        self._set_session_cookies(response, session_token)
+        return response
+
+    def logout(self) -> Response:
+        identity = g.bianjian_identity
+        with db.session_scope() as session:
+            sessions.end(session, g.bianjian_session_token)
+            audit.record(session, identity.scope.user[:40], "logout", "session", str(identity.session_id))
+        response = redirect(self.prefix + "login?msg=logged_out")
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        response.delete_cookie(CSRF_COOKIE, path="/")
+        return response
+
+    def _login_form(self, next_url: str, *, username: str = "", message: str | None = None,
+                    status: int = 200) -> Response:
+        csrf = secrets.token_urlsafe(32)
+        html = login_page.render(title=self.app.title, prefix=self.prefix, csrf_token=csrf, next_url=next_url,
+                                 username=username, message=message)
+        response = Response(html, status=status, mimetype="text/html")
+        response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="Strict", secure=_secure(), path="/")
+        return response
+
+    # ------------------------------------------------------------------------------------- after request
+    def _set_session_cookies(self, response: Response, session_token: str) -> None:
+        response.set_cookie(SESSION_COOKIE, session_token, httponly=True, samesite="Lax", secure=_secure(),
+                            path="/")
+        # Readable by script on purpose: dash-renderer copies it into the X-CSRFToken header.
+        response.set_cookie(CSRF_COOKIE, csrf_token_for(session_token), httponly=False, samesite="Strict",
+                            secure=_secure(), path="/")
+
+    def finish(self, response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        path = request.path
+        if not (path in self.public_paths or path.startswith(self.public_prefixes)):
+            headers.setdefault("Cache-Control", "no-store")
+        identity = g.get("bianjian_identity")
+        if identity is not None and request.cookies.get(CSRF_COOKIE) != csrf_token_for(g.bianjian_session_token):
+            self._set_session_cookies(response, g.bianjian_session_token)
+        return response
+
+
+def _secure() -> bool:
+    return settings.get("session_cookie_secure").strip().lower() in _ON
+
+
+def _safe_next(value: str | None, prefix: str) -> str:
+    """Only same-site paths: an absolute or scheme-relative ``next`` would make the login an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return prefix
+    return value
+
+
+def _json_error(status: int, message: str) -> Response:
+    response = jsonify({"error": message})
+    response.status_code = status
+    return response
+
+
+_FORBIDDEN_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权访问</title></head>
+<body><h1>无权访问</h1><p>您的角色无权查看此页面。</p><p><a href="/">返回首页</a></p></body></html>"""
+
+_KIOSK_REFUSED_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>大屏令牌无效</title></head>
+<body><h1>大屏令牌无效或已被吊销</h1><p>请联系系统管理员重新签发大屏令牌。</p></body></html>"""
