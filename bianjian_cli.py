@@ -72,7 +72,10 @@ def init() -> None:
               help="Last day of the three demo years (default: yesterday).")
 @click.option("--replace", is_flag=True, help="Empty existing facts first (reference dimensions are kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print row counts as one JSON line.")
-def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool) -> None:
+@click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None,
+              help="Instead of generating, write sample files of every source in every format to this directory.")
+def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool,
+         export_dir: str | None) -> None:
     """Fill the warehouse with deterministic synthetic Kaifeng data, including planted ground truth.
 
     Example: bianjian init && bianjian demo --scale 0.02
@@ -80,6 +83,12 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
     from data_access import warehouse
 
     engine = _engine()
+    if export_dir:
+        from data_access.demo.export import export_samples
+
+        for path in export_samples(engine, export_dir):
+            click.echo(str(path))
+        return
     warehouse.init(engine)
     scale = scale if scale is not None else float(settings.get("demo_scale"))
     try:
@@ -147,6 +156,9 @@ def show_settings() -> None:
 # click at the top, so ``bianjian --help`` stays fast; heavy imports happen inside the commands.
 COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("security.cli", "users"), ("security.cli", "kiosk"), ("security.cli", "keys"), ("security.cli", "audit"),
+    ("data_access.ingest.cli", "ingest"),
+    ("evaluation.cli", "report"),
+    ("dispatch.cli", "leads"),
 )
 
 

@@ -41,6 +41,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_max_failures_per_ip", "20", "Failed logins from one IP (any username) before the IP is locked out."),
     Setting("login_lock_minutes", "15", "Window in which failures are counted, and so the length of a lockout."),
     Setting("proxy_hops", "0", "Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted."),
+    Setting("ingest_chunk_rows", "50000", "Rows per chunk when ingesting a file (bounds memory; one transaction per file)."),
+    Setting("ingest_api_max_records", "10000", "Most records one POST /api/v1/ingest/KIND request may carry."),
+    Setting("silent_source_days", "3", "Days without a load after which a source counts as silent (data quality, risk leads)."),
+    Setting("report_timely_days", "7", "Days from an inspection to its report (报送) that still count as timely (上报及时率)."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

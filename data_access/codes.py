@@ -254,3 +254,31 @@ UNLICENSED_STATUSES = ("待分流", "待核查", "不属实", "属实-引导办�
 
 # Planted ground-truth kinds written by the demo generator (``truth_planted_event.kind``)
 PLANTED_KINDS = ("spike", "trend", "high_risk_entity", "unlicensed_operator", "slow_department")
+
+# ------------------------------------------------------------------------------- risk-lead dispatch
+
+# Open states of a dispatched lead (a deadline is running); 退回 is an action that sends a lead back to
+# 待研判 (counted in ``return_count``), not a resting state.
+LEAD_OPEN_STATUSES = ("已转办", "已签收", "核查中")
+LEAD_FEEDBACK_RESULTS = ("属实", "部分属实", "不属实")
+LEAD_FEEDBACK_ACTIONS = ("责令整改", "立案查处", "移送", "引导办照", "约谈提醒", "信用惩戒", "宣传教育", "其他")
+# 督办 levels, lowest first; escalation may only raise the level.
+LEAD_SUPERVISE_LEVELS = ("一般督办", "重点督办", "挂牌督办")
+JOINT_PART_STATUSES = ("进行中", "已完成", "已撤销")
+
+# ------------------------------------------------------------------------------------- ingestion (issue 3)
+
+# Stored code → label pairs for coded columns the source systems send as either (domain.md §2.2, §3.1, §8).
+HANDLE_MODES = {"DIRECT": "直接答复", "TRANSFER": "转办"}
+CHECK_FORMS = {"1": "日常检查", "2": "专项检查"}
+CHECK_CATEGORIES = {"1": "现场检查", "2": "非现场检查"}
+INSPECTION_FOLLOWUPS = {"NONE": "无", "RECTIFY": "责令整改", "CASE": "立案处罚", "TRANSFER": "移送"}
+PROVINCIAL_LEAD_STATUSES = ("待签收", "处理中", "已反馈", "已办结")
+REG_ITEM_LEVELS = {"MAIN": "主项", "SUB": "子项"}
+REG_ITEM_CATEGORIES = {"0": "行政检查", "1": "行政处罚", "2": "行政强制", "3": "其他"}
+EXERCISE_LEVELS = {"1": "国家", "2": "省级", "3": "市级", "4": "县级", "5": "乡镇"}
+# The 工单 event appended when a newer version of a work order arrives with a new status.
+HOTLINE_EVENT_FOR_STATUS = {"待签收": "派单", "办理中": "签收", "待审核": "答复", "待回访": "答复", "已办结": "办结"}
+# Kinds accepted by ``bianjian ingest KIND`` and POST /api/v1/ingest/KIND, with their default 来源系统.
+INGEST_KINDS = {"hotline": "12345", "urban": "szcg", "provincial": "province", "inspection": "jgxw",
+                "penalty": "jgxw", "entity": "scjg-register", "credit": "credit", "catalog": "catalog"}

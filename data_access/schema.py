@@ -498,6 +498,15 @@ class RiskLead(Base):
     feedback_result: Mapped[str | None] = mapped_column(String(20))
     feedback_text: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)  # optimistic locking
+    # Dispatch closed loop (migration 0004): server defaults so rows written before it stay valid.
+    dispatched_at: Mapped[dt.datetime | None]
+    feedback_actions: Mapped[str | None] = mapped_column(String(200))  # comma-separated LEAD_FEEDBACK_ACTIONS
+    feedback_attachments: Mapped[list[str] | None] = mapped_column(JSON)
+    supervise_level: Mapped[str | None] = mapped_column(String(20))  # 督办 level, a flag not a state
+    extension_days: Mapped[int] = mapped_column(default=0, server_default="0")
+    extension_request_days: Mapped[int | None]  # a pending 延期申请
+    return_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    joint_task_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class RiskLeadEvent(Base):
@@ -511,6 +520,8 @@ class RiskLeadEvent(Base):
     actor: Mapped[short]
     at: Mapped[timestamp]
     note: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(String(40))  # dispatch.lifecycle action key (migration 0004)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class MonthlyIndicator(Base):
@@ -675,3 +686,33 @@ class UserSession(Base):
     created_at: Mapped[timestamp]
     last_seen_at: Mapped[timestamp]
     ended_at: Mapped[dt.datetime | None]
+
+
+# ============================================================================================ ingestion
+
+
+class IngestQuarantine(Base):
+    """A source row that failed validation: kept verbatim with its reasons, so nothing is lost."""
+
+    __tablename__ = "app_ingest_quarantine"
+    quarantine_id: Mapped[intpk]
+    batch_id: Mapped[str] = mapped_column(String(40), index=True)
+    source_kind: Mapped[short]
+    source_file: Mapped[str | None] = mapped_column(String(500))
+    line_no: Mapped[int | None]
+    raw_record: Mapped[str] = mapped_column(Text)  # JSON object of the row as received
+    reasons: Mapped[str] = mapped_column(Text)  # "; "-joined, Chinese
+    quarantined_at: Mapped[timestamp]
+
+
+class IngestHistory(Base):
+    """Old values of a row that a newer version replaced (the row's history stays after an update)."""
+
+    __tablename__ = "app_ingest_history"
+    history_id: Mapped[intpk]
+    batch_id: Mapped[str] = mapped_column(String(40), index=True)
+    table_name: Mapped[str] = mapped_column(String(60))
+    src_system: Mapped[str | None] = mapped_column(String(32))
+    record_key: Mapped[str] = mapped_column(String(64), index=True)
+    old_values: Mapped[str] = mapped_column(Text)  # JSON object of the changed columns' previous values
+    replaced_at: Mapped[timestamp]

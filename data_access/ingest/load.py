@@ -1,0 +1,412 @@
+"""Load one batch (a file or an HTTP push) into the warehouse: detect the layout, validate, quarantine, upsert.
+
+One batch is one transaction: either every good row and every quarantined row of the file is written together
+with its ``app_load_batch`` row, or nothing is (an unreadable file leaves only a ``failed`` batch record).
+Within the batch, each record ends in exactly one of inserted / updated / unchanged / quarantined, so
+``received == inserted + updated + unchanged + quarantined`` always holds.
+
+Upsert rule: a record is identified by ``(src_system, src_id)`` (by primary key for the catalogue). A record
+not seen before is inserted; one seen before is updated when any column the file carries differs and its
+version (e.g. 更新时间) is not older than the stored one — the replaced values go to ``app_ingest_history`` and
+a 12345 order whose status changed gets a state event appended; otherwise it is unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from itertools import chain
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, text, tuple_, update
+
+import settings
+from data_access import codes
+from data_access.bulk import insert_frame, rows_of
+from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks
+from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
+from data_access.ingest.validate import References, validate
+from data_access.schema import Base, HotlineEvent, IngestHistory, IngestQuarantine, LoadBatch
+
+_META = ("load_batch", "loaded_at")
+
+
+@dataclass
+class IngestResult:
+    """What one batch did. ``as_dict()`` is the ``--json`` line and the HTTP response body."""
+
+    batch_id: str
+    kind: str
+    source: str = ""
+    origin: str = ""
+    format: str = ""
+    received: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    seconds: float = 0.0
+    dry_run: bool = False
+    ignored_columns: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def balanced(self) -> bool:
+        return self.received == self.inserted + self.updated + self.unchanged + self.quarantined
+
+
+def ingest_file(engine: Engine, kind: str, path: str | Path, *, dry_run: bool = False,
+                chunk_rows: int | None = None) -> IngestResult:
+    """Load a CSV/XLSX/JSONL file of ``kind``; raises ``UnreadableFile`` (nothing loaded) if it cannot be read."""
+    path = Path(path)
+    chunk_rows = chunk_rows or int(settings.get("ingest_chunk_rows"))
+    sources_of(kind)  # unknown kinds fail before any file access
+    result = IngestResult(batch_id=_batch_id(kind), kind=kind, origin=str(path), dry_run=dry_run)
+    default_system = codes.INGEST_KINDS[kind]
+    try:
+        fmt, chunks = read_file(path, chunk_rows)
+    except UnreadableFile:
+        _record_failure(engine, result, default_system)
+        raise
+    result.format = fmt
+    return _run(engine, result, chunks, src_system=default_system, forced=False)
+
+
+def ingest_records(engine: Engine, kind: str, records: Iterable[object], *, src_system: str, origin: str,
+                   dry_run: bool = False) -> IngestResult:
+    """Load already-parsed JSON objects (an HTTP push); every row's 来源系统 is ``src_system``."""
+    sources_of(kind)
+    result = IngestResult(batch_id=_batch_id(kind), kind=kind, origin=origin, format="json", dry_run=dry_run)
+    chunks = records_chunks(records, int(settings.get("ingest_chunk_rows")))
+    return _run(engine, result, chunks, src_system=src_system, forced=True)
+
+
+def pick_source(kind: str, headers: list[str]) -> tuple[Source, dict[str, str], list[str]]:
+    """The layout of ``kind`` whose required columns the headers cover (most matched columns wins).
+
+    Returns (source, header → column, ignored headers); raises ``UnreadableFile`` naming what is missing.
+    """
+    best: tuple[int, Source, dict[str, str], list[str]] | None = None
+    missing_of: dict[str, list[str]] = {}
+    for source in sources_of(kind):
+        index = header_index(source)
+        mapping = {h: index[normalise_header(h)] for h in headers if normalise_header(h) in index}
+        dupes = sorted({c for c in mapping.values() if list(mapping.values()).count(c) > 1})
+        if dupes:
+            raise UnreadableFile(f"多列对应同一字段 / several headers map to the same column: {', '.join(dupes)}")
+        missing = [f"{f.label}({f.column})" for f in source.fields if f.required and f.column not in mapping.values()]
+        if missing:
+            missing_of[source.title] = missing
+            continue
+        if best is None or len(mapping) > best[0]:
+            best = (len(mapping), source, mapping, [h for h in headers if h not in mapping])
+    if best is None:
+        detail = "; ".join(f"{title}: {', '.join(m)}" for title, m in missing_of.items())
+        raise UnreadableFile(f"缺少必需列 / missing required columns — {detail}")
+    return best[1], best[2], best[3]
+
+
+# ----------------------------------------------------------------------------------------------- batch
+
+
+def _batch_id(kind: str) -> str:
+    return f"{kind}-{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:8]}"
+
+
+def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, src_system: str,
+         forced: bool) -> IngestResult:
+    started = time.perf_counter()
+    loaded_at = dt.datetime.now().replace(microsecond=0)
+    conn = engine.connect()
+    trans = conn.begin()
+    try:
+        # Writing the batch row first takes SQLite's write lock at once, so the batch cannot deadlock later.
+        conn.execute(insert(LoadBatch).values(batch_id=result.batch_id, source_kind=result.kind,
+                                              src_system=src_system, origin=result.origin[:500],
+                                              started_at=loaded_at, status="running"))
+        refs = References.load(conn)
+        first = next(chunks, None)
+        if first is not None:
+            source, mapping, ignored = pick_source(result.kind, first.headers)
+            result.source, result.ignored_columns = source.name, ignored
+            loader = _Loader(conn, source, result, refs, loaded_at, src_system, forced)
+            for chunk in chain([first], chunks):
+                loader.load_chunk(chunk, mapping if chunk.headers == first.headers else None)
+        else:
+            result.source = sources_of(result.kind)[0].name
+        result.seconds = round(time.perf_counter() - started, 3)
+        if not result.balanced:  # a bug, never bad input: refuse to commit an unbalanced batch
+            raise RuntimeError(f"batch {result.batch_id} does not balance: {result.as_dict()}")
+        conn.execute(update(LoadBatch).where(LoadBatch.batch_id == result.batch_id).values(
+            finished_at=dt.datetime.now().replace(microsecond=0), received=result.received,
+            inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+            quarantined=result.quarantined, status="ok"))
+        if result.dry_run:
+            trans.rollback()
+        else:
+            trans.commit()
+    except BaseException:
+        trans.rollback()
+        conn.close()
+        _record_failure(engine, result, src_system)
+        raise
+    conn.close()
+    return result
+
+
+def _record_failure(engine: Engine, result: IngestResult, src_system: str) -> None:
+    """A failed load is still visible on the data-quality page (with zero rows loaded)."""
+    if result.dry_run:
+        return
+    now = dt.datetime.now().replace(microsecond=0)
+    with engine.begin() as conn:
+        conn.execute(insert(LoadBatch).values(batch_id=result.batch_id, source_kind=result.kind,
+                                              src_system=src_system, origin=result.origin[:500], started_at=now,
+                                              finished_at=now, received=0, status="failed"))
+
+
+class _Loader:
+    """Validates and upserts the chunks of one batch inside the caller's transaction."""
+
+    def __init__(self, conn: Connection, source: Source, result: IngestResult, refs: References,
+                 loaded_at: dt.datetime, src_system: str, forced: bool) -> None:
+        self.conn, self.source, self.result, self.refs = conn, source, result, refs
+        self.loaded_at, self.src_system, self.forced = loaded_at, src_system, forced
+        self.table: Table = Base.metadata.tables[source.table]
+        self.key_cols = ("src_system", "src_id") if source.lineage else (source.key,)
+        self.sequence_synced = False
+
+    # ---------------------------------------------------------------------------------------- chunk
+
+    def load_chunk(self, chunk: RawChunk, mapping: dict[str, str] | None) -> None:
+        self.result.received += len(chunk)
+        if mapping is None:  # JSON chunks carry their own key sets
+            index = header_index(self.source)
+            mapping = {h: index[normalise_header(h)] for h in chunk.headers if normalise_header(h) in index}
+        quarantine = [(line, raw, [reason]) for line, raw, reason in chunk.broken]
+        columns = list(zip(*chunk.rows, strict=True)) if chunk.rows else [() for _ in chunk.headers]
+        raw = pd.DataFrame({col: pd.Series(columns[i], dtype=object)
+                            for i, (h, col) in enumerate((h, mapping.get(h)) for h in chunk.headers) if col})
+        if raw.empty and chunk.rows:
+            raw = pd.DataFrame(index=range(len(chunk.rows)))
+        if self.forced and "src_system" in raw:
+            raw = raw.drop(columns="src_system")  # the API key, not the body, says who is sending
+        good, reasons = validate(self.source, raw, self.refs, src_system=self.src_system)
+        for pos, why in reasons.items():
+            quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), why))
+        good = self._db_types(good)
+        conflicts = self._upsert(good)
+        for pos, why in conflicts.items():
+            quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), [why]))
+        self._quarantine(quarantine)
+
+    def _db_types(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Dates as ``date`` objects and only the table's columns (what ``bulk`` and the compare expect)."""
+        for f in self.source.fields:
+            if f.type == "date" and f.column in df:
+                df[f.column] = df[f.column].dt.date.astype(object).where(df[f.column].notna(), None)
+        return df[[c for c in df.columns if c in self.table.c]]
+
+    def _quarantine(self, items: list[tuple[int, dict, list[str]]]) -> None:
+        if not items:
+            return
+        self.result.quarantined += len(items)
+        frame = pd.DataFrame({
+            "batch_id": self.result.batch_id, "source_kind": self.result.kind,
+            "source_file": self.result.origin[:500], "line_no": [int(line) for line, _, _ in items],
+            "raw_record": [json.dumps(raw, ensure_ascii=False, default=str) for _, raw, _ in items],
+            "reasons": ["; ".join(why) for _, _, why in items], "quarantined_at": self.loaded_at})
+        insert_frame(self.conn, IngestQuarantine.__table__, frame)
+
+    # --------------------------------------------------------------------------------------- upsert
+
+    def _upsert(self, good: pd.DataFrame) -> dict[int, str]:
+        """Apply the rows; a key repeated inside the chunk is applied in file order, one pass per repeat."""
+        conflicts: dict[int, str] = {}
+        if good.empty:
+            return conflicts
+        occurrence = good.groupby(list(self.key_cols), sort=False).cumcount()
+        for k in range(int(occurrence.max()) + 1):
+            conflicts.update(self._apply(good[occurrence.to_numpy() == k]))
+        return conflicts
+
+    def _apply(self, part: pd.DataFrame) -> dict[int, str]:
+        existing = self._existing(part)
+        known = set(existing.index)
+        is_new = np.array([k not in known for k in self._keys(part)], dtype=bool)
+        new, old = part[is_new], part[~is_new]
+        conflicts = self._unique_conflicts(new)
+        new = new.drop(index=list(conflicts))
+        self._insert(new)
+        self._update(old, existing)
+        return conflicts
+
+    def _keys(self, df: pd.DataFrame) -> list:
+        """Index labels of ``df``'s rows: key tuples, or plain values for a one-column key."""
+        if len(self.key_cols) == 1:
+            return df[self.key_cols[0]].tolist()
+        return list(zip(*(df[c] for c in self.key_cols), strict=True))
+
+    def _existing(self, part: pd.DataFrame) -> pd.DataFrame:
+        """Stored rows with the chunk's keys, indexed by key tuple, with the columns the file carries."""
+        cols = [c for c in part.columns if c not in self.key_cols]
+        pk = list(self.table.primary_key.columns)[0].name
+        select_cols = list(dict.fromkeys([*self.key_cols, *cols, pk]))
+        frames = []
+        keys = self._keys(part)
+        for i in range(0, len(keys), 2000):
+            batch = keys[i:i + 2000]
+            cond = (tuple_(*(self.table.c[c] for c in self.key_cols)).in_(batch) if len(self.key_cols) > 1
+                    else self.table.c[self.key_cols[0]].in_(batch))
+            rows = self.conn.execute(select(*(self.table.c[c] for c in select_cols)).where(cond)).all()
+            frames.append(pd.DataFrame(rows, columns=select_cols))
+        df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=select_cols)
+        return df.set_index(list(self.key_cols), drop=False)
+
+    def _unique_conflicts(self, new: pd.DataFrame) -> dict[int, str]:
+        """New rows whose unique business number (工单编号 …) another source system already holds."""
+        col = self.source.unique
+        if col is None or new.empty:
+            return {}
+        values = new[col].tolist()
+        taken: dict[str, str] = {}
+        for i in range(0, len(values), 2000):
+            taken.update(self.conn.execute(select(self.table.c[col], self.table.c.src_system)
+                                           .where(self.table.c[col].in_(values[i:i + 2000]))).all())
+        label = self.source.field_by_column[col].label
+        return {int(pos): f"{label}: “{v}”已由来源系统“{taken[v]}”提交，不能重复"
+                for pos, v in zip(new.index, values, strict=True) if v in taken}
+
+    def _insert(self, new: pd.DataFrame) -> None:
+        if new.empty:
+            return
+        frame = new.copy()
+        for col in self.table.c:
+            default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
+            if default is not None:
+                frame[col.name] = (frame[col.name].where(frame[col.name].notna(), default) if col.name in frame
+                                   else default)
+        if self.source.lineage:
+            frame["load_batch"], frame["loaded_at"] = self.result.batch_id, self.loaded_at
+        self._sync_sequence()
+        insert_frame(self.conn, self.table, frame)
+        self.result.inserted += len(frame)
+
+    def _sync_sequence(self) -> None:
+        """PostgreSQL: move the key sequence past ids written explicitly (the demo generator assigns ids)."""
+        if self.sequence_synced or self.conn.dialect.name != "postgresql":
+            return
+        self.sequence_synced = True
+        pk = list(self.table.primary_key.columns)[0].name
+        seq = self.conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": self.table.name, "c": pk}
+                                ).scalar_one()
+        if seq is None:
+            return
+        self.conn.execute(text(f'SELECT setval(:seq, m) FROM (SELECT MAX("{pk}") AS m FROM "{self.table.name}") t '
+                               f"WHERE m >= (SELECT last_value FROM {seq})"), {"seq": seq})
+
+    def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
+        if old.empty:
+            return
+        stored = existing.loc[self._keys(old)]
+        compare = [c for c in old.columns if c not in self.key_cols and c not in _META]
+        incoming_canon = {c: [_canon(v) for v in old[c]] for c in compare}
+        stored_canon = {c: [_canon(v) for v in stored[c]] for c in compare}
+        diff = {c: np.array([a != b for a, b in zip(incoming_canon[c], stored_canon[c], strict=True)])
+                for c in compare}
+        changed = np.any(np.vstack(list(diff.values())), axis=0) if diff else np.zeros(len(old), bool)
+        version = self.source.version
+        if version and version in compare:
+            stale = np.array([_older(a, b) for a, b in zip(old[version], stored[version], strict=True)])
+            changed &= ~stale
+        self.result.unchanged += int((~changed).sum())
+        if not changed.any():
+            return
+        rows = old[changed]
+        before = stored[changed]
+        history, params = [], []
+        values = rows_of(rows, compare)
+        for j, (key, vals) in enumerate(zip(zip(*(rows[c] for c in self.key_cols), strict=True), values, strict=True)):
+            cols_changed = [c for c in compare if diff[c][np.flatnonzero(changed)[j]]]
+            history.append({
+                "batch_id": self.result.batch_id, "table_name": self.table.name,
+                "src_system": key[0] if self.source.lineage else None, "record_key": str(key[-1])[:64],
+                "old_values": json.dumps({c: _jsonable(before[c].iat[j]) for c in cols_changed}, ensure_ascii=False),
+                "replaced_at": self.loaded_at})
+            param = dict(zip(compare, vals, strict=True))
+            param.update({f"_k_{c}": v for c, v in zip(self.key_cols, key, strict=True)})
+            if self.source.lineage:
+                param.update(load_batch=self.result.batch_id, loaded_at=self.loaded_at)
+            params.append(param)
+        set_cols = compare + (list(_META) if self.source.lineage else [])
+        stmt = update(self.table).where(*(self.table.c[c] == bindparam(f"_k_{c}") for c in self.key_cols)).values(
+            {c: bindparam(c) for c in set_cols})
+        self.conn.execute(stmt, params)
+        self.conn.execute(insert(IngestHistory), history)
+        self.result.updated += len(params)
+        if self.source.name == "hotline" and "status" in compare:
+            self._status_events(rows, before)
+
+    def _status_events(self, rows: pd.DataFrame, before: pd.DataFrame) -> None:
+        """Append a state event for each work order whose status moved (the ticket's history stays)."""
+        moved = (rows["status"].to_numpy() != before["status"].to_numpy())
+        if not moved.any():
+            return
+        r, b = rows[moved], before[moved]
+        at = pd.to_datetime(r["updated_at"]).dt.to_pydatetime()
+        events = pd.DataFrame({
+            "ticket_id": b["ticket_id"].to_numpy(),
+            "event": [codes.HOTLINE_EVENT_FOR_STATUS[s] for s in r["status"]],
+            "actor_dept_code": r["main_dept_code"].to_numpy() if "main_dept_code" in r else None,
+            "at": at, "note": [f"状态变更：{o}→{n}" for o, n in zip(b["status"], r["status"], strict=True)],
+            "src_system": r["src_system"].to_numpy(),
+            "src_id": [f"{k}|状态|{s}|{t:%Y%m%d%H%M%S}"[:64] for k, s, t in zip(r["src_id"], r["status"], at,
+                                                                              strict=True)],
+            "load_batch": self.result.batch_id, "loaded_at": self.loaded_at})
+        known = set(self.conn.execute(select(HotlineEvent.src_system, HotlineEvent.src_id).where(
+            HotlineEvent.src_id.in_(events["src_id"].tolist()))).all())
+        events = events[[(s, i) not in known for s, i in zip(events["src_system"], events["src_id"], strict=True)]]
+        insert_frame(self.conn, HotlineEvent.__table__, events)
+
+
+def _canon(value: object) -> str:
+    """One spelling per value whatever the driver returned, so file values and stored values compare."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "1" if value else "0"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, str):
+        return value
+    return f"{float(value):.6f}"
+
+
+def _older(incoming: object, stored: object) -> bool:
+    if incoming is None or stored is None or pd.isna(incoming) or pd.isna(stored):
+        return False
+    return pd.Timestamp(incoming) < pd.Timestamp(stored)
+
+
+def _jsonable(value: object) -> object:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    if isinstance(value, (dt.date, dt.datetime)):
+        return _canon(value)
+    if isinstance(value, (np.integer, np.bool_, np.floating)):
+        return value.item()
+    if isinstance(value, (int, float, bool, str)):
+        return value
+    return str(value)
