@@ -7,11 +7,12 @@ two orders of magnitude slower. Column types are converted once per column, not 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Integer, Table
 
 from data_access.schema import Base
 
@@ -19,8 +20,7 @@ from data_access.schema import Base
 def _python_values(series: pd.Series) -> list:
     """Column values as plain Python objects with None for missing (what both drivers accept)."""
     if pd.api.types.is_datetime64_any_dtype(series):
-        values = series.dt.to_pydatetime().tolist() if hasattr(series.dt, "to_pydatetime") else list(series)
-        return [None if pd.isna(v) else v for v in values]
+        return [None if pd.isna(v) else v.to_pydatetime() for v in series]
     if pd.api.types.is_bool_dtype(series):
         return [bool(v) for v in series.to_numpy()]
     if pd.api.types.is_integer_dtype(series) and not isinstance(series.dtype, pd.core.arrays.integer.IntegerDtype):
@@ -46,6 +46,10 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
     if len(columns) != len(df.columns):
         unknown = sorted(set(df.columns) - set(columns))
         raise ValueError(f"{tbl.name}: unknown columns {unknown}")
+    json_cols = [c for c in columns if isinstance(tbl.c[c].type, JSON)]
+    if json_cols:
+        df = df.assign(**{c: [None if v is None else json.dumps(v, ensure_ascii=False, default=str)
+                              for v in df[c]] for c in json_cols})
     if conn.dialect.name == "postgresql":
         raw = conn.connection.driver_connection
         col_sql = ", ".join(f'"{c}"' for c in columns)
@@ -53,6 +57,7 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
             for start in range(0, len(df), chunk):
                 for row in rows_of(df.iloc[start:start + chunk], columns):
                     copy.write_row(row)
+        _advance_sequences(conn, tbl, columns)
     else:
         placeholders = ", ".join("?" for _ in columns)
         sql = f'INSERT INTO "{tbl.name}" ({", ".join(columns)}) VALUES ({placeholders})'
@@ -61,6 +66,17 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
             cursor.executemany(sql, [_sqlite_row(r) for r in rows_of(df.iloc[start:start + chunk], columns)])
         cursor.close()
     return len(df)
+
+
+def _advance_sequences(conn: Connection, tbl: Table, columns: list[str]) -> None:
+    """COPY with explicit surrogate keys leaves PostgreSQL's sequence behind; move it past the max key
+    so later ORM inserts (which let the database assign keys) do not collide."""
+    for col in tbl.primary_key.columns:
+        integer_key = isinstance(col.type, Integer) and len(tbl.primary_key.columns) == 1
+        if col.name in columns and integer_key and col.autoincrement in (True, "auto"):
+            conn.exec_driver_sql(
+                f"SELECT setval(pg_get_serial_sequence('\"{tbl.name}\"', '{col.name}'), "
+                f'(SELECT COALESCE(MAX("{col.name}"), 0) + 1 FROM "{tbl.name}"), false)')
 
 
 def _sqlite_row(row: tuple) -> tuple:

@@ -8,7 +8,7 @@ import hashlib
 
 import pandas as pd
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from data_access import codes, migrate, warehouse
 from data_access.db import make_engine
@@ -43,10 +43,15 @@ def postgres_demo():
 
 
 def _table_digest(engine, table: str, order_by: str) -> str:
-    df = pd.read_sql(text(f'SELECT * FROM "{table}" ORDER BY {order_by}'), engine)
-    df = df.drop(columns=[c for c in ("loaded_at",) if c in df])
-    normalised = df.astype(str).replace({"None": "", "NaT": "", "nan": ""})
-    return hashlib.sha256(normalised.to_csv(index=False).encode()).hexdigest()
+    """Digest of a table's rows read through SQLAlchemy's types (so bools, dates and decimals compare
+    equal across backends); the load timestamp is excluded."""
+    tbl = Base.metadata.tables[table]
+    cols = [c for c in tbl.c if c.name != "loaded_at"]
+    digest = hashlib.sha256()
+    with engine.connect() as conn:
+        for row in conn.execute(select(*cols).order_by(tbl.c[order_by])):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
 
 
 def test_migrations_create_every_model_table_and_downgrade_cleanly(tmp_path):
