@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, func, insert, select
 
 from data_access.schema import DailyComplaintCount, HotlineTicket
+from dispatch.exchange import import_provincial_leads
+from evaluation import indicators
 from pipeline.runner import Step
 
 
@@ -21,5 +23,7 @@ def daily_counts(conn: Connection) -> int:
 
 STEPS: tuple[Step, ...] = (
     Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts),
+    Step("indicators", "评价指标：月 × 区县/部门（agg_indicator_month）", indicators.pipeline_step),
+    Step("provincial_leads", "省级下发线索导入为风险线索（按编号去重）", import_provincial_leads),
 )
 STEP_BY_NAME = {s.name: s for s in STEPS}

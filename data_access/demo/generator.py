@@ -26,6 +26,7 @@ from data_access.bulk import insert_frame
 from data_access.demo import complaint_text, names, places
 from data_access.demo.catalog import build_catalog
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code, urban_category_code
+from dispatch.demo_history import generate_history
 
 SRC = "demo"
 DAY = np.timedelta64(1, "D")
@@ -104,6 +105,8 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
     _unlicensed(ctx, urban)
     _joint_tasks(ctx)
     _provincial(ctx, subjects)
+    progress("线索转办历史")
+    ctx.counts["derived_risk_lead"] = generate_history(conn, seed, end, n=max(200, round(2000 * scale)))
     return ctx.counts
 
 
@@ -457,11 +460,12 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
         else:
             subj_uscc.append(None)
         if address is None:
-            address = places.random_address(rnd, county)
+            address = places.address_parts(rnd, county, None, topic.addr_kind)[0]
         if severe[i] and topic.names_business:
-            title, content = complaint_text.compose_severe(rnd, topic, county, business)
+            title, content = complaint_text.compose_severe(rnd, topic, county, business, address)
         else:
-            title, content = complaint_text.compose_hotline(rnd, topic, county, business, address)
+            title, content = complaint_text.compose_hotline(rnd, topic, county, business, address,
+                                                            appeal_type=appeal[i])
         titles.append(title)
         contents.append(content)
         addresses.append(address)

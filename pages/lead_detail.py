@@ -1,0 +1,130 @@
+"""线索详情: one lead's reason, evidence (complaints, series with forecast band, entity record), joint parts
+and timeline. Evidence is the JSON the risk models write; see docs/dispatch.md for its keys."""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import dcc, html
+
+import security
+from data_access import codes, db, queries_leads
+from dispatch.lifecycle import ACTION_BY_KEY
+
+dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
+                   roles=("LEADER", "ANALYST", "DEPT_HEAD"))
+
+LEVEL_STYLE = {"RED": "danger", "ORANGE": "warning", "YELLOW": "info", "BLUE": "primary"}
+
+
+def layout(lead_id=None, **_query) -> html.Div:
+    scope = security.current_scope()
+    try:
+        key = int(lead_id)
+    except (TypeError, ValueError):
+        return dbc.Alert(f"线索编号无效：{lead_id}", color="warning", id="lead-detail-missing")
+    with db.session_scope() as session:
+        lead = queries_leads.lead_detail(session, scope, key)
+    if lead is None:
+        return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
+    return html.Div([
+        _header(lead),
+        dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}), lg=8),
+                 dbc.Col([_parts(lead["parts"]), _timeline(lead["events"])], lg=4)]),
+    ], id="lead-detail")
+
+
+def _header(lead: dict) -> html.Div:
+    facts = [("状态", lead["status"]), ("牵头部门", lead["dept_name"] or "未指定"),
+             ("协办部门", "、".join(lead["co_dept_names"]) or "无"), ("区县", lead["region_name"] or "全市"),
+             ("签收时限", _fmt(lead["sign_deadline"])), ("办理时限", _fmt(lead["handle_deadline"])),
+             ("督办", lead["supervise_level"] or "无"), ("风险分", f"{lead['score']:.2f}")]
+    if lead["feedback_result"]:
+        facts += [("核查结果", lead["feedback_result"]), ("处置措施", lead["feedback_actions"] or "无"),
+                  ("反馈说明", lead["feedback_text"] or ""), ("附件", "、".join(lead["feedback_attachments"] or []) or "无")]
+    return html.Div([
+        html.H3([dbc.Badge(codes.LEAD_LEVELS.get(lead["level"], lead["level"]),
+                           color=LEVEL_STYLE.get(lead["level"], "secondary"), className="me-2"),
+                 lead["title"]], id="lead-detail-title"),
+        html.P(lead["reason"], className="lead", id="lead-detail-reason"),
+        dbc.Row([dbc.Col([html.Small(k, className="text-muted d-block"), html.Span(v)], xs=6, md=3, className="mb-2")
+                 for k, v in facts]),
+    ], className="mb-3")
+
+
+def _evidence(evidence: dict) -> html.Div:
+    blocks = []
+    figure = series_figure(evidence.get("series"))
+    if figure is not None:
+        blocks.append(dbc.Card([dbc.CardHeader("诉求量与预测区间"),
+                                dbc.CardBody(dcc.Graph(figure=figure, id="lead-detail-series",
+                                                       config={"displaylogo": False}))], className="mb-3"))
+    complaints = evidence.get("complaints") or []
+    if complaints:
+        rows = [html.Tr([html.Td(c.get("order_no", "")), html.Td(str(c.get("accepted_at", ""))[:16]),
+                         html.Td(c.get("title", "")), html.Td(c.get("content", ""), className="small")])
+                for c in complaints]
+        blocks.append(dbc.Card([dbc.CardHeader(f"相关诉求（{len(complaints)}件）"), dbc.CardBody(dbc.Table(
+            [html.Thead(html.Tr([html.Th("工单号"), html.Th("受理时间"), html.Th("标题"), html.Th("内容")])),
+             html.Tbody(rows)], size="sm", responsive=True, striped=True, id="lead-detail-complaints"))], className="mb-3"))
+    entity = evidence.get("entity") or {}
+    if entity:
+        blocks.append(dbc.Card([dbc.CardHeader("涉及主体"), dbc.CardBody(dbc.Table(html.Tbody(
+            [html.Tr([html.Th(str(k)), html.Td(str(v))]) for k, v in entity.items()]), size="sm",
+            id="lead-detail-entity"))], className="mb-3"))
+    return html.Div(blocks or [dbc.Alert("该线索没有附带证据", color="light")])
+
+
+def series_figure(series) -> go.Figure | None:  # noqa: ANN001
+    """Observed counts with the expected line and forecast band. ``series`` is a list of
+    ``{day, n, expected?, lower?, upper?}`` or a dict of equal-length lists with those keys."""
+    if not series:
+        return None
+    if isinstance(series, dict):
+        keys = list(series)
+        series = [dict(zip(keys, values, strict=True)) for values in zip(*series.values(), strict=True)]
+    days = [p.get("day") for p in series]
+    fig = go.Figure()
+    if all(p.get("upper") is not None and p.get("lower") is not None for p in series):
+        fig.add_trace(go.Scatter(x=days, y=[p["upper"] for p in series], mode="lines", line={"width": 0},
+                                 name="预测上限", showlegend=False))
+        fig.add_trace(go.Scatter(x=days, y=[p["lower"] for p in series], mode="lines", line={"width": 0},
+                                 fill="tonexty", fillcolor="rgba(13,110,253,0.15)", name="预测区间"))
+    if any(p.get("expected") is not None for p in series):
+        fig.add_trace(go.Scatter(x=days, y=[p.get("expected") for p in series], mode="lines",
+                                 line={"dash": "dash"}, name="预测值"))
+    fig.add_trace(go.Scatter(x=days, y=[p.get("n") for p in series], mode="lines+markers", name="实际诉求量",
+                             line={"color": "#dc3545"}))
+    fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, hovermode="x unified", height=320,
+                      yaxis_title="件", legend={"orientation": "h"})
+    return fig
+
+
+def _parts(parts: list[dict]) -> html.Div:
+    if not parts:
+        return html.Div()
+    items = [dbc.ListGroupItem([html.Strong(p["dept_name"]), f"　{p['duty']}　",
+                                dbc.Badge(p["status"], color="success" if p["status"] == "已完成" else "secondary")])
+             for p in parts]
+    return dbc.Card([dbc.CardHeader("联合监管分工"), dbc.ListGroup(items, flush=True, id="lead-detail-parts")],
+                    className="mb-3")
+
+
+def _timeline(events: list[dict]) -> dbc.Card:
+    items = []
+    for e in events:
+        action = ACTION_BY_KEY.get(e["action"])
+        label = action.label if action else e["to_status"]
+        change = f"{e['from_status']} → {e['to_status']}" if e["from_status"] != e["to_status"] else e["to_status"]
+        items.append(dbc.ListGroupItem([
+            html.Div([html.Strong(label), html.Span(f"　{change}", className="text-muted small")]),
+            html.Div(f"{_fmt(e['at'])}　{e['actor']}", className="small text-muted"),
+            html.Div(e["note"], className="small") if e["note"] else None,
+        ]))
+    return dbc.Card([dbc.CardHeader("处置时间线"),
+                     dbc.ListGroup(items or [dbc.ListGroupItem("尚无处置记录")], flush=True, id="lead-detail-timeline")])
+
+
+def _fmt(value) -> str:  # noqa: ANN001
+    return value.strftime("%Y-%m-%d %H:%M") if value else "—"
