@@ -136,12 +136,17 @@ def load_config(session: Session) -> ScoringConfig:
 
 def save_config(session: Session, scope: Scope, config: ScoringConfig) -> str:
     """Store ``config`` as the weights in force; only a system administrator may (checked here, on
-    the server, whatever the page shows). Returns the stored TOML."""
+    the server, whatever the page shows); the change is audited. Returns the stored TOML."""
     if scope.role != "SYS_ADMIN":
         raise PermissionError("只有系统管理员可以保存评价权重")
+    from security import audit
+
     validate(config)
     text = dump_config(config)
     queries_evaluation.store_weights_text(session, text)
+    audit.record(session, scope.user, "evaluation.weights.save", "app_setting", queries_evaluation.WEIGHTS_SETTING_KEY,
+                 {"weights": config.weights, "targets": config.targets, "cap": config.cap,
+                  "warn_below": config.warn_below})
     return text
 
 
