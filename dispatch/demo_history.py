@@ -58,8 +58,10 @@ def generate_history(conn: Connection, seed: int, end: dt.date, *, n: int = 400)
             else:
                 cat, key, co = THEMES[rnd.randrange(len(THEMES))]
                 dept = DEPT_CODE_BY_KEY[key]
-            # the last 15% are recent, so open states, 临期 and 超期 exist at the end of the demo
-            age_days = rnd.uniform(0, 20) if i >= n * 0.85 else rnd.uniform(0, 365)
+            # the last 15% are recent, so open states, 临期 and 超期 exist at the end of the demo; the very
+            # last ones arrived in the final day and still wait for triage or sign-off
+            age_days = (rnd.uniform(0, 1.2) if i >= n * 0.97 else rnd.uniform(0, 20) if i >= n * 0.85
+                        else rnd.uniform(0, 365))
             created = (horizon - dt.timedelta(days=age_days)).replace(minute=0, second=0, microsecond=0)
             lead_id = _insert_lead(session, rnd, i, created, cat, dept)
             _play(session, rnd, lead_id, created, dept, [DEPT_CODE_BY_KEY[k] for k in co], dept in slow, horizon)
