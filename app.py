@@ -13,6 +13,7 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
 from data_access.scope import ROLES
+import api
 from security import access, web
 from security.identity import current_identity
 from security.sessions import Identity
@@ -35,6 +36,7 @@ def create_app() -> Dash:
     )
     app.layout = _shell
     web.install(app)
+    api.register(app.server)
     return app
 
 

@@ -361,7 +361,7 @@ class _Loader:
         if not moved.any():
             return
         r, b = rows[moved], before[moved]
-        at = pd.to_datetime(r["updated_at"]).dt.to_pydatetime()
+        at = [ts.to_pydatetime() for ts in pd.to_datetime(r["updated_at"])]
         events = pd.DataFrame({
             "ticket_id": b["ticket_id"].to_numpy(),
             "event": [codes.HOTLINE_EVENT_FOR_STATUS[s] for s in r["status"]],

@@ -116,8 +116,12 @@ def validate(source: Source, raw: pd.DataFrame, refs: References, *, src_system:
     typed = pd.DataFrame(index=raw.index)
     now_limit = dt.datetime.now() + dt.timedelta(days=1)
     for f in source.fields:
-        values = raw[f.column] if f.column in raw else pd.Series(None, index=raw.index, dtype=object)
-        values = values.astype(object).where(values.notna(), None)
+        if f.column not in raw:  # absent columns stay absent: an update leaves those columns as they are
+            if f.required:
+                reasons.add(np.ones(len(raw), bool), f"{f.label}: 必填字段为空")
+            continue
+        values = raw[f.column].astype(object)
+        values = values.where(values.notna(), None)
         stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
         stripped = stripped.where(stripped.map(lambda v: v not in ("", None)), None)
         present = stripped.notna()
@@ -178,7 +182,7 @@ def _not_null_checks(source: Source, df: pd.DataFrame) -> list[tuple[pd.Series, 
 
 
 def _bad_value(f: Field, value: object, parsed: pd.Series, i: int, source: Source) -> str:
-    if f.type in ("date", "datetime") and not pd.isna(parsed.iat[i]):
+    if f.type in ("date", "datetime") and not pd.isna(parse_datetimes(pd.Series([value], dtype=object)).iat[0]):
         return f"{f.label}: 时间超出合理范围“{value}”"
     if f.codes is not None:
         allowed = list(f.codes) if not isinstance(f.codes, dict) else [f"{k}/{v}" for k, v in f.codes.items()]

@@ -1,0 +1,131 @@
+"""数据质量: freshness, volumes, quarantine and reporting timeliness of every source (DATA_ADMIN, SYS_ADMIN,
+LEADER). Everything shown comes from ``data_access.quality``; raw quarantined records are not shown here
+(they may hold complainants' personal data), only their reasons.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+import pandas as pd
+import plotly.express as px
+from dash import Input, Output, callback, dcc, html
+
+import security
+import settings
+from data_access import db, quality
+
+dash.register_page(__name__, path="/data-quality", name="数据质量", order=80, id_prefix="data-quality-",
+                   roles=("DATA_ADMIN", "SYS_ADMIN", "LEADER"))
+
+KIND_NAMES = {"hotline": "12345热线", "urban": "数字城管", "provincial": "省级线索", "inspection": "行政检查",
+              "penalty": "行政处罚", "entity": "市场主体", "credit": "信用", "catalog": "监管事项目录"}
+WINDOWS = {7: "近7天", 30: "近30天", 90: "近90天", 365: "近一年"}
+
+
+def layout(days: str | None = None, **_query) -> html.Div:
+    window = int(days) if days and days.isdigit() and int(days) in WINDOWS else 30
+    controls = dbc.Row([dbc.Col([dbc.Label("统计区间"), dbc.Select(
+        id="data-quality-window", value=str(window),
+        options=[{"label": v, "value": str(k)} for k, v in WINDOWS.items()])], md=3)], className="mb-3")
+    return html.Div([
+        html.H3("数据质量与时效"), controls,
+        dcc.Loading(html.Div(id="data-quality-cards", className="mb-3")),
+        html.H5("各数据来源时效"), html.Div(id="data-quality-freshness", className="mb-4"),
+        html.H5("每日接收量"), dcc.Graph(id="data-quality-daily", config={"displaylogo": False}),
+        dbc.Row([
+            dbc.Col([html.H5("隔离原因（前20）"), html.Div(id="data-quality-reasons")], md=6),
+            dbc.Col([html.H5("数据到达时延（事件发生→入库）"), html.Div(id="data-quality-lag")], md=6),
+        ], className="mb-4"),
+        html.H5("监管行为数据上报及时率（按部门）"), html.Div(id="data-quality-timeliness", className="mb-4"),
+        html.H5("最近导入批次"), html.Div(id="data-quality-batches"),
+    ])
+
+
+@callback(Output("data-quality-cards", "children"), Output("data-quality-freshness", "children"),
+          Output("data-quality-daily", "figure"), Output("data-quality-reasons", "children"),
+          Output("data-quality-lag", "children"), Output("data-quality-timeliness", "children"),
+          Output("data-quality-batches", "children"), Input("data-quality-window", "value"))
+def refresh(window: str | None):
+    """Every panel for the chosen window, computed as of now."""
+    days = int(window) if window and window.isdigit() and int(window) in WINDOWS else 30
+    now = dt.datetime.now()
+    start = (now - dt.timedelta(days=days)).date()
+    with db.session_scope() as session:
+        fresh = quality.source_freshness(session, now)
+        silent = quality.silent_sources(session, now)
+        daily = quality.rows_per_day(session, start, now.date())
+        reasons = quality.quarantine_reasons(session, now - dt.timedelta(days=days))
+        lag = quality.load_lag(session, now, days=days)
+        timely = quality.reporting_timeliness(session, security.current_scope(), start, now.date())
+        batches = quality.recent_batches(session, limit=30)
+    return (_cards(fresh, silent, daily), _freshness_table(fresh), _daily_figure(daily), _reasons_table(reasons),
+            _lag_table(lag), _timeliness_table(timely), _batches_table(batches))
+
+
+def _cards(fresh: pd.DataFrame, silent: pd.DataFrame, daily: pd.DataFrame) -> dbc.Row:
+    received = int(daily["received"].sum()) if len(daily) else 0
+    quarantined = int(daily["quarantined"].sum()) if len(daily) else 0
+    rate = f"{quarantined / received:.2%}" if received else "—"
+    items = (("数据来源", f"{len(fresh)}"), ("静默来源", f"{len(silent)}"), ("区间接收记录", f"{received:,}"),
+             ("区间隔离率", rate))
+    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="text-muted"),
+                                                    html.H4(value, className="mb-0")])), md=3)
+                    for label, value in items])
+
+
+def _table(header: list[str], rows: list[list]) -> dbc.Table | html.Div:
+    if not rows:
+        return html.Div("暂无数据", className="text-muted")
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in header])),
+                      html.Tbody([html.Tr([html.Td(v) for v in row]) for row in rows])],
+                     striped=True, size="sm", responsive=True)
+
+
+def _when(value: object) -> str:
+    return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
+
+
+def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
+    limit = float(settings.get("silent_source_days"))
+    rows = [[KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.last_load_at),
+             "—" if pd.isna(r.days_since_load) else f"{r.days_since_load:.1f}",
+             dbc.Badge("静默", color="danger") if r.days_since_load > limit else dbc.Badge("正常", color="success"),
+             f"{r.batches}", f"{r.failed_batches}", f"{r.received:,}",
+             "—" if pd.isna(r.quarantine_rate) else f"{r.quarantine_rate:.2%}", f"{r.rows_in_warehouse:,}"]
+            for r in fresh.itertuples()]
+    return _table(["数据类型", "来源系统", "最近入库", "距今（天）", "状态", "成功批次", "失败批次", "累计接收",
+                   "隔离率", "库内记录"], rows)
+
+
+def _daily_figure(daily: pd.DataFrame):
+    daily = daily.assign(来源=daily["source_kind"].map(KIND_NAMES).fillna(daily["source_kind"]))
+    fig = px.bar(daily, x="day", y="received", color="来源", labels={"day": "日期", "received": "接收记录（条）"})
+    fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend_title_text="来源", barmode="stack")
+    return fig
+
+
+def _reasons_table(reasons: pd.DataFrame) -> dbc.Table | html.Div:
+    return _table(["数据类型", "原因", "条数"], [[KIND_NAMES.get(r.source_kind, r.source_kind), r.reason, f"{r.n:,}"]
+                                            for r in reasons.itertuples()])
+
+
+def _lag_table(lag: pd.DataFrame) -> dbc.Table | html.Div:
+    return _table(["数据", "记录数", "中位时延（小时）", "90%分位（小时）"],
+                  [[r.source, f"{r.n:,}", f"{r.median_hours:.1f}", f"{r.p90_hours:.1f}"] for r in lag.itertuples()])
+
+
+def _timeliness_table(timely: pd.DataFrame) -> dbc.Table | html.Div:
+    return _table(["部门", "检查数", f"{settings.get('report_timely_days')}天内报送", "及时率", "报送时延中位数（天）"],
+                  [[r.dept_name, f"{r.inspections:,}", f"{r.timely:,}", f"{r.timely_rate:.1%}",
+                    f"{r.median_lag_days:.1f}"] for r in timely.itertuples()])
+
+
+def _batches_table(batches: pd.DataFrame) -> dbc.Table | html.Div:
+    status = {"ok": "成功", "failed": "失败", "running": "进行中"}
+    return _table(["批次", "数据类型", "来源系统", "开始时间", "状态", "接收", "新增", "更新", "未变", "隔离"],
+                  [[r.batch_id, KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.started_at),
+                    status.get(r.status, r.status), r.received, r.inserted, r.updated, r.unchanged, r.quarantined]
+                   for r in batches.itertuples()])
