@@ -1,0 +1,186 @@
+"""Monthly bulletin and weekly check on the demo warehouse: PDF text, XLSX sheets, DOCX, scoping, the
+schedule and the ``bianjian report`` CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+
+import pypdf
+import pytest
+from click.testing import CliRunner
+from docx import Document as Docx
+from openpyxl import load_workbook
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from bianjian_cli import cli
+from data_access import db, queries_evaluation
+from data_access.db import make_engine
+from data_access.reference import DEPT_CODE_BY_KEY
+from data_access.schema import RiskLead
+from data_access.scope import SYSTEM, Scope
+from evaluation import indicators, render, reports
+from evaluation.indicators import FAMILIES
+
+SCJG, CGJ = DEPT_CODE_BY_KEY["SCJG"], DEPT_CODE_BY_KEY["CGJ"]
+
+
+def _lead(lead_id: int, dept: str, **kw) -> dict:
+    base = {"sign_deadline": dt.datetime(2026, 5, 3), "signed_at": None, "handle_deadline": dt.datetime(2026, 7, 9),
+            "feedback_at": None, "closed_at": None}
+    return {"lead_id": lead_id, "lead_key": f"test-{lead_id}", "kind": "spike", "level": "RED", "score": 1.0,
+            "title": f"测试线索{lead_id}", "reason": "r", "evidence": {}, "region_code": "410202", "dept_code": dept,
+            "status": "已转办", "created_at": dt.datetime(2026, 5, 1), "updated_at": dt.datetime(2026, 5, 1)} | base | kw
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(demo_db_path, tmp_path_factory):
+    """A private copy of the demo warehouse with the indicator mart built."""
+    path = tmp_path_factory.mktemp("reports") / "w.db"
+    shutil.copy(demo_db_path, path)
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.execute(insert(RiskLead), [_lead(900001, SCJG, sign_deadline=dt.datetime(2026, 6, 1)),
+                                        _lead(900002, CGJ, signed_at=dt.datetime(2026, 5, 2),
+                                              handle_deadline=dt.datetime(2026, 6, 10)),
+                                        _lead(900003, SCJG, signed_at=dt.datetime(2026, 5, 2),
+                                              handle_deadline=dt.datetime(2026, 6, 10),
+                                              closed_at=dt.datetime(2026, 6, 20))])
+        indicators.rebuild(conn)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="module")
+def engine(warehouse_path):
+    eng = make_engine(f"sqlite:///{warehouse_path}")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def month(engine) -> str:
+    with Session(engine) as session:
+        return queries_evaluation.indicator_months(session)[-2]  # the last complete month
+
+
+def test_monthly_bulletin_renders_pdf_xlsx_and_docx(engine, month, tmp_path):
+    with Session(engine) as session:
+        doc = reports.monthly_bulletin(session, month, unit="410202")
+    pdf, xlsx, docx = (render.write(doc, fmt, tmp_path / f"b.{fmt}") for fmt in render.FORMATS)
+
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(pdf).pages)
+    for expected in ("月通报", "排名", "排名变化", "龙亭区", "示范区", "市城管局", "市市场监管局", "城市中位数",
+                     "超期风险线索", "本单位：龙亭区"):
+        assert expected in text, expected
+    assert any("/Image" in str(p.get("/Resources", {}).get("/XObject", {}).values()) or p.images
+               for p in pypdf.PdfReader(pdf).pages)  # the charts are in
+
+    sheets = load_workbook(xlsx).sheetnames
+    assert set(FAMILIES) <= set(sheets)
+    assert {"综合排名-区县", "综合排名-市直部门", "超期线索", "本单位"} <= set(sheets)
+    ranking = load_workbook(xlsx)["综合排名-区县"]
+    header = [c.value for c in ranking[2]]
+    assert header[:4] == ["排名", "单位", "综合得分", "排名变化"]
+    assert ranking.max_row == 2 + 10  # title, header, ten county-level units
+
+    word = Docx(docx)
+    assert word.paragraphs[0].text.startswith("开封市互联网+监管分析评价月通报")
+    assert any(t.cell(0, 0).text == "排名" for t in word.tables)
+
+
+def test_weekly_check_lists_overdue_work_and_worst_performers(engine, tmp_path):
+    with Session(engine) as session:
+        doc = reports.weekly_check(session, "2026-W25")
+    path = render.write(doc, "pdf", tmp_path / "w.pdf")
+    text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
+    assert "周检查" in text and "超期工单" in text and "超期风险线索" in text
+    assert "2026-06-15 至 2026-06-21" in text
+
+
+def test_overdue_leads_are_overdue_and_scoped(engine):
+    as_of = dt.datetime(2026, 6, 30)
+    with Session(engine) as session:
+        everyone = queries_evaluation.overdue_leads(session, SYSTEM, as_of)
+        head = queries_evaluation.overdue_leads(session, Scope("h", "DEPT_HEAD", SCJG), as_of)
+        asked_other = queries_evaluation.overdue_leads(session, Scope("h", "DEPT_HEAD", SCJG), as_of, dept_code=CGJ)
+    assert {900001, 900002} <= set(everyone.lead_id) and 900003 not in set(everyone.lead_id)
+    assert 900001 in set(head.lead_id) and set(head.dept_code) == {SCJG}
+    stage = dict(zip(everyone.lead_id, everyone.overdue_stage, strict=True))
+    assert stage[900001] == "超期未签收" and stage[900002] == "超期未反馈"
+    assert asked_other.empty  # a crafted request for another department gets nothing
+    assert (everyone.overdue_since < as_of).all() and (everyone.overdue_days >= 0).all()
+
+
+def test_indicator_detail_of_other_units_is_hidden_from_a_department_head(engine, month):
+    with Session(engine) as session:
+        v = queries_evaluation.indicator_values(session, Scope("h", "DEPT_HEAD", SCJG), first=month, last=month)
+    assert v.value.notna().any()
+    assert v[v.unit_code != SCJG].denominator.isna().all()
+    assert v[v.unit_code == SCJG].denominator.notna().all()
+
+
+def test_a_department_head_gets_only_their_own_bulletin():
+    head = Scope("h", "DEPT_HEAD", SCJG)
+    assert reports.resolve_unit(head, None) == SCJG
+    with pytest.raises(PermissionError):
+        reports.resolve_unit(head, CGJ)
+    county_head = Scope("g", "DEPT_HEAD", DEPT_CODE_BY_KEY["GOV410221"])
+    assert reports.resolve_unit(county_head, None) == "410221"  # a county government is ranked as its county
+    with pytest.raises(ValueError, match="unknown unit"):
+        reports.resolve_unit(SYSTEM, "999999")
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (dt.date(2026, 6, 1), ["bianjian-monthly-2026-05.pdf", "bianjian-monthly-2026-05.xlsx",
+                           "bianjian-weekly-2026-W22.pdf"]),  # the 1st, and a Monday
+    (dt.date(2026, 6, 2), []),
+    (dt.date(2026, 6, 8), ["bianjian-weekly-2026-W23.pdf"]),
+    (dt.date(2026, 1, 1), ["bianjian-monthly-2025-12.pdf", "bianjian-monthly-2025-12.xlsx"]),
+])
+def test_scheduled_reports(day, expected):
+    assert [j.filename for j in reports.scheduled_reports(day)] == expected
+
+
+@pytest.fixture
+def runner(warehouse_path, monkeypatch):
+    monkeypatch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{warehouse_path}")
+    db.reset()
+    yield CliRunner()
+    db.reset()
+
+
+def test_cli_monthly_xlsx_for_a_unit(runner, month, tmp_path):
+    out = tmp_path / "sub" / "bulletin.xlsx"
+    result = runner.invoke(cli, ["report", "monthly", "--month", month, "--format", "xlsx", "--out", str(out),
+                                 "--unit", CGJ])
+    assert result.exit_code == 0, result.output
+    assert out.exists() and "本单位" in load_workbook(out).sheetnames
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["monthly", "--month", "2026-13"], "month must look like 2026-05"),
+    (["monthly", "--month", "2019-01"], "no indicator values for 2019-01"),
+    (["monthly", "--month", "2026-05", "--unit", "nope"], "unknown unit"),
+    (["monthly", "--month", "2026-05", "--format", "html"], "'html' is not one of"),
+    (["weekly", "--week", "2026-22"], "week must look like 2026-W05"),
+])
+def test_cli_refuses_bad_input_with_a_plain_message(runner, tmp_path, args, message):
+    result = runner.invoke(cli, ["report", *args, "--out", str(tmp_path / "x.pdf")])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.pdf").exists()
+
+
+def test_cli_scheduled_writes_what_is_due(runner, tmp_path):
+    result = runner.invoke(cli, ["report", "scheduled", "--date", "2026-06-22", "--out-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bianjian-weekly-2026-W25.pdf"]
+
+
+def test_pipeline_step_rebuilds_the_mart(runner):
+    result = runner.invoke(cli, ["pipeline", "--step", "indicators"])
+    assert result.exit_code == 0, result.output
+    assert "indicators: ok" in result.output
