@@ -57,7 +57,8 @@ def resolve(session: Session, token: str) -> Identity | None:
     user_session, user, kiosk = row
     if user_session.ended_at is not None:
         return None
-    if now - user_session.last_seen_at > idle_timeout():
+    # Wall displays have no one to log them in again, so only revocation ends their sessions.
+    if user_session.kiosk_id is None and now - user_session.last_seen_at > idle_timeout():
         user_session.ended_at = now
         return None
     if user is not None and not user.disabled:

@@ -185,6 +185,7 @@ def test_every_dash_endpoint_and_callback_refuses_anonymous_requests(app):
 def test_only_login_and_static_files_answer_anonymously(app):
     client = _client(app)
     assert client.get("/login").status_code == 200
+    assert client.get("/assets/session.js").status_code == 200
     assert client.get("/_favicon.ico").status_code == 200
     assert client.get("/assets/vendor/bootstrap.min.css").status_code == 200
     index = _client(app, "LEADER").get("/complaints").text
@@ -297,7 +298,7 @@ def test_login_form_escapes_reflected_input(app):
 # ------------------------------------------------------------------------------------------------ CSRF
 def test_callbacks_need_the_csrf_token_and_a_same_site_origin(app):
     client = _client(app, "ANALYST")
-    key = "complaints-daily.figure"
+    key = "security_probe-tickets.children"
     token = testing.csrf_headers(client)["X-CSRFToken"]
     assert client.post("/_dash-update-component", json=_callback_body(app, key)).status_code == 403
     assert _post_callback(app, client, key, headers={"X-CSRFToken": "0" * 64}).status_code == 403
@@ -306,7 +307,7 @@ def test_callbacks_need_the_csrf_token_and_a_same_site_origin(app):
     assert _post_callback(app, client, key, headers={"Origin": "null"}).status_code == 403
     ok = _post_callback(app, client, key, headers={"Origin": "http://localhost", "X-CSRFToken": token})
     assert ok.status_code == 200, ok.text[:300]
-    assert "figure" in ok.json["response"]["complaints-daily"]
+    assert "children" in ok.json["response"]["security_probe-tickets"]
 
 
 def test_login_form_needs_its_csrf_token(app):
@@ -419,11 +420,14 @@ def test_kiosk_token_logs_a_wall_in_with_wall_scope_only(app):
     response = wall.get(f"/security-wall?kiosk={token}")
     assert response.status_code == 302 and response.headers["Location"] == "/security-wall"
     assert wall.get("/security-wall").status_code == 200
+    with db.session_scope() as session:  # a wall that nobody touches is not logged out for idling
+        session.execute(update(UserSession).where(UserSession.token_hash == token_hash(
+            wall.get_cookie("bianjian_session").value)).values(last_seen_at=dt.datetime.now() - dt.timedelta(days=2)))
     ok = _post_callback(app, wall, "security_wall_probe-count.children")
     assert ok.status_code == 200 and ok.json["response"]["security_wall_probe-count"]["children"] == "WALL"
     for path in ("/", "/complaints", "/admin/audit", "/no-such-page", "/api/security-session-ping"):
         assert wall.get(path).status_code == 403, path
-    assert _post_callback(app, wall, "complaints-daily.figure").status_code == 403
+    assert _post_callback(app, wall, "security_probe-tickets.children").status_code == 403
     assert _post_callback(app, wall, _router_key(app), {"_pages_location": "/complaints"}).status_code == 403
 
     with db.session_scope() as session:
@@ -476,3 +480,19 @@ def test_admin_audit_viewer_pages_through_the_log(app, clients):
     body = json.dumps(first.json, ensure_ascii=False)
     assert "登录" in body and first.json["response"]["admin_audit-pager"]["max_value"] >= 1
     assert _post_callback(app, clients["LEADER"], key, {"admin_audit-pager": 1}).status_code == 403
+
+
+def test_admin_users_page_issues_a_wall_token(app, clients):
+    key = "..admin_users-message.children...admin_users-tables.children.."
+    body = _callback_body(app, key, {"admin_users-kiosk-name": "hall-admin"})
+    body["changedPropIds"] = ["admin_users-kiosk-create.n_clicks"]
+    headers = testing.csrf_headers(clients["SYS_ADMIN"])
+    response = clients["SYS_ADMIN"].post("/_dash-update-component", json=body, headers=headers)
+    assert response.status_code == 200, response.text[:300]
+    token = re.search(r"kiosk=(bjk_[\w-]+)", response.text).group(1)
+    assert app.server.test_client().get(f"/security-wall?kiosk={token}").status_code == 302
+    with db.session_scope() as session:
+        assert session.scalar(select(AuditLog.actor).where(AuditLog.action == "kiosk_create",
+                                                           AuditLog.object_id == "hall-admin")) == "sys_admin"
+    leader = clients["LEADER"]
+    assert leader.post("/_dash-update-component", json=body, headers=testing.csrf_headers(leader)).status_code == 403
