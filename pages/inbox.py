@@ -53,7 +53,7 @@ def inbox_cards() -> list:
     cards = []
     for r in df.itertuples():
         state = r.deadline_state if isinstance(r.deadline_state, str) else None
-        deadline = f"时限 {r.deadline:%m-%d %H:%M}" if isinstance(r.deadline, (dt.datetime, pd.Timestamp)) else ""
+        deadline = "" if pd.isna(r.deadline) else f"时限 {r.deadline:%m-%d %H:%M}"
         cards.append(dbc.Col(dbc.Card(dbc.CardBody([
             html.Div([dbc.Badge(codes.LEAD_LEVELS.get(r.level, r.level), className="me-1"),
                       dbc.Badge(r.status, color="secondary", className="me-1"),
