@@ -1,44 +1,233 @@
-"""投诉分析: daily 12345 complaint counts by county and category (the foundation's end-to-end slice)."""
+"""投诉分析: 12345 complaint analytics with cross-filtering, full-text search, hot issues and exports.
+
+State lives in the URL (``?region=410204&category=HC04&period=90d&q=噪音``): ``layout`` reads it, the
+filter callback writes it back, so a copied link restores the view. Clicking a county or category bar
+filters every other panel; each bar chart keeps its own dimension unfiltered and highlights the
+selection, so the clicked bar stays among its peers.
+"""
 
 from __future__ import annotations
 
 import dash
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import plotly.express as px
-from dash import Input, Output, callback, dcc, html
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
-from data_access import db, queries
+import security
+from data_access import db, queries, queries_analytics
+from ui import exports, filters, tables
 
 dash.register_page(__name__, path="/complaints", name="投诉分析", order=20)
 
+PAGE = "complaints"
+SELECTED, OTHERS = "#d9480f", "#74a9cf"
+GRID_COLUMNS = [
+    {"field": "accepted_at", "headerName": "受理时间", "width": 160, "sortable": True},
+    {"field": "order_no", "headerName": "工单编号", "width": 150, "sortable": True},
+    {"field": "region", "headerName": "区县", "width": 100, "sortable": True},
+    {"field": "category", "headerName": "诉求类别", "width": 110, "sortable": True},
+    {"field": "title", "headerName": "标题", "flex": 1, "minWidth": 200},
+    {"field": "content", "headerName": "诉求内容", "flex": 2, "minWidth": 260, "tooltipField": "content"},
+    {"field": "caller_name", "headerName": "来电人", "width": 90},
+    {"field": "caller_phone", "headerName": "联系电话", "width": 130},
+    {"field": "status", "headerName": "状态", "width": 90, "sortable": True},
+    {"field": "subject_uscc", "headerName": "涉及主体", "width": 180, "cellRenderer": "markdown", "linkTarget": "_self"},
+]
 
-def layout(region=None, category=None, **_query) -> html.Div:
+
+def _options(session) -> tuple[list[dict], list[dict]]:  # noqa: ANN001
+    counties = queries.counties(session)
+    categories = queries.hotline_categories(session)
+    return ([{"label": r.name, "value": r.region_code} for r in counties.itertuples()],
+            [{"label": c.name, "value": c.cat_code} for c in categories.itertuples()])
+
+
+def layout(region=None, category=None, period=None, q=None, **_query) -> html.Div:
     with db.session_scope() as session:
-        counties = queries.counties(session)
-        categories = queries.hotline_categories(session)
-    controls = dbc.Row([
-        dbc.Col([dbc.Label("区县"), dcc.Dropdown(
-            id="complaints-region", multi=True, value=region.split(",") if region else [],
-            options=[{"label": r.name, "value": r.region_code} for r in counties.itertuples()],
-            placeholder="全部区县")], md=6),
-        dbc.Col([dbc.Label("诉求类别"), dcc.Dropdown(
-            id="complaints-category", multi=True, value=category.split(",") if category else [],
-            options=[{"label": c.name, "value": c.cat_code} for c in categories.itertuples()],
-            placeholder="全部类别")], md=6),
-    ], className="mb-3")
-    return html.Div([html.H3("投诉分析：每日诉求量"), controls,
-                     dcc.Loading(dcc.Graph(id="complaints-daily", config={"displaylogo": False}))])
+        region_options, category_options = _options(session)
+        as_of = queries.data_as_of(session)
+    regions = filters.parse_list(region, {o["value"] for o in region_options})
+    categories = filters.parse_list(category, {o["value"] for o in category_options})
+    controls = dbc.Card(dbc.CardBody(dbc.Row([
+        dbc.Col([dbc.Label("区县"), dcc.Dropdown(id="complaints-region", multi=True, value=regions,
+                                                 options=region_options, placeholder="全部区县")], md=3),
+        dbc.Col([dbc.Label("诉求类别"), dcc.Dropdown(id="complaints-category", multi=True, value=categories,
+                                                   options=category_options, placeholder="全部类别")], md=3),
+        dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
+            id="complaints-period", inline=True, value=filters.parse_period(period),
+            options=[{"label": label, "value": key} for key, (label, _) in filters.PERIODS.items()])], md=3),
+        dbc.Col([dbc.Label("全文检索（标题与内容）"), dbc.Input(
+            id="complaints-q", value=(q or "")[:queries_analytics.SEARCH_MAX_CHARS], debounce=True,
+            maxLength=queries_analytics.SEARCH_MAX_CHARS, placeholder="输入关键词后回车，如：噪音")], md=3),
+    ])), className="mb-3")
+    stamp = f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "仓库暂无 12345 数据"
+    grid = dag.AgGrid(
+        id="complaints-grid", rowModelType="infinite", columnDefs=GRID_COLUMNS,
+        defaultColDef={"resizable": True},
+        dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 10, "pagination": True, "paginationPageSize": 50,
+                         "tooltipShowDelay": 300, "localeText": {"noRowsToShow": "没有符合条件的工单"}},
+        style={"height": "520px"}, className="ag-theme-alpine")
+    return html.Div([
+        html.H3("投诉分析"),
+        html.P([stamp, " · 点击区县或类别柱形可筛选其他图表，再次点击取消；筛选条件保存在网址中，可直接分享。"],
+               className="text-muted", id="complaints-as-of"),
+        controls,
+        html.Div(id="complaints-summary", className="mb-2 fw-bold"),
+        dbc.Row([
+            dbc.Col(tables.card("各区县诉求量（点击筛选）", filters.graph("complaints-by-region", "诉求量_区县")), lg=5),
+            dbc.Col(tables.card("诉求类别 Top 15（点击筛选）", filters.graph("complaints-by-category", "诉求量_类别")), lg=7),
+        ]),
+        tables.card("月度趋势（前 8 类）", filters.graph("complaints-trend", "诉求量_月度趋势")),
+        dbc.Row([
+            dbc.Col(tables.card("热点问题", html.Div(id="complaints-hot-issues"), page=PAGE, table="hot_issues"), lg=7),
+            dbc.Col(tables.card("热词", html.Div(id="complaints-hot-words"), page=PAGE, table="hot_words"), lg=5),
+        ]),
+        tables.card("匹配工单（服务器端分页）", grid, page=PAGE, table="tickets",
+                    note="非授权角色看到的姓名、电话及正文中的证件号、手机号均已脱敏。"),
+        dcc.Store(id="complaints-search"),
+    ])
 
 
-@callback(Output("complaints-daily", "figure"), Input("complaints-region", "value"),
-          Input("complaints-category", "value"))
-def update_daily(region_codes: list[str] | None, category_codes: list[str] | None):
-    """Daily totals per county for the selected counties and categories."""
-    with db.session_scope() as session:
-        df = queries.daily_complaints(session, region_codes=region_codes or None,
-                                      category_codes=category_codes or None, by=("region_code",))
-        names = queries.counties(session).set_index("region_code")["name"]
-    df["区县"] = df["region_code"].map(names)
-    fig = px.line(df, x="day", y="n", color="区县", labels={"day": "日期", "n": "诉求量（件）"})
-    fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend_title_text="区县", hovermode="x unified")
+filters.url_writer("complaints-search")
+
+
+@callback(Output("complaints-region", "value"), Input("complaints-by-region", "clickData"),
+          State("complaints-region", "value"), prevent_initial_call=True)
+def click_region(click: dict | None, current: list[str] | None) -> list[str]:
+    """A click on a county bar filters the page by that county (a second click clears it)."""
+    return filters.toggle(current, filters.clicked(click))
+
+
+@callback(Output("complaints-category", "value"), Input("complaints-by-category", "clickData"),
+          State("complaints-category", "value"), prevent_initial_call=True)
+def click_category(click: dict | None, current: list[str] | None) -> list[str]:
+    """A click on a category bar filters the page by that category (a second click clears it)."""
+    return filters.toggle(current, filters.clicked(click))
+
+
+def _filters(session, regions, categories, period, q) -> dict:  # noqa: ANN001
+    start = filters.period_start(period, queries.data_as_of(session))
+    return {"regions": regions or None, "categories": categories or None, "start": start, "text": q or None}
+
+
+def _bar(df, selected: list[str], axis_title: str) -> go.Figure:  # noqa: ANN001
+    colours = [SELECTED if code in selected else OTHERS for code in df["code"]]
+    fig = go.Figure(go.Bar(x=df["name"], y=df["n"], customdata=df["code"], marker_color=colours,
+                           hovertemplate="%{x}：%{y} 件<extra></extra>"))
+    fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 80}, yaxis_title=axis_title, clickmode="event",
+                      xaxis_tickangle=-40, height=320)
     return fig
+
+
+def _hot_issues_view(df, ran: bool):  # noqa: ANN001
+    if not ran:
+        return dbc.Alert("尚未运行文本挖掘，暂无热点问题。", color="secondary", className="mb-0")
+    return tables.grid("complaints-hot-issues-grid", df, {
+        "title": "代表工单标题", "n": "工单数", "region": "区县", "first": "首次", "last": "最近"}, height=300)
+
+
+def _hot_words_view(df, ran: bool):  # noqa: ANN001
+    if not ran:
+        return dbc.Alert("尚未运行文本挖掘，暂无热词。", color="secondary", className="mb-0")
+    if df.empty:
+        return html.P(tables.EMPTY_TEXT, className="text-muted")
+    top = df["n"].max()
+    return html.Div([dbc.Badge(f"{w}·{n}", color="primary" if n >= top / 2 else "info", className="me-1 mb-1",
+                               style={"fontSize": f"{0.8 + 0.6 * n / top:.2f}rem"})
+                     for w, n in zip(df["word"], df["n"], strict=True)], id="complaints-hot-words-list")
+
+
+@callback(Output("complaints-by-region", "figure"), Output("complaints-by-category", "figure"),
+          Output("complaints-trend", "figure"), Output("complaints-hot-issues", "children"),
+          Output("complaints-hot-words", "children"), Output("complaints-summary", "children"),
+          Output("complaints-search", "data"),
+          Input("complaints-region", "value"), Input("complaints-category", "value"),
+          Input("complaints-period", "value"), Input("complaints-q", "value"))
+def update_panels(regions: list[str] | None, categories: list[str] | None, period: str | None, q: str | None):
+    """Every panel under the current filters; the county and category bars skip their own filter."""
+    scope = security.current_scope()
+    regions, categories = regions or [], categories or []
+    with db.session_scope() as session:
+        f = _filters(session, regions, categories, period, q)
+        by_region = queries_analytics.complaint_counts(session, scope, "region", **{**f, "regions": None})
+        by_category = queries_analytics.complaint_counts(session, scope, "category", **{**f, "categories": None})
+        monthly = queries_analytics.complaint_monthly(session, scope, **f)
+        ran = queries_analytics.text_mining_ran(session)
+        issues = queries_analytics.hot_issues(session, scope, **f) if ran else None
+        words = queries_analytics.hot_words(session, scope, **f) if ran else None
+        names = dict(zip(by_region["code"], by_region["name"], strict=True))
+        category_names = dict(zip(by_category["code"], by_category["name"], strict=True))
+    trend = go.Figure([go.Scatter(x=g["month"], y=g["n"], name=name, mode="lines+markers")
+                       for name, g in monthly.groupby("name")])
+    trend.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, yaxis_title="诉求量（件）", height=340,
+                        hovermode="x unified", legend_title_text="类别")
+    parts = [f"区县：{'、'.join(names.get(r, r) for r in regions)}" if regions else "全部区县",
+             f"类别：{'、'.join(category_names.get(c, c) for c in categories)}" if categories else "全部类别",
+             filters.PERIODS[filters.parse_period(period)][0]]
+    if q:
+        parts.append(f"关键词：{q}")
+    total = int(by_region[by_region["code"].isin(regions)]["n"].sum() if regions else by_region["n"].sum())
+    summary = f"当前筛选：{' · '.join(parts)} — 共 {total:,} 件"
+    search = filters.query_string({"region": regions, "category": categories,
+                                   "period": period if period != filters.DEFAULT_PERIOD else None, "q": q})
+    return (_bar(by_region, regions, "诉求量（件）"), _bar(by_category.head(15), categories, "诉求量（件）"), trend,
+            _hot_issues_view(issues, ran), _hot_words_view(words, ran), summary, search)
+
+
+def _rows(scope, session, regions, categories, period, q, **kwargs):  # noqa: ANN001, ANN202
+    return queries_analytics.complaint_rows(session, scope, **_filters(session, regions, categories, period, q), **kwargs)
+
+
+@callback(Output("complaints-grid", "getRowsResponse"), Input("complaints-grid", "getRowsRequest"),
+          State("complaints-region", "value"), State("complaints-category", "value"),
+          State("complaints-period", "value"), State("complaints-q", "value"))
+def load_rows(request: dict | None, regions, categories, period, q):  # noqa: ANN001
+    """One block of matching orders for the infinite grid, masked for the role."""
+    if not request:
+        return dash.no_update
+    scope = security.current_scope()
+    sort = (request.get("sortModel") or [{}])[0]
+    with db.session_scope() as session:
+        df, total = _rows(scope, session, regions, categories, period, q, offset=request["startRow"],
+                          limit=request["endRow"] - request["startRow"], sort=sort.get("colId", "accepted_at"),
+                          descending=sort.get("sort", "desc") == "desc")
+    df["subject_uscc"] = [f"[{u}](/enterprise/{u})" if u else "" for u in df["subject_uscc"]]
+    return {"rowData": tables.records(df), "rowCount": total}
+
+
+# New filters drop the grid's cached blocks so it asks the server again.
+clientside_callback(
+    """function() {
+        const api = dash_ag_grid.getApi("complaints-grid");
+        if (api) { api.purgeInfiniteCache(); }
+        return window.dash_clientside.no_update;
+    }""",
+    Output("complaints-grid", "id"), Input("complaints-region", "value"), Input("complaints-category", "value"),
+    Input("complaints-period", "value"), Input("complaints-q", "value"), prevent_initial_call=True)
+
+
+@callback(Output({"type": "complaints-download", "table": MATCH}, "data"),
+          Input({"type": "complaints-csv", "table": MATCH}, "n_clicks"),
+          Input({"type": "complaints-xlsx", "table": MATCH}, "n_clicks"),
+          State("complaints-region", "value"), State("complaints-category", "value"),
+          State("complaints-period", "value"), State("complaints-q", "value"), prevent_initial_call=True)
+def export(_csv, _xlsx, regions, categories, period, q):  # noqa: ANN001
+    """The clicked table as CSV/XLSX under the current filters (row limit, masking and audit applied)."""
+    if not ctx.triggered_id or not (_csv or _xlsx):
+        return dash.no_update
+    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+    scope = security.current_scope()
+    with db.session_scope() as session:
+        f = _filters(session, regions, categories, period, q)
+        if table == "tickets":
+            df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit(),
+                                                     record_view=False)
+            exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
+                           ["caller_name", "caller_phone", "content"], purpose="complaints_export")
+            df = df.rename(columns=queries_analytics.COMPLAINT_COLUMNS)
+        elif table == "hot_issues":
+            df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
+        else:
+            df = queries_analytics.hot_words(session, scope, **f, limit=exports.row_limit())
+    return exports.download(df, f"投诉分析_{table}", fmt)

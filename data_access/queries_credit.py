@@ -1,0 +1,125 @@
+"""Read-side queries of the credit-supervision page: risk grades, credit lists, joint measures.
+
+Grades and list entries are public credit information (公示), so every role sees all of them; the joint
+reward/punishment measures a department applied, and their feedback, are scoped to that department for a
+department head.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import Session
+
+from data_access.schema import (
+    CreditGrade,
+    CreditList,
+    CreditMeasure,
+    Department,
+    JointMeasure,
+    Region,
+    Subject,
+)
+from data_access.scope import Scope
+
+
+def latest_grades() -> Select:
+    """Subquery-ready select of each subject's latest grade: subject_uscc, grade, score, evaluated_on."""
+    g = CreditGrade
+    last = select(g.subject_uscc, func.max(g.evaluated_on).label("on")).group_by(g.subject_uscc).subquery()
+    return (select(g.subject_uscc, g.grade, g.score, g.evaluated_on)
+            .join(last, and_(last.c.subject_uscc == g.subject_uscc, last.c.on == g.evaluated_on)))
+
+
+def grades_by_region(session: Session) -> pd.DataFrame:
+    """Subjects per county and latest grade. Columns: code, name, grade, n."""
+    latest = latest_grades().subquery()
+    stmt = (select(Subject.region_code, Region.name, latest.c.grade, func.count())
+            .join(latest, latest.c.subject_uscc == Subject.uscc)
+            .join(Region, Region.region_code == Subject.region_code)
+            .group_by(Subject.region_code, Region.name, latest.c.grade).order_by(Subject.region_code, latest.c.grade))
+    return pd.DataFrame(session.execute(stmt).all(), columns=["code", "name", "grade", "n"])
+
+
+def _by_region(stmt: Select, regions: list[str] | None, uscc_column) -> Select:  # noqa: ANN001
+    if not regions:
+        return stmt
+    return stmt.where(uscc_column.in_(select(Subject.uscc).where(Subject.region_code.in_(regions))))
+
+
+def list_summary(session: Session, as_of: dt.date, *, regions: list[str] | None = None,
+                 days: int = 90) -> pd.DataFrame:
+    """Per list type: entries in force at ``as_of``, added and removed in the ``days`` before it.
+
+    Columns: list_type, active, added, removed."""
+    c = CreditList
+    since = as_of - dt.timedelta(days=days)
+    active = and_(c.in_date <= as_of, (c.out_date.is_(None)) | (c.out_date > as_of))
+    stmt = select(c.list_type,
+                  func.count().filter(active),
+                  func.count().filter(c.in_date > since, c.in_date <= as_of),
+                  func.count().filter(c.out_date > since, c.out_date <= as_of)).group_by(c.list_type)
+    stmt = _by_region(stmt, regions, c.subject_uscc)
+    return pd.DataFrame(session.execute(stmt.order_by(c.list_type)).all(),
+                        columns=["list_type", "active", "added", "removed"])
+
+
+LIST_ENTRY_COLUMNS = {"in_date": "列入日期", "list_type": "名单", "subject_name": "主体名称", "subject_uscc": "统一社会信用代码",
+                      "region": "区县", "reason": "列入事由", "dept": "决定机关", "out_date": "移出日期"}
+
+
+def list_entries(session: Session, *, list_types: list[str] | None = None, regions: list[str] | None = None,
+                 limit: int = 200) -> pd.DataFrame:
+    """Latest list entries, newest first (columns of ``LIST_ENTRY_COLUMNS``)."""
+    c = CreditList
+    stmt = (select(c.in_date, c.list_type, Subject.name, c.subject_uscc, Region.name, c.reason, Department.short_name,
+                   c.out_date)
+            .join(Subject, Subject.uscc == c.subject_uscc).join(Region, Region.region_code == Subject.region_code)
+            .join(Department, Department.dept_code == c.decided_by_dept_code)
+            .order_by(c.in_date.desc(), c.list_entry_id.desc()).limit(limit))
+    if list_types:
+        stmt = stmt.where(c.list_type.in_(list_types))
+    if regions:
+        stmt = stmt.where(Subject.region_code.in_(regions))
+    return pd.DataFrame(session.execute(stmt).all(), columns=list(LIST_ENTRY_COLUMNS))
+
+
+def measure_loop(session: Session, scope: Scope, *, regions: list[str] | None = None) -> pd.DataFrame:
+    """Joint measures by measure and feedback status (the closed loop applied → feedback).
+
+    Columns: measure_code, measure, direction, result, n."""
+    j = JointMeasure
+    result = func.coalesce(j.result, "未反馈")
+    stmt = (select(j.measure_code, CreditMeasure.name, CreditMeasure.direction, result, func.count())
+            .join(CreditMeasure, CreditMeasure.measure_code == j.measure_code)
+            .group_by(j.measure_code, CreditMeasure.name, CreditMeasure.direction, result).order_by(j.measure_code))
+    stmt = _by_region(scope.restrict(stmt, j.applied_by_dept_code), regions, j.subject_uscc)
+    return pd.DataFrame(session.execute(stmt).all(), columns=["measure_code", "measure", "direction", "result", "n"])
+
+
+MEASURE_COLUMNS = {"applied_at": "实施日期", "measure": "措施", "direction": "方向", "subject_name": "主体名称",
+                   "subject_uscc": "统一社会信用代码", "scenario": "应用场景", "dept": "实施部门", "result": "反馈状态"}
+
+
+def measure_rows(session: Session, scope: Scope, *, regions: list[str] | None = None, subject_uscc: str | None = None,
+                 limit: int = 200) -> pd.DataFrame:
+    """Latest joint measures, newest first (columns of ``MEASURE_COLUMNS``)."""
+    j = JointMeasure
+    stmt = (select(j.applied_at, CreditMeasure.name, CreditMeasure.direction, Subject.name, j.subject_uscc, j.scenario,
+                   Department.short_name, func.coalesce(j.result, "未反馈"))
+            .join(CreditMeasure, CreditMeasure.measure_code == j.measure_code)
+            .outerjoin(Subject, Subject.uscc == j.subject_uscc)
+            .join(Department, Department.dept_code == j.applied_by_dept_code)
+            .order_by(j.applied_at.desc(), j.measure_id.desc()).limit(limit))
+    stmt = _by_region(scope.restrict(stmt, j.applied_by_dept_code), regions, j.subject_uscc)
+    if subject_uscc:
+        stmt = stmt.where(j.subject_uscc == subject_uscc)
+    return pd.DataFrame(session.execute(stmt).all(), columns=list(MEASURE_COLUMNS))
+
+
+def credit_as_of(session: Session) -> dt.date | None:
+    """Latest credit decision (list entry or grade) — the credit page's "数据截至"."""
+    return max(filter(None, (session.scalar(select(func.max(CreditList.in_date))),
+                             session.scalar(select(func.max(CreditGrade.evaluated_on))))), default=None)

@@ -1,0 +1,105 @@
+"""Read-side queries of the enterprise profile (/enterprise/<uscc>): one subject across every source.
+
+Registration, inspections, penalties, credit lists and grades are public regulatory records (双公示,
+信用公示) and visible to every role. Complaints naming the subject are scoped to the handling department
+for a department head and masked for roles outside PII_ROLES; risk leads are scoped like every lead query.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, SUBJECT_TYPES
+from data_access.queries_analytics import SEARCH_MAX_CHARS, complaint_rows
+from data_access.queries_credit import measure_rows
+from data_access.schema import (
+    ComplaintFeature,
+    CreditGrade,
+    CreditList,
+    Department,
+    HotlineTicket,
+    Inspection,
+    Penalty,
+    Region,
+    RegItem,
+    RiskLead,
+    Subject,
+)
+from data_access.scope import Scope
+
+
+def search_subjects(session: Session, text: str, *, limit: int = 50) -> pd.DataFrame:
+    """Subjects whose name contains ``text`` or whose USCC starts with it (upper-cased), by name.
+
+    Columns: uscc, name, subject_type, region, status, uscc_valid."""
+    text = (text or "").strip()[:SEARCH_MAX_CHARS]
+    if not text:
+        return pd.DataFrame(columns=["uscc", "name", "subject_type", "region", "status", "uscc_valid"])
+    pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    stmt = (select(Subject.uscc, Subject.name, Subject.subject_type, Region.name, Subject.status, Subject.uscc_valid)
+            .join(Region, Region.region_code == Subject.region_code)
+            .where(or_(Subject.name.like(f"%{pattern}%", escape="\\"),
+                       Subject.uscc.like(f"{pattern.upper()}%", escape="\\")))
+            .order_by(func.length(Subject.name), Subject.name).limit(limit))
+    df = pd.DataFrame(session.execute(stmt).all(),
+                      columns=["uscc", "name", "subject_type", "region", "status", "uscc_valid"])
+    df["subject_type"] = df["subject_type"].map(SUBJECT_TYPES).fillna(df["subject_type"])
+    return df
+
+
+def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 200,
+                    record_view: bool = True) -> dict | None:
+    """Everything known about the subject ``uscc``, or None when it is not in the register.
+
+    Keys: ``subject`` (dict of registration facts, with ``uscc_valid``), ``grades``, ``lists``, ``complaints``
+    (masked per role), ``complaints_total``, ``inspections``, ``penalties``, ``measures``, ``leads``
+    (DataFrames, newest first, at most ``limit`` rows each). Unmasked complaints are audited as a view
+    unless ``record_view=False`` (an export audits itself).
+    """
+    s = session.scalars(select(Subject).where(Subject.uscc == uscc).order_by(Subject.subject_id).limit(1)).first()
+    if s is None:
+        return None
+    region = session.scalar(select(Region.name).where(Region.region_code == s.region_code))
+    subject = {"uscc": s.uscc, "uscc_valid": s.uscc_valid, "name": s.name,
+               "subject_type": SUBJECT_TYPES.get(s.subject_type, s.subject_type), "status": s.status,
+               "region": region, "address": s.address, "legal_rep": s.legal_rep, "reg_date": s.reg_date,
+               "industry_code": s.industry_code, "has_food_permit": s.has_food_permit}
+    g, c, i, p, lead = CreditGrade, CreditList, Inspection, Penalty, RiskLead
+    grades = _frame(session, select(g.evaluated_on, g.grade, g.score).where(g.subject_uscc == uscc)
+                    .order_by(g.evaluated_on.desc()).limit(limit), ["evaluated_on", "grade", "score"])
+    grades["grade_label"] = grades["grade"].map(CREDIT_GRADES)
+    lists = _frame(session, select(c.list_type, c.reason, Department.short_name, c.in_date, c.out_date)
+                   .join(Department, Department.dept_code == c.decided_by_dept_code)
+                   .where(c.subject_uscc == uscc).order_by(c.in_date.desc()).limit(limit),
+                   ["list_type", "reason", "dept", "in_date", "out_date"])
+    lists["list_type"] = lists["list_type"].map(CREDIT_LIST_TYPES).fillna(lists["list_type"])
+    inspections = _frame(session, select(i.check_date, i.check_action_code, RegItem.name, Department.short_name,
+                                         i.check_source, i.result, i.followup)
+                         .join(Department, Department.dept_code == i.dept_code)
+                         .outerjoin(RegItem, RegItem.item_code == i.item_code)
+                         .where(i.subject_uscc == uscc).order_by(i.check_date.desc()).limit(limit),
+                         ["check_date", "check_action_code", "item", "dept", "source", "result", "followup"])
+    penalties = _frame(session, select(p.decided_at, p.decision_no, Department.short_name, p.penalty_types,
+                                       p.fine_amount, p.illegal_facts)
+                       .join(Department, Department.dept_code == p.dept_code)
+                       .where(p.subject_uscc == uscc).order_by(p.decided_at.desc()).limit(limit),
+                       ["decided_at", "decision_no", "dept", "penalty_types", "fine_amount", "illegal_facts"])
+    penalties["fine_amount"] = penalties["fine_amount"].astype(float)
+    # Orders naming the subject: the hotline's own link, plus text mining's entity link when it has run.
+    linked = select(ComplaintFeature.ticket_id).where(ComplaintFeature.linked_subject_uscc == uscc)
+    naming = select(HotlineTicket.ticket_id).where(or_(HotlineTicket.subject_uscc == uscc,
+                                                       HotlineTicket.ticket_id.in_(linked)))
+    complaints, complaints_total = complaint_rows(session, scope, ticket_ids=naming, start=None, limit=limit,
+                                                  record_view=record_view)
+    leads = _frame(session, scope.restrict(select(lead.lead_id, lead.level, lead.title, lead.status, lead.created_at)
+                                           .where(lead.subject_uscc == uscc), lead.dept_code)
+                   .order_by(lead.created_at.desc()).limit(limit), ["lead_id", "level", "title", "status", "created_at"])
+    return {"subject": subject, "grades": grades, "lists": lists, "complaints": complaints,
+            "complaints_total": complaints_total, "inspections": inspections, "penalties": penalties,
+            "measures": measure_rows(session, scope, subject_uscc=uscc, limit=limit), "leads": leads}

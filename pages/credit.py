@@ -1,0 +1,141 @@
+"""信用监管: risk grades by county, credit lists, and the joint reward/punishment closed loop.
+
+A click on a county's bar filters the lists and measures to subjects registered there (``?region=``);
+grades are drawn with a pattern per grade as well as a colour, so they read in grey print too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+
+import security
+from data_access import codes, db, queries, queries_credit
+from ui import exports, filters, tables
+
+dash.register_page(__name__, path="/credit", name="信用监管", order=60)
+
+PAGE = "credit"
+# Grade → (colour, bar pattern): low risk plain, higher risk denser marks.
+GRADE_STYLE = {"A": ("#2f9e44", ""), "B": ("#74a9cf", "/"), "C": ("#f08c00", "x"), "D": ("#c92a2a", "+")}
+LIST_DAYS = 90
+
+
+def layout(region=None, **_query) -> html.Div:
+    with db.session_scope() as session:
+        counties = queries.counties(session)
+        as_of = queries_credit.credit_as_of(session)
+    options = [{"label": r.name, "value": r.region_code} for r in counties.itertuples()]
+    regions = filters.parse_list(region, {o["value"] for o in options})
+    return html.Div([
+        html.H3("信用监管"),
+        html.P(f"数据截至 {as_of:%Y-%m-%d}" if as_of else "仓库暂无信用数据", className="text-muted"),
+        dbc.Row([dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(
+            id="credit-region", multi=True, value=regions, options=options, placeholder="全部区县")], md=6)],
+            className="mb-3"),
+        html.Div(id="credit-summary", className="mb-2 fw-bold"),
+        tables.card("企业信用风险分类（A 低 · B 一般 · C 较高 · D 高），按区县", filters.graph("credit-grades", "信用风险分类_区县")),
+        tables.card(f"信用名单（在册数与近 {LIST_DAYS} 天列入/移出）", html.Div(id="credit-lists"), page=PAGE,
+                    table="list_summary"),
+        tables.card("最近列入名单的主体", html.Div(id="credit-entries"), page=PAGE, table="entries"),
+        dbc.Row([
+            dbc.Col(tables.card("联合奖惩闭环：措施 × 反馈状态", filters.graph("credit-loop", "联合奖惩闭环")), lg=6),
+            dbc.Col(tables.card("联合奖惩措施明细", html.Div(id="credit-measures"), page=PAGE, table="measures"), lg=6),
+        ]),
+        dcc.Store(id="credit-search"),
+    ])
+
+
+filters.url_writer("credit-search")
+
+
+@callback(Output("credit-region", "value"), Input("credit-grades", "clickData"), State("credit-region", "value"),
+          prevent_initial_call=True)
+def click_region(click: dict | None, current: list[str] | None) -> list[str]:
+    """A click on a county's bar filters lists and measures by that county; a second click clears it."""
+    return filters.toggle(current, filters.clicked(click))
+
+
+def _grades_figure(df, selected: list[str]) -> go.Figure:  # noqa: ANN001
+    fig = go.Figure()
+    for grade, (colour, pattern) in GRADE_STYLE.items():
+        g = df[df["grade"] == grade]
+        fig.add_bar(x=g["name"], y=g["n"], customdata=g["code"], name=f"{grade} {codes.CREDIT_GRADES[grade]}",
+                    marker={"color": colour, "pattern": {"shape": pattern},
+                            "opacity": [1.0 if not selected or c in selected else 0.35 for c in g["code"]]},
+                    hovertemplate="%{x} " + grade + "：%{y} 户<extra></extra>")
+    fig.update_layout(barmode="stack", margin={"l": 40, "r": 10, "t": 10, "b": 60}, height=340,
+                      yaxis_title="市场主体（户）", legend_title_text="信用风险分类", clickmode="event")
+    return fig
+
+
+def _loop_figure(df) -> go.Figure:  # noqa: ANN001
+    fig = go.Figure()
+    for result, colour in (("已实施", "#adb5bd"), ("已反馈", "#2f9e44"), ("未反馈", "#c92a2a")):
+        g = df[df["result"] == result]
+        fig.add_bar(y=g["measure"], x=g["n"], name=result, orientation="h", marker_color=colour)
+    fig.update_layout(barmode="stack", margin={"l": 10, "r": 10, "t": 10, "b": 40}, height=360,
+                      xaxis_title="措施数", legend_title_text="反馈状态", yaxis={"automargin": True})
+    return fig
+
+
+def _frames(session, scope, regions: list[str] | None, limit: int = 200) -> dict:  # noqa: ANN001
+    as_of = queries_credit.credit_as_of(session) or dt.date.today()
+    lists = queries_credit.list_summary(session, as_of, regions=regions, days=LIST_DAYS)
+    lists["list_type"] = lists["list_type"].map(codes.CREDIT_LIST_TYPES).fillna(lists["list_type"])
+    entries = queries_credit.list_entries(session, regions=regions, limit=limit)
+    entries["list_type"] = entries["list_type"].map(codes.CREDIT_LIST_TYPES).fillna(entries["list_type"])
+    measures = queries_credit.measure_rows(session, scope, regions=regions, limit=limit)
+    measures["direction"] = measures["direction"].map(DIRECTIONS).fillna(measures["direction"])
+    return {"list_summary": lists, "entries": entries, "measures": measures,
+            "loop": queries_credit.measure_loop(session, scope, regions=regions)}
+
+
+DIRECTIONS = {"PUNISH": "失信惩戒", "REWARD": "守信激励", "REPAIR": "信用修复"}
+LIST_SUMMARY_COLUMNS = {"list_type": "名单", "active": "在册", "added": f"近{LIST_DAYS}天列入", "removed": f"近{LIST_DAYS}天移出"}
+
+
+@callback(Output("credit-grades", "figure"), Output("credit-lists", "children"), Output("credit-entries", "children"),
+          Output("credit-loop", "figure"), Output("credit-measures", "children"), Output("credit-summary", "children"),
+          Output("credit-search", "data"), Input("credit-region", "value"))
+def update_panels(regions: list[str] | None):
+    """All panels for the selected counties (grades always show every county, the selection highlighted)."""
+    scope = security.current_scope()
+    regions = regions or []
+    with db.session_scope() as session:
+        grades = queries_credit.grades_by_region(session)
+        frames = _frames(session, scope, regions or None)
+    loop = frames["loop"]
+    answered = int(loop.loc[loop["result"] == "已反馈", "n"].sum())
+    names = dict(zip(grades["code"], grades["name"], strict=False))
+    scope_text = "、".join(names.get(r, r) for r in regions) if regions else "全部区县"
+    summary = (f"当前筛选：{scope_text} — 联合奖惩措施 {int(loop['n'].sum())} 项，已反馈 {answered} 项"
+               f"（闭环率 {answered / loop['n'].sum():.0%}）" if loop["n"].sum() else f"当前筛选：{scope_text} — 暂无联合奖惩措施")
+    return (_grades_figure(grades, regions),
+            tables.grid("credit-lists-grid", frames["list_summary"], LIST_SUMMARY_COLUMNS, height=220),
+            tables.grid("credit-entries-grid", frames["entries"], queries_credit.LIST_ENTRY_COLUMNS,
+                        links={"subject_uscc": "/enterprise/{value}"}),
+            _loop_figure(loop),
+            tables.grid("credit-measures-grid", frames["measures"], queries_credit.MEASURE_COLUMNS,
+                        links={"subject_uscc": "/enterprise/{value}"}),
+            summary, filters.query_string({"region": regions}))
+
+
+@callback(Output({"type": "credit-download", "table": MATCH}, "data"),
+          Input({"type": "credit-csv", "table": MATCH}, "n_clicks"),
+          Input({"type": "credit-xlsx", "table": MATCH}, "n_clicks"),
+          State("credit-region", "value"), prevent_initial_call=True)
+def export(_csv, _xlsx, regions: list[str] | None):  # noqa: ANN001
+    """A credit table as CSV/XLSX (public credit information: no personal data, no masking needed)."""
+    if not ctx.triggered_id or not (_csv or _xlsx):
+        return dash.no_update
+    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+    labels = {"list_summary": LIST_SUMMARY_COLUMNS, "entries": queries_credit.LIST_ENTRY_COLUMNS,
+              "measures": queries_credit.MEASURE_COLUMNS}[table]
+    with db.session_scope() as session:
+        df = _frames(session, security.current_scope(), regions or None, exports.row_limit())[table]
+    return exports.download(df[list(labels)].rename(columns=labels), f"信用监管_{table}", fmt)

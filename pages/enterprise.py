@@ -1,0 +1,123 @@
+"""企业画像: search the register by name or USCC; /enterprise/<uscc> shows one subject across every source.
+
+Other pages link here with the subject's USCC (complaint grid, credit lists, measures). The USCC check
+digit (GB 32100) is shown as a flag, never used to refuse a code: real registered codes fail it.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+
+import security
+from data_access import codes, db, queries_analytics, queries_enterprise
+from ui import exports, tables
+from ui.theme import level_label
+
+dash.register_page(__name__, path="/enterprise", path_template="/enterprise/<uscc>", name="企业画像", order=25)
+
+PAGE = "enterprise"
+SECTIONS: dict[str, tuple[str, dict[str, str]]] = {
+    "complaints": ("投诉举报（12345 工单）", {"accepted_at": "受理时间", "order_no": "工单编号", "category": "诉求类别",
+                                        "title": "标题", "caller_name": "来电人", "caller_phone": "联系电话",
+                                        "status": "状态", "dept": "承办单位"}),
+    "inspections": ("行政检查", {"check_date": "检查日期", "item": "监管事项", "dept": "检查部门", "source": "检查来源",
+                              "result": "检查结果", "followup": "后续处置"}),
+    "penalties": ("行政处罚", {"decided_at": "决定日期", "decision_no": "决定书文号", "dept": "处罚机关",
+                            "penalty_types": "处罚种类", "fine_amount": "罚款（元）", "illegal_facts": "违法事实"}),
+    "lists": ("信用名单", {"list_type": "名单", "reason": "列入事由", "dept": "决定机关", "in_date": "列入日期",
+                       "out_date": "移出日期"}),
+    "grades": ("信用风险分类", {"evaluated_on": "评定日期", "grade": "等级", "grade_label": "含义", "score": "分值"}),
+    "measures": ("联合奖惩措施", {"applied_at": "实施日期", "measure": "措施", "scenario": "应用场景", "dept": "实施部门",
+                            "result": "反馈状态"}),
+    "leads": ("风险线索", {"lead_id": "编号", "level": "等级", "title": "线索", "status": "状态", "created_at": "生成时间"}),
+}
+
+
+def layout(uscc=None, q=None, **_query) -> html.Div:
+    search = dbc.Row([
+        dbc.Col(dbc.Input(id="enterprise-q", value=q or "", debounce=True, placeholder="输入企业名称或统一社会信用代码，回车检索",
+                          maxLength=queries_analytics.SEARCH_MAX_CHARS), md=6),
+        dbc.Col(html.Small("支持名称模糊匹配与信用代码前缀匹配，最多显示 50 条。", className="text-muted"), md=6),
+    ], className="mb-2 align-items-center")
+    body = [html.H3("企业画像"), search, html.Div(id="enterprise-results", className="mb-3")]
+    if uscc:
+        body.append(_profile(uscc.strip().upper()))
+    return html.Div(body)
+
+
+def _fact(label: str, value) -> html.Div:  # noqa: ANN001
+    return html.Div([html.Span(f"{label}：", className="text-muted"), html.Span(str(value) if value not in (None, "")
+                                                                            else "—")], className="me-4 mb-1")
+
+
+def _profile(uscc: str) -> html.Div:
+    scope = security.current_scope()
+    with db.session_scope() as session:
+        profile = queries_enterprise.subject_profile(session, scope, uscc)
+    if profile is None:
+        return dbc.Alert(f"市场主体登记库中未找到统一社会信用代码 {uscc}。", color="warning", id="enterprise-missing")
+    s = profile["subject"]
+    valid = dbc.Badge("校验码通过" if s["uscc_valid"] else "校验码未通过（仍按登记收录）",
+                      color="success" if s["uscc_valid"] else "warning", className="ms-2", id="enterprise-uscc-valid")
+    grade = profile["grades"].head(1)
+    grade_text = (f"{grade['grade'].iat[0]}（{grade['grade_label'].iat[0]}，{grade['evaluated_on'].iat[0]}）"
+                  if not grade.empty else "未评定")
+    facts = dbc.Card(dbc.CardBody([
+        html.H4([s["name"], valid], id="enterprise-name"),
+        html.Div([_fact("统一社会信用代码", s["uscc"]), _fact("主体类型", s["subject_type"]), _fact("登记状态", s["status"]),
+                  _fact("区县", s["region"]), _fact("成立日期", s["reg_date"]), _fact("行业门类", s["industry_code"]),
+                  _fact("法定代表人/经营者", s["legal_rep"]), _fact("住所", s["address"]),
+                  _fact("食品经营许可", "有" if s["has_food_permit"] else "无"), _fact("信用风险分类", grade_text)],
+                 className="d-flex flex-wrap"),
+        html.Div([dbc.Badge(f"{title} {len(profile[key]) if key != 'complaints' else profile['complaints_total']}",
+                            color="light", text_color="dark", className="me-2") for key, (title, _) in SECTIONS.items()]),
+    ]), className="mb-3")
+    leads = profile["leads"].copy()
+    leads["level"] = leads["level"].map(lambda lv: level_label(lv) if lv in codes.LEAD_LEVELS else lv)
+    profile["leads"] = leads
+    cards = [tables.card(f"{title}（{profile['complaints_total'] if key == 'complaints' else len(profile[key])}）",
+                         tables.grid({"type": "enterprise-grid", "table": key}, profile[key], labels, height=260),
+                         page=PAGE, table=key)
+             for key, (title, labels) in SECTIONS.items()]
+    return html.Div([facts, dcc.Store(id="enterprise-uscc", data=uscc),
+                     dbc.Row([dbc.Col(c, lg=6) for c in cards])])
+
+
+@callback(Output("enterprise-results", "children"), Input("enterprise-q", "value"))
+def search(text: str | None):
+    """Matching subjects, each linking to its profile."""
+    if not text or not text.strip():
+        return None
+    with db.session_scope() as session:
+        df = queries_enterprise.search_subjects(session, text)
+    if df.empty:
+        return html.P("未找到匹配的市场主体。", className="text-muted")
+    df["valid"] = df["uscc_valid"].map({True: "通过", False: "未通过"})
+    return tables.grid("enterprise-results-grid", df, {"uscc": "统一社会信用代码", "name": "名称", "subject_type": "类型",
+                                                       "region": "区县", "status": "状态", "valid": "校验码"},
+                       height=280, links={"uscc": "/enterprise/{value}"})
+
+
+@callback(Output({"type": "enterprise-download", "table": MATCH}, "data"),
+          Input({"type": "enterprise-csv", "table": MATCH}, "n_clicks"),
+          Input({"type": "enterprise-xlsx", "table": MATCH}, "n_clicks"),
+          State("enterprise-uscc", "data"), prevent_initial_call=True)
+def export(_csv, _xlsx, uscc: str | None):  # noqa: ANN001
+    """One section of the profile as CSV/XLSX; complaint exports are masked per role and audited."""
+    if not ctx.triggered_id or not uscc or not (_csv or _xlsx):
+        return dash.no_update
+    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+    scope = security.current_scope()
+    with db.session_scope() as session:
+        profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
+                                                       record_view=False)
+        if profile is None or table not in SECTIONS:
+            return dash.no_update
+        df = profile[table]
+        if table == "complaints":
+            exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
+                           ["caller_name", "caller_phone", "content"], purpose="enterprise_export")
+    labels = SECTIONS[table][1]
+    return exports.download(df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{table}", fmt)

@@ -1,0 +1,123 @@
+"""无证无照治理: unlicensed-business leads by source and status, routing by 国务院令第684号, open/closed trend.
+
+Routing follows "谁审批、谁监管": 无照 → 市场监管 (art. 6); 无证 → the permit department (art. 5);
+无证且无照 → the permit department (art. 7). Periods count back from the latest lead, not the clock.
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+
+import security
+from data_access import db, queries, queries_analytics
+from ui import exports, filters, tables
+
+dash.register_page(__name__, path="/unlicensed", name="无证无照", order=65)
+
+PAGE = "unlicensed"
+ROUTING_COLUMNS = {"kind": "类型", "rule": "法定查处部门（国务院令第684号）", "dept": "实际责任部门", "n": "线索数",
+                   "open_n": "未销号", "conforms_text": "分流核对"}
+
+
+def layout(region=None, period=None, **_query) -> html.Div:
+    with db.session_scope() as session:
+        counties = queries.counties(session)
+        as_of = queries_analytics.unlicensed_as_of(session)
+    options = [{"label": r.name, "value": r.region_code} for r in counties.itertuples()]
+    return html.Div([
+        html.H3("无证无照经营治理"),
+        html.P([f"数据截至 {as_of:%Y-%m-%d}" if as_of else "仓库暂无无证无照线索",
+                " · 无照由市场监管部门查处，无证及无证无照由许可审批部门查处（国务院令第684号第五至七条）。"],
+               className="text-muted"),
+        dbc.Row([
+            dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(
+                id="unlicensed-region", multi=True, options=options, placeholder="全部区县",
+                value=filters.parse_list(region, {o["value"] for o in options}))], md=6),
+            dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
+                id="unlicensed-period", inline=True, value=filters.parse_period(period),
+                options=[{"label": label, "value": key} for key, (label, _) in filters.PERIODS.items()])], md=6),
+        ], className="mb-3"),
+        html.Div(id="unlicensed-summary", className="mb-2 fw-bold"),
+        dbc.Row([
+            dbc.Col(tables.card("各区县线索量（点击筛选）", filters.graph("unlicensed-by-region", "无证无照_区县")), lg=5),
+            dbc.Col(tables.card("线索来源 × 办理状态", filters.graph("unlicensed-by-source", "无证无照_来源状态")), lg=7),
+        ]),
+        tables.card("分流：法定查处部门与实际责任部门", html.Div(id="unlicensed-routing"), page=PAGE, table="routing"),
+        tables.card("月度发现与销号、未销号存量", filters.graph("unlicensed-trend", "无证无照_趋势")),
+        tables.card("最新线索", html.Div(id="unlicensed-rows"), page=PAGE, table="leads"),
+        dcc.Store(id="unlicensed-search"),
+    ])
+
+
+filters.url_writer("unlicensed-search")
+
+
+@callback(Output("unlicensed-region", "value"), Input("unlicensed-by-region", "clickData"),
+          State("unlicensed-region", "value"), prevent_initial_call=True)
+def click_region(click: dict | None, current: list[str] | None) -> list[str]:
+    """A click on a county bar filters the other panels by that county; a second click clears it."""
+    return filters.toggle(current, filters.clicked(click))
+
+
+def _frames(session, scope, regions, period, limit: int = 500) -> dict:  # noqa: ANN001
+    start = filters.period_start(period, queries_analytics.unlicensed_as_of(session))
+    routing = queries_analytics.unlicensed_routing(session, scope, regions=regions, start=start)
+    routing["conforms_text"] = routing["conforms"].map({True: "✓ 符合", False: "✗ 应转市场监管部门"})
+    return {"by_region": queries_analytics.unlicensed_by(session, scope, "region", start=start),
+            "by_source": queries_analytics.unlicensed_by(session, scope, "source", regions=regions, start=start),
+            "routing": routing,
+            "trend": queries_analytics.unlicensed_trend(session, scope, regions=regions, start=start),
+            "leads": queries_analytics.unlicensed_rows(session, scope, regions=regions, start=start, limit=limit)}
+
+
+@callback(Output("unlicensed-by-region", "figure"), Output("unlicensed-by-source", "figure"),
+          Output("unlicensed-routing", "children"), Output("unlicensed-trend", "figure"),
+          Output("unlicensed-rows", "children"), Output("unlicensed-summary", "children"),
+          Output("unlicensed-search", "data"),
+          Input("unlicensed-region", "value"), Input("unlicensed-period", "value"))
+def update_panels(regions: list[str] | None, period: str | None):
+    """All panels for the selection; the county bar keeps every county and highlights the selected."""
+    scope = security.current_scope()
+    regions = regions or []
+    with db.session_scope() as session:
+        f = _frames(session, scope, regions or None, period)
+    by_region, by_source, trend = f["by_region"], f["by_source"], f["trend"]
+    region_fig = go.Figure(go.Bar(x=by_region["name"], y=by_region["n"], customdata=by_region["code"],
+                                  marker_color=["#d9480f" if c in regions else "#74a9cf" for c in by_region["code"]]))
+    region_fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 60}, height=320, yaxis_title="线索（条）")
+    source_fig = go.Figure([go.Bar(x=g["source"], y=g["n"], name=status) for status, g in by_source.groupby("status")])
+    source_fig.update_layout(barmode="stack", margin={"l": 40, "r": 10, "t": 10, "b": 40}, height=320,
+                             legend_title_text="状态", yaxis_title="线索（条）")
+    trend_fig = go.Figure([go.Bar(x=trend["month"], y=trend["found"], name="新发现"),
+                           go.Bar(x=trend["month"], y=trend["closed"], name="已销号"),
+                           go.Scatter(x=trend["month"], y=trend["open_end"], name="月末未销号", mode="lines+markers",
+                                      line={"dash": "dash"})])
+    trend_fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title="线索（条）")
+    routing = f["routing"]
+    off_rule = int(routing.loc[~routing["conforms"], "n"].sum())
+    names = dict(zip(by_region["code"], by_region["name"], strict=True))
+    summary = (f"当前筛选：{'、'.join(names.get(r, r) for r in regions) if regions else '全部区县'} · "
+               f"{filters.PERIODS[filters.parse_period(period)][0]} — 线索 {int(routing['n'].sum())} 条，"
+               f"未销号 {int(routing['open_n'].sum())} 条，分流不符合第六条 {off_rule} 条")
+    search = filters.query_string({"region": regions, "period": period if period != filters.DEFAULT_PERIOD else None})
+    return (region_fig, source_fig, tables.grid("unlicensed-routing-grid", routing, ROUTING_COLUMNS, height=300),
+            trend_fig, tables.grid("unlicensed-rows-grid", f["leads"], queries_analytics.UNLICENSED_COLUMNS),
+            summary, search)
+
+
+@callback(Output({"type": "unlicensed-download", "table": MATCH}, "data"),
+          Input({"type": "unlicensed-csv", "table": MATCH}, "n_clicks"),
+          Input({"type": "unlicensed-xlsx", "table": MATCH}, "n_clicks"),
+          State("unlicensed-region", "value"), State("unlicensed-period", "value"), prevent_initial_call=True)
+def export(_csv, _xlsx, regions: list[str] | None, period: str | None):  # noqa: ANN001
+    """Routing or lead table as CSV/XLSX (leads hold a business name and address, not a complainant)."""
+    if not ctx.triggered_id or not (_csv or _xlsx):
+        return dash.no_update
+    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+    labels = {"routing": ROUTING_COLUMNS, "leads": queries_analytics.UNLICENSED_COLUMNS}[table]
+    with db.session_scope() as session:
+        df = _frames(session, security.current_scope(), regions or None, period, exports.row_limit())[table]
+    return exports.download(df[list(labels)].rename(columns=labels), f"无证无照_{table}", fmt)

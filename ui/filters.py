@@ -1,0 +1,82 @@
+"""Filter state shared by the analyst pages: URL query strings, period choices, click-to-filter, graphs.
+
+A page's filters live in the URL (``/complaints?region=410204&category=HC04``): ``layout(**query)`` reads
+them through :func:`parse_list`, a callback writes them back with :func:`query_string`, and
+:func:`url_writer` replaces the browser's URL without a reload, so a copied link restores the same view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from dash import Input, Output, clientside_callback, dcc
+
+# Period choices offered on every analyst page: key → (label, days back from the data's last day).
+PERIODS: dict[str, tuple[str, int | None]] = {
+    "30d": ("近30天", 30), "90d": ("近90天", 90), "365d": ("近一年", 365), "all": ("全部", None),
+}
+DEFAULT_PERIOD = "365d"
+
+
+def parse_list(value: str | None, allowed: set[str] | None = None) -> list[str]:
+    """``"410204,410205"`` → ``["410204", "410205"]``; values outside ``allowed`` are dropped."""
+    items = [v.strip() for v in (value or "").split(",") if v.strip()]
+    return [v for v in items if allowed is None or v in allowed]
+
+
+def parse_period(value: str | None) -> str:
+    return value if value in PERIODS else DEFAULT_PERIOD
+
+
+def period_start(period: str, as_of: dt.datetime | None) -> dt.datetime | None:
+    """First instant of ``period`` counted back from ``as_of`` (the data's freshness, not the clock)."""
+    days = PERIODS[parse_period(period)][1]
+    if days is None or as_of is None:
+        return None
+    return dt.datetime.combine(as_of.date() - dt.timedelta(days=days - 1), dt.time())
+
+
+def query_string(state: dict[str, str | list[str] | None]) -> str:
+    """``{"region": ["410204"], "q": "", "period": "90d"}`` → ``"?region=410204&period=90d"``; empty
+    values are left out so the default view has a clean URL."""
+    pairs = {k: ",".join(v) if isinstance(v, list) else v for k, v in state.items()}
+    pairs = {k: v for k, v in pairs.items() if v}
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def toggle(current: list[str] | None, clicked: str | None) -> list[str]:
+    """Click-to-filter: clicking the only selected value clears the filter, any other value selects it."""
+    if clicked is None:
+        return current or []
+    return [] if (current or []) == [clicked] else [clicked]
+
+
+def clicked(click_data: dict | None) -> str | None:
+    """The code a bar carries in ``customdata`` (names are for people, codes are for filters)."""
+    if not click_data or not click_data.get("points"):
+        return None
+    point = click_data["points"][0]
+    data = point.get("customdata")
+    return data[0] if isinstance(data, list) else data
+
+
+def graph(component_id: str, filename: str, **kwargs) -> dcc.Graph:
+    """A graph whose camera button saves a PNG named ``filename`` (plotly draws it in the browser, offline)."""
+    config = {"displaylogo": False, "locale": "zh-CN",
+              "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+    return dcc.Graph(id=component_id, config=config, **kwargs)
+
+
+def url_writer(search_store_id: str) -> None:
+    """Register a browser-side callback that puts the query string held in ``search_store_id`` into the
+    address bar. ``replaceState`` changes the URL without telling Dash's routers, so the page is not
+    re-rendered; a reload or a shared link then rebuilds the same state from the query string."""
+    clientside_callback(
+        """function(search) {
+            if (typeof search === "string" && window.location.search !== search) {
+                window.history.replaceState(null, "", window.location.pathname + search);
+            }
+            return window.dash_clientside.no_update;
+        }""",
+        Output(search_store_id, "id"), Input(search_store_id, "data"), prevent_initial_call=True)
