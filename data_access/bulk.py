@@ -33,8 +33,32 @@ def _python_values(series: pd.Series) -> list:
 
 
 def rows_of(df: pd.DataFrame, columns: Iterable[str]) -> list[tuple]:
+    """Rows as tuples of Python objects (for SQLAlchemy statements with bound parameters)."""
     cols = [_python_values(df[c]) for c in columns]
     return list(zip(*cols, strict=True))
+
+
+def _driver_rows(df: pd.DataFrame, columns: Iterable[str]) -> list[tuple]:
+    cols = [_driver_values(df[c]) for c in columns]
+    return list(zip(*cols, strict=True))
+
+
+def _driver_values(series: pd.Series) -> list:
+    """Column values in the form the raw drivers take for both SQLite executemany and PostgreSQL COPY.
+
+    Timestamps become text in SQLAlchemy's SQLite format ("YYYY-MM-DD HH:MM:SS.ffffff"), which COPY also
+    parses; converting whole columns with numpy is ~20x faster than formatting value by value.
+    """
+    if pd.api.types.is_datetime64_any_dtype(series):
+        arr = series.to_numpy(dtype="datetime64[us]")
+        text = np.char.replace(np.datetime_as_string(arr, unit="us"), "T", " ").astype(object)
+        text[np.isnat(arr)] = None
+        return text.tolist()
+    values = _python_values(series)
+    if series.dtype == object:
+        return [v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, dt.datetime)
+                else v.isoformat() if isinstance(v, dt.date) else v for v in values]
+    return values
 
 
 def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: int = 50_000) -> int:
@@ -55,7 +79,7 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
         col_sql = ", ".join(f'"{c}"' for c in columns)
         with raw.cursor() as cur, cur.copy(f'COPY "{tbl.name}" ({col_sql}) FROM STDIN') as copy:
             for start in range(0, len(df), chunk):
-                for row in rows_of(df.iloc[start:start + chunk], columns):
+                for row in _driver_rows(df.iloc[start:start + chunk], columns):
                     copy.write_row(row)
         _advance_sequences(conn, tbl, columns)
     else:
@@ -63,7 +87,7 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
         sql = f'INSERT INTO "{tbl.name}" ({", ".join(columns)}) VALUES ({placeholders})'
         cursor = conn.connection.driver_connection.cursor()
         for start in range(0, len(df), chunk):
-            cursor.executemany(sql, [_sqlite_row(r) for r in rows_of(df.iloc[start:start + chunk], columns)])
+            cursor.executemany(sql, _driver_rows(df.iloc[start:start + chunk], columns))
         cursor.close()
     return len(df)
 
@@ -77,12 +101,3 @@ def _advance_sequences(conn: Connection, tbl: Table, columns: list[str]) -> None
             conn.exec_driver_sql(
                 f"SELECT setval(pg_get_serial_sequence('\"{tbl.name}\"', '{col.name}'), "
                 f'(SELECT COALESCE(MAX("{col.name}"), 0) + 1 FROM "{tbl.name}"), false)')
-
-
-def _sqlite_row(row: tuple) -> tuple:
-    # sqlite3's default datetime adapters are deprecated; store text exactly as SQLAlchemy's DateTime does.
-    return tuple(
-        v.strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, dt.datetime)
-        else v.isoformat() if isinstance(v, dt.date) else v
-        for v in row
-    )

@@ -448,35 +448,41 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     subj_addr = subjects["address"].to_numpy()
     dept_names = {DEPT_CODE_BY_KEY[d.key]: d.name for d in codes.DEPARTMENTS}
     quality_by_slow = (("good", "fair", "poor"), (0.55, 0.35, 0.10)), (("good", "fair", "poor"), (0.2, 0.4, 0.4))
+    # plain lists: indexing numpy arrays element by element costs more than the text itself
+    topic_l, county_l, subject_l = topic_of.tolist(), county_codes.tolist(), subject_idx.tolist()
+    severe_l, appeal_l = severe.tolist(), appeal.tolist()
+    no_reply, slow_l, main_l = (np.isnat(replied) | direct).tolist(), is_slow.astype(int).tolist(), main_dept.tolist()
+    subj_names, subj_codes, subj_addr = subj_names.tolist(), subj_codes.tolist(), subj_addr.tolist()
     for i in range(n):
-        topic = topics[topic_of[i]]
-        county = county_codes[i]
+        topic = topics[topic_l[i]]
+        county = county_l[i]
         business = unlicensed_names.get(i)
         address = None
-        if business is None and subject_idx[i] >= 0:
-            business = subj_names[subject_idx[i]]
-            address = subj_addr[subject_idx[i]]
-            subj_uscc.append(subj_codes[subject_idx[i]])
+        s_i = subject_l[i]
+        if business is None and s_i >= 0:
+            business = subj_names[s_i]
+            address = subj_addr[s_i]
+            subj_uscc.append(subj_codes[s_i])
         else:
             subj_uscc.append(None)
         if address is None:
             address = places.address_parts(rnd, county, None, topic.addr_kind)[0]
-        if severe[i] and topic.names_business:
+        if severe_l[i] and topic.names_business:
             title, content = complaint_text.compose_severe(rnd, topic, county, business, address)
         else:
             title, content = complaint_text.compose_hotline(rnd, topic, county, business, address,
-                                                            appeal_type=appeal[i])
+                                                            appeal_type=appeal_l[i])
         titles.append(title)
         contents.append(content)
         addresses.append(address)
         callers.append(names.person_name(rnd))
         phones.append(names.phone(rnd))
-        if np.isnat(replied[i]) or direct[i]:
+        if no_reply[i]:
             replies.append(None)
         else:
-            qual, qp = quality_by_slow[int(is_slow[i])]
+            qual, qp = quality_by_slow[slow_l[i]]
             q = qual[0] if rnd.random() < qp[0] else qual[1] if rnd.random() < qp[1] / (1 - qp[0]) else qual[2]
-            replies.append(complaint_text.compose_reply(rnd, topic, dept_names[main_dept[i]], q))
+            replies.append(complaint_text.compose_reply(rnd, topic, dept_names[main_l[i]], q))
     # repeat calls: the same subject or topic in the same county within 30 days
     frame = pd.DataFrame({"county": county_codes, "topic": topic_of, "subject": subject_idx, "t": accepted})
     key = np.where(subject_idx >= 0, "S" + subject_idx.astype(str), "T" + county_codes + topic_of.astype(str))
