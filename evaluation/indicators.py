@@ -402,6 +402,13 @@ def parse_month(text: str) -> dt.date:
         raise ValueError(f"month must look like 2026-05, got {text!r}") from None
 
 
+def months_back(month: str, n: int) -> str:
+    """The month ``n`` months before ``month`` (``YYYY-MM``)."""
+    first = parse_month(month)
+    index = first.year * 12 + first.month - 1 - n
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
 def markdown_table() -> str:
     """The indicator table of docs/evaluation.md (a test keeps the doc equal to this)."""
     head = "| key | 指标 | 类别 | 方向 | 默认目标 | 适用 | 口径 |\n|---|---|---|---|---|---|---|\n"

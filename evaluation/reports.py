@@ -25,6 +25,7 @@ from evaluation.indicators import (
     UNIT_GROUP_OF,
     UNITS,
     applicable,
+    months_back,
     parse_month,
     unit_of_department,
 )
@@ -43,12 +44,6 @@ def change_text(change: float | None) -> str:
     if change is None or pd.isna(change):
         return "新"
     return "—" if change == 0 else f"↑{change:.0f}" if change > 0 else f"↓{-change:.0f}"
-
-
-def _months_back(month: str, n: int) -> str:
-    first = parse_month(month)
-    index = first.year * 12 + first.month - 1 - n
-    return f"{index // 12}-{index % 12 + 1:02d}"
 
 
 def _month_end(month: str) -> dt.datetime:
@@ -115,7 +110,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
     parse_month(month)
     unit = resolve_unit(scope, unit)
     config = config or scoring.load_config(session)
-    values = queries_evaluation.indicator_values(session, scope, first=_months_back(month, TREND_MONTHS - 1),
+    values = queries_evaluation.indicator_values(session, scope, first=months_back(month, TREND_MONTHS - 1),
                                                  last=month)
     if not (values.month == month).any():
         raise ValueError(f"no indicator values for {month}; run `bianjian pipeline --step indicators` first")
@@ -232,7 +227,7 @@ def weekly_check(session: Session, week: str, *, scope: Scope = SYSTEM) -> Docum
     latest = [m for m in months if _month_end(m) <= end]
     if latest:
         config = scoring.load_config(session)
-        values = queries_evaluation.indicator_values(session, scope, first=_months_back(latest[-1], 1),
+        values = queries_evaluation.indicator_values(session, scope, first=months_back(latest[-1], 1),
                                                      last=latest[-1])
         flagged = []
         for group in UNITS:

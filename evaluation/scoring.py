@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from data_access import queries_evaluation
 from data_access.scope import Scope
-from evaluation.indicators import INDICATOR_BY_KEY, UNITS
+from evaluation.indicators import INDICATOR_BY_KEY, UNITS, months_back
 
 DEFAULT_WEIGHTS_PATH = Path(__file__).with_name("weights.toml")
 STATUS_NAMES = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "nodata": "无数据"}
@@ -192,7 +192,7 @@ def rank_units(values: pd.DataFrame, config: ScoringConfig, group: str) -> pd.Da
     out["rank"] = out.groupby("month")["score"].rank(method="min", ascending=False)
     prev = out[["month", "unit_code", "rank", "score"]].rename(
         columns={"month": "next", "rank": "prev_rank", "score": "prev_score"})
-    prev["next"] = [_next_month(m) for m in prev["next"]]
+    prev["next"] = [months_back(m, -1) for m in prev["next"]]
     out = out.merge(prev, left_on=["month", "unit_code"], right_on=["next", "unit_code"], how="left")
     out["rank_change"] = out["prev_rank"] - out["rank"]
     out["status"] = persistence(out["score"] < 100 * config.warn_below, out["score"].isna(),
@@ -201,11 +201,6 @@ def rank_units(values: pd.DataFrame, config: ScoringConfig, group: str) -> pd.Da
     cols = ["month", "unit_code", "unit_name", "score", "indicators", "rank", "prev_rank", "rank_change",
             "status", "status_name"]
     return out[cols].sort_values(["month", "rank", "unit_code"], na_position="last").reset_index(drop=True)
-
-
-def _next_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:])
-    return f"{year + (mon == 12)}-{1 if mon == 12 else mon + 1:02d}"
 
 
 def persistence(bad: pd.Series, missing: pd.Series, prev_bad: pd.Series) -> pd.Series:
@@ -220,7 +215,7 @@ def indicator_status(values: pd.DataFrame, config: ScoringConfig) -> pd.DataFram
     scored = indicator_scores(values[values.value.notna()], config)
     prev = scored[["month", "unit_code", "indicator_key", "below_target"]].rename(
         columns={"below_target": "prev_below"})
-    prev["month"] = [_next_month(m) for m in prev["month"]]
+    prev["month"] = [months_back(m, -1) for m in prev["month"]]
     scored = scored.merge(prev, on=["month", "unit_code", "indicator_key"], how="left")
     scored["status"] = persistence(scored["below_target"], scored["value"].isna(), scored["prev_below"])
     return scored.drop(columns="prev_below")

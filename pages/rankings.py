@@ -1,0 +1,169 @@
+"""排名: monthly rankings per peer group, with a what-if on the weights.
+
+Changing a weight recomputes the ranking from the stored indicator values (no database write) and shows
+each unit's place under the weights in force next to its what-if place. Only a system administrator
+sees an enabled save button, and the save callback refuses everyone else on the server. Department
+heads see the ranking read-only (the inputs are disabled and their weights are ignored server-side).
+"""
+
+from __future__ import annotations
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, dcc, html
+from sqlalchemy.orm import Session
+
+import security
+from data_access import db, queries_evaluation
+from data_access.scope import Scope
+from evaluation import scoring
+from evaluation.charts import STATUS_COLOURS
+from evaluation.indicators import GROUP_NAMES, UNITS, applicable, months_back
+from evaluation.reports import change_text
+
+dash.register_page(__name__, path="/rankings", name="排名", order=60,
+                   roles=("LEADER", "ANALYST", "SYS_ADMIN", "DEPT_HEAD"))
+
+WHAT_IF_ROLES = frozenset({"LEADER", "ANALYST", "SYS_ADMIN"})
+COLUMNS = [
+    {"field": "rank", "headerName": "排名", "width": 80},
+    {"field": "unit_name", "headerName": "单位", "flex": 1, "minWidth": 140},
+    {"field": "score", "headerName": "综合得分", "width": 110},
+    {"field": "rank_change", "headerName": "较上月", "width": 90},
+    {"field": "stored_rank", "headerName": "现行权重排名", "width": 130},
+    {"field": "what_if_shift", "headerName": "模拟变化", "width": 100},
+    {"field": "indicators", "headerName": "参评指标", "width": 100},
+    {"field": "status_name", "headerName": "状态", "width": 110,
+     "cellClassRules": {"text-danger fw-bold": "params.value == '红色预警'",
+                        "text-warning fw-bold": "params.value == '黄色预警'"}},
+]
+
+
+def ranking_view(session: Session, scope: Scope, month: str, group: str,
+                 weights: dict[str, float] | None) -> tuple[list[dict], go.Figure, str]:
+    """Rows, bar chart and note for ``month`` × ``group``; ``weights`` is the what-if (None = in force).
+
+    A department head's weights are ignored: their view is always the ranking in force.
+    """
+    if group not in UNITS:
+        raise ValueError(f"unknown group {group!r}")
+    stored = scoring.load_config(session)
+    what_if = stored.with_weights(group, weights) if weights and scope.role in WHAT_IF_ROLES else stored
+    values = queries_evaluation.indicator_values(session, scope, first=months_back(month, 1), last=month, group=group)
+    now = scoring.rank_units(values, what_if, group)
+    now = now[now.month == month]
+    base = scoring.rank_units(values, stored, group)
+    base_rank = base[base.month == month].set_index("unit_code")["rank"]
+    rows = []
+    for r in now.itertuples():
+        before = base_rank.get(r.unit_code)
+        rows.append({
+            "rank": None if r.rank != r.rank else int(r.rank), "unit_name": r.unit_name,
+            "score": None if r.score != r.score else r.score, "rank_change": change_text(r.rank_change)
+            if r.rank == r.rank else "", "stored_rank": None if before != before else int(before),
+            "what_if_shift": change_text(before - r.rank) if before == before and r.rank == r.rank else "",
+            "indicators": r.indicators, "status_name": r.status_name})
+    scored = now.dropna(subset=["score"]).sort_values("score")
+    fig = go.Figure(go.Bar(x=scored["score"], y=scored["unit_name"], orientation="h",
+                           marker_color=[STATUS_COLOURS[s] for s in scored["status"]]))
+    if len(scored):
+        fig.add_vline(x=float(scored["score"].median()), line_dash="dash", line_color="#1565c0",
+                      annotation_text="中位数")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=max(300, 24 * len(scored) + 80),
+                      title=f"{month} {GROUP_NAMES[group]}综合得分", xaxis_title="综合得分（100 = 全部达标）")
+    note = "当前为模拟权重，仅用于分析，未保存。" if what_if != stored else "当前为现行权重。"
+    return rows, fig, note
+
+
+def weight_inputs(config: scoring.ScoringConfig, group: str, editable: bool) -> list:
+    return [dbc.Row([
+        dbc.Col(dbc.Label(ind.name, className="small"), md=8),
+        dbc.Col(dbc.Input(id={"type": "rankings-weight", "key": ind.key}, type="number", min=0, step=1, size="sm",
+                          value=config.weights[group].get(ind.key, 0), disabled=not editable), md=4),
+    ], className="mb-1") for ind in applicable(group)]
+
+
+def save_weights(session: Session, scope: Scope, group: str, weights: dict[str, float]) -> str:
+    """Store the what-if weights of ``group`` as the weights in force (system administrators only)."""
+    config = scoring.load_config(session).with_weights(group, weights)
+    scoring.save_config(session, scope, config)
+    return f"已保存{GROUP_NAMES[group]}权重。"
+
+
+def layout(month=None, group="COUNTY", **_query) -> html.Div:
+    scope = security.current_scope()
+    with db.session_scope() as session:
+        months = queries_evaluation.indicator_months(session)
+        config = scoring.load_config(session)
+    if not months:
+        return html.Div([html.H3("排名"), dbc.Alert("暂无评价指标，请先运行 bianjian pipeline --step indicators",
+                                                  color="warning", id="rankings-empty")])
+    month = month if month in months else months[-1]
+    group = group if group in UNITS else "COUNTY"
+    editable = scope.role in WHAT_IF_ROLES
+    controls = dbc.Card(dbc.CardBody([
+        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=months[::-1], value=month, clearable=False),
+        dbc.Label("分组", className="mt-2"),
+        dbc.RadioItems(id="rankings-group", value=group, inline=True,
+                       options=[{"label": n, "value": g} for g, n in GROUP_NAMES.items()]),
+        html.H6("权重（模拟）" if editable else "权重（只读）", className="mt-3"),
+        html.Div(weight_inputs(config, group, editable), id="rankings-weights"),
+        dbc.Button("保存为现行权重", id="rankings-save", color="danger", size="sm", className="mt-2",
+                   disabled=scope.role != "SYS_ADMIN", style={} if scope.role == "SYS_ADMIN" else {"display": "none"}),
+        html.Div(id="rankings-save-result", className="small mt-2"),
+    ]))
+    return html.Div([
+        html.H3("排名"),
+        dbc.Row([
+            dbc.Col(controls, md=3),
+            dbc.Col([html.Div(id="rankings-note", className="text-muted small"),
+                     dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[],
+                                dashGridOptions={"domLayout": "autoHeight"}),
+                     dcc.Graph(id="rankings-chart")], md=9),
+        ]),
+    ])
+
+
+@callback(Output("rankings-weights", "children"), Input("rankings-group", "value"), prevent_initial_call=True)
+def _weights_for_group(group: str) -> list:
+    scope = security.current_scope()
+    with db.session_scope() as session:
+        config = scoring.load_config(session)
+    return weight_inputs(config, group, scope.role in WHAT_IF_ROLES)
+
+
+def _weights(values: list, ids: list[dict], group: str) -> dict[str, float] | None:
+    weights = {i["key"]: float(v or 0) for v, i in zip(values, ids, strict=True)}
+    return weights if weights and set(weights) <= {ind.key for ind in applicable(group)} else None
+
+
+@callback(Output("rankings-table", "rowData"), Output("rankings-chart", "figure"), Output("rankings-note", "children"),
+          Input("rankings-month", "value"), Input("rankings-group", "value"),
+          Input({"type": "rankings-weight", "key": ALL}, "value"),
+          State({"type": "rankings-weight", "key": ALL}, "id"))
+def _ranking(month: str, group: str, values: list, ids: list[dict]):  # noqa: ANN202
+    scope = security.current_scope()
+    try:
+        with db.session_scope() as session:
+            return ranking_view(session, scope, month, group, _weights(values, ids, group))
+    except scoring.WeightsError as exc:
+        return dash.no_update, dash.no_update, f"权重无效：{exc}"
+
+
+@callback(Output("rankings-save-result", "children"), Input("rankings-save", "n_clicks"),
+          State("rankings-group", "value"), State({"type": "rankings-weight", "key": ALL}, "value"),
+          State({"type": "rankings-weight", "key": ALL}, "id"), prevent_initial_call=True)
+def _save(_n: int, group: str, values: list, ids: list[dict]) -> str:
+    scope = security.current_scope()
+    weights = _weights(values, ids, group)
+    if weights is None:
+        return "权重与分组不一致，请重试。"
+    try:
+        with db.session_scope() as session:
+            return save_weights(session, scope, group, weights)
+    except PermissionError as exc:
+        return f"未保存：{exc}"
+    except scoring.WeightsError as exc:
+        return f"未保存：{exc}"
