@@ -73,19 +73,27 @@ def lead_page(session: Session, scope: Scope, *, as_of: dt.datetime, start: int 
         conditions.append(L.status.in_(statuses))
     if levels:
         conditions.append(L.level.in_(levels))
-    stmt = _scoped(_grid_select(as_of).where(*conditions), scope)
     order = []
     for item in sort_model or []:
         expr = _column(cols, item.get("colId"))
         order.append(expr.desc() if item.get("sort") == "desc" else expr.asc())
-    stmt = stmt.order_by(*order, L.lead_id.desc()).offset(start).limit(end - start)
+    order.append(L.lead_id.desc())
+    # Deferred join: page over the lead table alone (indexed sorts, cheap OFFSET), then join the names
+    # for the block's rows only — unless a filter or sort needs the joined names.
+    joined = {"dept_name", "region_name"} & ({*(filter_model or {})} | {i.get("colId") for i in sort_model or []})
+    page = _with_names(select(L.lead_id), joined).where(*conditions)
+    page = _scoped(page, scope).order_by(*order).offset(start).limit(end - start).subquery()
+    stmt = _grid_select(as_of).join(page, page.c.lead_id == L.lead_id).order_by(*order)
     rows = [_jsonable(r) for r in session.execute(stmt).mappings()]
-    count = select(func.count()).select_from(L).where(*conditions)
-    if any(f in (filter_model or {}) for f in ("dept_name", "region_name")):
-        count = (select(func.count()).select_from(L).outerjoin(LEAD_DEPT, LEAD_DEPT.dept_code == L.dept_code)
-                 .outerjoin(Region, Region.region_code == L.region_code).where(*conditions))
-    total = session.scalar(_scoped(count, scope))
+    total = session.scalar(_scoped(_with_names(select(func.count()).select_from(L), joined).where(*conditions), scope))
     return rows, total
+
+
+def _with_names(stmt: Select, joined: bool) -> Select:
+    if not joined:
+        return stmt
+    return (stmt.outerjoin(LEAD_DEPT, LEAD_DEPT.dept_code == L.dept_code)
+            .outerjoin(Region, Region.region_code == L.region_code))
 
 
 def _column(cols: dict[str, ColumnElement], field: str | None) -> ColumnElement:

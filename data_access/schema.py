@@ -478,7 +478,7 @@ class RiskLead(Base):
     lead_key: Mapped[str] = mapped_column(String(120), unique=True)  # dedupe key: signal kind + target
     kind: Mapped[short]  # spike / trend / entity / credit / unlicensed / repeat / silent_source / provincial
     level: Mapped[str] = mapped_column(String(8), index=True)  # RED / ORANGE / YELLOW / BLUE
-    score: Mapped[float]
+    score: Mapped[float] = mapped_column(index=True)  # index: the leads table sorts by it (migration 0004)
     title: Mapped[name]
     reason: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -488,7 +488,7 @@ class RiskLead(Base):
     dept_code: Mapped[str | None] = mapped_column(String(18), index=True)
     co_dept_codes: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[short] = mapped_column(index=True)
-    created_at: Mapped[timestamp]
+    created_at: Mapped[timestamp] = mapped_column(index=True)  # index: default sort of the leads table (0004)
     updated_at: Mapped[timestamp]
     signed_at: Mapped[dt.datetime | None]
     sign_deadline: Mapped[dt.datetime | None]

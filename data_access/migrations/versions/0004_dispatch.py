@@ -24,6 +24,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("return_count", sa.BigInteger(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("joint_task_id", sa.BigInteger(), nullable=True))
         batch_op.create_index(batch_op.f("ix_derived_risk_lead_joint_task_id"), ["joint_task_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_derived_risk_lead_created_at"), ["created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_derived_risk_lead_score"), ["score"], unique=False)
     with op.batch_alter_table("derived_risk_lead_event", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column("detail", sa.JSON(), nullable=True))
@@ -34,6 +36,8 @@ def downgrade() -> None:
         batch_op.drop_column("detail")
         batch_op.drop_column("action")
     with op.batch_alter_table("derived_risk_lead", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_derived_risk_lead_score"))
+        batch_op.drop_index(batch_op.f("ix_derived_risk_lead_created_at"))
         batch_op.drop_index(batch_op.f("ix_derived_risk_lead_joint_task_id"))
         for column in ("joint_task_id", "return_count", "extension_request_days", "extension_days",
                        "supervise_level", "feedback_attachments", "feedback_actions", "dispatched_at"):
