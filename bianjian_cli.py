@@ -74,15 +74,33 @@ def init() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print row counts as one JSON line.")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None,
               help="Instead of generating, write sample files of every source in every format to this directory.")
+@click.option("--follow", is_flag=True, help="Instead of generating, keep adding new 12345 orders until Ctrl-C "
+              "(a live demo for the video wall).")
+@click.option("--rate", type=click.FloatRange(min=0.1), default=30, show_default=True,
+              help="With --follow: new orders per real minute.")
+@click.option("--speed", type=click.FloatRange(min=0.1), default=60, show_default=True,
+              help="With --follow: simulated seconds per real second.")
 def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool,
-         export_dir: str | None) -> None:
+         export_dir: str | None, follow: bool, rate: float, speed: float) -> None:
     """Fill the warehouse with deterministic synthetic Kaifeng data, including planted ground truth.
 
-    Example: bianjian init && bianjian demo --scale 0.02
+    Example: bianjian init && bianjian demo --scale 0.02; then bianjian demo --follow for a live wall.
     """
     from data_access import warehouse
 
     engine = _engine()
+    if follow:
+        from data_access.demo.follow import follow as follow_orders
+
+        def report(orders) -> None:  # noqa: ANN001
+            if len(orders):
+                click.echo(f"+{len(orders)} 工单, 最新受理 {orders['accepted_at'].max():%Y-%m-%d %H:%M}", err=True)
+
+        try:
+            follow_orders(engine, rate=rate, speed=speed, report=report)
+        except KeyboardInterrupt:
+            click.echo("stopped", err=True)
+        return
     if export_dir:
         from data_access.demo.export import export_samples
 

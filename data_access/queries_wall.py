@@ -1,0 +1,131 @@
+"""Read-side queries for the video wall (/wall) that no other area provides.
+
+The wall reuses the dispatch area's ``queries_leads`` (overdue leads, dispatch funnel, per-department
+lead performance) and the evaluation area's ``queries_evaluation`` (ranking inputs). What is here:
+today's complaint count, open leads by level and by county, the newest 红/橙 leads, the complaint trend
+with a rolling baseline band, and hot words. Functions take a session first and never commit.
+
+"Today" on the wall is the day of the latest accepted 12345 order (the 数据截至 stamp), not the
+server's clock, so a wall over a warehouse loaded yesterday still shows a full day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access import codes
+from data_access.schema import DailyComplaintCount, Department, HotlineTicket, PipelineRun, Region, RiskLead
+from data_access.scope import Scope
+
+CLOSED_LEAD_STATUSES = ("已办结", "误报")
+LEVELS = tuple(codes.LEAD_LEVELS)
+# Words in almost every title that say nothing about the issue: appeal types, the city, and the generic
+# words of addresses and business names.
+HOTWORD_IGNORE = frozenset({*codes.APPEAL_TYPES, codes.CITY_NAME, "开封", "有限公司", "公司", "社区", "小区",
+                            "家属院", "县直", "办理", "问题", "反映", "市民", "相关", "部门", "情况"})
+
+
+def complaints_between(session: Session, start: dt.datetime, end: dt.datetime) -> int:
+    """12345 orders accepted in ``[start, end)`` (read from the orders, so it is exact between pipeline runs)."""
+    t = HotlineTicket
+    return int(session.scalar(select(func.count()).select_from(t)
+                              .where(t.accepted_at >= start, t.accepted_at < end)) or 0)
+
+
+def _open_leads(stmt, scope: Scope):  # noqa: ANN001, ANN202
+    stmt = stmt.where(RiskLead.closed_at.is_(None), RiskLead.status.not_in(CLOSED_LEAD_STATUSES))
+    return scope.restrict(stmt, RiskLead.dept_code)
+
+
+def open_leads_by_level(session: Session, scope: Scope) -> dict[str, int]:
+    """Leads not yet closed (any state before 已办结, except 误报), per level; every level present."""
+    stmt = _open_leads(select(RiskLead.level, func.count()).group_by(RiskLead.level), scope)
+    found = dict(session.execute(stmt).all())
+    return {level: int(found.get(level, 0)) for level in LEVELS}
+
+
+def open_leads_by_county(session: Session, scope: Scope) -> pd.DataFrame:
+    """One row per county-level unit (incl. 示范区): region_code, name, a count column per level and
+    ``top_level`` (the most severe level with an open lead, None when there is none)."""
+    regions = pd.DataFrame(session.execute(
+        select(Region.region_code, Region.name).where(Region.level.in_(["DISTRICT", "COUNTY", "ZONE"]))
+        .order_by(Region.region_code)).all(), columns=["region_code", "name"])
+    stmt = _open_leads(select(RiskLead.region_code, RiskLead.level, func.count())
+                       .where(RiskLead.region_code.is_not(None))
+                       .group_by(RiskLead.region_code, RiskLead.level), scope)
+    counts = pd.DataFrame(session.execute(stmt).all(), columns=["region_code", "level", "n"])
+    wide = counts.pivot_table(index="region_code", columns="level", values="n", aggfunc="sum", fill_value=0)
+    wide = wide.reindex(columns=list(LEVELS), fill_value=0)
+    out = regions.merge(wide, left_on="region_code", right_index=True, how="left")
+    out[list(LEVELS)] = out[list(LEVELS)].fillna(0).astype(int)
+    out["top_level"] = [next((lv for lv in LEVELS if row[lv] > 0), None) for _, row in out.iterrows()]
+    return out
+
+
+def latest_leads(session: Session, scope: Scope, *, levels: tuple[str, ...], limit: int = 12) -> pd.DataFrame:
+    """The newest leads of ``levels`` (the ticker): lead_id, level, title, status, region_name, dept_name,
+    created_at."""
+    stmt = (select(RiskLead.lead_id, RiskLead.level, RiskLead.title, RiskLead.status,
+                   Region.name.label("region_name"), Department.short_name.label("dept_name"), RiskLead.created_at)
+            .outerjoin(Region, Region.region_code == RiskLead.region_code)
+            .outerjoin(Department, Department.dept_code == RiskLead.dept_code)
+            .where(RiskLead.level.in_(levels))
+            .order_by(RiskLead.created_at.desc(), RiskLead.lead_id.desc()).limit(limit))
+    return pd.DataFrame(session.execute(scope.restrict(stmt, RiskLead.dept_code)).all(),
+                        columns=["lead_id", "level", "title", "status", "region_name", "dept_name", "created_at"])
+
+
+def complaint_trend(session: Session, end: dt.date, *, days: int = 60, window: int = 28, k: float = 3.0
+                    ) -> pd.DataFrame:
+    """City-wide daily 12345 orders for the ``days`` days up to ``end`` with an expected band.
+
+    The band is a plain rolling baseline over ``agg_daily_complaints`` (the pipeline writes no spike
+    table yet): expected = mean of the previous ``window`` days, upper = expected + ``k`` · max(sd,
+    √expected), lower likewise (≥ 0). ``alarm`` marks a day above its upper bound. ``end`` itself is
+    usually a partial day and never alarms. Columns: day, n, expected, lower, upper, alarm, partial.
+    """
+    first = end - dt.timedelta(days=days + window - 1)
+    t = DailyComplaintCount
+    rows = session.execute(select(t.day, func.sum(t.n)).where(t.day >= first, t.day <= end)
+                           .group_by(t.day).order_by(t.day)).all()
+    index = pd.date_range(first, end, freq="D")
+    n = pd.Series({pd.Timestamp(d): int(v) for d, v in rows}, dtype=float).reindex(index, fill_value=0.0)
+    history = n.shift(1).rolling(window, min_periods=window // 2)
+    expected = history.mean()
+    spread = np.maximum(history.std().fillna(0.0), np.sqrt(expected.clip(lower=0)))
+    df = pd.DataFrame({"day": index, "n": n.astype(int), "expected": expected,
+                       "lower": (expected - k * spread).clip(lower=0), "upper": expected + k * spread})
+    df = df.iloc[window:].reset_index(drop=True)
+    df["partial"] = df["day"].dt.date == end
+    df["alarm"] = (df["n"] > df["upper"]) & ~df["partial"]
+    return df
+
+
+def hot_words(session: Session, start: dt.datetime, end: dt.datetime, *, limit: int = 20) -> pd.DataFrame:
+    """Most frequent terms in the titles of 12345 orders accepted in ``[start, end)``: term, n (orders
+    whose title has it). Place names are left out (the map already says where), and so is HOTWORD_IGNORE.
+
+    The text-mining pipeline writes no per-order tokens or hot-word table yet; when it does, this should
+    read them instead of tokenizing titles here.
+    """
+    from text_mining.tokenizer import gazetteer, tokenize
+
+    t = HotlineTicket
+    titles = session.scalars(select(t.title).where(t.accepted_at >= start, t.accepted_at < end)).all()
+    places = {name for kind in gazetteer().values() for name in kind}
+    counter: Counter[str] = Counter()
+    for title in titles:
+        counter.update({w for w in tokenize(title) if len(w) > 1 and w not in places and w not in HOTWORD_IGNORE})
+    return pd.DataFrame(counter.most_common(limit), columns=["term", "n"])
+
+
+def last_step_run(session: Session, step: str) -> dt.datetime | None:
+    """When pipeline ``step`` last finished successfully (the wall caches what that step feeds on it)."""
+    return session.scalar(select(func.max(PipelineRun.finished_at))
+                          .where(PipelineRun.step == step, PipelineRun.status == "ok"))

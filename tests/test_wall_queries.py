@@ -1,0 +1,132 @@
+"""The wall's query functions and the live-demo follower, on a copy of the demo warehouse (real SQLite)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access import codes, queries, queries_wall
+from data_access.db import make_engine
+from data_access.demo.follow import add_orders
+from data_access.schema import DailyComplaintCount, HotlineTicket, RiskLead
+from data_access.scope import SYSTEM, Scope
+from tests.browser import prepared_warehouse
+
+
+@pytest.fixture
+def engine(demo_db_path, tmp_path):
+    engine = make_engine(prepared_warehouse(demo_db_path, tmp_path / "wall.db", ("daily_counts",)))
+    yield engine
+    engine.dispose()
+
+
+def _add(engine, times: list[dt.datetime], seed: int = 1) -> pd.DataFrame:
+    with engine.begin() as conn:
+        return add_orders(conn, times, rnd=random.Random(seed), np_rng=np.random.default_rng(seed))
+
+
+def test_open_leads_by_level_counts_every_unclosed_lead(engine):
+    with Session(engine) as s:
+        by_level = queries_wall.open_leads_by_level(s, SYSTEM)
+        expected = dict(s.execute(select(RiskLead.level, func.count())
+                                  .where(RiskLead.closed_at.is_(None), RiskLead.status.not_in(["已办结", "误报"]))
+                                  .group_by(RiskLead.level)).all())
+    assert list(by_level) == list(codes.LEAD_LEVELS)
+    assert by_level == {lv: expected.get(lv, 0) for lv in codes.LEAD_LEVELS}
+    assert sum(by_level.values()) > 0
+
+
+def test_department_head_sees_only_own_leads(engine):
+    with Session(engine) as s:
+        dept = s.scalar(select(RiskLead.dept_code).where(RiskLead.closed_at.is_(None), RiskLead.dept_code.is_not(None))
+                        .group_by(RiskLead.dept_code).order_by(func.count().desc()).limit(1))
+        head = Scope("head", "DEPT_HEAD", dept)
+        own = queries_wall.open_leads_by_level(s, head)
+        everyone = queries_wall.open_leads_by_level(s, SYSTEM)
+        ticker = queries_wall.latest_leads(s, head, levels=tuple(codes.LEAD_LEVELS), limit=50)
+        depts = set(s.scalars(select(RiskLead.dept_code).where(RiskLead.lead_id.in_(ticker["lead_id"].tolist()))))
+    assert 0 < sum(own.values()) < sum(everyone.values())
+    assert depts == {dept}
+
+
+def test_open_leads_by_county_has_every_unit_and_its_most_severe_level(engine):
+    with Session(engine) as s:
+        df = queries_wall.open_leads_by_county(s, SYSTEM)
+    assert sorted(df["region_code"]) == sorted(c.code for c in codes.COUNTIES)
+    for row in df.itertuples():
+        present = [lv for lv in codes.LEAD_LEVELS if getattr(row, lv) > 0]
+        assert row.top_level == (present[0] if present else None)
+
+
+def test_latest_leads_are_newest_first_and_of_the_asked_levels(engine):
+    with Session(engine) as s:
+        df = queries_wall.latest_leads(s, SYSTEM, levels=("RED", "ORANGE"), limit=5)
+    assert 0 < len(df) <= 5
+    assert set(df["level"]) <= {"RED", "ORANGE"}
+    assert df["created_at"].is_monotonic_decreasing
+
+
+def test_follow_adds_orders_and_counts_them_into_the_daily_mart(engine):
+    with Session(engine) as s:
+        as_of = queries.data_as_of(s)
+        before_total = s.scalar(select(func.sum(DailyComplaintCount.n)))
+    midnight = dt.datetime.combine(as_of.date(), dt.time())
+    with Session(engine) as s:
+        today_before = queries_wall.complaints_between(s, midnight, midnight + dt.timedelta(days=1))
+    times = [as_of + dt.timedelta(minutes=i + 1) for i in range(7)]
+    orders = _add(engine, times)
+    with Session(engine) as s:
+        assert queries.data_as_of(s) == max(times)
+        assert queries_wall.complaints_between(s, midnight, midnight + dt.timedelta(days=1)) == today_before + 7
+        assert s.scalar(select(func.sum(DailyComplaintCount.n))) == before_total + 7
+        rows = s.execute(select(HotlineTicket.status, HotlineTicket.title, HotlineTicket.main_dept_code)
+                         .where(HotlineTicket.ticket_id.in_(orders["ticket_id"].tolist()))).all()
+    assert len(rows) == 7 and all(r.status == "待签收" and r.title and r.main_dept_code for r in rows)
+    assert orders["order_no"].is_unique
+
+
+def test_trend_band_flags_a_surge_day_and_never_the_partial_day(engine):
+    with Session(engine) as s:
+        as_of = queries.data_as_of(s)
+    surge_day = as_of.date() - dt.timedelta(days=3)
+    base = dt.datetime.combine(surge_day, dt.time(9))
+    with Session(engine) as s:
+        before = queries_wall.complaint_trend(s, as_of.date())
+    assert not before.loc[before["day"].dt.date == surge_day, "alarm"].item()
+    expected = before.loc[before["day"].dt.date == surge_day, "upper"].item()
+    _add(engine, [base + dt.timedelta(minutes=i) for i in range(int(expected) + 20)])
+    with Session(engine) as s:
+        after = queries_wall.complaint_trend(s, as_of.date())
+    day = after[after["day"].dt.date == surge_day].iloc[0]
+    assert day["alarm"] and day["n"] > day["upper"]
+    assert after["partial"].sum() == 1 and not after.loc[after["partial"], "alarm"].any()
+    assert (after["lower"] <= after["expected"]).all() and (after["expected"] <= after["upper"]).all()
+    assert len(after) == 60
+
+
+def test_hot_words_count_orders_and_leave_out_places_and_appeal_types(engine):
+    with Session(engine) as s:
+        as_of = queries.data_as_of(s)
+        words = queries_wall.hot_words(s, as_of - dt.timedelta(days=30), as_of + dt.timedelta(seconds=1))
+        titles = s.scalars(select(HotlineTicket.title).where(HotlineTicket.accepted_at > as_of - dt.timedelta(days=30)))
+        titles = list(titles)
+    from text_mining.tokenizer import gazetteer
+
+    places = {n for kind in gazetteer().values() for n in kind}
+    assert 0 < len(words) <= 20
+    assert words["n"].is_monotonic_decreasing
+    assert not set(words["term"]) & (places | queries_wall.HOTWORD_IGNORE)
+    top = words.iloc[0]
+    assert top["n"] <= sum(top["term"] in t for t in titles)
+
+
+def test_last_step_run_is_the_pipeline_record(engine):
+    with Session(engine) as s:
+        assert queries_wall.last_step_run(s, "daily_counts") is not None
+        assert queries_wall.last_step_run(s, "no_such_step") is None

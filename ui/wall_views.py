@@ -1,0 +1,155 @@
+"""Views of the video wall's panels: DataFrames from the query functions in, figures and Dash children out.
+
+Figures are plain plotly dicts, not ``plotly.graph_objects``: the wall rebuilds them every refresh and
+graph-object validation cost more than the queries (see bench/bench_wall.py). Every level shown carries
+its mark and label (ui.theme.LEVEL_STYLES), never colour alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dash import html
+
+from ui import theme
+
+TREND_SIZE = (920, 336)
+FUNNEL_SIZE = (530, 648)
+
+
+def _dates(series: pd.Series) -> list[str]:
+    return [d.strftime("%Y-%m-%d") for d in series]
+
+
+def _floats(series: pd.Series) -> list[float | None]:
+    return [None if pd.isna(v) else round(float(v), 2) for v in series]
+
+
+# ------------------------------------------------------------------------------------------ counters
+
+
+def kpi_texts(values: dict) -> dict[str, str]:
+    """Display text of each counter: today, its comparison with yesterday, open leads per level, overdue,
+    on-time rate, and the 数据截至 stamp."""
+    delta = values["today"] - values["yesterday"]
+    texts = {
+        "today": f"{values['today']:,}",
+        "compare": f"较昨日同时段 {'+' if delta >= 0 else '−'}{abs(delta)}",
+        "overdue": str(values["overdue"]),
+        "ontime": "—" if values["ontime"] is None else f"{100 * values['ontime']:.1f}%",
+        "as_of": f"数据截至 {values['as_of']:%Y-%m-%d %H:%M}" if values["as_of"] else "仓库暂无数据",
+    }
+    texts.update({f"open_{lv}": str(values["open"][lv]) for lv in theme.LEVEL_ORDER})
+    return texts
+
+
+# ------------------------------------------------------------------------------------------- figures
+
+
+def trend_figure(df: pd.DataFrame) -> dict:
+    """Daily orders (line) against the expected band (shaded) and baseline (dashed); alarms are ▲ with
+    the word 告警, and today's partial count is a hollow point labelled as such."""
+    full, today, alarms = df[~df["partial"]], df[df["partial"]], df[df["alarm"]]
+    red = theme.LEVEL_STYLES["RED"]
+    days = _dates(df["day"])
+    data = [
+        {"type": "scatter", "x": days, "y": _floats(df["upper"]), "mode": "lines", "line": {"width": 0}},
+        {"type": "scatter", "x": days, "y": _floats(df["lower"]), "mode": "lines", "line": {"width": 0},
+         "fill": "tonexty", "fillcolor": theme.BAND},
+        {"type": "scatter", "x": days, "y": _floats(df["expected"]), "mode": "lines",
+         "line": {"color": theme.TEXT_MUTED, "dash": "dash", "width": 2}},
+        {"type": "scatter", "x": _dates(full["day"]), "y": full["n"].tolist(), "mode": "lines+markers",
+         "line": {"color": theme.ACCENT, "width": 3}, "marker": {"size": 6}},
+        {"type": "scatter", "x": _dates(today["day"]), "y": today["n"].tolist(), "mode": "markers+text",
+         "text": ["今日（未满一天）"] * len(today), "textposition": "top left",
+         "textfont": {"color": theme.TEXT_MUTED, "size": 15},
+         "marker": {"size": 12, "color": theme.BACKGROUND, "line": {"color": theme.ACCENT, "width": 3}}},
+        {"type": "scatter", "x": _dates(alarms["day"]), "y": alarms["n"].tolist(), "mode": "markers+text",
+         "text": [f"{red.mark}告警"] * len(alarms), "textposition": "top center",
+         "textfont": {"color": red.colour, "size": 16},
+         "marker": {"symbol": red.symbol, "size": 18, "color": red.colour}},
+    ]
+    layout = theme.base_layout(*TREND_SIZE, xaxis=theme.axis(type="date", tickformat="%m-%d"),
+                               yaxis=theme.axis(title={"text": "件/日", "font": {"size": 15}}, rangemode="tozero"))
+    return {"data": data, "layout": layout}
+
+
+def funnel_figure(df: pd.DataFrame, stages: tuple[str, ...]) -> dict:
+    """Leads reaching each dispatch stage (``stages`` in order); side exits (退回, 误报) as a footnote."""
+    main = df[df["stage"].isin(stages)]
+    exits = "　".join(f"{r.stage} {r.n}" for r in df[~df["stage"].isin(stages)].itertuples())
+    data = [{"type": "funnel", "y": main["stage"].tolist(), "x": main["n"].tolist(),
+             "textinfo": "value+percent initial", "textfont": {"size": 20, "color": theme.TEXT},
+             "marker": {"color": theme.ACCENT, "line": {"color": theme.PANEL_BORDER, "width": 1}},
+             "connector": {"fillcolor": "rgba(53, 195, 255, 0.12)"}}]
+    layout = theme.base_layout(*FUNNEL_SIZE, margin={"l": 96, "r": 16, "t": 8, "b": 48},
+                               yaxis=theme.axis(tickfont={"size": 18, "color": theme.TEXT}),
+                               annotations=[{"text": f"旁路：{exits}", "x": 0.5, "y": -0.06, "xref": "paper",
+                                             "yref": "paper", "showarrow": False,
+                                             "font": {"size": 17, "color": theme.TEXT_MUTED}}])
+    return {"data": data, "layout": layout}
+
+
+# ------------------------------------------------------------------------------------- lists and text
+
+
+def level_cell(level: str) -> html.Span:
+    style = theme.LEVEL_STYLES[level]
+    return html.Span(style.label, className="wall-level", style={"color": style.colour})
+
+
+def hotword_spans(words: pd.DataFrame) -> list:
+    """A word cloud as text: size grows with the number of orders; the count stays readable beside it."""
+    if words.empty:
+        return [html.Span("暂无", className="wall-muted")]
+    top, low = int(words["n"].max()), int(words["n"].min())
+    spans = []
+    for rank, row in enumerate(words.itertuples()):
+        weight = (row.n - low) / (top - low) if top > low else 1.0
+        spans.append(html.Span([row.term, html.Sup(str(row.n))], className=f"wall-word wall-word-{min(rank // 4, 4)}",
+                               style={"fontSize": f"{20 + 30 * weight:.0f}px"}))
+    return spans
+
+
+def overdue_rows(df: pd.DataFrame, limit: int) -> list:
+    """The most overdue open leads first: level, title, department, working days overdue."""
+    if df.empty:
+        return [html.Div("当前无超期线索", className="wall-empty")]
+    df = df.sort_values(["overdue_workdays", "lead_id"], ascending=[False, True]).head(limit)
+    return [html.Div([level_cell(r.level), html.Span(r.title, className="wall-row-title"),
+                      html.Span(r.dept_name or "—", className="wall-row-dept"),
+                      html.Span(f"超期{r.overdue_workdays}个工作日", className="wall-row-late")],
+                     className="wall-row") for r in df.itertuples()]
+
+
+def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int) -> list:
+    """Departments by composite score with rank change (↑/↓) and the warning status spelled out."""
+    if month is None:
+        return [html.Div("暂无评价数据（请运行 bianjian pipeline）", className="wall-empty")]
+    rows = [html.Div(f"{month} 综合得分（100 = 全部达标）", className="wall-caption")]
+    for r in ranked.head(limit).itertuples():
+        change = r.rank_change
+        arrow = "—" if pd.isna(change) or change == 0 else f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
+        rows.append(html.Div([html.Span(f"{int(r.rank)}", className="wall-rank"),
+                              html.Span(r.unit_name, className="wall-row-title"),
+                              html.Span(f"{r.score:.1f}", className="wall-score"),
+                              html.Span(arrow, className="wall-change"),
+                              html.Span("" if r.status == "green" else r.status_name,
+                                        className=f"wall-status wall-status-{r.status}")],
+                             className="wall-row"))
+    return rows
+
+
+def ticker_items(df: pd.DataFrame) -> list:
+    """The newest 红/橙 leads, twice in a row so the CSS marquee loops without a gap."""
+    if df.empty:
+        return [html.Span("暂无红色、橙色线索", className="wall-ticker-item")]
+    items = [html.Span([level_cell(r.level), f" {_short_time(r.created_at)} {r.region_name or ''} {r.title}",
+                        html.Span(f"（{r.dept_name or '待研判'} · {r.status}）", className="wall-muted")],
+                       className="wall-ticker-item") for r in df.itertuples()]
+    return [html.Div(items, className="wall-ticker-run"), html.Div(items, className="wall-ticker-run")]
+
+
+def _short_time(moment: dt.datetime) -> str:
+    return f"{moment:%m-%d %H:%M}"
