@@ -35,17 +35,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_scale", "0.1", "Scale of the demo data the first run creates (1.0 = the whole city)."),
     Setting("lead_sign_days", "1", "Working days a department has to sign off a dispatched lead."),
     Setting("lead_handle_days", "RED=3,ORANGE=5,YELLOW=10,BLUE=15", "Working days to handle a lead, by level."),
+    Setting("ingest_chunk_rows", "50000", "Rows per chunk when ingesting a file (bounds memory; one transaction per file)."),
+    Setting("ingest_api_max_records", "10000", "Most records one POST /api/v1/ingest/KIND request may carry."),
+    Setting("silent_source_days", "3", "Days without a load after which a source counts as silent (data quality, risk leads)."),
+    Setting("report_timely_days", "7", "Days from an inspection to its report (报送) that still count as timely (上报及时率)."),
+    Setting("export_row_limit", "50000", "Most rows one CSV/XLSX export from an analyst page may contain (stated in the UI)."),
     Setting("session_idle_minutes", "30", "Log a session out after this many minutes without a request."),
     Setting("session_cookie_secure", "false", "Send session cookies only over HTTPS (set true behind TLS)."),
     Setting("login_max_failures", "5", "Failed logins per username + IP before that pair is locked out."),
     Setting("login_max_failures_per_ip", "20", "Failed logins from one IP (any username) before the IP is locked out."),
     Setting("login_lock_minutes", "15", "Window in which failures are counted, and so the length of a lockout."),
     Setting("proxy_hops", "0", "Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted."),
-    Setting("ingest_chunk_rows", "50000", "Rows per chunk when ingesting a file (bounds memory; one transaction per file)."),
-    Setting("ingest_api_max_records", "10000", "Most records one POST /api/v1/ingest/KIND request may carry."),
-    Setting("silent_source_days", "3", "Days without a load after which a source counts as silent (data quality, risk leads)."),
-    Setting("report_timely_days", "7", "Days from an inspection to its report (报送) that still count as timely (上报及时率)."),
-    Setting("export_row_limit", "50000", "Most rows one CSV/XLSX export from an analyst page may contain (stated in the UI)."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
