@@ -262,7 +262,10 @@ def fit_csv(input_csv, label_column: str, id_column: str, model_path, *, model: 
 def load_model(model_path) -> dict:
     import joblib
 
-    bundle = joblib.load(model_path)
+    try:
+        bundle = joblib.load(model_path)
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure means "not our model file"
+        raise ValueError(f"{model_path} is not a readable entity-risk model file ({exc.__class__.__name__})") from exc
     if not isinstance(bundle, dict) or bundle.get("format") != "bianjian.entity_risk/1":
         raise ValueError(f"{model_path} is not an entity-risk model file")
     return bundle

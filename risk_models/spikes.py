@@ -306,6 +306,7 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         score, alarm = _decide(
             y, z, self.z_crit_, self.cusum_k, self.cusum_h, self.min_count if nonneg else -np.inf,
             self._cooldown(), self.rarity * max(1, self.period_) if self.rarity else 0,
+            ref_mask=method != "ears",  # EARS warm-up z-scores are too noisy to calibrate against
         )
         return pd.DataFrame(
             {"value": raw, "expected": expected, "upper": upper, "score": score, "alarm": alarm,
@@ -334,7 +335,7 @@ def _as_series(y) -> pd.Series:
     return s
 
 
-def _decide(y, z, z_crit, k, h, min_count, cooldown, rarity):
+def _decide(y, z, z_crit, k, h, min_count, cooldown, rarity, ref_mask=None):
     """CUSUM on standardised residuals, rarity-normalised score, alarms with a refractory period.
 
     The exceedance ``z_t / z_crit`` is divided by the largest exceedance of the previous
@@ -364,9 +365,10 @@ def _decide(y, z, z_crit, k, h, min_count, cooldown, rarity):
             alarm[t] = 1
             last = t
             s = 0.0  # restart the CUSUM after an alarm
-        while dq and dq[-1][1] <= c:
-            dq.pop()
-        dq.append((t, c))
+        if ref_mask is None or ref_mask[t]:
+            while dq and dq[-1][1] <= c:
+                dq.pop()
+            dq.append((t, c))
     return score, alarm
 
 

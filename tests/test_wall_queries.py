@@ -130,3 +130,23 @@ def test_last_step_run_is_the_pipeline_record(engine):
     with Session(engine) as s:
         assert queries_wall.last_step_run(s, "daily_counts") is not None
         assert queries_wall.last_step_run(s, "no_such_step") is None
+
+
+def test_follow_loop_adds_orders_on_an_accelerated_clock_until_stopped(engine):
+    import threading
+
+    from data_access.demo.follow import follow
+
+    with Session(engine) as s:
+        start = queries.data_as_of(s)
+    stop = threading.Event()
+    batches: list[int] = []
+    timer = threading.Timer(3.5, stop.set)
+    timer.start()
+    added = follow(engine, rate=1200, speed=3600, seed=5, stop=stop, report=lambda df: batches.append(len(df)))
+    with Session(engine) as s:
+        end = queries.data_as_of(s)
+        new = s.scalar(select(func.count()).select_from(HotlineTicket).where(HotlineTicket.accepted_at > start))
+    assert stop.is_set() and added == sum(batches) == new > 0
+    # ~3 real seconds at 3600× is ~3 simulated hours; orders are stamped within that span.
+    assert dt.timedelta(minutes=30) < end - start < dt.timedelta(hours=5)

@@ -1,0 +1,129 @@
+"""EntityRiskModel: scikit-learn contract, mixed/missing inputs, CSV round trip, Chicago benchmark."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from risk_models.entity_risk import EntityRiskModel, fit_csv, load_model, score_csv
+
+SMALL = dict(max_iter=20, min_samples_leaf=5, anomaly_estimators=10, cv=2)
+
+
+@parametrize_with_checks([EntityRiskModel(estimator="logistic", **SMALL), EntityRiskModel(estimator="hgb", **SMALL)])
+def test_sklearn_contract(estimator, check):
+    check(estimator)
+
+
+def _mixed(n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    past = rng.integers(0, 4, n).astype(float)
+    kind = rng.choice(["food", "drug", "retail"], n).astype(object)
+    heat = rng.normal(size=n)
+    logit = -2 + 0.8 * past + 1.0 * (kind == "drug") + 0.5 * heat
+    y = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
+    X = pd.DataFrame({"past": past, "kind": kind, "heat": heat, "flag": rng.random(n) < 0.3})
+    X.loc[rng.random(n) < 0.1, "past"] = np.nan
+    X.loc[rng.random(n) < 0.1, "kind"] = None
+    return X, y
+
+
+@pytest.mark.parametrize("estimator", ["hgb", "logistic", "ensemble"])
+def test_mixed_types_missing_values_and_signal(estimator):
+    from sklearn.metrics import roc_auc_score
+
+    X, y = _mixed()
+    m = EntityRiskModel(estimator=estimator, max_iter=50, anomaly_estimators=20).fit(X[:400], y[:400])
+    p = m.risk_score(X[400:])
+    assert p.shape == (200,) and np.all((p >= 0) & (p <= 1))
+    assert roc_auc_score(y[400:], p) > 0.7
+    assert m.categorical_columns_ == ["kind", "flag"] and m.numeric_columns_ == ["past", "heat"]
+    # unseen category and all-missing rows still score
+    Xn = X[400:405].copy()
+    Xn.loc[:, "kind"] = "never-seen"
+    Xn.iloc[0, :] = np.nan
+    assert np.isfinite(m.risk_score(Xn)).all()
+    a = m.anomaly_score(X[400:])
+    assert a.shape == (200,) and np.all((a > 0) & (a <= 1))
+
+
+def test_anomaly_score_ranks_outliers_high():
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(300, 3)), columns=list("abc"))
+    y = rng.integers(0, 2, 300)
+    X.iloc[:5] = 8.0
+    a = EntityRiskModel(estimator="logistic").fit(X, y).anomaly_score(X)
+    assert a[:5].min() > np.quantile(a[5:], 0.95)
+
+
+def test_contract_basics():
+    X, y = _mixed(200)
+    m = EntityRiskModel()
+    assert clone(m).get_params() == m.get_params()
+    with pytest.raises(NotFittedError):
+        m.predict_proba(X)
+    assert m.fit(X, y) is m
+    with pytest.raises(ValueError):
+        EntityRiskModel(estimator="svm").fit(X, y)
+
+
+def test_fit_csv_score_csv_round_trip(tmp_path):
+    X, y = _mixed(300)
+    df = X.assign(entity=[f"E{i:04d}" for i in range(len(X))], violation=y)
+    train, new = tmp_path / "train.csv", tmp_path / "new.csv"
+    df.to_csv(train, index=False)
+    df.drop(columns="violation").iloc[:50].to_csv(new, index=False)
+    model = tmp_path / "m" / "risk.joblib"
+    fit_csv(train, "violation", "entity", model)
+    assert load_model(model)["features"] == ["past", "kind", "heat", "flag"]
+    out = score_csv(model, new, tmp_path / "out.csv")
+    written = pd.read_csv(tmp_path / "out.csv")
+    assert list(written.columns) == ["entity", "score"] and len(written) == 50
+    assert np.allclose(written["score"], out["score"])
+    with pytest.raises(ValueError, match="label column"):
+        fit_csv(train, "nope", "entity", model)
+    df.drop(columns=["violation", "heat"]).to_csv(new, index=False)
+    with pytest.raises(ValueError, match="heat"):
+        score_csv(model, new, tmp_path / "out.csv")
+    (tmp_path / "junk.joblib").write_text("not a model")
+    with pytest.raises(ValueError, match="not a readable"):
+        load_model(tmp_path / "junk.joblib")
+
+
+# ----------------------------------------------------------------------------- Chicago benchmark
+@pytest.fixture(scope="module")
+def chicago(shared_data):
+    from risk_models import chicago
+
+    return chicago.load_table(shared_data / "chicago_food")
+
+
+@pytest.mark.shared_data
+def test_days_earlier_simulation_reproduces_published_xgboost(chicago):
+    from risk_models.chicago import days_earlier, first_half_share
+
+    te = chicago[chicago["Test"] == 1]
+    assert len(te) == 1637 and te["criticalFound"].sum() == 258
+    de = days_earlier(te["Inspection_Date"], te["criticalFound"], te["xgb_score_published"])
+    assert de.mean() == pytest.approx(7.79, abs=0.01)  # README: published XGBoost 7.79 days
+    assert first_half_share(te["Inspection_Date"], te["criticalFound"]) == pytest.approx(0.547, abs=0.001)
+    oracle = days_earlier(te["Inspection_Date"], te["criticalFound"], te["criticalFound"])
+    assert oracle.mean() == pytest.approx(24.1, abs=0.1)
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+@pytest.mark.parametrize("inspector, auc_floor, days_floor", [(True, 0.675, 7.8), (False, 0.595, 3.5)])
+def test_chicago_benchmark_floors(chicago, inspector, auc_floor, days_floor):
+    from risk_models.chicago import LEAK_COLUMNS, build_features, evaluate
+
+    feats = build_features(chicago, inspector=inspector)
+    assert not set(feats.columns) & set(LEAK_COLUMNS)
+    assert ("Inspector_Assigned" in feats.columns) == inspector
+    r = evaluate(chicago, inspector=inspector, model=EntityRiskModel(estimator="hgb", n_jobs=2))
+    assert r["auc"] >= auc_floor
+    assert r["days_earlier_mean"] >= days_floor
