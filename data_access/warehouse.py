@@ -42,8 +42,10 @@ def load_demo(engine: Engine, *, scale: float, seed: int, end: dt.date | None = 
         raise WarehouseNotEmpty("warehouse already holds data; use --replace to regenerate it")
     with engine.begin() as conn:
         if replace:
+            # reference dimensions and who-may-do-what (users, sessions, keys, tokens, the audit chain) stay
             keep = {"dim_region", "dim_department", "dim_hotline_category", "dim_urban_category",
-                    "dim_credit_measure", "dim_workday", "alembic_version"}
+                    "dim_credit_measure", "dim_workday", "alembic_version", "app_user", "app_session",
+                    "app_login_attempt", "app_kiosk_token", "app_api_key", "app_audit_log", "app_setting"}
             for table in reversed(Base.metadata.sorted_tables):
                 if table.name not in keep:
                     conn.execute(table.delete())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, insert, update
 
+from data_access.cache import bump_data_version
 from data_access.schema import PipelineRun
 
 log = logging.getLogger(__name__)
@@ -51,5 +52,7 @@ def run_steps(engine: Engine, steps: Iterable[Step], progress: Callable[[str], N
         with engine.begin() as conn:
             conn.execute(update(PipelineRun).where(PipelineRun.run_id == run_id).values(
                 finished_at=finished, status=status, rows_written=rows, message=message))
+            if status == "ok":
+                bump_data_version(conn)  # cached read models are now stale
         results.append(StepResult(step.name, status, rows, (finished - started).total_seconds(), message))
     return results

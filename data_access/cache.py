@@ -1,0 +1,132 @@
+"""Read-side cache keyed by the warehouse's data version.
+
+Every pipeline run and every ingest load bumps ``app_setting.data_version``; cached query results are
+keyed by it, so ten walls refreshing every 30 s cost one query per data change, and nothing stale is
+ever served after new data lands. Backend: diskcache under VAR_DIR/cache by default, Redis when
+``BIANJIAN_CACHE_URL`` is ``redis://…`` (shared by all gunicorn workers).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import pickle
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+import settings
+from data_access import db
+from data_access.schema import Setting
+
+DATA_VERSION_KEY = "data_version"
+VERSION_TTL_SECONDS = 5.0  # how long a process trusts the version it read before asking the database again
+
+
+class Backend(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+    def set(self, key: str, value: bytes, ttl: int) -> None: ...
+
+
+class DiskBackend:
+    def __init__(self, directory: str) -> None:
+        import diskcache
+
+        self._cache = diskcache.Cache(directory, size_limit=512 * 2**20)
+
+    def get(self, key: str) -> bytes | None:
+        return self._cache.get(key)
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self._cache.set(key, value, expire=ttl)
+
+
+class RedisBackend:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self._client = redis.Redis.from_url(url, socket_timeout=2)
+
+    def get(self, key: str) -> bytes | None:
+        return self._client.get(key)
+
+    def set(self, key: str, value: bytes, ttl: int) -> None:
+        self._client.set(key, value, ex=ttl)
+
+
+@functools.cache
+def backend() -> Backend:
+    url = settings.get("cache_url")
+    if url.startswith("redis://") or url.startswith("rediss://"):
+        return RedisBackend(url)
+    return DiskBackend(url or str(settings.var_dir() / "cache"))
+
+
+def reset() -> None:
+    """Forget the backend and the remembered data version (tests switch warehouses)."""
+    backend.cache_clear()
+    _version_memo.clear()
+
+
+# ---------------------------------------------------------------------------------------- data version
+
+_version_memo: dict[str, tuple[float, str]] = {}
+
+
+def bump_data_version(conn: Connection) -> str:
+    """Mark that the warehouse changed (called by the pipeline runner and by ingest loads)."""
+    version = f"{time.time_ns():x}"
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(Setting).values(key=DATA_VERSION_KEY, value=version)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[Setting.key], set_={"value": version}))
+    _version_memo.clear()
+    return version
+
+
+def data_version() -> str:
+    """The current data version, re-read from the database at most every VERSION_TTL_SECONDS."""
+    url = settings.database_url()
+    now = time.monotonic()
+    memo = _version_memo.get(url)
+    if memo and now - memo[0] < VERSION_TTL_SECONDS:
+        return memo[1]
+    with db.engine().connect() as conn:
+        version = conn.execute(select(Setting.value).where(Setting.key == DATA_VERSION_KEY)).scalar() or "0"
+    _version_memo[url] = (now, version)
+    return version
+
+
+def memoize(ttl: int = 3600) -> Callable:
+    """Cache a read-only query function's result per (data version, arguments).
+
+    The wrapped function takes plain, hashable-by-repr arguments (no session): it opens its own.
+    """
+
+    def decorate(fn: Callable) -> Callable:
+        name = f"{fn.__module__}.{fn.__qualname__}"
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            raw = repr((settings.database_url(), data_version(), name, args, sorted(kwargs.items())))
+            key = "bj:" + hashlib.sha256(raw.encode()).hexdigest()
+            try:
+                hit = backend().get(key)
+            except Exception:  # a cache outage must never take a page down
+                hit = None
+            if hit is not None:
+                return pickle.loads(hit)
+            value = fn(*args, **kwargs)
+            try:
+                backend().set(key, pickle.dumps(value), ttl)
+            except Exception:
+                pass
+            return value
+
+        wrapper.uncached = fn
+        return wrapper
+
+    return decorate
