@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, bindparam, insert, select, text, tuple_, update
+from sqlalchemy import Connection, Date, DateTime, Engine, Table, bindparam, insert, select, tuple_, update
 
 import settings
 from data_access import codes
@@ -182,7 +182,6 @@ class _Loader:
         self.loaded_at, self.src_system, self.forced = loaded_at, src_system, forced
         self.table: Table = Base.metadata.tables[source.table]
         self.key_cols = ("src_system", "src_id") if source.lineage else (source.key,)
-        self.sequence_synced = False
 
     # ---------------------------------------------------------------------------------------- chunk
 
@@ -192,28 +191,17 @@ class _Loader:
             index = header_index(self.source)
             mapping = {h: index[normalise_header(h)] for h in chunk.headers if normalise_header(h) in index}
         quarantine = [(line, raw, [reason]) for line, raw, reason in chunk.broken]
-        columns = list(zip(*chunk.rows, strict=True)) if chunk.rows else [() for _ in chunk.headers]
-        raw = pd.DataFrame({col: pd.Series(columns[i], dtype=object)
-                            for i, (h, col) in enumerate((h, mapping.get(h)) for h in chunk.headers) if col})
-        if raw.empty and chunk.rows:
-            raw = pd.DataFrame(index=range(len(chunk.rows)))
+        raw = _frame(chunk, mapping)
         if self.forced and "src_system" in raw:
             raw = raw.drop(columns="src_system")  # the API key, not the body, says who is sending
         good, reasons = validate(self.source, raw, self.refs, src_system=self.src_system)
         for pos, why in reasons.items():
             quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), why))
-        good = self._db_types(good)
+        good = good[[c for c in good.columns if c in self.table.c]]
         conflicts = self._upsert(good)
         for pos, why in conflicts.items():
             quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), [why]))
         self._quarantine(quarantine)
-
-    def _db_types(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Dates as ``date`` objects and only the table's columns (what ``bulk`` and the compare expect)."""
-        for f in self.source.fields:
-            if f.type == "date" and f.column in df:
-                df[f.column] = df[f.column].dt.date.astype(object).where(df[f.column].notna(), None)
-        return df[[c for c in df.columns if c in self.table.c]]
 
     def _quarantine(self, items: list[tuple[int, dict, list[str]]]) -> None:
         if not items:
@@ -239,15 +227,48 @@ class _Loader:
         return conflicts
 
     def _apply(self, part: pd.DataFrame) -> dict[int, str]:
-        existing = self._existing(part)
-        known = set(existing.index)
+        known = self._existing_keys(part)
         is_new = np.array([k not in known for k in self._keys(part)], dtype=bool)
         new, old = part[is_new], part[~is_new]
         conflicts = self._unique_conflicts(new)
         new = new.drop(index=list(conflicts))
         self._insert(new)
-        self._update(old, existing)
+        if len(old):
+            self._update(old, self._existing(old))
         return conflicts
+
+    def _select_in(self, columns: list[str], column: str, values: list, where: dict[str, str] | None = None
+                   ) -> list[tuple]:
+        """``SELECT columns WHERE column IN values [AND where]`` through the driver, in slices.
+
+        Plain driver SQL: SQLAlchemy's expanding IN re-renders thousands of parameters per statement,
+        which cost more than the rest of the load.
+        """
+        where = where or {}
+        cols = ", ".join(f'"{c}"' for c in columns)
+        rows: list[tuple] = []
+        postgres = self.conn.dialect.name == "postgresql"
+        for i in range(0, len(values), 5000):
+            part = values[i:i + 5000]
+            if postgres:
+                sql = (f'SELECT {cols} FROM "{self.table.name}" WHERE "{column}" = ANY(%(v)s)'
+                       + "".join(f' AND "{c}" = %({c})s' for c in where))
+                rows += self.conn.exec_driver_sql(sql, {"v": part, **where}).all()
+            else:
+                sql = (f'SELECT {cols} FROM "{self.table.name}" WHERE "{column}" IN ({", ".join("?" * len(part))})'
+                       + "".join(f' AND "{c}" = ?' for c in where))
+                rows += self.conn.exec_driver_sql(sql, (*part, *where.values())).all()
+        return rows
+
+    def _existing_keys(self, part: pd.DataFrame) -> set:
+        """Keys of ``part`` already stored (as index labels: tuples for lineage keys, values otherwise)."""
+        if not self.source.lineage:
+            return {r[0] for r in self._select_in([self.source.key], self.source.key, part[self.source.key].tolist())}
+        found: set = set()
+        for system, ids in part.groupby("src_system", sort=False)["src_id"]:
+            found |= {(system, r[0]) for r in self._select_in(["src_id"], "src_id", ids.tolist(),
+                                                               {"src_system": system})}
+        return found
 
     def _keys(self, df: pd.DataFrame) -> list:
         """Index labels of ``df``'s rows: key tuples, or plain values for a one-column key."""
@@ -277,10 +298,7 @@ class _Loader:
         if col is None or new.empty:
             return {}
         values = new[col].tolist()
-        taken: dict[str, str] = {}
-        for i in range(0, len(values), 2000):
-            taken.update(self.conn.execute(select(self.table.c[col], self.table.c.src_system)
-                                           .where(self.table.c[col].in_(values[i:i + 2000]))).all())
+        taken = dict(self._select_in([col, "src_system"], col, values))
         label = self.source.field_by_column[col].label
         return {int(pos): f"{label}: “{v}”已由来源系统“{taken[v]}”提交，不能重复"
                 for pos, v in zip(new.index, values, strict=True) if v in taken}
@@ -295,28 +313,16 @@ class _Loader:
                 frame[col.name] = (frame[col.name].where(frame[col.name].notna(), default) if col.name in frame
                                    else default)
         if self.source.lineage:
-            frame["load_batch"], frame["loaded_at"] = self.result.batch_id, self.loaded_at
-        self._sync_sequence()
-        insert_frame(self.conn, self.table, frame)
+            frame["load_batch"], frame["loaded_at"] = self.result.batch_id, pd.Timestamp(self.loaded_at)
+        write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
         self.result.inserted += len(frame)
-
-    def _sync_sequence(self) -> None:
-        """PostgreSQL: move the key sequence past ids written explicitly (the demo generator assigns ids)."""
-        if self.sequence_synced or self.conn.dialect.name != "postgresql":
-            return
-        self.sequence_synced = True
-        pk = list(self.table.primary_key.columns)[0].name
-        seq = self.conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": self.table.name, "c": pk}
-                                ).scalar_one()
-        if seq is None:
-            return
-        self.conn.execute(text(f'SELECT setval(:seq, m) FROM (SELECT MAX("{pk}") AS m FROM "{self.table.name}") t '
-                               f"WHERE m >= (SELECT last_value FROM {seq})"), {"seq": seq})
 
     def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
         if old.empty:
             return
         stored = existing.loc[self._keys(old)]
+        old = old.assign(**{c: old[c].dt.date.astype(object).where(old[c].notna(), None)
+                            for c in old.columns if isinstance(self.table.c[c].type, Date)})
         compare = [c for c in old.columns if c not in self.key_cols and c not in _META]
         incoming_canon = {c: [_canon(v) for v in old[c]] for c in compare}
         stored_canon = {c: [_canon(v) for v in stored[c]] for c in compare}
@@ -410,3 +416,62 @@ def _jsonable(value: object) -> object:
     if isinstance(value, (int, float, bool, str)):
         return value
     return str(value)
+
+
+def _frame(chunk: RawChunk, mapping: dict[str, str]) -> pd.DataFrame:
+    """The chunk's mapped columns as object arrays of stripped strings, None where empty."""
+    n = len(chunk.rows)
+    if not n:
+        return pd.DataFrame({col: pd.Series([], dtype=object) for col in (mapping.get(h) for h in chunk.headers) if col})
+    grid = np.empty((n, len(chunk.headers)), dtype=object)
+    grid[:] = chunk.rows
+    grid[grid == ""] = None
+    picked = [(i, mapping[h]) for i, h in enumerate(chunk.headers) if h in mapping]
+    return pd.DataFrame({col: grid[:, i] for i, col in picked}, index=pd.RangeIndex(n))
+
+
+def driver_rows(frame: pd.DataFrame, table: Table) -> list[tuple]:
+    """Rows ready for the raw drivers, converted column by column (the ingest hot path).
+
+    ``bulk.insert_frame`` converts arbitrary frames value by value; ingest knows its columns' types, so
+    whole columns are converted at once: timestamps via numpy into SQLAlchemy's text format (which COPY
+    also parses), dates to ``YYYY-MM-DD``, missing values to None.
+    """
+    columns = []
+    for name in frame.columns:
+        series = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(series):
+            unit = "D" if isinstance(table.c[name].type, Date) and not isinstance(table.c[name].type, DateTime) else "us"
+            arr = series.to_numpy(dtype=f"datetime64[{unit}]")
+            text = np.datetime_as_string(arr, unit=unit).astype(object)
+            if unit == "us":
+                text = np.char.replace(text.astype(str), "T", " ").astype(object)
+            text[np.isnat(arr)] = None
+            columns.append(text.tolist())
+        elif series.dtype == object:
+            arr = series.to_numpy(dtype=object, copy=True)
+            arr[pd.isna(arr)] = None
+            columns.append(arr.tolist())
+        elif pd.api.types.is_float_dtype(series):
+            arr = series.to_numpy(dtype=object)
+            arr[series.isna().to_numpy()] = None
+            columns.append(arr.tolist())
+        else:  # nullable integers and booleans
+            columns.append(series.astype(object).where(series.notna(), None).tolist())
+    return list(zip(*columns, strict=True))
+
+
+def write_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
+    """Append driver-ready rows: executemany on SQLite, COPY on PostgreSQL (inside the caller's transaction)."""
+    if not rows:
+        return
+    names = ", ".join(f'"{c}"' for c in columns)
+    if conn.dialect.name == "postgresql":
+        with conn.connection.driver_connection.cursor() as cur, cur.copy(
+                f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
+        cursor.close()

@@ -30,8 +30,8 @@ from data_access.schema import (
 )
 
 LATEST_FUTURE = dt.datetime(2100, 1, 1)
-_TRUE = {"1", "是", "true", "t", "y", "yes", "真", "√"}
-_FALSE = {"0", "否", "false", "f", "n", "no", "假", "×"}
+_BOOLS = {**dict.fromkeys(("1", "是", "true", "True", "TRUE", "t", "T", "y", "Y", "yes", "Yes", "YES", "真", "√"), True),
+          **dict.fromkeys(("0", "否", "false", "False", "FALSE", "f", "F", "n", "N", "no", "No", "NO", "假", "×"), False)}
 _MONEY_NOISE = re.compile(r"[,，元￥¥\s]")
 _MULTI_SEP = re.compile(r"[,，、;；|]")
 
@@ -120,18 +120,14 @@ def validate(source: Source, raw: pd.DataFrame, refs: References, *, src_system:
             if f.required:
                 reasons.add(np.ones(len(raw), bool), f"{f.label}: 必填字段为空")
             continue
-        values = raw[f.column].astype(object)
-        values = values.where(values.notna(), None)
-        stripped = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-        stripped = stripped.where(stripped.map(lambda v: v not in ("", None)), None)
+        stripped = raw[f.column]  # the readers strip values and turn empty ones into None
         present = stripped.notna()
         if f.required:
             reasons.add(~present, f"{f.label}: 必填字段为空")
         parsed, bad = _parse(f, stripped, now_limit, source)
         reasons.add(bad & present, lambda i, f=f, s=stripped, p=parsed: _bad_value(f, s.iat[i], p, i, source))
         if f.ref is not None and f.ref != "ticket":
-            lookup = getattr(refs, f.ref)
-            mapped = parsed.map(lookup)
+            mapped = map_values(parsed, getattr(refs, f.ref))
             unknown = present & ~bad & mapped.isna()
             reasons.add(unknown, lambda i, f=f, s=stripped: f"{f.label}: 未知的{_REF_NAMES[f.ref]}“{s.iat[i]}”")
             parsed = mapped
@@ -150,7 +146,7 @@ def validate(source: Source, raw: pd.DataFrame, refs: References, *, src_system:
         good["src_id"] = good["src_id"].fillna(good[source.key]) if "src_id" in good else good[source.key]
     late: list[tuple[pd.Series, str]] = list(source.checks(good)) if source.checks and len(good) else []
     late += _not_null_checks(source, good)
-    late += [(good[c].map(lambda v, n=n: isinstance(v, str) and len(v) > n), f"{c}: 超过最大长度{n}")
+    late += [(too_long(good[c], n), f"{c}: 超过最大长度{n}")
              for c, n in (("src_id", 64), ("src_system", 32)) if c in good]
     positions = np.flatnonzero(good_mask)
     for mask, message in late:
@@ -206,21 +202,20 @@ def _parse(f: Field, s: pd.Series, now_limit: dt.datetime, source: Source) -> tu
             parsed, bad = _map_codes(f, s)
         else:
             limit = source.max_length(f.column)
-            bad = s.map(lambda v: isinstance(v, str) and len(v) > limit) if limit else pd.Series(False, index=s.index)
+            bad = too_long(s, limit) if limit else pd.Series(False, index=s.index)
         return parsed, bad.astype(bool)
     if f.type == "int":
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() | (num % 1 != 0) | (num < 0) | (num > 2**31)
         return num.where(~bad).astype("Int64"), bad
     if f.type in ("float", "money"):
-        text = s.map(lambda v: _MONEY_NOISE.sub("", v) if isinstance(v, str) else v) if f.type == "money" else s
+        text = s.str.replace(_MONEY_NOISE, "", regex=True) if f.type == "money" else s
         num = pd.to_numeric(text, errors="coerce").astype(float)
         bad = num.isna() | ~np.isfinite(num.fillna(0)) | (num.abs() > 1e15)
         num = num.where(~bad)
         return (num.round(2) if f.type == "money" else num), bad
     if f.type == "bool":
-        folded = s.map(lambda v: v.casefold() if isinstance(v, str) else v)
-        parsed = folded.map(lambda v: True if v in _TRUE else False if v in _FALSE else None)
+        parsed = map_values(s, _BOOLS)
         return parsed.astype(object), parsed.isna()
     parsed = parse_datetimes(s)
     upper = LATEST_FUTURE if f.future_ok else now_limit
@@ -231,11 +226,22 @@ def _parse(f: Field, s: pd.Series, now_limit: dt.datetime, source: Source) -> tu
     return parsed.where(~bad), bad
 
 
+def map_values(s: pd.Series, mapping: dict) -> pd.Series:
+    """``s.map(mapping)`` through the distinct values only: a chunk has few distinct codes and many rows."""
+    positions, uniques = pd.factorize(s, use_na_sentinel=True)
+    mapped = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(mapped[positions], index=s.index, dtype=object)
+
+
+def too_long(s: pd.Series, limit: int) -> pd.Series:
+    return (s.str.len() > limit).fillna(False).astype(bool)
+
+
 def _map_codes(f: Field, s: pd.Series) -> tuple[pd.Series, pd.Series]:
     mapping = ({k: k for k in f.codes} | {v: k for k, v in f.codes.items()} if isinstance(f.codes, dict)
                else {k: k for k in f.codes})
     if not f.multi:
-        parsed = s.map(mapping)
+        parsed = map_values(s, mapping)
         return parsed, parsed.isna()
 
     def multi(v: object) -> str | None:

@@ -1,0 +1,197 @@
+"""Ingestion throughput and memory: 12345 work orders from CSV, with full validation, into SQLite and PostgreSQL.
+
+Beside each load it times ``pandas.read_csv`` of the same file (parsing only, nothing validated or written) as
+a yardstick. Medians over ``--repeat`` runs; every load starts from an empty, seeded warehouse.
+
+    .venv/bin/python bench/bench_ingest.py --rows 200000 --repeat 3          # throughput table (markdown)
+    .venv/bin/python bench/bench_ingest.py --rss-mb 200                      # peak RSS on a ~200 MB file
+
+PostgreSQL runs against BIANJIAN_TEST_PG_DSN's server (default 127.0.0.1:5432) when reachable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import settings  # noqa: E402
+from data_access import codes  # noqa: E402
+from data_access.ingest.sources import HOTLINE  # noqa: E402
+
+HEADER = [f.label for f in HOTLINE.fields if f.column not in ("src_system", "src_id")]
+PG_ADMIN_DSN = os.environ.get("BIANJIAN_TEST_PG_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=test")
+PHRASES = ("小区门口", "烧烤摊", "油烟扰民", "夜间施工噪音", "预付卡无法退费", "路灯不亮", "供暖温度不达标", "拖欠工资",
+           "井盖破损", "占道经营", "商家拒绝退货", "停水未通知", "楼道堆放杂物", "广场舞噪音", "餐馆卫生差")
+
+
+def write_hotline_csv(path: Path, rows: int, seed: int = 1) -> Path:
+    """A realistic 12345 export: Chinese headers, names for counties/departments/categories, long text."""
+    rnd = random.Random(seed)
+    counties = [c.name for c in codes.COUNTIES]
+    categories = [name for name, _, _ in codes.HOTLINE_CATEGORIES]
+    departments = [d.name for d in codes.CITY_DEPARTMENTS]
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(HEADER)
+        for i in range(rows):
+            day = 1 + i % 28
+            accepted = f"2025-{1 + i % 12:02d}-{day:02d} {8 + i % 10:02d}:{i % 60:02d}:{(i * 7) % 60:02d}"
+            finished = f"2025-{1 + i % 12:02d}-{day:02d} 20:00:00"
+            content = "".join(rnd.choice(PHRASES) for _ in range(8)) + "，希望相关部门尽快处理。"
+            values = {
+                "工单编号": f"KF2025{i:010d}", "来电时间": accepted, "诉求渠道": rnd.choice(codes.CHANNELS),
+                "诉求类型": rnd.choice(codes.APPEAL_TYPES), "问题分类": rnd.choice(categories),
+                "诉求标题": f"反映{rnd.choice(PHRASES)}问题", "诉求内容": content, "诉求人": "张先生",
+                "来电号码": f"137{i:08d}", "所属区县": rnd.choice(counties), "乡镇街道": None,
+                "事发地址": f"开封市某路{i % 300}号", "是否紧急": "否", "办理方式": "转办",
+                "承办单位": rnd.choice(departments), "派单时间": accepted, "签收时限": finished, "签收时间": accepted,
+                "办理时限": finished, "答复时间": finished, "办结时间": finished, "工单状态": "已办结",
+                "答复内容": "经核实已处理，已向市民反馈。", "退单次数": "0", "重办次数": "0", "延期天数": "0",
+                "是否重复件": "否", "满意度": rnd.choice(codes.SATISFACTION), "是否解决": "是",
+                "涉及企业统一社会信用代码": None, "更新时间": finished,
+            }
+            writer.writerow([values[h] for h in HEADER])
+    return path
+
+
+def _template_sqlite(workdir: Path) -> Path:
+    from data_access import warehouse
+    from data_access.db import make_engine
+
+    path = workdir / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    warehouse.init(engine)
+    engine.dispose()
+    return path
+
+
+def time_read_csv(path: Path) -> float:
+    import pandas as pd
+
+    started = time.perf_counter()
+    pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    return time.perf_counter() - started
+
+
+def time_sqlite(path: Path, template: Path, workdir: Path) -> tuple[float, int]:
+    from data_access.db import make_engine
+    from data_access.ingest import ingest_file
+
+    db_path = workdir / f"run-{uuid.uuid4().hex[:6]}.db"
+    shutil.copy(template, db_path)
+    engine = make_engine(f"sqlite:///{db_path}")
+    started = time.perf_counter()
+    result = ingest_file(engine, "hotline", path)
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    db_path.unlink()
+    assert result.quarantined == 0 and result.inserted == result.received, result
+    return seconds, result.inserted
+
+
+def time_postgres(path: Path) -> tuple[float, int] | None:
+    import psycopg
+
+    from data_access import warehouse
+    from data_access.db import make_engine
+    from data_access.ingest import ingest_file
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+    except Exception as exc:  # server absent
+        print(f"PostgreSQL not reachable: {exc}", file=sys.stderr)
+        return None
+    name = f"bianjian_bench_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        engine = make_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
+        warehouse.init(engine)
+        started = time.perf_counter()
+        result = ingest_file(engine, "hotline", path)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+        assert result.quarantined == 0 and result.inserted == result.received, result
+        return seconds, result.inserted
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def throughput(rows: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        path = write_hotline_csv(workdir / "hotline_bench.csv", rows)
+        template = _template_sqlite(workdir)
+        size_mb = path.stat().st_size / 1e6
+        read = statistics.median(time_read_csv(path) for _ in range(repeat))
+        sqlite_runs = [time_sqlite(path, template, workdir) for _ in range(repeat)]
+        pg_runs = [r for r in (time_postgres(path) for _ in range(repeat)) if r is not None]
+    print(f"\n{rows:,} work orders, {len(HEADER)} columns, {size_mb:.0f} MB CSV (UTF-8), median of {repeat} runs, "
+          f"{os.cpu_count()} cores\n")
+    print("| step | seconds | rows/s |")
+    print("|---|---:|---:|")
+    print(f"| `pandas.read_csv(dtype=str)` (parse only) | {read:.2f} | {rows / read:,.0f} |")
+    sqlite_s = statistics.median(s for s, _ in sqlite_runs)
+    print(f"| `ingest_file` → SQLite (read + validate + upsert + commit) | {sqlite_s:.2f} | {rows / sqlite_s:,.0f} |")
+    if pg_runs:
+        pg_s = statistics.median(s for s, _ in pg_runs)
+        print(f"| `ingest_file` → PostgreSQL (read + validate + upsert + commit) | {pg_s:.2f} | {rows / pg_s:,.0f} |")
+
+
+_CHILD = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from data_access.db import make_engine
+from data_access.ingest import ingest_file
+engine = make_engine({url!r})
+with engine.connect():
+    pass
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+result = ingest_file(engine, "hotline", {path!r})
+print(result.received, result.inserted, round(time.perf_counter() - started, 1), baseline,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def peak_rss(size_mb: int) -> None:
+    """Ingest a ~size_mb file in a fresh child process; report its peak RSS and its RSS before ingesting."""
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        path = write_hotline_csv(workdir / "hotline_big.csv", size_mb * 1_000_000 // 560)
+        template = _template_sqlite(workdir)
+        code = _CHILD.format(root=str(ROOT), url=f"sqlite:///{template}", path=str(path))
+        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.split()
+        received, inserted, seconds, baseline_kb, peak_kb = out
+        print(f"\nfile {path.stat().st_size / 1e6:.0f} MB, {int(received):,} rows received, {int(inserted):,} "
+              f"inserted in {seconds} s (chunks of {settings.get('ingest_chunk_rows')} rows); RSS after imports "
+              f"{int(baseline_kb) / 1024:.0f} MB, peak RSS {int(peak_kb) / 1024:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--rss-mb", type=int, default=0, help="Measure peak RSS on a generated file of this size.")
+    args = parser.parse_args()
+    if args.rss_mb:
+        peak_rss(args.rss_mb)
+    else:
+        throughput(args.rows, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
