@@ -1,0 +1,75 @@
+"""The wall's panel views: DataFrames in, figure dicts and display text out (pure functions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from ui import theme, wall_views
+
+
+def _values(**overrides) -> dict:
+    values = {"as_of": dt.datetime(2026, 6, 30, 14, 5), "today": 1234, "yesterday": 1240,
+              "open": {"RED": 2, "ORANGE": 0, "YELLOW": 7, "BLUE": 11}, "overdue": 3, "ontime": 0.8766}
+    return {**values, **overrides}
+
+
+def test_kpi_texts():
+    texts = wall_views.kpi_texts(_values())
+    assert texts["today"] == "1,234" and texts["compare"] == "较昨日同时段 −6"
+    assert texts["as_of"] == "数据截至 2026-06-30 14:05"
+    assert texts["ontime"] == "87.7%" and texts["overdue"] == "3"
+    assert [texts[f"open_{lv}"] for lv in theme.LEVEL_ORDER] == ["2", "0", "7", "11"]
+
+
+@pytest.mark.parametrize(("values", "key", "expected"), [
+    ({"ontime": None}, "ontime", "—"),
+    ({"as_of": None}, "as_of", "仓库暂无数据"),
+    ({"today": 5, "yesterday": 2}, "compare", "较昨日同时段 +3"),
+])
+def test_kpi_texts_edge_cases(values, key, expected):
+    assert wall_views.kpi_texts(_values(**values))[key] == expected
+
+
+def test_levels_have_distinct_marks_symbols_and_colours():
+    styles = list(theme.LEVEL_STYLES.values())
+    for attribute in ("mark", "symbol", "colour"):
+        assert len({getattr(s, attribute) for s in styles}) == len(styles)
+    assert [s.label for s in styles] == ["▲红", "◆橙", "●黄", "■蓝"]
+
+
+def test_trend_figure_marks_alarms_and_the_partial_day():
+    days = pd.date_range("2026-06-01", periods=5, freq="D")
+    df = pd.DataFrame({"day": days, "n": [10, 40, 11, 12, 3], "expected": [10.0] * 5, "lower": [4.0] * 5,
+                       "upper": [20.0] * 5, "alarm": [False, True, False, False, False],
+                       "partial": [False] * 4 + [True]})
+    fig = wall_views.trend_figure(df)
+    band, line, today, alarms = fig["data"][1], fig["data"][3], fig["data"][4], fig["data"][5]
+    assert band["fill"] == "tonexty"
+    assert line["y"] == [10, 40, 11, 12] and today["y"] == [3] and today["text"] == ["今日（未满一天）"]
+    assert alarms["x"] == ["2026-06-02"] and alarms["text"] == ["▲告警"]
+    assert fig["layout"]["width"] == wall_views.TREND_SIZE[0]
+
+
+def test_ranking_rows_spell_out_rank_change_and_warnings():
+    ranked = pd.DataFrame({"rank": [1.0, 2.0, 3.0], "unit_name": ["甲局", "乙局", "丙局"], "score": [101.0, 95.5, 80.0],
+                           "rank_change": [2.0, float("nan"), -1.0], "status": ["green", "yellow", "red"],
+                           "status_name": ["正常", "黄色预警", "红色预警"]})
+    rows = wall_views.ranking_rows(ranked, "2026-06", limit=10)
+    texts = [[c.children for c in row.children] for row in rows[1:]]
+    assert texts[0] == ["1", "甲局", "101.0", "↑2", ""]
+    assert texts[1][3] == "—" and texts[1][4] == "黄色预警"
+    assert texts[2][3] == "↓1" and texts[2][4] == "红色预警"
+    assert "暂无评价数据" in wall_views.ranking_rows(pd.DataFrame(), None, 10)[0].children
+
+
+def test_ticker_repeats_its_items_for_a_seamless_loop():
+    df = pd.DataFrame({"lead_id": [1], "level": ["RED"], "title": ["某事"], "status": ["已转办"],
+                       "region_name": ["杞县"], "dept_name": [None], "created_at": [dt.datetime(2026, 6, 30, 9, 0)]})
+    first, second = wall_views.ticker_items(df)
+    assert first.children == second.children
+    item = first.children[0]
+    assert item.children[0].children == "▲红" and "06-30 09:00 杞县 某事" in item.children[1]
+    assert item.children[2].children == "（待研判 · 已转办）"
