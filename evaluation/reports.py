@@ -155,7 +155,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         sections.append(_unit_section(unit, month, rankings[UNIT_GROUP_OF[unit]], current, reference, config))
     sections.append(_lead_section("五、超期风险线索", session, scope, as_of, unit))
     title = f"开封市互联网+监管分析评价月通报（{month[:4]}年{int(month[5:])}月）"
-    who = f" · {UNITS[UNIT_GROUP_OF[unit]][unit]}" if unit else ""
+    who = f"，{UNITS[UNIT_GROUP_OF[unit]][unit]}" if unit else ""
     return Document(title, f"数据截至 {as_of:%Y-%m-%d %H:%M}{who}", sections)
 
 
