@@ -272,3 +272,27 @@ def test_library_declares_each_indicator_once_with_sane_fields():
         assert 0 < ind.target <= 1
         assert set(ind.groups) <= set(indicators.UNITS) and ind.groups
     assert len(indicators.UNITS["COUNTY"]) == 10
+
+
+def test_read_side_queries_on_this_backend(conn):
+    from sqlalchemy.orm import Session
+
+    from data_access import queries_evaluation
+    from data_access.scope import SYSTEM, Scope
+    from evaluation import scoring
+
+    insert_tickets(conn)
+    insert_leads(conn)
+    indicators.rebuild(conn, ["2026-02"])
+    session = Session(bind=conn)
+    values = queries_evaluation.indicator_values(session, SYSTEM, first="2026-02", last="2026-02")
+    assert set(values.month) == {"2026-02"} and len(values) > 0
+    as_of = dt.datetime(2026, 3, 31)
+    assert queries_evaluation.overdue_leads(session, SYSTEM, as_of)["lead_id"].tolist() == [3]  # unsigned since 5 March
+    assert queries_evaluation.overdue_leads(session, Scope("h", "DEPT_HEAD", SCJG), as_of).empty
+    counts = queries_evaluation.overdue_ticket_counts(session, SYSTEM, MARCH.start, MARCH.end)
+    got = {(r.region_code, r.dept_code): (r.due, r.overdue) for r in counts.itertuples()}
+    assert got == {(LT, SCJG): (2, 1), (SH, CGJ): (1, 0)}
+    new = scoring.default_config().with_weights(C, {"hotline_sign_ontime": 2})
+    scoring.save_config(session, Scope("root", "SYS_ADMIN"), new)
+    assert scoring.load_config(session) == new
