@@ -11,7 +11,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${extras}"
+  .venv/bin/python -m pip install -q -e ".${extras}" --config-settings editable_mode=compat
   .venv/bin/python -c "import bianjian_cli, dash, sklearn"
   touch "$stamp"
 fi
