@@ -32,7 +32,9 @@ def main(argv=None):
     df = pd.read_csv(Path(args.data) / "gov_messages" / "messages_hot.csv")
 
     print(f"messages_hot.csv: {len(df):,} messages, {int(df['likes'].sum()):,} likes\n")
-    print("| heat index | clusters | largest | overlap@5 | overlap@10 | overlap@20 | Spearman(heat, likes) | s |")
+    print(
+        "| heat index | clusters | largest | overlap@5 | overlap@10 | overlap@20 | Spearman(heat, likes) | s |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     tops = {}
     for label, kwargs in [("default", {}), ("likes-free (w_engagement=0)", {"w_engagement": 0.0})]:
@@ -40,7 +42,9 @@ def main(argv=None):
         issues, _ = hot_issues(df, **kwargs)
         sec = time.perf_counter() - t0
         by_likes = issues.sort_values(["likes", "cluster_id"], ascending=[False, True])
-        overlaps = [len(set(issues.head(k)["cluster_id"]) & set(by_likes.head(k)["cluster_id"])) for k in (5, 10, 20)]
+        overlaps = [
+            len(set(issues.head(k)["cluster_id"]) & set(by_likes.head(k)["cluster_id"])) for k in (5, 10, 20)
+        ]
         rho = spearmanr(issues["heat"], issues["likes"]).statistic
         print(
             f"| {label} | {len(issues)} | {issues['n_messages'].max()} | {overlaps[0]}/5 | {overlaps[1]}/10 "

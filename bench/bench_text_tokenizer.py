@@ -87,13 +87,21 @@ def main(argv=None):
         print(f"| {name} | {sec:.3f} | {chars / sec / 1000:,.0f} | {base / sec:.1f}x |")
 
     pairs = [
-        ("cut: rjieba vs jieba (same user dict)", "cut, backend=rjieba (user dict)", "cut, backend=jieba (user dict)"),
+        (
+            "cut: rjieba vs jieba (same user dict)",
+            "cut, backend=rjieba (user dict)",
+            "cut, backend=jieba (user dict)",
+        ),
         (
             "tokenize: rjieba vs jieba (same user dict)",
             "tokenize, backend=rjieba (user dict + filter)",
             "tokenize, backend=jieba (user dict + filter)",
         ),
-        ("cut rjieba+user dict vs jieba.lcut default dict", "cut, backend=rjieba (user dict)", "jieba.lcut (default dict, baseline)"),
+        (
+            "cut rjieba+user dict vs jieba.lcut default dict",
+            "cut, backend=rjieba (user dict)",
+            "jieba.lcut (default dict, baseline)",
+        ),
     ]
     print("\n| agreement | token agreement | exact docs |")
     print("|---|---:|---:|")

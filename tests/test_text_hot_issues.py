@@ -13,11 +13,29 @@ from text_mining.hot_issues import cluster_messages, hot_issues
 def _complaints():
     rows = []
     for i in range(6):
-        rows.append(("康平家园小区停车位捆绑销售", f"开发商强制捆绑销售车位，不买车位不给交房，业主{i}号楼很气愤", f"2024-03-0{i + 1}", 5 * i, f"u{i}"))
+        rows.append(
+            (
+                "康平家园小区停车位捆绑销售",
+                f"开发商强制捆绑销售车位，不买车位不给交房，业主{i}号楼很气愤",
+                f"2024-03-0{i + 1}",
+                5 * i,
+                f"u{i}",
+            )
+        )
     for i in range(3):
-        rows.append(("马道街饭店油烟扰民", f"马道街一家饭店油烟直排，熏得窗户都是油，第{i}次反映", f"2024-03-1{i}", 1, "v1"))
+        rows.append(
+            (
+                "马道街饭店油烟扰民",
+                f"马道街一家饭店油烟直排，熏得窗户都是油，第{i}次反映",
+                f"2024-03-1{i}",
+                1,
+                "v1",
+            )
+        )
     rows.append(("咨询社保卡补办", "社保卡丢了怎么补办", "2024-03-05", 0, "w1"))
-    rows.append(("马道街饭店油烟扰民", "马道街饭店油烟直排扰民", "2024-09-20", 0, "w2"))  # same issue, months later
+    rows.append(
+        ("马道街饭店油烟扰民", "马道街饭店油烟直排扰民", "2024-09-20", 0, "w2")
+    )  # same issue, months later
     df = pd.DataFrame(rows, columns=["title", "body", "time", "likes", "user"])
     df.insert(0, "id", range(100, 100 + len(df)))
     df["dislikes"] = 0
@@ -48,8 +66,19 @@ def test_cluster_messages_edge_cases():
 def test_hot_issues_ranking_and_columns():
     issues, messages = hot_issues(_complaints())
     assert list(issues.columns) == [
-        "rank", "cluster_id", "heat", "n_messages", "n_users", "likes", "dislikes",
-        "first_time", "last_time", "span_days", "severity", "title", "message_ids",
+        "rank",
+        "cluster_id",
+        "heat",
+        "n_messages",
+        "n_users",
+        "likes",
+        "dislikes",
+        "first_time",
+        "last_time",
+        "span_days",
+        "severity",
+        "title",
+        "message_ids",
     ]
     top = issues.iloc[0]
     assert top["rank"] == 1 and top["n_messages"] == 6 and top["n_users"] == 6

@@ -24,7 +24,14 @@ def _messages():
 def test_hot_words_columns_and_top_terms():
     out = hot_words(_messages(), group_cols=["district"], period_col="month", top_k=3)
     assert list(out.columns) == [
-        "district", "period", "term", "weight", "doc_count", "n_docs", "burst_ratio", "is_emerging",
+        "district",
+        "period",
+        "term",
+        "weight",
+        "doc_count",
+        "n_docs",
+        "burst_ratio",
+        "is_emerging",
     ]
     jan = out[(out["district"] == "鼓楼区") & (out["period"] == "2024-01")]
     assert {"路灯", "马道街"} & set(jan["term"])
@@ -33,7 +40,9 @@ def test_hot_words_columns_and_top_terms():
 
 
 def test_emerging_term_detected_only_after_baseline():
-    out = hot_words(_messages(), group_cols=["district"], period_col="month", top_k=10, min_burst=3, min_count=3)
+    out = hot_words(
+        _messages(), group_cols=["district"], period_col="month", top_k=10, min_burst=3, min_count=3
+    )
     emerging = out[out["is_emerging"]]
     assert "食物中毒" in set(emerging.loc[emerging["district"] == "鼓楼区", "term"])
     assert set(emerging["period"]) == {"2024-04"}

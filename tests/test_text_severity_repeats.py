@@ -100,7 +100,10 @@ def test_find_repeats_validates():
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
-@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 100)), min_size=0, max_size=25), st.integers(0, 60))
+@given(
+    st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 100)), min_size=0, max_size=25),
+    st.integers(0, 60),
+)
 def test_find_repeats_properties(rows, window):
     df = pd.DataFrame(rows, columns=["caller", "day"])
     df["time"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(df["day"], unit="D")
@@ -108,7 +111,7 @@ def test_find_repeats_properties(rows, window):
     assert len(out) == len(df)
     repeats = out[out["is_repeat"]]
     assert (repeats["days_since_previous"] <= window).all()
-    for idx, row in repeats.iterrows():
+    for _, row in repeats.iterrows():
         prev = out.loc[row["previous_index"]]
         assert prev["caller"] == row["caller"] and prev["repeat_group"] == row["repeat_group"]
     assert ((out["repeat_group"] == -1) == (out["group_size"] == 1)).all()

@@ -68,7 +68,11 @@ def test_tokenize_pickles_inside_vectorizer():
 
 @pytest.mark.skipif(len(BACKENDS) < 2, reason="needs both rjieba and jieba")
 @settings(max_examples=60, deadline=None, derandomize=True)
-@given(st.text(alphabet="开封市鼓楼区马道街饭店食物中毒城管占道经营小区物业停水投诉的了在是，。！ab12.", max_size=60))
+@given(
+    st.text(
+        alphabet="开封市鼓楼区马道街饭店食物中毒城管占道经营小区物业停水投诉的了在是，。！ab12.", max_size=60
+    )
+)
 def test_backends_agree_after_filtering(text):
     assert tokenize(text, "rjieba") == tokenize(text, "jieba")
 
