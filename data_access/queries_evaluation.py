@@ -13,6 +13,8 @@ import pandas as pd
 from sqlalchemy import and_, case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
+from data_access import codes
+from data_access.reference import county_government_code
 from data_access.schema import HotlineTicket, MonthlyIndicator, RiskLead, Setting
 from data_access.scope import Scope
 
@@ -38,9 +40,8 @@ def indicator_values(session: Session, scope: Scope, *, first: str | None = None
     for col in ("numerator", "denominator", "value"):
         df[col] = df[col].astype(float)
     if not scope.all_departments:
-        from evaluation.indicators import COUNTY_OF_GOVERNMENT
-
-        own = {scope.dept_code, COUNTY_OF_GOVERNMENT.get(scope.dept_code)}
+        # a county government's head owns the county's row (counties are ranked by region code)
+        own = {scope.dept_code} | {c.code for c in codes.COUNTIES if county_government_code(c.code) == scope.dept_code}
         df.loc[~df.unit_code.isin(own), ["numerator", "denominator"]] = float("nan")
     return df
 

@@ -69,7 +69,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
     fig = go.Figure([go.Scatter(x=list(trend.index), y=list(trend), name=UNITS[group][unit], mode="lines+markers"),
                      go.Scatter(x=list(median.index), y=list(median), name="城市中位数", line={"dash": "dash"})])
     fig.update_layout(title="近12个月综合得分", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    as_of = min(dt.datetime.fromisoformat(month + "-01") + dt.timedelta(days=31), dt.datetime.now())
+    as_of = min(dt.datetime.fromisoformat(months_back(month, -1) + "-01"), dt.datetime.now())
     leads = queries_evaluation.overdue_leads(session, scope, as_of, region_code=unit if group == "COUNTY" else None,
                                              dept_code=unit if group == "DEPARTMENT" else None)
     row = me.iloc[0] if len(me) else None

@@ -119,6 +119,11 @@ def test_indicator_detail_of_other_units_is_hidden_from_a_department_head(engine
     assert v.value.notna().any()
     assert v[v.unit_code != SCJG].denominator.isna().all()
     assert v[v.unit_code == SCJG].denominator.notna().all()
+    county_head = Scope("g", "DEPT_HEAD", DEPT_CODE_BY_KEY["GOV410221"])
+    with Session(engine) as session:
+        c = queries_evaluation.indicator_values(session, county_head, first=month, last=month, group="COUNTY")
+    assert c[c.unit_code == "410221"].denominator.notna().all() and len(c[c.unit_code == "410221"])
+    assert c[c.unit_code != "410221"].denominator.isna().all()
 
 
 def test_a_department_head_gets_only_their_own_bulletin():
