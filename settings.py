@@ -46,6 +46,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_max_failures_per_ip", "20", "Failed logins from one IP (any username) before the IP is locked out."),
     Setting("login_lock_minutes", "15", "Window in which failures are counted, and so the length of a lockout."),
     Setting("proxy_hops", "0", "Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted."),
+    Setting("text_model_max_age_days", "31", "Retrain the complaint-category model once the newest 12345 data is this "
+            "many days past the cached model's training cut-off (step text_features)."),
+    Setting("text_model_train_rows", "200000", "Newest labelled 12345 orders the complaint-category model trains on."),
+    Setting("text_triage_threshold", "0.6", "Category confidence below which an order is flagged for manual triage."),
+    Setting("text_hot_word_weeks", "26", "Recent weeks of hot words (week × county × category) step hot_topics rewrites."),
+    Setting("text_hot_issue_days", "60", "Sliding window in days within which near-duplicate orders form a hot issue."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -716,3 +716,45 @@ class IngestHistory(Base):
     record_key: Mapped[str] = mapped_column(String(64), index=True)
     old_values: Mapped[str] = mapped_column(Text)  # JSON object of the changed columns' previous values
     replaced_at: Mapped[timestamp]
+
+
+# ====================================================================== text-mining pipeline (issue 4)
+
+
+class HotWord(Base):
+    """Top terms of one week × county × category (NULL county/category = the whole city / all categories),
+    with the burst ratio against the preceding weeks (pipeline step ``hot_topics``)."""
+
+    __tablename__ = "derived_hot_word"
+    __table_args__ = (Index("ix_derived_hot_word_cell", "period_start", "region_code", "category_code"),)
+    hot_word_id: Mapped[intpk]
+    period_start: Mapped[dt.date] = mapped_column(Date)  # Monday of the week
+    region_code: Mapped[str | None] = mapped_column(String(9))
+    category_code: Mapped[str | None] = mapped_column(String(12))
+    term: Mapped[str] = mapped_column(String(40))
+    weight: Mapped[float]
+    doc_count: Mapped[int]
+    n_docs: Mapped[int]
+    burst_ratio: Mapped[float]
+    is_emerging: Mapped[bool]
+    computed_at: Mapped[timestamp]
+
+
+class HotIssue(Base):
+    """A hot issue: near-duplicate 12345 orders in one county × category within the sliding window
+    (``derived_complaint_feature.hot_issue_id`` points here), ranked by heat."""
+
+    __tablename__ = "derived_hot_issue"
+    hot_issue_id: Mapped[intpk]
+    title: Mapped[name]
+    place: Mapped[str | None] = mapped_column(String(200))
+    region_code: Mapped[region_code]
+    category_code: Mapped[str] = mapped_column(String(12))
+    first_seen: Mapped[timestamp]
+    last_seen: Mapped[timestamp]
+    n_tickets: Mapped[int]
+    n_callers: Mapped[int]
+    growth: Mapped[float]
+    heat: Mapped[float] = mapped_column(index=True)
+    severity: Mapped[int]
+    computed_at: Mapped[timestamp]

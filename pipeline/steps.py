@@ -8,6 +8,7 @@ from data_access.schema import DailyComplaintCount, HotlineTicket
 from dispatch.exchange import import_provincial_leads
 from evaluation import indicators
 from pipeline.runner import Step
+from text_mining.pipeline_step import hot_topics, text_features
 
 
 def daily_counts(conn: Connection) -> int:
@@ -23,6 +24,8 @@ def daily_counts(conn: Connection) -> int:
 
 STEPS: tuple[Step, ...] = (
     Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts),
+    Step("text_features", "诉求文本特征：分词、分类、分派、严重度、企业关联、答复质量（增量）", text_features),
+    Step("hot_topics", "热词（周 × 区县 × 类别）与热点问题（滑动窗口聚类）", hot_topics),
     Step("indicators", "评价指标：月 × 区县/部门（agg_indicator_month）", indicators.pipeline_step),
     Step("provincial_leads", "省级下发线索导入为风险线索（按编号去重）", import_provincial_leads),
 )

@@ -1,0 +1,53 @@
+"""Read-side queries over the text pipeline's tables (``derived_hot_word``, ``derived_hot_issue``).
+
+Functions take a session first and never commit. Hot-issue titles and places come from complaint text,
+so they leave here masked for roles outside PII_ROLES, like every complaint text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from data_access.schema import HotIssue, HotWord, Region
+from data_access.scope import Scope
+from security import privacy
+
+__all__ = ["hot_words_for", "top_hot_issues"]
+
+
+def top_hot_issues(session: Session, scope: Scope, *, regions: list[str] | None = None,
+                   categories: list[str] | None = None, limit: int = 10) -> pd.DataFrame:
+    """Hottest issues of the current sliding window, by heat. Columns: hot_issue_id, title, place, region,
+    region_code, category_code, first_seen, last_seen, n_tickets, n_callers, growth, heat, severity."""
+    h = HotIssue
+    stmt = (select(h.hot_issue_id, h.title, h.place, Region.name, h.region_code, h.category_code, h.first_seen,
+                   h.last_seen, h.n_tickets, h.n_callers, h.growth, h.heat, h.severity)
+            .join(Region, Region.region_code == h.region_code).order_by(h.heat.desc(), h.hot_issue_id).limit(limit))
+    if regions:
+        stmt = stmt.where(h.region_code.in_(regions))
+    if categories:
+        stmt = stmt.where(h.category_code.in_(categories))
+    df = pd.DataFrame(session.execute(stmt).all(), columns=[
+        "hot_issue_id", "title", "place", "region", "region_code", "category_code", "first_seen", "last_seen",
+        "n_tickets", "n_callers", "growth", "heat", "severity"])
+    return privacy.mask_columns(df, scope, texts=["title", "place"])
+
+
+def hot_words_for(session: Session, *, period_start: dt.date | None = None, region_code: str | None = None,
+                  category_code: str | None = None, limit: int = 20) -> pd.DataFrame:
+    """Hot words of one week (default: the latest computed) for a county × category cell; None for either
+    means the whole city / all categories (the city-wide rows exist only with both None).
+    Columns: term, weight, doc_count, n_docs, burst_ratio, is_emerging."""
+    w = HotWord
+    cell = [w.region_code.is_(None) if region_code is None else w.region_code == region_code,
+            w.category_code.is_(None) if category_code is None else w.category_code == category_code]
+    if period_start is None:
+        period_start = session.scalar(select(func.max(w.period_start)).where(*cell))
+    stmt = (select(w.term, w.weight, w.doc_count, w.n_docs, w.burst_ratio, w.is_emerging)
+            .where(w.period_start == period_start, *cell).order_by(w.weight.desc(), w.term).limit(limit))
+    return pd.DataFrame(session.execute(stmt).all(),
+                        columns=["term", "weight", "doc_count", "n_docs", "burst_ratio", "is_emerging"])

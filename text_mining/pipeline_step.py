@@ -1,0 +1,290 @@
+"""Pipeline steps ``text_features`` and ``hot_topics``: text mining of 12345 orders into the warehouse.
+
+``text_features`` is incremental: it reads only orders with no ``derived_complaint_feature`` row yet and
+writes one row each: tokens (segmented once, rjieba when available), predicted category with confidence
+(:mod:`text_mining.warehouse_model`), department by the catalogue rules with a triage flag
+(:func:`route_table` + :func:`text_mining.classifier.route`), keyword severity, the registered business
+it names (:mod:`text_mining.register_links`) or else the unmatched business mention, and reply quality
+for replied orders.
+
+``hot_topics`` rewrites the recent weeks of ``derived_hot_word`` (week × county × category, plus the
+whole city) and re-clusters the sliding window of ``derived_hot_issue``; it does nothing when no
+feature row was added since its last run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, delete, func, select, update
+
+import settings
+from data_access import bulk, codes
+from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
+from data_access.schema import (
+    ComplaintFeature,
+    HotIssue,
+    HotlineCategory,
+    HotlineTicket,
+    HotWord,
+    RegItem,
+    Setting,
+    Subject,
+)
+from text_mining import hot_issues as hot_issue_clusters
+from text_mining.classifier import route
+from text_mining.hotwords import hot_words
+from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
+from text_mining.reply_quality import score_replies
+from text_mining.severity import severity_level
+from text_mining.tokenizer import tokenize
+from text_mining.warehouse_model import cached_or_trained
+
+__all__ = ["hot_topics", "route_table", "text_features"]
+
+BATCH_ROWS = 20_000  # orders read, segmented and linked at a time (bounds memory, not the transaction)
+LOCAL_KEY = "LOCAL"  # codes.HOTLINE_CATEGORIES: the county government where the matter happens handles it
+HOT_WORDS_PER_CELL = 20
+WATERMARK_KEY = "text_hot_topics_features"  # app_setting: feature rows (count:max id) hot_topics last saw
+FEATURE_COLUMNS = ["ticket_id", "tokens", "predicted_category_code", "category_confidence", "routed_dept_code",
+                   "needs_triage", "severity", "business_mention", "linked_subject_uscc", "reply_quality",
+                   "computed_at"]
+
+
+# ------------------------------------------------------------------------------------------ features
+
+
+def text_features(conn: Connection) -> int:
+    """Fill ``derived_complaint_feature`` for every order that has no row yet; returns rows written."""
+    t, f = HotlineTicket, ComplaintFeature
+    new_ids = conn.execute(select(t.ticket_id).outerjoin(f, f.ticket_id == t.ticket_id)
+                           .where(f.ticket_id.is_(None)).order_by(t.ticket_id)).scalars().all()
+    if not new_ids:
+        return 0
+    subjects = pd.DataFrame(conn.execute(select(Subject.uscc, Subject.name, Subject.region_code)).all(),
+                            columns=["uscc", "name", "region_code"])
+    index = build_register_index(subjects["name"].tolist(), subjects["region_code"].tolist())
+    uscc_of = subjects["uscc"].tolist()
+    parts = [_batch_features(_load_batch(conn, ids), index, uscc_of) for ids in _batches(new_ids)]
+    feats = pd.concat(parts, ignore_index=True)
+
+    model, _card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, feats, cutoff, limit))
+    proba = model.predict_proba(feats["tokens"])
+    best = proba.argmax(axis=1)
+    feats["predicted_category_code"] = model.classes_[best]
+    feats["category_confidence"] = proba[np.arange(len(best)), best].round(4)
+    routed = route(feats.assign(route_key=_route_keys(feats["predicted_category_code"], feats["region_code"])),
+                   route_table(conn), threshold=float(settings.get("text_triage_threshold")),
+                   category_col="route_key", confidence_col="category_confidence", default_department="")
+    feats["routed_dept_code"] = routed["department"].replace("", None)
+    feats["needs_triage"] = routed["needs_triage"].astype(bool)
+    feats["computed_at"] = dt.datetime.now().replace(microsecond=0)
+    return bulk.insert_frame(conn, ComplaintFeature.__table__, feats[FEATURE_COLUMNS])
+
+
+def _batches(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), BATCH_ROWS):
+        yield ids[start:start + BATCH_ROWS]
+
+
+def _load_batch(conn: Connection, ids: list[int]) -> pd.DataFrame:
+    t, f = HotlineTicket, ComplaintFeature
+    cols = [t.ticket_id, t.title, t.content, t.region_code, t.accepted_at, t.replied_at, t.reply_content]
+    # An id range plus the anti-join, not IN (...): 20k bound parameters exceed SQLite's limit.
+    stmt = (select(*cols).outerjoin(f, f.ticket_id == t.ticket_id)
+            .where(t.ticket_id.between(ids[0], ids[-1]), f.ticket_id.is_(None)).order_by(t.ticket_id))
+    return pd.DataFrame(conn.execute(stmt).all(), columns=[c.key for c in cols])
+
+
+def _batch_features(df: pd.DataFrame, index, uscc_of: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    text = (df["title"].fillna("") + "。" + df["content"].fillna("")).tolist()
+    regions = df["region_code"].tolist()
+    out = pd.DataFrame({"ticket_id": df["ticket_id"], "region_code": df["region_code"]})
+    out["tokens"] = [" ".join(tokenize(x)) for x in text]
+    out["severity"] = [severity_level(x) for x in text]
+    rows, surfaces = link_register_names(index, text, regions)
+    out["linked_subject_uscc"] = [uscc_of[r] if r is not None else None for r in rows]
+    unlinked = [i for i, r in enumerate(rows) if r is None]
+    mentions = unmatched_business_mentions([int(df["ticket_id"].iat[i]) for i in unlinked], [text[i] for i in unlinked])
+    out["business_mention"] = [s if s is not None else mentions.get(int(tid))
+                               for s, tid in zip(surfaces, df["ticket_id"], strict=True)]
+    out["business_mention"] = out["business_mention"].str.slice(0, 200)
+    out["reply_quality"] = _reply_quality(df)
+    return out
+
+
+def _reply_quality(df: pd.DataFrame) -> pd.Series:
+    replied = df["reply_content"].notna() & (df["reply_content"].fillna("") != "")
+    quality = pd.Series(np.nan, index=df.index)
+    if replied.any():
+        sub = df.loc[replied].rename(columns={"content": "body", "reply_content": "reply", "accepted_at": "time",
+                                              "replied_at": "reply_time"})
+        quality.loc[replied] = score_replies(sub)["quality"].round(4).to_numpy()
+    return quality
+
+
+def _training_tokens(conn: Connection, feats: pd.DataFrame, cutoff: dt.date, limit: int
+                     ) -> tuple[list[str], list[str]]:
+    """Tokens and operator categories of the newest ``limit`` orders accepted before ``cutoff``: stored
+    tokens for orders done in earlier runs, this run's tokens for the rest."""
+    t, f = HotlineTicket, ComplaintFeature
+    rows = conn.execute(select(t.ticket_id, t.category_code, f.tokens).outerjoin(f, f.ticket_id == t.ticket_id)
+                        .where(t.accepted_at < dt.datetime.combine(cutoff, dt.time()))
+                        .order_by(t.accepted_at.desc()).limit(limit)).all()
+    fresh = dict(zip(feats["ticket_id"].tolist(), feats["tokens"].tolist(), strict=True))
+    tokens, labels = [], []
+    for tid, category, stored in rows:
+        tok = stored if stored is not None else fresh.get(tid)
+        if tok is not None:
+            tokens.append(tok)
+            labels.append(category)
+    return tokens, labels
+
+
+def route_table(conn: Connection) -> pd.DataFrame:
+    """Routing rules as ``category`` → ``department`` rows for :func:`text_mining.classifier.route`.
+
+    A category whose default handler is LOCAL goes to the government of the county where the matter
+    happens (key ``CAT@county``); otherwise to the department owning most catalogue items
+    (``dim_reg_item.hotline_category_code``) for it, else to its default department.
+    """
+    owners = conn.execute(select(RegItem.hotline_category_code, RegItem.dept_code, func.count())
+                          .where(RegItem.hotline_category_code.is_not(None), RegItem.valid_to.is_(None))
+                          .group_by(RegItem.hotline_category_code, RegItem.dept_code)).all()
+    owner: dict[str, tuple[int, str]] = {}
+    for cat, dept, n in owners:
+        if cat not in owner or (n, dept) > owner[cat]:
+            owner[cat] = (n, dept)
+    rows = []
+    for cat, default_key in conn.execute(select(HotlineCategory.cat_code, HotlineCategory.default_dept_key)):
+        if default_key == LOCAL_KEY:
+            rows += [(f"{cat}@{c.code}", county_government_code(c.code)) for c in codes.COUNTIES]
+        elif cat in owner:
+            rows.append((cat, owner[cat][1]))
+        elif default_key in DEPT_CODE_BY_KEY:
+            rows.append((cat, DEPT_CODE_BY_KEY[default_key]))
+    return pd.DataFrame(rows, columns=["category", "department"])
+
+
+def _route_keys(categories: pd.Series, regions: pd.Series) -> pd.Series:
+    local = set(codes.HOTLINE_CATEGORY_CODE_BY_NAME[name] for name, _, key in codes.HOTLINE_CATEGORIES
+                if key == LOCAL_KEY)
+    return pd.Series([f"{c}@{r}" if c in local else c for c, r in zip(categories, regions, strict=True)],
+                     index=categories.index)
+
+
+# ---------------------------------------------------------------------------------------- hot topics
+
+
+def hot_topics(conn: Connection) -> int:
+    """Recompute recent hot words and hot issues when features changed; returns rows written."""
+    f = ComplaintFeature
+    count, top = conn.execute(select(func.count(), func.max(f.ticket_id))).one()
+    mark = f"{count}:{top}"
+    if count == 0 or conn.execute(select(Setting.value).where(Setting.key == WATERMARK_KEY)).scalar() == mark:
+        return 0
+    newest = conn.execute(select(func.max(HotlineTicket.accepted_at))
+                          .join(f, f.ticket_id == HotlineTicket.ticket_id)).scalar()
+    now = dt.datetime.now().replace(microsecond=0)
+    written = _hot_words(conn, _as_datetime(newest), now) + _hot_issues(conn, _as_datetime(newest), now)
+    conn.execute(delete(Setting).where(Setting.key == WATERMARK_KEY))
+    conn.execute(Setting.__table__.insert().values(key=WATERMARK_KEY, value=mark))
+    return written
+
+
+def _as_datetime(value) -> dt.datetime:  # noqa: ANN001
+    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+
+
+def _week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _hot_words(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
+    """Rewrite the last ``text_hot_word_weeks`` weeks; the weeks before them feed the burst baseline."""
+    weeks = int(settings.get("text_hot_word_weeks"))
+    baseline = 3
+    first = _week_start(newest.date()) - dt.timedelta(weeks=weeks - 1)
+    t, f = HotlineTicket, ComplaintFeature
+    rows = conn.execute(select(t.accepted_at, t.region_code, t.category_code, f.tokens)
+                        .join(f, f.ticket_id == t.ticket_id)
+                        .where(t.accepted_at >= dt.datetime.combine(first - dt.timedelta(weeks=baseline), dt.time()),
+                               f.tokens.is_not(None))).all()
+    conn.execute(delete(HotWord).where(HotWord.period_start >= first))
+    if not rows:
+        return 0
+    df = pd.DataFrame(rows, columns=["accepted_at", "region_code", "category_code", "tokens"])
+    days = pd.to_datetime(df["accepted_at"]).dt.normalize()
+    df["period"] = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
+    params = {"period_col": "period", "tokens_col": "tokens", "text_col": None, "top_k": HOT_WORDS_PER_CELL,
+              "baseline_periods": baseline}
+    cells = hot_words(df, group_cols=["region_code", "category_code"], **params)
+    city = hot_words(df, **params).assign(region_code=None, category_code=None)
+    out = pd.concat([cells, city], ignore_index=True)
+    out = out[out["period"] >= first].rename(columns={"period": "period_start"})
+    out = out[out["term"].str.len() <= 40].assign(computed_at=now)
+    return bulk.insert_frame(conn, HotWord.__table__, out[[
+        "period_start", "region_code", "category_code", "term", "weight", "doc_count", "n_docs", "burst_ratio",
+        "is_emerging", "computed_at"]])
+
+
+def _hot_issues(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
+    """Cluster the sliding window's orders per county × category and rank the clusters by heat.
+
+    A cluster keeps the id of the issue most of its orders had before (so an issue's id is stable while
+    it grows); orders in the window outside any cluster lose theirs; issues nobody points to are deleted.
+    """
+    days = int(settings.get("text_hot_issue_days"))
+    start = newest - dt.timedelta(days=days)
+    t, f = HotlineTicket, ComplaintFeature
+    cols = [t.ticket_id, t.title, t.content, t.accepted_at, t.caller_phone, t.address, t.region_code,
+            t.category_code, f.business_mention, f.severity, f.hot_issue_id]
+    df = pd.DataFrame(conn.execute(select(*cols).join(f, f.ticket_id == t.ticket_id)
+                                   .where(t.accepted_at >= start)).all(), columns=[c.key for c in cols])
+    if df.empty:
+        return 0
+    df["accepted_at"] = pd.to_datetime(df["accepted_at"])
+    issues = []
+    claimed: set[int] = set()
+    for (region, category), block in df.groupby(["region_code", "category_code"], sort=True):
+        if len(block) < 2:
+            continue
+        ranked, messages = hot_issue_clusters.hot_issues(
+            block, id_col="ticket_id", title_col="title", body_col="content", time_col="accepted_at",
+            user_col="caller_phone", likes_col=None, dislikes_col=None, window_days=days, min_size=2)
+        for issue in ranked.itertuples():
+            members = block[block["ticket_id"].isin(issue.message_ids)]
+            previous = members["hot_issue_id"].dropna().astype(int)
+            previous = previous[~previous.isin(claimed)]
+            issue_id = int(previous.mode().iat[0]) if len(previous) else None
+            if issue_id is not None:
+                claimed.add(issue_id)
+            recent = (members["accepted_at"] > newest - dt.timedelta(days=7)).sum()
+            prior = ((members["accepted_at"] <= newest - dt.timedelta(days=7))
+                     & (members["accepted_at"] > newest - dt.timedelta(days=14))).sum()
+            place = members["business_mention"].dropna()
+            place = place if len(place) else members["address"].dropna()
+            issues.append({
+                "hot_issue_id": issue_id, "members": members["ticket_id"].tolist(), "title": str(issue.title)[:200],
+                "place": str(place.mode().iat[0])[:200] if len(place) else None, "region_code": region,
+                "category_code": category, "first_seen": issue.first_time.to_pydatetime(),
+                "last_seen": issue.last_time.to_pydatetime(), "n_tickets": int(issue.n_messages),
+                "n_callers": int(issue.n_users), "growth": round(float((recent + 1) / (prior + 1)), 4),
+                "heat": round(float(issue.heat), 4), "severity": int(issue.severity), "computed_at": now})
+    conn.execute(update(f).where(f.ticket_id.in_(select(t.ticket_id).where(t.accepted_at >= start)))
+                 .values(hot_issue_id=None))
+    for issue in issues:
+        members = issue.pop("members")
+        issue_id = issue.pop("hot_issue_id")
+        if issue_id is None:
+            issue_id = conn.execute(HotIssue.__table__.insert().values(**issue)
+                                    .returning(HotIssue.hot_issue_id)).scalar_one()
+        else:
+            conn.execute(update(HotIssue).where(HotIssue.hot_issue_id == issue_id).values(**issue))
+        conn.execute(update(f).where(f.ticket_id.in_(members)).values(hot_issue_id=issue_id))
+    conn.execute(delete(HotIssue).where(HotIssue.hot_issue_id.not_in(
+        select(f.hot_issue_id).where(f.hot_issue_id.is_not(None)))))
+    return len(issues)
