@@ -103,8 +103,9 @@ def layout(unit=None, month=None, **_query) -> html.Div:
                                                    color="warning", id="my-dept-empty")])
     options = [{"label": f"{GROUP_NAMES[g]} · {name}", "value": code} for g, units in UNITS.items()
                for code, name in units.items()]
+    asked = unit if scope.all_departments and unit in UNIT_GROUP_OF else None  # a head's URL cannot pick a unit
     try:
-        own = reports.resolve_unit(scope, unit if unit in UNIT_GROUP_OF else None)
+        own = reports.resolve_unit(scope, asked)
     except PermissionError as exc:
         return html.Div([html.H3("本部门"), dbc.Alert(str(exc), color="warning", id="my-dept-empty")])
     return html.Div([
