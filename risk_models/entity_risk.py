@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
 
 __all__ = ["EntityRiskModel", "fit_csv", "score_csv", "load_model"]
 
@@ -59,6 +59,8 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
     numeric_columns_, categorical_columns_ : list of str
     calibrated_ : list of CalibratedClassifierCV
+    n_iter_ : int
+        Iterations of the (first) underlying classifier.
     anomaly_ : Pipeline (preprocessor + IsolationForest)
     n_features_in_, feature_names_in_
 
@@ -133,6 +135,7 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = True
+        tags.input_tags.string = True  # string columns are categorical features
         return tags
 
     # ------------------------------------------------------------------ helpers
@@ -173,16 +176,14 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
         """Fit the calibrated classifier(s) and the IsolationForest; returns ``self``."""
         self._validate_params()
         X = self._frame(X, reset=True)
-        y = np.asarray(y)
-        if y.ndim != 1:
-            y = np.ravel(y)
+        y = column_or_1d(y, warn=True)
         check_classification_targets(y)
         if len(y) != len(X):
             raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
         self._le = LabelEncoder().fit(y)
         self.classes_ = self._le.classes_
         if len(self.classes_) < 2:
-            raise ValueError("EntityRiskModel needs at least two classes in y")
+            raise ValueError(f"y contains only one class ({self.classes_[0]!r}); EntityRiskModel needs two or more")
         yy = self._le.transform(y)
         pre = self._preprocessor(X)
         X = self._as_str(X, self.categorical_columns_)
@@ -205,6 +206,7 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
                 self.calibrated_.append(
                     CalibratedClassifierCV(pipe, method=self.calibration, cv=cv, n_jobs=self.n_jobs).fit(X, yy)
                 )
+        self.n_iter_ = int(max(np.max(getattr(_final(m), "n_iter_", 0)) for m in self.calibrated_))
         self.anomaly_ = Pipeline([
             ("pre", clone(pre)),
             ("iforest", IsolationForest(n_estimators=self.anomaly_estimators, random_state=self.random_state)),
@@ -222,6 +224,7 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
         return np.mean([m.predict_proba(X) for m in self.calibrated_], axis=0)
 
     def predict(self, X):
+        check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def risk_score(self, X):
@@ -232,6 +235,13 @@ class EntityRiskModel(ClassifierMixin, BaseEstimator):
         """IsolationForest anomaly score in (0, 1]; higher is more unusual (0.5 ~ ordinary)."""
         X = self._prep(X)
         return -self.anomaly_.score_samples(X)
+
+
+def _final(model):
+    """The first fitted classifier inside a (calibrated) pipeline, for ``n_iter_``."""
+    if isinstance(model, CalibratedClassifierCV):
+        model = model.calibrated_classifiers_[0].estimator
+    return model.named_steps["clf"] if isinstance(model, Pipeline) else model
 
 
 # ---------------------------------------------------------------------- file-level API

@@ -1,0 +1,231 @@
+"""Backtests of the lead generators against the demo's planted truth, and of the detectors on external
+benchmarks (NAB, Chicago); every run is stored in ``derived_model_backtest`` for the model cards.
+
+``truth_planted_event`` is read here and only here: the generators never see it.
+
+Match rules (planted event → lead), as stated in docs/risk_leads.md:
+
+* spike: an alarm of the online SpikeDetector run over the whole history, same county × category, on a
+  day in [start, end + 2 days]; delay = first such alarm − start;
+* trend: a rising-trend lead (last 26 weeks, as of the last day) for the same county × category;
+* high_risk_entity: the entity is in the top ``top_k`` risk scores, or has an entity, credit or repeat lead;
+* unlicensed_operator: an unlicensed lead (replayed day by day over the history) in the same county whose
+  name matches; delay = the day the rule first fired − start.
+
+Precision = leads that match some planted event ÷ leads of those kinds (spike alarms over the history,
+trend leads, entity leads, unlicensed leads); credit/repeat/silent-source leads are not counted, they do
+not claim to find planted events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from data_access.schema import ModelBacktest, PlantedEvent
+from risk_models import leads
+from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule, business_mentions, repeated_names
+from risk_models.trends import TrendDetector, detect_trends_frame
+from text_mining.entities import normalize_business_name
+
+SPIKE_GRACE_DAYS = 2
+TREND_WEEKS = 26
+
+
+def _planted(conn: Connection) -> pd.DataFrame:
+    df = pd.DataFrame(conn.execute(select(PlantedEvent.planted_id, PlantedEvent.kind, PlantedEvent.region_code,
+                                          PlantedEvent.category_code, PlantedEvent.subject_uscc, PlantedEvent.name,
+                                          PlantedEvent.start_day, PlantedEvent.end_day)).all(),
+                      columns=["planted_id", "kind", "region_code", "category_code", "subject_uscc", "name",
+                               "start_day", "end_day"])
+    df["start_day"], df["end_day"] = pd.to_datetime(df["start_day"]), pd.to_datetime(df["end_day"])
+    return df
+
+
+def _summary(detected: list[bool], matched: list[bool], delays: list[float]) -> dict:
+    return {"events": len(detected), "detected": int(sum(detected)),
+            "recall": float(np.mean(detected)) if detected else None,
+            "leads": len(matched), "matched_leads": int(sum(matched)),
+            "precision": float(np.mean(matched)) if matched else None,
+            "median_delay_days": float(np.median(delays)) if delays else None, "delays_days": [int(d) for d in delays]}
+
+
+def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame) -> dict:
+    alarms = spikes[spikes["alarm"] == 1]
+    ev = planted[planted["kind"] == "spike"]
+    detected, delays = [], []
+    for e in ev.itertuples():
+        hit = alarms[(alarms["district"] == e.region_code) & (alarms["category"] == e.category_code)
+                     & (alarms["date"] >= e.start_day) & (alarms["date"] <= e.end_day + pd.Timedelta(days=SPIKE_GRACE_DAYS))]
+        detected.append(not hit.empty)
+        if not hit.empty:
+            delays.append((hit["date"].min() - e.start_day).days)
+    matched = [bool(((ev["region_code"] == a.district) & (ev["category_code"] == a.category) & (ev["start_day"] <= a.date)
+                     & (ev["end_day"] + pd.Timedelta(days=SPIKE_GRACE_DAYS) >= a.date)).any()) for a in alarms.itertuples()]
+    return _summary(detected, matched, delays)
+
+
+def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) -> dict:
+    res = detect_trends_frame(frame, window=TREND_WEEKS)
+    rising = res[res["rising"]]
+    ev = planted[(planted["kind"] == "trend") & (planted["end_day"] >= pd.Timestamp(as_of) - pd.Timedelta(days=180))]
+    keyed = res.set_index(["district", "category"])
+    detected, testable = [], []
+    for e in ev.itertuples():
+        detected.append(bool(((rising["district"] == e.region_code) & (rising["category"] == e.category_code)).any()))
+        key = (e.region_code, e.category_code)
+        testable.append(bool(key in keyed.index and keyed.loc[key, "tested"]))
+    matched = [bool(((ev["region_code"] == r.district) & (ev["category_code"] == r.category)).any())
+               for r in rising.itertuples()]
+    out = _summary(detected, matched, [])
+    # Series with fewer complaints than the detector's own min_total in the window are never tested.
+    out["testable_events"] = int(sum(testable))
+    out["recall_testable"] = float(np.mean([d for d, t in zip(detected, testable) if t])) if any(testable) else None
+    return out
+
+
+def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *, top_k: int) -> tuple[dict, dict]:
+    tables = leads.load_entity_tables(conn)
+    model = leads.fit_entity_model(tables, as_of + dt.timedelta(days=1))
+    scored = leads.score_entities(tables, model, as_of)
+    lead_set = set(leads.select_entity_leads(scored)["uscc"])
+    ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
+             if s.subject_uscc}
+    top = set(scored.head(top_k)["uscc"])
+    ev = planted[planted["kind"] == "high_risk_entity"]
+    truth = set(ev["subject_uscc"])
+    detected = [u in top or u in lead_set or u in ruled for u in ev["subject_uscc"]]
+    out = _summary(detected, [u in truth for u in sorted(lead_set)], [])
+    out.update(top_k=top_k, in_top_k=int(sum(u in top for u in truth)),
+               precision_at_k=len(top & truth) / top_k)
+    # Time-based hold-out of the model itself: fit before the last 180 days, test on them.
+    cut = as_of - dt.timedelta(days=179)
+    held = leads.fit_entity_model(tables, cut)
+    test = tables.inspections[tables.inspections["day"] >= pd.Timestamp(cut)].reset_index(drop=True)
+    X = leads.entity_features(tables, test["uscc"], test["day"])
+    y, p = test["has_problem"].astype(int).to_numpy(), held.risk_score(X)
+    grade = X["credit_grade"].fillna(2.0).to_numpy()
+    holdout = {"holdout_inspections": len(test), "holdout_positive_rate": float(y.mean()),
+               "auc": float(roc_auc_score(y, p)), "average_precision": float(average_precision_score(y, p)),
+               "auc_credit_grade_baseline": float(roc_auc_score(y, grade))}
+    return out, holdout
+
+
+def _same_name(a: str, b: str) -> bool:
+    na, nb = normalize_business_name(a), normalize_business_name(b)
+    return bool(na and nb and (na == nb or na in nb or nb in na))
+
+
+def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date, as_of: dt.date) -> dict:
+    rule = UnlicensedRule()
+    found = repeated_names(business_mentions(conn, start, as_of, score_cutoff=rule.score_cutoff),
+                           min_reports=rule.min_reports, days=rule.days, public_suffixes=rule.public_suffixes)
+    ev = planted[planted["kind"] == "unlicensed_operator"]
+    detected, delays = [], []
+    for e in ev.itertuples():
+        hit = found[(found["region_code"] == e.region_code) & found["mention"].map(lambda m: _same_name(m, e.name))]
+        detected.append(not hit.empty)
+        if not hit.empty:
+            delays.append((pd.Timestamp(hit["first_day"].min()) - e.start_day).days)
+    matched = [bool(((ev["region_code"] == f.region_code) & ev["name"].map(lambda n: _same_name(f.mention, n))).any())
+               for f in found.itertuples()]
+    return _summary(detected, matched, delays)
+
+
+def planted_backtest(engine: Engine, *, top_k: int = 30, store: bool = True, n_jobs: int = 2) -> dict:
+    """Recall, precision and delay of every lead generator against ``truth_planted_event``; stored when
+    ``store``. Returns a JSON-ready dict (overall and per kind)."""
+    with engine.connect() as conn:
+        as_of = leads.data_as_of(conn)
+        if as_of is None:
+            raise ValueError("no complaint counts in the warehouse: run `bianjian pipeline daily_counts` first")
+        planted = _planted(conn)
+        frame = leads.daily_frame(conn, as_of)
+        first_day = frame["date"].min().date()
+        spikes = leads.city_spikes(frame, n_jobs=n_jobs)
+        kinds = {"spike": backtest_spikes(planted, spikes),
+                 "trend": backtest_trends(planted, frame, as_of)}
+        kinds["high_risk_entity"], holdout = backtest_entities(conn, planted, as_of, top_k=top_k)
+        kinds["unlicensed_operator"] = backtest_unlicensed(conn, planted, first_day, as_of)
+        series = frame.groupby(["district", "category"]).ngroups
+    events = sum(k["events"] for k in kinds.values())
+    leads_n = sum(k["leads"] for k in kinds.values())
+    # Overall delay: events with an onset day (spike and unlicensed detections); trends ramp up slowly.
+    delays = kinds["spike"]["delays_days"] + kinds["unlicensed_operator"]["delays_days"]
+    result = {
+        "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}, {series} county×category series",
+        "recall": sum(k["detected"] for k in kinds.values()) / events if events else None,
+        "precision": sum(k["matched_leads"] for k in kinds.values()) / leads_n if leads_n else None,
+        "median_delay_days": float(np.median(delays)) if delays else None,
+        "kinds": kinds, "entity_model_holdout": holdout, "top_k": top_k,
+    }
+    if store:
+        store_planted(engine, result)
+    return result
+
+
+MODEL_OF_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "high_risk_entity": "EntityRiskModel",
+                 "unlicensed_operator": "UnlicensedRule"}
+
+
+def store_rows(engine: Engine, rows: list[dict]) -> str:
+    """Insert backtest rows (model, dataset, metric, value, n, note) under one new run id."""
+    run_id, run_at = uuid.uuid4().hex[:16], dt.datetime.now().replace(microsecond=0)
+    values = [{"run_id": run_id, "run_at": run_at, "n": None, "note": None, **r} for r in rows if r["value"] is not None]
+    with engine.begin() as conn:
+        if values:
+            conn.execute(insert(ModelBacktest), values)
+    return run_id
+
+
+def store_planted(engine: Engine, result: dict) -> str:
+    dataset = f"演示仓库植入事件 {result['data']}"
+    rows = [{"model": "线索生成（全部）", "dataset": dataset, "metric": m, "value": result[m]}
+            for m in ("recall", "precision", "median_delay_days")]
+    for kind, k in result["kinds"].items():
+        for m in ("recall", "precision", "median_delay_days", "recall_testable", "precision_at_k"):
+            if m in k:
+                rows.append({"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": m, "value": k[m],
+                             "n": k["events"] if m.startswith("recall") else k["leads"]})
+    for m, v in result["entity_model_holdout"].items():
+        if m not in ("holdout_inspections", "holdout_positive_rate"):
+            rows.append({"model": "EntityRiskModel", "dataset": f"{dataset}；最近180天检查为时间外样本", "metric": m,
+                         "value": v, "n": result["entity_model_holdout"]["holdout_inspections"]})
+    return store_rows(engine, rows)
+
+
+def external_backtest(engine: Engine | None, shared_data, *, store: bool = True) -> dict:
+    """NAB (SpikeDetector, standard profile, corpus-optimised threshold) and Chicago food inspections
+    (the production entity model, without the inspector feature) on ``shared_data``; stored when ``store``."""
+    from pathlib import Path
+
+    from risk_models import chicago, nab
+    from risk_models.spikes import SpikeDetector
+
+    root = Path(shared_data)
+    windows = nab.load_windows(root / "nab" / "combined_windows_subset.json")
+    files, scores = [], []
+    for path in sorted((root / "nab" / "series").glob("*.csv")):
+        df = nab.load_series(path)
+        y = pd.Series(df["value"].to_numpy(float), index=pd.DatetimeIndex(df["timestamp"]))
+        files.append(nab.prepare_file(df["timestamp"], windows[nab.nab_file_key(path.name)], path.name))
+        scores.append(SpikeDetector().fit(y).detect()["score"].to_numpy())
+    threshold = nab.optimize_threshold(files, scores)
+    _, nab_score = nab.score_corpus(files, scores, threshold)
+    chi = chicago.evaluate(chicago.load_table(root / "chicago_food"), inspector=False,
+                           model=leads.production_entity_model())
+    result = {"nab": {"files": len(files), "standard_score": float(nab_score), "threshold": threshold},
+              "chicago": {k: v for k, v in chi.items() if k != "features"}}
+    if engine is not None and store:
+        rows = [{"model": "SpikeDetector", "dataset": f"NAB v1.1 子集（{len(files)}条序列，standard配置）",
+                 "metric": "nab_standard_score", "value": float(nab_score), "n": len(files)}]
+        for m in ("auc", "average_precision", "days_earlier_mean", "first_half_share_model", "first_half_share_bau"):
+            rows.append({"model": "EntityRiskModel", "dataset": "Chicago食品检查（2014年9-10月时间外样本，不含检查员特征）",
+                         "metric": m, "value": float(chi[m]), "n": int(chi["n_test"])})
+        store_rows(engine, rows)
+    return result

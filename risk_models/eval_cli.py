@@ -1,0 +1,63 @@
+"""``bianjian eval ...``: backtests of the risk-lead generators (planted truth, external benchmarks).
+
+Only click is imported at module level so ``bianjian --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+__all__ = ["eval_group"]
+
+
+@click.group(name="eval")
+def eval_group() -> None:
+    """Backtest the risk-lead models; every run is stored for the model cards (模型卡)."""
+
+
+@eval_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option("--top-k", default=30, show_default=True, help="Entity ranking depth counted as a detection.")
+@click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
+def planted(as_json: bool, top_k: int, no_store: bool) -> None:
+    """Recall, precision and delay against the demo warehouse's planted events."""
+    from bianjian_cli import _engine
+    from risk_models.backtest import planted_backtest
+
+    try:
+        result = planted_backtest(_engine(), top_k=top_k, store=not no_store)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"recall={result['recall']:.3f} precision={result['precision']:.3f} "
+               f"median_delay_days={result['median_delay_days']}")
+    for kind, k in result["kinds"].items():
+        click.echo(f"  {kind}: recall={k['recall']} precision={k['precision']} delay={k['median_delay_days']}")
+
+
+@eval_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="Benchmark data directory (default ../shared/data).")
+@click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
+def external(as_json: bool, data_dir: str | None, no_store: bool) -> None:
+    """NAB score of the SpikeDetector and Chicago evaluation of the entity model."""
+    from pathlib import Path
+
+    import settings
+    from bianjian_cli import _engine
+    from risk_models.backtest import external_backtest
+
+    root = Path(data_dir) if data_dir else settings.ROOT.parent / "shared" / "data"
+    if not (root / "nab").is_dir() or not (root / "chicago_food").is_dir():
+        raise click.ClickException(f"benchmark data not found under {root} (needs nab/ and chicago_food/)")
+    result = external_backtest(None if no_store else _engine(), root, store=not no_store)
+    if as_json:
+        click.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"NAB standard score {result['nab']['standard_score']:.1f}; "
+               f"Chicago AUC {result['chicago']['auc']:.3f}, days earlier {result['chicago']['days_earlier_mean']:.2f}")
