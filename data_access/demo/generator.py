@@ -555,11 +555,12 @@ def _urban(ctx: Context) -> pd.DataFrame:
     county_i = rng.choice(len(codes.COUNTIES), n, p=cw / cw.sum())
     day = np.datetime64(ctx.start) + rng.integers(0, (ctx.end - ctx.start).days + 1, n) * DAY
     reported = np.sort(_random_times(rng, day))
-    limit = np.array([cats[i][4] for i in cat_i]) * 1.5 * HOUR
+    # dispose limits are working hours; ~1.5 clock hours per working hour
+    limit_s = np.array([cats[i][4] for i in cat_i]) * 1.5 * 3600
     dispatched = reported + (rng.integers(10, 240, n) * MINUTE)
-    deadline = dispatched + limit
+    deadline = dispatched + limit_s.astype("timedelta64[s]")
     late = rng.random(n) < 0.12
-    disposed = dispatched + (limit.astype(float) * np.where(late, 1.5 + rng.random(n), rng.beta(2, 3, n))).astype(
+    disposed = dispatched + (limit_s * np.where(late, 1.5 + rng.random(n), rng.beta(2, 3, n))).astype(
         "timedelta64[s]")
     closed = disposed + (rng.integers(1, 48, n) * HOUR)
     as_of = ctx.as_of.astype("datetime64[s]")
