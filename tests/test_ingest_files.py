@@ -301,3 +301,12 @@ def test_every_required_table_column_is_fed(empty_engine):
 def test_hotline_map_covers_domain_headers():
     headers = {h for f in HOTLINE.fields for h in f.headers}
     assert {"工单编号", "来电时间", "诉求内容", "承办单位", "诉求类型", "问题分类", "事发地址", "所属区县"} <= headers
+
+
+def test_one_number_under_two_record_ids_in_one_file_is_quarantined(empty_engine, tmp_path):
+    header = [*HOTLINE_HEADER, "来源记录编号"]
+    path = _write_csv(tmp_path / "dup.csv", header, [[*_ticket("KF8"), "A"], [*_ticket("KF8"), "B"]])
+    result = ingest_file(empty_engine, "hotline", path)
+    assert (result.inserted, result.quarantined) == (1, 1)
+    with empty_engine.connect() as conn:
+        assert "在本批次中对应多条不同记录" in conn.execute(select(IngestQuarantine.reasons)).scalar_one()

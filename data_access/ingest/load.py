@@ -300,8 +300,11 @@ class _Loader:
         values = new[col].tolist()
         taken = dict(self._select_in([col, "src_system"], col, values))
         label = self.source.field_by_column[col].label
-        return {int(pos): f"{label}: “{v}”已由来源系统“{taken[v]}”提交，不能重复"
-                for pos, v in zip(new.index, values, strict=True) if v in taken}
+        conflicts = {int(pos): f"{label}: “{v}”已由来源系统“{taken[v]}”提交，不能重复"
+                     for pos, v in zip(new.index, values, strict=True) if v in taken}
+        repeated = new.index[new[col].duplicated().to_numpy()]  # one number under two 来源记录编号 in one chunk
+        conflicts.update({int(pos): f"{label}: “{new.at[pos, col]}”在本批次中对应多条不同记录" for pos in repeated})
+        return conflicts
 
     def _insert(self, new: pd.DataFrame) -> None:
         if new.empty:
