@@ -153,6 +153,22 @@ def throughput(rows: int, repeat: int) -> None:
             print(f"| {label} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.2f} | {rows / cpu:,.0f} |")
 
 
+_CHILD = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from data_access.db import make_engine
+from data_access.ingest import ingest_file
+engine = make_engine({url!r})
+with engine.connect():
+    pass
+baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+result = ingest_file(engine, "hotline", {path!r})
+print(result.received, result.inserted, round(time.perf_counter() - started, 1), baseline,
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
 def peak_rss(size_mb: int) -> None:
     """Ingest a ~size_mb file in a fresh child process; report its peak RSS and its RSS before ingesting."""
     with tempfile.TemporaryDirectory() as tmp:
