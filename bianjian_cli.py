@@ -177,6 +177,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("data_access.ingest.cli", "ingest"),
     ("evaluation.cli", "report"),
     ("dispatch.cli", "leads"),
+    ("risk_models.eval_cli", "eval_group"),
 )
 
 

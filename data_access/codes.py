@@ -282,3 +282,13 @@ HOTLINE_EVENT_FOR_STATUS = {"待签收": "派单", "办理中": "签收", "待�
 # Kinds accepted by ``bianjian ingest KIND`` and POST /api/v1/ingest/KIND, with their default 来源系统.
 INGEST_KINDS = {"hotline": "12345", "urban": "szcg", "provincial": "province", "inspection": "jgxw",
                 "penalty": "jgxw", "entity": "scjg-register", "credit": "credit", "catalog": "catalog"}
+
+# ---------------------------------------------------------------------------------- risk-lead generation
+
+# Kinds of the leads the risk-lead generator writes (``derived_risk_lead.kind``), with their Chinese labels.
+GENERATED_LEAD_KINDS = {"spike": "投诉激增", "trend": "持续上升", "entity": "高风险主体", "credit": "信用风险",
+                        "unlicensed": "无照经营", "repeat": "重复投诉", "silent_source": "数据中断"}
+# Supervising department of a market entity by GB/T 4754 industry section (谁主管谁监管). Entities holding a food
+# permit, and every industry not listed, go to 市场监管 (keeper of the register); 无照经营 too (国务院令第684号).
+INDUSTRY_DEPT_KEYS = {"Q": "WJW", "P": "JTJ", "E": "ZJJ", "C": "STHJ", "G": "JTYS", "A": "NYNC", "R": "WGLY"}
+DEFAULT_SUBJECT_DEPT_KEY = "SCJG"

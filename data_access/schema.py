@@ -758,3 +758,24 @@ class HotIssue(Base):
     heat: Mapped[float] = mapped_column(index=True)
     severity: Mapped[int]
     computed_at: Mapped[timestamp]
+
+
+# ============================================================================ risk leads: model backtests
+
+
+class ModelBacktest(Base):
+    """One metric of one backtest run of a risk model (the model cards' track record).
+
+    Rows of one run share ``run_id``; ``dataset`` says what the numbers were measured on.
+    """
+
+    __tablename__ = "derived_model_backtest"
+    backtest_id: Mapped[intpk]
+    run_id: Mapped[str] = mapped_column(String(40), index=True)
+    model: Mapped[str] = mapped_column(String(60), index=True)
+    dataset: Mapped[str] = mapped_column(String(300))
+    metric: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float | None]
+    n: Mapped[int | None]
+    run_at: Mapped[timestamp] = mapped_column(index=True)
+    note: Mapped[str | None] = mapped_column(String(500))

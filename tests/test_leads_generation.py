@@ -1,0 +1,93 @@
+"""Lead generation on the shared demo warehouse: leads with reasons, evidence and departments; re-runs
+update in place (stable ids, no duplicates); the demo history leads are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+
+from data_access import codes
+from data_access.reference import DEPT_CODE_BY_KEY
+from data_access.schema import RiskLead, RiskLeadEvent
+from pipeline.runner import run_steps
+from pipeline.steps import STEP_BY_NAME
+
+LEAD_STEPS = ("spike_leads", "trend_leads", "entity_leads", "rule_leads")
+
+
+def _snapshot(engine):
+    with engine.connect() as conn:
+        return {r.lead_key: (r.lead_id, r.version, r.score) for r in conn.execute(
+            select(RiskLead.lead_key, RiskLead.lead_id, RiskLead.version, RiskLead.score))}
+
+
+@pytest.fixture(scope="module")
+def generated(demo_db_path, tmp_path_factory):
+    import shutil
+
+    from data_access.db import make_engine
+
+    path = tmp_path_factory.mktemp("leads") / "leads.db"
+    shutil.copy(demo_db_path, path)
+    engine = make_engine(f"sqlite:///{path}")
+    before = _snapshot(engine)
+    results = run_steps(engine, [STEP_BY_NAME[s] for s in ("daily_counts", *LEAD_STEPS)])
+    assert [r.status for r in results] == ["ok"] * 5, [r.message for r in results]
+    first = _snapshot(engine)
+    again = run_steps(engine, [STEP_BY_NAME[s] for s in LEAD_STEPS])
+    yield engine, before, first, results, again
+    engine.dispose()
+
+
+def test_steps_run_after_daily_counts():
+    names = list(STEP_BY_NAME)
+    assert all(names.index(s) > names.index("daily_counts") for s in LEAD_STEPS)
+
+
+def test_leads_have_reason_evidence_department_and_level(generated):
+    from sqlalchemy.orm import Session
+
+    with Session(generated[0]) as session:
+        leads = session.scalars(select(RiskLead).where(RiskLead.kind.in_(codes.GENERATED_LEAD_KINDS))).all()
+    kinds = {lead.kind for lead in leads}
+    # On the last demo day no planted spike or unlicensed operator is recent; see the as-of test below.
+    assert {"entity", "credit", "silent_source"} <= kinds
+    for lead in leads:
+        assert lead.status == "待研判" and lead.level in codes.LEAD_LEVELS
+        assert lead.reason and lead.dept_code, lead.lead_key
+        assert 0 <= lead.score <= 1
+        assert lead.evidence["episode"]
+    entity = next(lead for lead in leads if lead.kind == "entity")
+    assert entity.subject_uscc and entity.evidence["entity"]["统一社会信用代码"] == entity.subject_uscc
+
+
+def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
+    """As of days inside planted episodes (data up to that day only), the generators raise them."""
+    from risk_models.leads import city_spikes, daily_frame, spike_signals
+    from risk_models.rules import UnlicensedRule
+
+    as_of = dt.date(2025, 1, 12)
+    with generated[0].connect() as conn:
+        spikes = spike_signals(conn, city_spikes(daily_frame(conn, as_of)), as_of)
+        unlicensed = UnlicensedRule().signals(conn, dt.date(2024, 12, 5))
+    spike = next(s for s in spikes if s.key == "spike:410203:HC01")
+    assert "投诉" in spike.reason and "预测上限" in spike.reason and spike.dept_code
+    assert spike.evidence["series"] and {"day", "n", "expected", "upper", "alarm"} <= set(spike.evidence["series"][-1])
+    assert spike.evidence["complaints"] and spike.evidence["signal"]["first_alarm_day"] == dt.date(2025, 1, 9)
+    assert any("贾记饭店" in s.reason and s.dept_code == DEPT_CODE_BY_KEY["SCJG"] for s in unlicensed)
+
+
+def test_rerun_creates_no_duplicates_and_keeps_ids(generated):
+    engine, _, first, _, again = generated
+    assert [r.status for r in again] == ["ok"] * 4
+    assert all(r.rows_written == 0 for r in again), [(r.step, r.rows_written) for r in again]
+    assert _snapshot(engine) == first
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(RiskLeadEvent).where(RiskLeadEvent.action == "update")) == 0
+
+
+def test_demo_history_leads_untouched(generated):
+    _, before, first, _, _ = generated
+    assert {k: v for k, v in first.items() if k in before} == before

@@ -1,0 +1,122 @@
+"""Rule leads and the lead writer on hand-made warehouse rows (a fresh SQLite warehouse per test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, insert, select, update
+
+from data_access import warehouse
+from data_access.reference import DEPT_CODE_BY_KEY
+from data_access.schema import CreditGrade, HotlineTicket, LoadBatch, RiskLead, RiskLeadEvent, Subject
+from risk_models.leads import LeadWriter, Signal
+from risk_models.rules import CreditRule, RepeatRule, SilentSourceRule, UnlicensedRule
+from tests.db_fixtures import sqlite_engine
+
+AS_OF = dt.date(2026, 6, 30)
+T0 = dt.datetime(2026, 7, 1, 2)
+D_USCC = "92410204MA0000001X"
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = sqlite_engine(tmp_path / "w.db")
+    warehouse.init(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(Subject), [
+            {"uscc": D_USCC, "uscc_valid": True, "name": "老王五金商行", "subject_type": "92", "industry_code": "H",
+             "status": "存续", "region_code": "410204", "reg_date": dt.date(2020, 1, 1), "has_food_permit": True,
+             "src_system": "t", "src_id": "s1", "load_batch": "b", "loaded_at": T0},
+            {"uscc": "92410204MA0000002X", "uscc_valid": True, "name": "红星超市", "subject_type": "92",
+             "industry_code": "F", "status": "存续", "region_code": "410204", "reg_date": dt.date(2020, 1, 1),
+             "has_food_permit": False, "src_system": "t", "src_id": "s2", "load_batch": "b", "loaded_at": T0}])
+        conn.execute(insert(CreditGrade), [{"subject_uscc": D_USCC, "grade": "D", "score": 10.0,
+                                            "evaluated_on": dt.date(2025, 12, 31), "src_system": "t", "src_id": "g1",
+                                            "load_batch": "b", "loaded_at": T0}])
+    yield engine
+    engine.dispose()
+
+
+def _tickets(engine, rows):
+    """rows: (days before AS_OF, region, text, subject uscc, satisfaction, redo_count)"""
+    with engine.begin() as conn:
+        start = conn.scalar(select(func.count()).select_from(HotlineTicket))
+        conn.execute(insert(HotlineTicket), [{
+            "order_no": f"T{start + i:06d}", "channel": "电话", "appeal_type": "投诉", "category_code": "HC39",
+            "title": text[:20], "content": text, "region_code": region, "handle_mode": "TRANSFER",
+            "accepted_at": dt.datetime.combine(AS_OF - dt.timedelta(days=ago), dt.time(10)), "status": "已办结",
+            "subject_uscc": uscc, "satisfaction": sat, "redo_count": redo, "updated_at": T0,
+            "src_system": "t", "src_id": f"t{start + i}", "load_batch": "b", "loaded_at": T0}
+            for i, (ago, region, text, uscc, sat, redo) in enumerate(rows)])
+
+
+def test_credit_rule_needs_a_new_complaint(engine):
+    with engine.connect() as conn:
+        assert CreditRule().signals(conn, AS_OF) == []
+    _tickets(engine, [(3, "410204", "老王五金商行卖假货", D_USCC, None, 0)])
+    with engine.connect() as conn:
+        (s,) = CreditRule().signals(conn, AS_OF)
+    assert s.kind == "credit" and s.subject_uscc == D_USCC and "D类" in s.reason and "1件" in s.reason
+    assert s.dept_code == DEPT_CODE_BY_KEY["SCJG"] and s.evidence["complaints"][0]["title"]
+
+
+def test_unlicensed_rule_fires_at_k_reports_in_one_county(engine):
+    text = "来电人反映鼓楼区相国寺街道有一家金满楼饭店没有营业执照，后厨脏乱"
+    _tickets(engine, [(20, "410204", text, None, None, 0), (10, "410204", text, None, None, 0)])
+    with engine.connect() as conn:
+        assert UnlicensedRule().signals(conn, AS_OF) == []  # two reports: below k = 3
+    _tickets(engine, [(2, "410204", text, None, None, 0), (2, "410221", text, None, None, 0)])
+    with engine.connect() as conn:
+        found = UnlicensedRule().signals(conn, AS_OF)
+        registered = UnlicensedRule(min_reports=1).signals(conn, AS_OF)
+    assert [(s.region_code, s.evidence["signal"]["reports"]) for s in found] == [("410204", 3)]
+    assert "金满楼饭店" in found[0].reason and found[0].dept_code == DEPT_CODE_BY_KEY["SCJG"]
+    assert all("金满楼" in s.reason for s in registered)  # 红星超市 / 老王五金商行 are in the register
+
+
+def test_repeat_rule_same_subject_or_unresolved(engine):
+    _tickets(engine, [(d, "410204", "红星超市卖过期食品", "92410204MA0000002X", None, 0) for d in (1, 5)])
+    with engine.connect() as conn:
+        assert RepeatRule().signals(conn, AS_OF) == []
+    _tickets(engine, [(9, "410204", "红星超市卖过期食品", "92410204MA0000002X", None, 0),
+                      (4, "410221", "噪音扰民", None, "不满意", 1), (6, "410221", "噪音扰民", None, "不满意", 2)])
+    with engine.connect() as conn:
+        keys = sorted(s.key for s in RepeatRule().signals(conn, AS_OF))
+    assert keys == ["repeat:410221:HC39", "repeat:92410204MA0000002X"]
+
+
+def test_silent_source_rule(engine):
+    with engine.begin() as conn:
+        conn.execute(insert(LoadBatch).values(batch_id="B1", source_kind="hotline", src_system="12345",
+                                              origin="file", started_at=T0, finished_at=T0, status="ok",
+                                              received=10, inserted=10, updated=0, unchanged=0, quarantined=0))
+    with engine.connect() as conn:
+        assert SilentSourceRule(days=3).signals(conn, T0 + dt.timedelta(days=2)) == []
+        found = {s.key: s for s in SilentSourceRule(days=3).signals(conn, T0 + dt.timedelta(days=10))}
+    s = found["silent_source:hotline:12345"]
+    assert s.key == "silent_source:hotline:12345" and "10天" in s.reason and s.dept_code == DEPT_CODE_BY_KEY["ZWFW"]
+
+
+def _signal(episode="2026-06-28", score=0.6):
+    return Signal(key="spike:410204:HC39", kind="spike", score=score, title="鼓楼区食品安全投诉激增",
+                  reason=f"测试{score}", episode=episode, region_code="410204", category_code="HC39",
+                  dept_code=DEPT_CODE_BY_KEY["SCJG"])
+
+
+def test_writer_levels_dedupe_update_and_reopen(engine):
+    writer = LeadWriter()
+    assert [writer.level(s) for s in (0.9, 0.75, 0.55, 0.1)] == ["RED", "ORANGE", "YELLOW", "BLUE"]
+    with engine.begin() as conn:
+        assert writer.write(conn, [_signal()]) == 1
+        assert writer.write(conn, [_signal()]) == 0  # unchanged: nothing written
+        assert writer.write(conn, [_signal(score=0.9)]) == 1  # open lead updated in place
+        lead = conn.execute(select(RiskLead.lead_id, RiskLead.level, RiskLead.version)
+                            .where(RiskLead.lead_key == "spike:410204:HC39")).one()
+        assert (lead.level, lead.version) == ("RED", 2)
+        assert conn.scalar(select(RiskLeadEvent.action).where(RiskLeadEvent.lead_id == lead.lead_id)) == "update"
+        conn.execute(update(RiskLead).where(RiskLead.lead_id == lead.lead_id).values(status="已办结"))
+        assert writer.write(conn, [_signal(score=0.9)]) == 0  # same episode, closed: not re-opened
+        assert writer.write(conn, [_signal(episode="2026-07-20")]) == 1  # new episode after closure
+        keys = conn.execute(select(RiskLead.lead_key).order_by(RiskLead.lead_id)).scalars().all()
+    assert keys == ["spike:410204:HC39", "spike:410204:HC39#2"]
