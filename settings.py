@@ -52,6 +52,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("text_triage_threshold", "0.6", "Category confidence below which an order is flagged for manual triage."),
     Setting("text_hot_word_weeks", "26", "Recent weeks of hot words (week × county × category) step hot_topics rewrites."),
     Setting("text_hot_issue_days", "60", "Sliding window in days within which near-duplicate orders form a hot issue."),
+    Setting("text_workers", "2", "Worker processes segmenting and scoring 12345 text in step text_features (1 = none)."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -15,7 +15,9 @@ feature row was added since its last run.
 from __future__ import annotations
 
 import datetime as dt
+import multiprocessing
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -68,7 +70,17 @@ def text_features(conn: Connection) -> int:
                             columns=["uscc", "name", "region_code"])
     index = build_register_index(subjects["name"].tolist(), subjects["region_code"].tolist())
     uscc_of = subjects["uscc"].tolist()
-    parts = [_batch_features(_load_batch(conn, ids), index, uscc_of) for ids in _batches(new_ids)]
+    batches = [_load_batch(conn, ids) for ids in _batches(new_ids)]
+    workers = min(int(settings.get("text_workers")), len(batches))
+    if workers > 1:
+        # Segmentation and reply scoring are pure CPU work on the text; linking stays here meanwhile.
+        # spawn, not fork: a forked child would inherit (and could close) the open database connection.
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            scored = [pool.submit(_text_scores, batch) for batch in batches]
+            linked = [_links(batch, index, uscc_of) for batch in batches]
+            parts = [s.result().join(lk) for s, lk in zip(scored, linked, strict=True)]
+    else:
+        parts = [_text_scores(batch).join(_links(batch, index, uscc_of)) for batch in batches]
     feats = pd.concat(parts, ignore_index=True)
 
     model, _card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, feats, cutoff, limit))
@@ -99,20 +111,32 @@ def _load_batch(conn: Connection, ids: list[int]) -> pd.DataFrame:
     return pd.DataFrame(conn.execute(stmt).all(), columns=[c.key for c in cols])
 
 
-def _batch_features(df: pd.DataFrame, index, uscc_of: list[str]) -> pd.DataFrame:  # noqa: ANN001
-    text = (df["title"].fillna("") + "。" + df["content"].fillna("")).tolist()
-    regions = df["region_code"].tolist()
+def _text(df: pd.DataFrame) -> list[str]:
+    return (df["title"].fillna("") + "。" + df["content"].fillna("")).tolist()
+
+
+def _text_scores(df: pd.DataFrame) -> pd.DataFrame:
+    """ticket_id, region_code, tokens, severity and reply_quality of a batch (runs in a worker process)."""
+    text = _text(df)
     out = pd.DataFrame({"ticket_id": df["ticket_id"], "region_code": df["region_code"]})
     out["tokens"] = [" ".join(tokenize(x)) for x in text]
     out["severity"] = [severity_level(x) for x in text]
-    rows, surfaces = link_register_names(index, text, regions)
-    out["linked_subject_uscc"] = [uscc_of[r] if r is not None else None for r in rows]
-    unlinked = [i for i, r in enumerate(rows) if r is None]
-    mentions = unmatched_business_mentions([int(df["ticket_id"].iat[i]) for i in unlinked], [text[i] for i in unlinked])
-    out["business_mention"] = [s if s is not None else mentions.get(int(tid))
-                               for s, tid in zip(surfaces, df["ticket_id"], strict=True)]
-    out["business_mention"] = out["business_mention"].str.slice(0, 200)
     out["reply_quality"] = _reply_quality(df)
+    return out
+
+
+def _links(df: pd.DataFrame, index, uscc_of: list[str]) -> pd.DataFrame:  # noqa: ANN001
+    """linked_subject_uscc and business_mention of a batch: the registered business named, else the first
+    unmatched business mention."""
+    text = _text(df)
+    rows, surfaces = link_register_names(index, text, df["region_code"].tolist())
+    ids = df["ticket_id"].tolist()
+    unlinked = [i for i, r in enumerate(rows) if r is None]
+    mentions = unmatched_business_mentions([ids[i] for i in unlinked], [text[i] for i in unlinked])
+    out = pd.DataFrame({"linked_subject_uscc": [uscc_of[r] if r is not None else None for r in rows],
+                        "business_mention": [s if s is not None else mentions.get(tid)
+                                             for s, tid in zip(surfaces, ids, strict=True)]}, index=df.index)
+    out["business_mention"] = out["business_mention"].str.slice(0, 200)
     return out
 
 
