@@ -286,16 +286,21 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     lam = (per_day * (day_factor * growth)[:, None, None] * county_w[None, :, None]
            * (cat_w[None, :] * season)[:, None, :])
 
-    # planted rising trends: the last 180 days ramp up to 2.5×
+    # planted rising trends: over the last 180 days the rate climbs by 1.5× its baseline, and by at least
+    # 2 orders a day, so a trend stays visible in the small demo scales too
     n_trend = max(3, round(8 * ctx.scale ** 0.3))
     big_cats = np.argsort(-cat_w)[:25]
     planted = []
-    ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None) * 1.5
-    for j, (ci, ki) in enumerate(zip(rng.choice(len(codes.COUNTIES), n_trend), rng.choice(big_cats, n_trend))):
-        lam[:, ci, ki] *= 1 + ramp
+    ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None)
+    for ci, ki in zip(rng.choice(len(codes.COUNTIES), n_trend), rng.choice(big_cats, n_trend)):
+        base = lam[: n_days - 180, ci, ki].mean()
+        rise = max(2.0, 1.5 * base)
+        lam[:, ci, ki] += ramp * rise
         planted.append({"kind": "trend", "region_code": codes.COUNTIES[ci].code,
                         "category_code": codes.hotline_category_code(ki), "start_day": ctx.end - dt.timedelta(days=179),
-                        "end_day": ctx.end, "magnitude": 2.5, "detail": {"shape": "linear ramp to 2.5x over 180 days"}})
+                        "end_day": ctx.end, "magnitude": float((base + rise) / max(base, 0.1)),
+                        "detail": {"shape": "linear ramp over 180 days", "baseline_per_day": round(float(base), 2),
+                                   "rise_per_day": round(float(rise), 2)}})
     counts = rng.poisson(lam)
     # planted spikes: 3–6 days of extra complaints in one county × category, after a year of history
     n_spike = max(6, round(30 * ctx.scale ** 0.5))
