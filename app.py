@@ -14,6 +14,7 @@ from dash import Dash, dcc, html
 
 from data_access.scope import ROLES
 import api
+from ops import background, faults
 from security import access, web
 from security.identity import current_identity
 from security.sessions import Identity
@@ -33,9 +34,11 @@ def create_app() -> Dash:
         serve_locally=True,
         suppress_callback_exceptions=True,
         update_title=None,
+        background_callback_manager=background.manager(),
     )
     app.layout = _shell
     web.install(app)
+    faults.install(app)
     api.register(app.server)
     return app
 
@@ -65,4 +68,5 @@ def _shell() -> html.Div:
     """Runs per request. Dash also calls it once at start-up without a user, to validate the layout."""
     identity = current_identity()
     chrome = [] if identity and identity.scope.role == "WALL" else [_navbar(identity)]
-    return html.Div([dcc.Location(id="app-url"), *chrome, dbc.Container(dash.page_container, fluid=True)])
+    return html.Div([dcc.Location(id="app-url"), faults.banner(), *chrome,
+                     dbc.Container(dash.page_container, fluid=True)])

@@ -129,8 +129,11 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
 @click.option("--step", "step_names", multiple=True, help="Run only these steps (repeatable).")
 @click.option("--list", "list_steps", is_flag=True, help="List the steps and exit.")
 def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
-    """Run the analysis pipeline (text mining, risk models, indicators, marts) over the warehouse."""
-    from pipeline.runner import run_steps
+    """Run the analysis pipeline (text mining, risk models, indicators, marts) over the warehouse.
+
+    One run at a time per warehouse; steps a killed run left 'running' are marked 'interrupted' first.
+    """
+    from ops.faults import PipelineBusy, run_pipeline
     from pipeline.steps import STEP_BY_NAME, STEPS
 
     if list_steps:
@@ -141,7 +144,10 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
     if unknown:
         raise click.UsageError(f"unknown step(s): {', '.join(unknown)}; see --list")
     steps = [STEP_BY_NAME[s] for s in step_names] if step_names else list(STEPS)
-    results = run_steps(_engine(), steps, progress=_progress("pipeline"))
+    try:
+        results = run_pipeline(_engine(), steps, progress=_progress("pipeline"))
+    except PipelineBusy as exc:
+        raise click.ClickException(str(exc)) from exc
     for r in results:
         click.echo(f"{r.step}: {r.status} rows={r.rows_written} {r.seconds:.1f}s")
     if any(r.status != "ok" for r in results):
@@ -153,14 +159,40 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True, type=int)
 @click.option("--debug", is_flag=True, help="Dash debug mode (hot reload); never on a wall.")
-def serve(host: str, port: int, debug: bool) -> None:
-    """Serve the dashboard at http://HOST:PORT."""
+@click.option("--prod", is_flag=True, help="Production: gunicorn with several worker processes (docs/production.md).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="With --prod: worker processes. Default: BIANJIAN_WEB_WORKERS.")
+def serve(host: str, port: int, debug: bool, prod: bool, workers: int | None) -> None:
+    """Serve the dashboard at http://HOST:PORT (development server, or gunicorn with --prod)."""
+    _engine()
+    if prod:
+        import os
+
+        workers = workers or int(settings.get("web_workers"))
+        click.echo(f"Bianjian dashboard (gunicorn, {workers} workers): http://{host}:{port}/", err=True)
+        os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", "python:ops.gunicorn_conf",
+                                  "--bind", f"{host}:{port}", "--workers", str(workers), "ops.wsgi:application"])
     from app import create_app
 
-    _engine()
     app = create_app()
     click.echo(f"Bianjian dashboard: http://{host}:{port}/", err=True)
     app.run(host=host, port=port, debug=debug)
+
+
+@cli.command()
+@click.option("--beat", is_flag=True, help="Also run the schedule: nightly full pipeline, hourly light steps.")
+@click.option("--concurrency", type=click.IntRange(min=1), default=2, show_default=True)
+def worker(beat: bool, concurrency: int) -> None:
+    """Run a Celery worker (Redis broker): scheduled pipeline runs and the dashboard's background callbacks."""
+    from ops.celery_app import broker_url, celery
+
+    if not broker_url():
+        raise click.ClickException("no broker: set BIANJIAN_BROKER_URL or BIANJIAN_CACHE_URL to redis://…")
+    _engine()
+    import ops.wsgi  # noqa: F401 — builds the Dash app, which registers its background callbacks as tasks
+
+    argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}"] + (["--beat"] if beat else [])
+    celery.worker_main(argv)
 
 
 @cli.command("settings")

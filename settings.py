@@ -40,6 +40,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("silent_source_days", "3", "Days without a load after which a source counts as silent (data quality, risk leads)."),
     Setting("report_timely_days", "7", "Days from an inspection to its report (报送) that still count as timely (上报及时率)."),
     Setting("export_row_limit", "50000", "Most rows one CSV/XLSX export from an analyst page may contain (stated in the UI)."),
+    Setting("wall_cache_seconds", "20", "Longest a wall panel is served from the shared cache before it is recomputed "
+            "(it is recomputed at once when a pipeline step bumps the data version)."),
+    Setting("broker_url", "", "Celery broker and result backend for `bianjian worker` and Dash background callbacks; "
+            "empty means BIANJIAN_CACHE_URL when that is redis://, else no Celery (local background processes)."),
+    Setting("web_workers", "4", "gunicorn worker processes of `bianjian serve --prod` (about 2 per core)."),
+    Setting("web_threads", "4", "Threads per gunicorn worker (callbacks wait on the database, not the CPU)."),
+    Setting("pipeline_nightly_at", "02:30", "Local time (HH:MM) of the nightly full pipeline run on `bianjian worker --beat`."),
+    Setting("pipeline_hourly_steps", "daily_counts,provincial_leads",
+            "Steps re-run every hour by `bianjian worker --beat` (comma-separated; empty turns the hourly run off)."),
     Setting("session_idle_minutes", "30", "Log a session out after this many minutes without a request."),
     Setting("session_cookie_secure", "false", "Send session cookies only over HTTPS (set true behind TLS)."),
     Setting("login_max_failures", "5", "Failed logins per username + IP before that pair is locked out."),

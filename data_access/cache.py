@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import settings
 from data_access import db
@@ -25,6 +26,7 @@ from data_access.schema import Setting
 
 DATA_VERSION_KEY = "data_version"
 VERSION_TTL_SECONDS = 5.0  # how long a process trusts the version it read before asking the database again
+LAST_GOOD_TTL_SECONDS = 7 * 24 * 3600  # how long a result may stand in for a database that cannot be reached
 
 
 class Backend(Protocol):
@@ -104,6 +106,8 @@ def memoize(ttl: int = 3600) -> Callable:
     """Cache a read-only query function's result per (data version, arguments).
 
     The wrapped function takes plain, hashable-by-repr arguments (no session): it opens its own.
+    Each result is also kept as the call's "last good" value, returned while the database cannot be
+    reached, so a wall keeps showing its latest data (and ops.faults shows the outage banner).
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -111,17 +115,27 @@ def memoize(ttl: int = 3600) -> Callable:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            raw = repr((settings.database_url(), data_version(), name, args, sorted(kwargs.items())))
-            key = "bj:" + hashlib.sha256(raw.encode()).hexdigest()
+            call = repr((settings.database_url(), name, args, sorted(kwargs.items())))
+            last_good = "bj:last:" + hashlib.sha256(call.encode()).hexdigest()
+            try:
+                version = data_version()
+            except (OperationalError, InterfaceError) as exc:
+                return _last_good(last_good, exc)
+            key = "bj:" + hashlib.sha256(repr((version, call)).encode()).hexdigest()
             try:
                 hit = backend().get(key)
             except Exception:  # a cache outage must never take a page down
                 hit = None
             if hit is not None:
                 return pickle.loads(hit)
-            value = fn(*args, **kwargs)
             try:
-                backend().set(key, pickle.dumps(value), ttl)
+                value = fn(*args, **kwargs)
+            except (OperationalError, InterfaceError) as exc:
+                return _last_good(last_good, exc)
+            try:
+                blob = pickle.dumps(value)
+                backend().set(key, blob, ttl)
+                backend().set(last_good, blob, LAST_GOOD_TTL_SECONDS)
             except Exception:
                 pass
             return value
@@ -130,3 +144,14 @@ def memoize(ttl: int = 3600) -> Callable:
         return wrapper
 
     return decorate
+
+
+def _last_good(key: str, error: Exception) -> Any:
+    """The last result stored for a call, or the database error again if there is none."""
+    try:
+        blob = backend().get(key)
+    except Exception:
+        blob = None
+    if blob is None:
+        raise error
+    return pickle.loads(blob)

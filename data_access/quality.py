@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import settings
 from data_access.ingest.sources import SOURCES
-from data_access.schema import Base, Department, IngestQuarantine, Inspection, LoadBatch
+from data_access.schema import Base, Department, IngestQuarantine, Inspection, LoadBatch, PipelineRun
 from data_access.scope import Scope
 
 FRESHNESS_COLUMNS = ["source_kind", "src_system", "last_load_at", "days_since_load", "batches", "failed_batches",
@@ -92,6 +92,16 @@ def rows_per_day(session: Session, start: dt.date, end: dt.date) -> pd.DataFrame
     df = pd.DataFrame(session.execute(stmt).all(), columns=["day", "source_kind", "received", "quarantined"])
     df["day"] = pd.to_datetime(df["day"])
     return df.astype({"received": int, "quarantined": int})
+
+
+def recent_pipeline_runs(session: Session, limit: int = 30) -> pd.DataFrame:
+    """The latest pipeline step runs, newest first: a failed or interrupted step stays visible here while
+    the pages keep showing the results of its last successful run."""
+    stmt = (select(PipelineRun.run_id, PipelineRun.step, PipelineRun.started_at, PipelineRun.finished_at,
+                   PipelineRun.status, PipelineRun.rows_written, PipelineRun.message)
+            .order_by(PipelineRun.started_at.desc(), PipelineRun.run_id.desc()).limit(limit))
+    result = session.execute(stmt)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
 def recent_batches(session: Session, limit: int = 50) -> pd.DataFrame:

@@ -40,7 +40,8 @@ def layout(days: str | None = None, **_query) -> html.Div:
             dbc.Col([html.H5("数据到达时延（事件发生→入库）"), html.Div(id="data-quality-lag")], md=6),
         ], className="mb-4"),
         html.H5("监管行为数据上报及时率（按部门）"), html.Div(id="data-quality-timeliness", className="mb-4"),
-        html.H5("最近导入批次"), html.Div(id="data-quality-batches"),
+        html.H5("最近导入批次"), html.Div(id="data-quality-batches", className="mb-4"),
+        html.H5("数据处理流水线（最近运行）"), html.Div(id="data-quality-pipeline"),
     ])
 
 
@@ -129,3 +130,17 @@ def _batches_table(batches: pd.DataFrame) -> dbc.Table | html.Div:
                   [[r.batch_id, KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.started_at),
                     status.get(r.status, r.status), r.received, r.inserted, r.updated, r.unchanged, r.quarantined]
                    for r in batches.itertuples()])
+
+
+@callback(Output("data-quality-pipeline", "children"), Input("data-quality-window", "value"))
+def refresh_pipeline(_window: str | None):
+    """Latest pipeline step runs, so a failed or interrupted step is seen next to the data it left in place."""
+    with db.session_scope() as session:
+        return _pipeline_table(quality.recent_pipeline_runs(session, limit=30))
+
+
+def _pipeline_table(runs: pd.DataFrame) -> dbc.Table | html.Div:
+    status = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
+    return _table(["步骤", "开始时间", "结束时间", "状态", "写入行数", "说明"],
+                  [[r.step, _when(r.started_at), _when(r.finished_at), status.get(r.status, r.status), r.rows_written,
+                    (r.message or "").splitlines()[0] if r.message else ""] for r in runs.itertuples()])

@@ -21,7 +21,7 @@ from dash import ClientsideFunction, Input, Output, Patch, State, callback, clie
 
 import security
 import settings
-from data_access import db, queries, queries_evaluation, queries_leads, queries_wall
+from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_wall
 from data_access.scope import Scope
 from evaluation import scoring
 from ui import theme, wall_views
@@ -39,6 +39,7 @@ OVERDUE_ROWS = 9
 RANKING_ROWS = 10
 MAP_SIZE = (872, 648)  # canvas pixels (figures are fixed-size; see theme.base_layout)
 STAGES = tuple(stage for stage, _ in queries_leads.FUNNEL_STAGES)
+PANEL_CACHE_SECONDS = int(settings.get("wall_cache_seconds"))  # shared by every wall and worker
 
 
 # ------------------------------------------------------------------------------------------- parameters
@@ -69,6 +70,7 @@ def wall_config(mode: str | None = None, refresh: str | None = None, dwell: str 
 # ------------------------------------------------------------------------------------------ panel data
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def kpi_values(scope: Scope) -> dict:
     """Today's orders (and yesterday's up to the same time), open leads per level, overdue leads and the
     on-time feedback rate of leads dispatched in the last 90 days."""
@@ -91,35 +93,41 @@ def kpi_values(scope: Scope) -> dict:
             "ontime": ontime}
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def county_risk(scope: Scope) -> pd.DataFrame:
     with db.session_scope() as session:
         return queries_wall.open_leads_by_county(session, scope)
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def trend_data() -> pd.DataFrame:
     with db.session_scope() as session:
         as_of = queries.data_as_of(session) or dt.datetime.now()
         return queries_wall.complaint_trend(session, as_of.date())
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def hotword_data() -> pd.DataFrame:
     with db.session_scope() as session:
         as_of = queries.data_as_of(session) or dt.datetime.now()
         return queries_wall.hot_words(session, as_of - HOTWORD_WINDOW, as_of + dt.timedelta(seconds=1), limit=24)
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def funnel_data(scope: Scope) -> pd.DataFrame:
     with db.session_scope() as session:
         as_of = queries.data_as_of(session) or dt.datetime.now()
         return queries_leads.dispatch_funnel(session, scope, since=as_of - LEAD_WINDOW)
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def overdue_data(scope: Scope) -> pd.DataFrame:
     with db.session_scope() as session:
         as_of = queries.data_as_of(session) or dt.datetime.now()
         return queries_leads.overdue_leads(session, scope, as_of)
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def latest_alert_leads(scope: Scope) -> pd.DataFrame:
     with db.session_scope() as session:
         return queries_wall.latest_leads(session, scope, levels=theme.ALERT_LEVELS)
@@ -128,6 +136,7 @@ def latest_alert_leads(scope: Scope) -> pd.DataFrame:
 _ranking_cache: dict[tuple, pd.DataFrame] = {}
 
 
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def department_ranking(scope: Scope) -> tuple[str | None, pd.DataFrame]:
     """(latest month, departments ranked by the evaluation composite score in it). Scores change only
     when the indicators step runs or the weights change, so the ranking is cached on exactly those."""

@@ -1,0 +1,168 @@
+"""Concurrent load with locust: U users on mixed pages against 127.0.0.1 only, bounded in time.
+
+Run as a script it is the orchestrator: it starts the server on a free 127.0.0.1 port, runs locust
+headless for --seconds (this same file is the locustfile), reads locust's CSV and prints p50/p95 and the
+failure rate, then stops the server. Two servers are measured in the same run: the development server
+(``bianjian serve``, one threaded process — the baseline) and production (``bianjian serve --prod``,
+gunicorn with --workers processes sharing the Redis cache).
+
+A user logs in once (not counted), then repeats, with 1–3 s think time:
+- a wall refresh pulse (weight 3): the eight wall panel callbacks, as dash-renderer posts them;
+- a page view (weight 2): the page's HTML shell and Dash Pages' routing callback, which runs the page's
+  ``layout`` on the server (analyst pages' own data callbacks that fire after the layout are not sent).
+
+    BIANJIAN_DATABASE_URL=sqlite:///var/bianjian.db .venv/bin/python bench/bench_load.py \
+        [--users 50] [--seconds 60] [--workers 4] [--only prod]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+
+from locust import HttpUser, between, task
+
+PAGES = ("/", "/complaints", "/leads", "/rankings", "/credit", "/data-quality", "/wall")
+LOGIN = ("leader", "Kf-Leader-8104")  # public demo login (security.users.DEMO_USERS)
+
+
+class Analyst(HttpUser):
+    wait_time = between(1, 3)
+
+    def on_start(self) -> None:
+        self.bodies = json.loads(os.environ["BENCH_LOAD_BODIES"])
+        form = self.client.get("/login", name="login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
+        self.client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1], "csrf_token": token,
+                                         "next": "/"}, name="login")
+        self.csrf = {"X-CSRFToken": self.client.cookies.get("_csrf_token", "")}
+
+    def _callback(self, body: dict, name: str) -> None:
+        with self.client.post("/_dash-update-component", json=body, headers=self.csrf, name=name,
+                              catch_response=True) as response:
+            if response.status_code not in (200, 204):
+                response.failure(f"HTTP {response.status_code}")
+
+    @task(3)
+    def wall_refresh(self) -> None:
+        for panel, body in self.bodies["wall"].items():
+            self._callback(body, f"wall:{panel}")
+
+    @task(2)
+    def page_view(self) -> None:
+        path = random.choice(PAGES)
+        self.client.get(path, name=f"page {path}")
+        self._callback(self.bodies["pages"][path], f"layout {path}")
+
+
+# ------------------------------------------------------------------------------------------ orchestrator
+
+
+def _bodies() -> dict:
+    """The JSON dash-renderer posts for the routing callback of each page and for each wall panel."""
+    from app import create_app
+    from security import access
+
+    app = create_app()
+    app.server.test_client().get("/login")  # Dash registers the Pages routing callback on first request
+    router = next(k for k in app.callback_map if access.PAGES_CONTENT_ID in k)
+    outputs = [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}]
+    pages = {path: {"output": router, "outputs": outputs, "state": [],
+                    "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                               {"id": "_pages_location", "property": "search", "value": ""}],
+                    "changedPropIds": ["_pages_location.pathname"]} for path in PAGES}
+    wall = {}
+    for panel in ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "ticker"):
+        key = next(k for k in app.callback_map if f"wall-done-{panel}.data" in k)
+        specs = key[2:-2].split("...")
+        wall[panel] = {"output": key, "outputs": [dict(zip(("id", "property"), s.rsplit(".", 1), strict=True))
+                                                  for s in specs],
+                       "inputs": [{"id": "wall-pulse", "property": "data", "value": 1}], "state": [],
+                       "changedPropIds": ["wall-pulse.data"]}
+    return {"pages": pages, "wall": wall}
+
+
+def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:  # noqa: ANN001
+    import csv
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.browser import _wait_until_up, free_port
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port()
+    log_path = Path(tmp) / f"{label}.log"
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen([sys.executable, "-m", "bianjian_cli", "serve", "--port", str(port), *serve_args],
+                                  cwd=root, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_until_up(f"http://127.0.0.1:{port}/login", server, 300, log_path)
+        load_before = os.getloadavg()[0]
+        prefix = Path(tmp) / label
+        subprocess.run([sys.executable, "-m", "locust", "-f", __file__, "--headless", "--only-summary",
+                        "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
+                        "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--stop-timeout", "10"],
+                       env={**os.environ, "BENCH_LOAD_BODIES": str(bodies_path)}, check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 120)
+        rows = {r["Name"]: r for r in csv.DictReader(open(f"{prefix}_stats.csv"))}
+        work = [r for name, r in rows.items() if name not in ("login", "Aggregated")]
+        requests = sum(int(r["Request Count"]) for r in work)
+        failures = sum(int(r["Failure Count"]) for r in work)
+        # locust's Aggregated percentiles include the two login requests per user (argon2 checks)
+        return {"label": label, "rows": rows, "requests": requests, "failures": failures,
+                "load": (load_before, os.getloadavg()[0]), "time": time.strftime("%Y-%m-%d %H:%M")}
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def main() -> None:
+    import argparse
+    import tempfile
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--only", choices=("dev", "prod"))
+    args = parser.parse_args()
+    os.environ.setdefault("BIANJIAN_CACHE_URL", "redis://127.0.0.1:6379/12")
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ.setdefault("BIANJIAN_VAR_DIR", tmp)
+        bodies_path = Path(tmp) / "bodies.json"
+        bodies_path.write_text(json.dumps(_bodies()))
+        os.environ["BENCH_LOAD_BODIES"] = str(bodies_path)
+        runs = []
+        if args.only != "prod":
+            runs.append(_measure("dev", [], args, bodies_path, tmp))
+        if args.only != "dev":
+            runs.append(_measure("prod", ["--prod", "--workers", str(args.workers)], args, bodies_path, tmp))
+    print(f"{args.users} users, {args.seconds} s per server, {os.cpu_count()} cores, cache "
+          f"{os.environ['BIANJIAN_CACHE_URL']}")
+    print("| server | requests | failures | agg p50 ms | agg p95 ms | wall callbacks p95 ms | page layouts p95 ms "
+          "| req/s | load before → after |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for run in runs:
+        agg = run["rows"]["Aggregated"]
+        wall = [r for n, r in run["rows"].items() if n.startswith("wall:")]
+        layout = [r for n, r in run["rows"].items() if n.startswith("layout ")]
+
+        def worst(rows: list[dict]) -> str:
+            return str(max(int(float(r["95%"])) for r in rows)) if rows else "—"
+
+        print(f"| {run['label']} | {run['requests']} | {run['failures']} ({run['failures'] / max(run['requests'], 1):.1%})"
+              f" | {agg['50%']} | {agg['95%']} | {worst(wall)} | {worst(layout)} | {float(agg['Requests/s']):.1f}"
+              f" | {run['load'][0]:.1f} → {run['load'][1]:.1f} |")
+    print("\nper request name (last server):")
+    for name, r in runs[-1]["rows"].items():
+        print(f"  {name}: n={r['Request Count']} fail={r['Failure Count']} p50={r['50%']} p95={r['95%']}")
+
+
+if __name__ == "__main__":
+    main()

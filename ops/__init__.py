@@ -1,0 +1,1 @@
+"""Production operation: gunicorn serving, Celery worker and schedule, background callbacks, fault handling."""

@@ -1,0 +1,45 @@
+"""The Celery application: pipeline tasks, the beat schedule, and the broker of Dash background callbacks.
+
+``bianjian worker`` runs it; ``--beat`` also runs the schedule (nightly full pipeline, hourly light steps).
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from celery.schedules import crontab
+
+import settings
+
+
+def broker_url() -> str | None:
+    """The broker: BIANJIAN_BROKER_URL, else the Redis cache server, else none (no Celery locally)."""
+    url = settings.get("broker_url") or settings.get("cache_url")
+    return url if url.startswith(("redis://", "rediss://")) else None
+
+
+def beat_schedule() -> dict:
+    hour, minute = (int(part) for part in settings.get("pipeline_nightly_at").split(":"))
+    schedule = {"nightly-full-pipeline": {"task": "ops.tasks.run_pipeline",
+                                          "schedule": crontab(hour=hour, minute=minute)}}
+    hourly = [s for s in settings.get("pipeline_hourly_steps").split(",") if s.strip()]
+    if hourly:
+        schedule["hourly-light-steps"] = {"task": "ops.tasks.run_pipeline", "schedule": crontab(minute=5),
+                                          "args": ([s.strip() for s in hourly],)}
+    return schedule
+
+
+def make_celery() -> Celery:
+    url = broker_url() or "redis://127.0.0.1:6379/0"
+    app = Celery("bianjian", broker=url, backend=url, include=["ops.tasks"])
+    app.conf.update(
+        timezone="Asia/Shanghai",
+        beat_schedule=beat_schedule(),
+        task_acks_late=True,  # a worker killed mid-task gives the task back to the broker
+        worker_prefetch_multiplier=1,  # pipeline tasks are long; do not hoard them
+        broker_connection_retry_on_startup=True,
+        result_expires=24 * 3600,
+    )
+    return app
+
+
+celery = make_celery()

@@ -1,0 +1,18 @@
+"""Celery tasks. Each returns plain data (step results as dicts) so any result backend can store it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ops.celery_app import celery
+
+
+@celery.task(name="ops.tasks.run_pipeline")
+def run_pipeline(step_names: list[str] | None = None) -> list[dict]:
+    """Run the pipeline (all steps, or these) under the pipeline lock; see ops.faults.run_pipeline."""
+    from data_access import db
+    from ops import faults
+    from pipeline.steps import STEP_BY_NAME, STEPS
+
+    steps = [STEP_BY_NAME[name] for name in step_names] if step_names else list(STEPS)
+    return [asdict(r) for r in faults.run_pipeline(db.engine(), steps)]

@@ -1,0 +1,252 @@
+"""Faults, one test each: the database going away and coming back, a failing pipeline step, and a pipeline
+killed with SIGKILL in the middle of a step."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+from sqlalchemy import Connection, delete, func, select
+from sqlalchemy.exc import OperationalError
+
+from data_access import cache, db, warehouse
+from data_access.db import make_engine
+from data_access.schema import Base, DailyComplaintCount, PipelineRun
+from data_access.scope import Scope
+from ops import faults
+from pipeline.runner import Step
+from pipeline.steps import STEP_BY_NAME
+from tests.conftest import REPO_ROOT
+from tests.db_fixtures import postgres_database
+
+
+class TcpProxy:
+    """A TCP relay from a local port to PostgreSQL. ``stop()`` refuses new connections and cuts the open
+    ones, as a crashed or unreachable database server does; ``start()`` brings it back on the same port."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._listener: socket.socket | None = None
+        self._open: list[socket.socket] = []
+
+    def start(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(64)
+        self._listener = listener
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+
+    def stop(self) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept(); close() alone would not
+        self._listener.close()
+        for sock in self._open:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._open.clear()
+
+    def _accept(self, listener: socket.socket) -> None:
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+@pytest.fixture(scope="module")
+def dash_app(tmp_path_factory):
+    """One app for the module; each test points the process at its own warehouse through the environment."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("BIANJIAN_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+        from app import create_app
+
+        yield create_app()
+
+
+@pytest.fixture
+def warehouse_env(monkeypatch, tmp_path):
+    def use(url: str) -> None:
+        monkeypatch.setenv("BIANJIAN_DATABASE_URL", url)
+        monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
+        db.reset()
+        cache.reset()
+        faults._probe.clear()
+
+    yield use
+    db.reset()
+    cache.reset()
+    faults._probe.clear()
+
+
+def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, warehouse_env):
+    from pages import wall
+    from security import testing
+    from tests.browser import demo_login
+
+    leader = Scope("leader", "LEADER")
+    with postgres_database() as direct_url:
+        proxy = TcpProxy(5432)
+        proxy.start()
+        url = direct_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        engine = make_engine(url)
+        warehouse.init(engine)
+        username, password = demo_login(engine, "LEADER")
+        engine.dispose()
+        warehouse_env(url)
+        client = dash_app.server.test_client()
+        assert testing.log_in(client, username, password).status_code == 302
+        shown = wall.kpi_values(leader), wall.county_risk(leader)
+        assert faults.database_reachable()
+        assert "display" in dash_app.layout().children[1].children[0].style  # banner hidden
+
+        proxy.stop()
+        faults._probe.clear()
+        cache.reset()  # forget the remembered data version: the next call must ask the database
+        assert not faults.database_reachable()
+        assert (wall.kpi_values(leader), wall.county_risk(leader).to_dict()) == (shown[0], shown[1].to_dict())
+        with pytest.raises(OperationalError):
+            wall.trend_data()  # never cached: nothing to fall back on, the error stays visible
+        health = client.get(faults.HEALTH_PATH)
+        assert health.status_code == 503 and health.json["message"] == faults.DB_DOWN_MESSAGE
+        page = client.get("/wall", headers={"Accept": "text/html"})
+        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
+        assert dash_app.layout().children[1].children[0].style == {}  # banner shown on any page load
+
+        proxy.start()
+        faults._probe.clear()
+        deadline = time.monotonic() + 30
+        while client.get(faults.HEALTH_PATH).status_code != 200:  # the pool reconnects by itself
+            assert time.monotonic() < deadline, "the app did not recover after the database came back"
+            time.sleep(0.5)
+        assert client.get("/wall").status_code == 200
+        wall.trend_data()  # computed again from the database
+        db.reset()
+        proxy.stop()
+
+
+def _failing_daily_counts(conn: Connection) -> int:
+    """A step that breaks half-way: it has already emptied its table when it fails."""
+    conn.execute(delete(DailyComplaintCount))
+    raise RuntimeError("source table locked by the ETL vendor")
+
+
+def test_failing_step_keeps_previous_results_and_shows_on_data_quality_page(dash_app, demo_engine_copy,
+                                                                            warehouse_env):
+    from pages import data_quality
+
+    faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
+    with demo_engine_copy.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(DailyComplaintCount)).scalar_one()
+    assert before > 0
+
+    results = faults.run_pipeline(demo_engine_copy, [Step("daily_counts", "broken", _failing_daily_counts)])
+    assert results[0].status == "failed" and "locked by the ETL vendor" in results[0].message
+    with demo_engine_copy.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(DailyComplaintCount)).scalar_one() == before
+        last = conn.execute(select(PipelineRun.status).order_by(PipelineRun.run_id.desc()).limit(1)).scalar_one()
+    assert last == "failed"
+
+    warehouse_env(demo_engine_copy.url.render_as_string(hide_password=False))
+    table = str(data_quality.refresh_pipeline("30"))
+    assert "失败" in table and "RuntimeError: source table locked by the ETL vendor" in table and "成功" in table
+
+
+def _counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in Base.metadata.sorted_tables if t.name.startswith(("agg_", "derived_", "fact_"))}
+
+
+def _pipeline(url: str, *steps: str) -> subprocess.Popen:
+    args = [a for s in steps for a in ("--step", s)]
+    return subprocess.Popen([sys.executable, "-m", "bianjian_cli", "pipeline", *args], cwd=REPO_ROOT,
+                            env={**os.environ, "BIANJIAN_DATABASE_URL": url}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_kill_9_mid_pipeline_then_rerun_completes_without_duplicates(demo_db_path, tmp_path):
+    steps = ("daily_counts", "indicators", "provincial_leads")
+    clean_path, killed_path = tmp_path / "clean.db", tmp_path / "killed.db"
+    shutil.copy(demo_db_path, clean_path)
+    shutil.copy(demo_db_path, killed_path)
+    clean, killed = make_engine(f"sqlite:///{clean_path}"), make_engine(f"sqlite:///{killed_path}")
+
+    proc = _pipeline(f"sqlite:///{killed_path}", *steps)
+    deadline = time.monotonic() + 240
+    while True:  # wait until the long step is under way, then pull the plug
+        with killed.connect() as conn:
+            running = conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all()
+        if "indicators" in running:
+            break
+        assert proc.poll() is None, proc.stdout.read()
+        assert time.monotonic() < deadline, "the pipeline never reached the indicators step"
+        time.sleep(0.2)
+    time.sleep(1.0)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with killed.connect() as conn:
+        assert conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all() \
+            == ["indicators"]
+
+    rerun = _pipeline(f"sqlite:///{killed_path}", *steps)
+    assert rerun.wait(timeout=600) == 0, rerun.stdout.read()
+    assert faults.run_pipeline(clean, [STEP_BY_NAME[s] for s in steps])  # the same steps, never interrupted
+    assert _counts(killed) == _counts(clean)
+    with killed.connect() as conn:
+        statuses = conn.execute(select(PipelineRun.step, PipelineRun.status).order_by(PipelineRun.run_id)).all()
+    assert ("indicators", "interrupted") in statuses and not [s for s in statuses if s[1] == "running"]
+    assert [s for _step, s in statuses[-len(steps):]] == ["ok"] * len(steps)
+    clean.dispose()
+    killed.dispose()
+
+
+def test_one_pipeline_at_a_time(demo_engine_copy):
+    with faults.pipeline_lock(demo_engine_copy):
+        with pytest.raises(faults.PipelineBusy):
+            faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
+    assert faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])[0].status == "ok"
+
+
+def test_pipeline_lock_on_postgres_is_released_with_its_session():
+    with postgres_database() as url:
+        engine = make_engine(url)
+        with faults.pipeline_lock(engine):
+            other = make_engine(url)
+            with pytest.raises(faults.PipelineBusy):
+                with faults.pipeline_lock(other):
+                    pass
+            other.dispose()
+        with faults.pipeline_lock(engine):
+            pass
+        engine.dispose()
