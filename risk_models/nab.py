@@ -162,7 +162,7 @@ def normalized_score(raw: float, n_windows: int, profile: str = "standard") -> f
 
 def score_corpus(files: list[FileScoring], scores: list, threshold: float, profile: str = "standard"):
     """Per-file results (DataFrame) and the corpus-normalised score at one threshold."""
-    rows = [score_file(fs, s, threshold, profile) for fs, s in zip(files, scores)]
+    rows = [score_file(fs, s, threshold, profile) for fs, s in zip(files, scores, strict=False)]
     df = pd.DataFrame(rows)
     corpus = normalized_score(df["raw_score"].sum(), int(df["n_windows"].sum()), profile)
     return df, corpus
@@ -183,7 +183,7 @@ def optimize_threshold(files: list[FileScoring], scores: list, profile: str = "s
         candidates = np.concatenate([allv, [1.1 if allv.size == 0 else max(1.1, allv.max() + 1)]])
     best_t, best_s = None, -np.inf
     for t in candidates:
-        s = sum(score_file(fs, sc, t, profile)["raw_score"] for fs, sc in zip(files, scores))
+        s = sum(score_file(fs, sc, t, profile)["raw_score"] for fs, sc in zip(files, scores, strict=False))
         if s > best_s + 1e-12:
             best_t, best_s = float(t), s
     return best_t

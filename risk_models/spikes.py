@@ -319,7 +319,7 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
 def _as_series(y) -> pd.Series:
     if isinstance(y, pd.DataFrame):
         if y.shape[1] != 1:
-            raise ValueError("SpikeDetector takes one series; got a DataFrame with %d columns" % y.shape[1])
+            raise ValueError(f"SpikeDetector takes one series; got a DataFrame with {y.shape[1]} columns")
         y = y.iloc[:, 0]
     if isinstance(y, pd.Series):
         s = pd.to_numeric(y, errors="raise").astype(float)
@@ -626,7 +626,7 @@ def detect_spikes_frame(df: pd.DataFrame, *, keys=("district", "category"), date
         )
     frames = []
     for key, res in results:
-        for name, val in zip(keys, key):
+        for name, val in zip(keys, key, strict=False):
             res[name] = val
         frames.append(res)
     out = pd.concat(frames, ignore_index=True).rename(columns={"value": count})

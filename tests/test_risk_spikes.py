@@ -166,7 +166,7 @@ def test_detect_spikes_frame_long_format_with_missing_days():
             counts = rng.poisson(4, len(days))
             if district == "龙亭区" and category == "食品":
                 counts[250] += 40
-            for d, c in zip(days, counts):
+            for d, c in zip(days, counts, strict=False):
                 if c > 0:  # zero days are absent, as in a complaints table
                     rows.append((district, category, d, c))
     df = pd.DataFrame(rows, columns=["district", "category", "date", "count"])

@@ -58,7 +58,7 @@ def test_detect_trends_frame():
     for district in ["A", "B"]:
         for cat in ["x", "y"]:
             lam = np.linspace(1, 8, len(days)) if (district, cat) == ("A", "x") else np.full(len(days), 3.0)
-            rows += [(district, cat, d, c) for d, c in zip(days, rng.poisson(lam)) if c > 0]
+            rows += [(district, cat, d, c) for d, c in zip(days, rng.poisson(lam), strict=False) if c > 0]
     df = pd.DataFrame(rows, columns=["district", "category", "date", "count"])
     out = detect_trends_frame(df)
     assert list(out.columns[:2]) == ["district", "category"] and len(out) == 4
