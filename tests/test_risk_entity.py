@@ -14,7 +14,9 @@ from risk_models.entity_risk import EntityRiskModel, fit_csv, load_model, score_
 SMALL = dict(max_iter=20, min_samples_leaf=5, anomaly_estimators=10, cv=2)
 
 
-@parametrize_with_checks([EntityRiskModel(estimator="logistic", **SMALL), EntityRiskModel(estimator="hgb", **SMALL)])
+# The full check suite on the logistic variant (the hgb variant passes too, but doubles the runtime;
+# the hgb path is exercised by the behaviour tests below).
+@parametrize_with_checks([EntityRiskModel(estimator="logistic", **SMALL)])
 def test_sklearn_contract(estimator, check):
     check(estimator)
 
