@@ -35,6 +35,7 @@ from text_mining.tokenizer import tokenize
 __all__ = [
     "ComplaintClassifier",
     "classify_csv",
+    "load_model",
     "messages_to_text",
     "route",
     "train_from_csv",
