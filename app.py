@@ -12,8 +12,8 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
-from data_access.scope import ROLES
 import api
+from data_access.scope import ROLES
 from ops import background, faults
 from security import access, web
 from security.identity import current_identity

@@ -6,12 +6,12 @@ import datetime as dt
 from collections.abc import Callable
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
 
 from data_access import migrate
 from data_access.demo import generator
 from data_access.reference import seed_reference
 from data_access.schema import FACT_TABLES, Base, HotlineTicket, Setting
-from sqlalchemy.orm import Session
 
 
 def init(engine: Engine) -> dict[str, int]:

@@ -292,7 +292,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     big_cats = np.argsort(-cat_w)[:25]
     planted = []
     ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None)
-    for ci, ki in zip(rng.choice(len(codes.COUNTIES), n_trend), rng.choice(big_cats, n_trend)):
+    for ci, ki in zip(rng.choice(len(codes.COUNTIES), n_trend), rng.choice(big_cats, n_trend), strict=True):
         base = lam[: n_days - 180, ci, ki].mean()
         rise = max(2.0, 1.5 * base)
         lam[:, ci, ki] += ramp * rise
@@ -305,7 +305,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     # planted spikes: 3–6 days of extra complaints in one county × category, after a year of history
     n_spike = max(6, round(30 * ctx.scale ** 0.5))
     spike_days = rng.integers(400, n_days - 10, n_spike)
-    for ci, ki, d0 in zip(rng.choice(len(codes.COUNTIES), n_spike), rng.choice(big_cats, n_spike), spike_days):
+    for ci, ki, d0 in zip(rng.choice(len(codes.COUNTIES), n_spike), rng.choice(big_cats, n_spike), spike_days, strict=True):
         length = int(rng.integers(3, 7))
         base = lam[d0 - 28:d0, ci, ki].mean()
         extra_mean = max(6.0, 4.0 * base)
@@ -405,9 +405,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     _plant(ctx, planted)
 
     # handling
-    dept_for_cat = []
-    for name, _, key in codes.HOTLINE_CATEGORIES:
-        dept_for_cat.append(key)
+    dept_for_cat = [key for _, _, key in codes.HOTLINE_CATEGORIES]
     dept_key = np.array(dept_for_cat, dtype=object)[cat_of]
     main_dept = np.array([county_government_code(county_codes[i]) if dept_key[i] == "LOCAL" else DEPT_CODE_BY_KEY[dept_key[i]]
                           for i in range(n)], dtype=object)
@@ -497,7 +495,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
 
     ids = np.arange(1, n + 1)
     accepted_dt = _to_py(accepted)
-    order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids)]
+    order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids, strict=True)]
     township = []
     towns_by_county = {}
     for t in codes.TOWNSHIPS:
@@ -588,7 +586,7 @@ def _urban(ctx: Context) -> pd.DataFrame:
         desc.append(complaint_text.compose_urban(rnd, c[0], c[2], c[3], a))
     ids = np.arange(1, n + 1)
     rep = _to_py(reported)
-    case_no = [f"CG{r:%Y%m%d}{i:07d}" for r, i in zip(rep, ids)]
+    case_no = [f"CG{r:%Y%m%d}{i:07d}" for r, i in zip(rep, ids, strict=True)]
     df = pd.DataFrame({
         "case_id": ids, "src_id": case_no, "case_no": case_no,
         "source": rng.choice(codes.URBAN_SOURCES, n, p=[0.80, 0.06, 0.07, 0.04, 0.01, 0.02]),
@@ -634,7 +632,7 @@ def _inspections(ctx: Context, subjects: pd.DataFrame, items: pd.DataFrame, slow
     lag_days = rng.gamma(np.where(np.isin(dept, slow), 4.0, 1.2), 2.0).astype(int)
     submitted = day.astype("datetime64[s]") + lag_days * DAY + rng.integers(8, 18, n) * HOUR
     ids = np.arange(1, n + 1)
-    codes_ = [f"JC{d:%Y%m%d}{i:07d}" for d, i in zip(_to_py(day), ids)]
+    codes_ = [f"JC{d:%Y%m%d}{i:07d}" for d, i in zip(_to_py(day), ids, strict=True)]
     # 双随机 tasks per department and year; RANDOM-source checks belong to one of them
     years = day.astype("datetime64[Y]").astype(int) + 1970
     tasks = []
@@ -687,7 +685,7 @@ def _inspections(ctx: Context, subjects: pd.DataFrame, items: pd.DataFrame, slow
     })[keep.to_numpy()]
     pen["closed_at"] = [c if c <= ctx.end else None for c in pen["closed_at"]]
     pen["decision_no"] = [f"汴{_short(d)}罚〔{y}〕{i}号" for d, y, i in
-                          zip(pen["dept_code"], pd.to_datetime(pen["decided_at"]).dt.year, pen["penalty_id"])]
+                          zip(pen["dept_code"], pd.to_datetime(pen["decided_at"]).dt.year, pen["penalty_id"], strict=True)]
     pen["src_id"] = pen["decision_no"]
     ctx.write("fact_penalty", pen)
 
@@ -728,7 +726,7 @@ def _credit(ctx: Context, subjects: pd.DataFrame) -> None:
         in_days = rng.integers(0, span, k)
         in_date = [ctx.start + dt.timedelta(days=int(d)) for d in in_days]
         out = [d + dt.timedelta(days=int(x)) if r < 0.35 and d + dt.timedelta(days=int(x)) <= ctx.end else None
-               for d, x, r in zip(in_date, rng.integers(30, 400, k), rng.random(k))]
+               for d, x, r in zip(in_date, rng.integers(30, 400, k), rng.random(k), strict=True)]
         lists.append(pd.DataFrame({"subject_uscc": subjects["uscc"].to_numpy()[mask], "list_type": list_type,
                                    "reason": rng.choice(reasons[list_type], k), "decided_by_dept_code": scjg,
                                    "in_date": in_date, "out_date": out}))
@@ -777,11 +775,11 @@ def _unlicensed(ctx: Context, urban: pd.DataFrame) -> None:
     ind = rng.choice(["H", "F", "O"], m)
     df = pd.DataFrame({
         "lead_id": np.arange(1, m + 1), "source": "数字城管", "kind": kind,
-        "suspect_name": [names.business_name(rnd, i, c, "92") for i, c in zip(ind, src["region_code"])],
+        "suspect_name": [names.business_name(rnd, i, c, "92") for i, c in zip(ind, src["region_code"], strict=True)],
         "industry_code": ind, "region_code": src["region_code"], "address": src["address"], "resp_dept_code": resp,
         "status": status, "found_at": found, "closed_at": closed, "related_ticket_id": None,
     })
-    df["lead_no"] = [f"WZ{f:%Y%m%d}{i:06d}" for f, i in zip(df["found_at"], df["lead_id"])]
+    df["lead_no"] = [f"WZ{f:%Y%m%d}{i:06d}" for f, i in zip(df["found_at"], df["lead_id"], strict=True)]
     df["src_id"] = df["lead_no"]
     ctx.write("fact_unlicensed_lead", df)
 
@@ -835,6 +833,6 @@ def _provincial(ctx: Context, subjects: pd.DataFrame) -> None:
     df["pushed_at"] = _to_py(pushed)
     df["feedback_deadline"] = df["pushed_at"] + pd.Timedelta(days=15)
     df["status"] = np.where(df["feedback_deadline"] < pd.Timestamp(ctx.end), "已反馈", "处理中")
-    df["lead_no"] = [f"HN{p:%Y%m%d}{i:06d}" for p, i in zip(df["pushed_at"], df["prov_lead_id"])]
+    df["lead_no"] = [f"HN{p:%Y%m%d}{i:06d}" for p, i in zip(df["pushed_at"], df["prov_lead_id"], strict=True)]
     df["src_id"] = df["lead_no"]
     ctx.write("fact_provincial_lead", df)
