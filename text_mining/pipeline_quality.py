@@ -9,7 +9,7 @@
 - linking: precision and recall of ``linked_subject_uscc`` against ``fact_hotline_ticket.subject_uscc``,
   and the links on orders without a true subject / to a different subject than the true one;
 - unlicensed: share of planted unlicensed operators (``truth_planted_event``, evaluation only) whose
-  name is among the unmatched business mentions.
+  name's core is in an unmatched business mention.
 
 Run after the ``text_features`` step.
 """
@@ -23,6 +23,7 @@ from sqlalchemy import Connection, func, select
 
 from data_access.schema import ComplaintFeature, HotlineTicket, PlantedEvent
 from text_mining.classifier import route
+from text_mining.entities import normalize_business_name
 from text_mining.pipeline_step import _route_keys, route_table
 from text_mining.warehouse_model import make_category_model
 
@@ -68,7 +69,15 @@ def quality_report(conn: Connection, holdout_months: int = 3) -> dict[str, float
     planted = conn.execute(select(PlantedEvent.name).where(PlantedEvent.kind == "unlicensed_operator")).scalars().all()
     unmatched = set(df.loc[df["linked"].isna(), "mention"].dropna())
     out["unlicensed_planted"] = len(planted)
-    out["unlicensed_recall"] = (sum(name in unmatched for name in planted) / len(planted)) if planted else float("nan")
+    out["unlicensed_recall"] = (sum(_found(name, unmatched) for name in planted) / len(planted)
+                                if planted else float("nan"))
     triaged = conn.execute(select(func.count()).where(f.needs_triage.is_(True))).scalar_one()
     out["triage_share"] = triaged / len(df)
     return out
+
+
+def _found(name: str, mentions: set[str]) -> bool:
+    """A planted name counts as found when an unmatched mention holds its core: extraction drops the
+    county in front ("龙亭区小贾拉面馆" → "小贾拉面馆") and may keep a word before it ("原单位益民小吃店")."""
+    core = normalize_business_name(name)
+    return any(core in mention for mention in mentions)

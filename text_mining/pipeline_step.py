@@ -212,8 +212,25 @@ def hot_topics(conn: Connection) -> int:
         return 0
     newest = conn.execute(select(func.max(HotlineTicket.accepted_at))
                           .join(f, f.ticket_id == HotlineTicket.ticket_id)).scalar()
-    now = dt.datetime.now().replace(microsecond=0)
-    written = _hot_words(conn, _as_datetime(newest), now) + _hot_issues(conn, _as_datetime(newest), now)
+    newest, now = _as_datetime(newest), dt.datetime.now().replace(microsecond=0)
+    days = int(settings.get("text_hot_issue_days"))
+    window = _window_orders(conn, newest - dt.timedelta(days=days))
+    blocks = [(key, block) for key, block in window.groupby(["region_code", "category_code"], sort=True)
+              if len(block) >= 2]
+    workers = min(int(settings.get("text_workers")), len(blocks))
+    if workers > 1:
+        # Clustering is pure CPU work per county × category block: workers cluster while this process
+        # computes the hot words.
+        shares = [blocks[k::workers] for k in range(workers)]  # blocks come sorted; deal them round-robin
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_cluster_blocks, [(key, b[_CLUSTER_COLUMNS]) for key, b in share], days)
+                       for share in shares]
+            written = _hot_words(conn, newest, now)
+            clusters = dict(item for fut in futures for item in fut.result())
+    else:
+        written = _hot_words(conn, newest, now)
+        clusters = dict(_cluster_blocks([(key, b[_CLUSTER_COLUMNS]) for key, b in blocks], days))
+    written += _save_hot_issues(conn, window, dict(blocks), clusters, newest, now, days)
     conn.execute(delete(Setting).where(Setting.key == WATERMARK_KEY))
     conn.execute(Setting.__table__.insert().values(key=WATERMARK_KEY, value=mark))
     return written
@@ -255,30 +272,49 @@ def _hot_words(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
         "is_emerging", "computed_at"]])
 
 
-def _hot_issues(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
-    """Cluster the sliding window's orders per county × category and rank the clusters by heat.
+def _shared_value(values: pd.Series) -> str | None:
+    """The most frequent value when at least two orders share it (a cluster of different shops has no place)."""
+    counts = values.dropna().value_counts()
+    return str(counts.index[0]) if len(counts) and counts.iat[0] >= 2 else None
 
-    A cluster keeps the id of the issue most of its orders had before (so an issue's id is stable while
-    it grows); orders in the window outside any cluster lose theirs; issues nobody points to are deleted.
-    """
-    days = int(settings.get("text_hot_issue_days"))
-    start = newest - dt.timedelta(days=days)
+
+_CLUSTER_COLUMNS = ["ticket_id", "title", "content", "accepted_at", "caller_phone"]
+
+
+def _window_orders(conn: Connection, start: dt.datetime) -> pd.DataFrame:
     t, f = HotlineTicket, ComplaintFeature
     cols = [t.ticket_id, t.title, t.content, t.accepted_at, t.caller_phone, t.address, t.region_code,
             t.category_code, f.business_mention, f.severity, f.hot_issue_id]
     df = pd.DataFrame(conn.execute(select(*cols).join(f, f.ticket_id == t.ticket_id)
                                    .where(t.accepted_at >= start)).all(), columns=[c.key for c in cols])
-    if df.empty:
-        return 0
     df["accepted_at"] = pd.to_datetime(df["accepted_at"])
+    return df
+
+
+def _cluster_blocks(blocks: list[tuple[tuple[str, str], pd.DataFrame]], days: int
+                    ) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    """Ranked hot issues of each county × category block (runs in a worker process)."""
+    return [(key, hot_issue_clusters.hot_issues(
+        block, id_col="ticket_id", title_col="title", body_col="content", time_col="accepted_at",
+        user_col="caller_phone", likes_col=None, dislikes_col=None, window_days=days, min_size=2)[0])
+        for key, block in blocks]
+
+
+def _save_hot_issues(conn: Connection, window: pd.DataFrame, blocks: dict, clusters: dict,
+                     newest: dt.datetime, now: dt.datetime, days: int) -> int:
+    """Write the window's clusters as hot issues and point their orders at them.
+
+    A cluster keeps the id of the issue most of its orders had before (so an issue's id is stable while
+    it grows); orders in the window outside any cluster lose theirs; issues nobody points to are deleted.
+    """
+    t, f = HotlineTicket, ComplaintFeature
+    if window.empty:
+        return 0
+    start = newest - dt.timedelta(days=days)
     issues = []
     claimed: set[int] = set()
-    for (region, category), block in df.groupby(["region_code", "category_code"], sort=True):
-        if len(block) < 2:
-            continue
-        ranked, messages = hot_issue_clusters.hot_issues(
-            block, id_col="ticket_id", title_col="title", body_col="content", time_col="accepted_at",
-            user_col="caller_phone", likes_col=None, dislikes_col=None, window_days=days, min_size=2)
+    for region, category in sorted(clusters):  # the same ids whatever the number of workers
+        ranked, block = clusters[(region, category)], blocks[(region, category)]
         for issue in ranked.itertuples():
             members = block[block["ticket_id"].isin(issue.message_ids)]
             previous = members["hot_issue_id"].dropna().astype(int)
@@ -289,11 +325,10 @@ def _hot_issues(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
             recent = (members["accepted_at"] > newest - dt.timedelta(days=7)).sum()
             prior = ((members["accepted_at"] <= newest - dt.timedelta(days=7))
                      & (members["accepted_at"] > newest - dt.timedelta(days=14))).sum()
-            place = members["business_mention"].dropna()
-            place = place if len(place) else members["address"].dropna()
+            place = _shared_value(members["business_mention"]) or _shared_value(members["address"])
             issues.append({
                 "hot_issue_id": issue_id, "members": members["ticket_id"].tolist(), "title": str(issue.title)[:200],
-                "place": str(place.mode().iat[0])[:200] if len(place) else None, "region_code": region,
+                "place": place[:200] if place else None, "region_code": region,
                 "category_code": category, "first_seen": issue.first_time.to_pydatetime(),
                 "last_seen": issue.last_time.to_pydatetime(), "n_tickets": int(issue.n_messages),
                 "n_callers": int(issue.n_users), "growth": round(float((recent + 1) / (prior + 1)), 4),

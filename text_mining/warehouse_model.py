@@ -2,10 +2,10 @@
 
 Labels are the 12345 ``category_code`` operators assigned. Input is the space-separated tokens the
 pipeline already stores (``derived_complaint_feature.tokens``), so text is segmented once per order:
-word uni+bigram TF-IDF, then Complement Naive Bayes. On the demo warehouse it matches a linear SVM's
-held-out accuracy and trains in well under a second per 10k orders, where the calibrated SVM of
-:class:`text_mining.classifier.ComplaintClassifier` (which segments again, adds character n-grams and
-fits three SVMs) needs minutes at city scale (docs/text_pipeline.md).
+word uni+bigram TF-IDF, then Complement Naive Bayes. On the demo warehouse it matched a linear SVM's
+held-out accuracy (99.5 % on scale 0.01) and trains in about a second of CPU per 20k orders;
+:class:`text_mining.classifier.ComplaintClassifier` would segment every order a second time and fit
+three calibrated SVMs on word and character n-grams (docs/text_pipeline.md).
 
 The fitted model is cached in ``VAR_DIR/models`` under the training cut-off and a fingerprint of the
 labelled rows before it (category counts + largest ticket id), so a rebuilt warehouse never reuses a
