@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from data_access.schema import HotIssue, HotWord, Region
+from data_access.schema import ComplaintFeature, HotIssue, HotlineTicket, HotWord, Region
 from data_access.scope import Scope
 from security import privacy
 
-__all__ = ["hot_words_for", "top_hot_issues"]
+__all__ = ["hot_words_for", "top_hot_issues", "unlinked_business_mentions"]
 
 
 def top_hot_issues(session: Session, scope: Scope, *, regions: list[str] | None = None,
@@ -51,3 +51,19 @@ def hot_words_for(session: Session, *, period_start: dt.date | None = None, regi
             .where(w.period_start == period_start, *cell).order_by(w.weight.desc(), w.term).limit(limit))
     return pd.DataFrame(session.execute(stmt).all(),
                         columns=["term", "weight", "doc_count", "n_docs", "burst_ratio", "is_emerging"])
+
+
+def unlinked_business_mentions(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Business names in orders accepted in [start, end] that matched no registered subject (the
+    unlicensed-operator rule's candidates, already extracted by step text_features).
+    Columns: ticket_id, day, region_code, mention."""
+    t, f = HotlineTicket, ComplaintFeature
+    stmt = (select(t.ticket_id, t.accepted_at, t.region_code, f.business_mention)
+            .join(f, f.ticket_id == t.ticket_id)
+            .where(f.linked_subject_uscc.is_(None), f.business_mention.is_not(None),
+                   t.accepted_at >= dt.datetime.combine(start, dt.time()),
+                   t.accepted_at < dt.datetime.combine(end + dt.timedelta(days=1), dt.time()))
+            .order_by(t.accepted_at, t.ticket_id))
+    df = pd.DataFrame(conn.execute(stmt).all(), columns=["ticket_id", "day", "region_code", "mention"])
+    df["day"] = pd.to_datetime(df["day"]).dt.normalize()
+    return df

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
+import pandas as pd
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -13,12 +14,13 @@ from sqlalchemy.orm import Session
 
 from data_access import migrate, queries_analytics, queries_text, warehouse
 from data_access.db import make_engine
-from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord
+from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord, PlantedEvent
 from data_access.scope import Scope
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from tests.db_fixtures import postgres_database, sqlite_engine
 from text_mining import warehouse_model
+from text_mining.entities import normalize_business_name
 from text_mining.pipeline_quality import quality_report
 from text_mining.pipeline_step import hot_topics, text_features
 
@@ -133,6 +135,20 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     assert len(words) > 0
     assert len(ranked) > 0 and ranked["heat"].is_monotonic_decreasing
     assert len(week) > 0 and set(week.columns) >= {"term", "doc_count", "burst_ratio", "is_emerging"}
+
+
+def test_unlinked_mentions_hold_the_planted_unlicensed_operators(mined):
+    engine, _, _ = mined
+    with engine.connect() as conn:
+        planted = conn.execute(select(PlantedEvent.name, PlantedEvent.start_day, PlantedEvent.end_day)
+                               .where(PlantedEvent.kind == "unlicensed_operator")).all()
+        mentions = queries_text.unlinked_business_mentions(conn, dt.date(2020, 1, 1), dt.date(2030, 1, 1))
+        _, first, last = planted[0]
+        window = queries_text.unlinked_business_mentions(conn, first, last)
+    assert len(mentions) > 0 and mentions["mention"].notna().all()
+    cores = [normalize_business_name(n) for n, _, _ in planted]
+    assert sum(any(c in m for m in mentions["mention"]) for c in cores) >= len(cores) / 2
+    assert window["day"].between(pd.Timestamp(first), pd.Timestamp(last)).all()
 
 
 def test_cached_model_is_reused_until_stale(mined, monkeypatch):
