@@ -210,6 +210,8 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("evaluation.cli", "report"),
     ("dispatch.cli", "leads"),
     ("risk_models.eval_cli", "eval_group"),
+    ("risk_models.cli", "risk"),
+    ("text_mining.cli", "text"),
 )
 
 
