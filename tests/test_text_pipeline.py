@@ -23,6 +23,7 @@ from text_mining import warehouse_model
 from text_mining.entities import normalize_business_name
 from text_mining.pipeline_quality import quality_report
 from text_mining.pipeline_step import hot_topics, text_features
+from text_mining.tokenizer import gazetteer
 
 TEXT_TABLES = {"derived_hot_word", "derived_hot_issue"}
 
@@ -135,6 +136,8 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     assert len(words) > 0
     assert len(ranked) > 0 and ranked["heat"].is_monotonic_decreasing
     assert len(week) > 0 and set(week.columns) >= {"term", "doc_count", "burst_ratio", "is_emerging"}
+    places = {name for names in gazetteer().values() for name in names}
+    assert not set(week["term"]) & (places | {"来电", "部门"})  # no places, no 12345 boiler-plate
 
 
 def test_unlinked_mentions_hold_the_planted_unlicensed_operators(mined):
