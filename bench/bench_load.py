@@ -32,7 +32,8 @@ class Analyst(HttpUser):
     wait_time = between(1, 3)
 
     def on_start(self) -> None:
-        self.bodies = json.loads(os.environ["BENCH_LOAD_BODIES"])
+        with open(os.environ["BENCH_LOAD_BODIES"]) as f:
+            self.bodies = json.load(f)
         form = self.client.get("/login", name="login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
         self.client.post("/login", data={"username": LOGIN[0], "password": LOGIN[1], "csrf_token": token,
@@ -106,9 +107,12 @@ def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:
         prefix = Path(tmp) / label
         subprocess.run([sys.executable, "-m", "locust", "-f", __file__, "--headless", "--only-summary",
                         "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
-                        "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--stop-timeout", "10"],
+                        "--host", f"http://127.0.0.1:{port}", "--csv", str(prefix), "--stop-timeout", "10",
+                        "--reset-stats"],
                        env={**os.environ, "BENCH_LOAD_BODIES": str(bodies_path)}, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=args.seconds + 120)
+                       stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / f"{label}-locust.log", "wb"),
+                       timeout=args.seconds + 120)
+        print((Path(tmp) / f"{label}-locust.log").read_text()[-3000:], file=sys.stderr)
         rows = {r["Name"]: r for r in csv.DictReader(open(f"{prefix}_stats.csv"))}
         work = [r for name, r in rows.items() if name not in ("login", "Aggregated")]
         requests = sum(int(r["Request Count"]) for r in work)

@@ -108,8 +108,10 @@ def install(app: dash.Dash) -> None:
     """Answer database failures with 503 and the outage message, and serve the health probe."""
     server: Flask = app.server
 
-    def outage(_exc: Exception):  # noqa: ANN202
+    def outage(exc: Exception):  # noqa: ANN202
         _probe.pop("db", None)
+        if database_reachable():  # the server answers: a real bug (bad SQL, missing table), not an outage
+            raise exc
         if request.method == "GET" and request.accept_mimetypes.accept_html:  # a page load: retry by itself
             return OUTAGE_PAGE, 503, {"Content-Type": "text/html; charset=utf-8", "Retry-After": str(PROBE_SECONDS)}
         return jsonify(database=False, message=DB_DOWN_MESSAGE), 503
