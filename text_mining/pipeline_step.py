@@ -15,6 +15,7 @@ feature row was added since its last run.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import multiprocessing
 from collections import Counter
 from collections.abc import Iterable
@@ -48,6 +49,8 @@ from text_mining.tokenizer import gazetteer, tokenize
 from text_mining.warehouse_model import cached_or_trained
 
 __all__ = ["hot_topics", "route_table", "text_features"]
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 20_000  # orders read, segmented and linked at a time (bounds memory, not the transaction)
 LOCAL_KEY = "LOCAL"  # codes.HOTLINE_CATEGORIES: the county government where the matter happens handles it
@@ -88,7 +91,9 @@ def text_features(conn: Connection) -> int:
         parts = [_text_scores(batch).join(_links(batch, index, uscc_of)) for batch in batches]
     feats = pd.concat(parts, ignore_index=True)
 
-    model, _card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, feats, cutoff, limit))
+    model, card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, feats, cutoff, limit))
+    log.info("category model %s (cutoff %s, %d training orders, %s)", card["path"], card["cutoff"], card["n_train"],
+             "trained now" if card["trained"] else "from the cache")
     proba = model.predict_proba(feats["tokens"])
     best = proba.argmax(axis=1)
     feats["predicted_category_code"] = model.classes_[best]
