@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from data_access import db
+from ops.faults import HEALTH_PATH
 from pages import login as login_page
 from security import access, api_keys, audit, kiosk, sessions, users
 from security.tokens import same
@@ -127,8 +128,8 @@ class RequestGuard:
             return access.authorize_callback(self.app, role, request.get_json(silent=True))
         if path.startswith(self.prefix + "_dash-") or path == self.prefix + "_reload-hash":
             return None  # the shell's layout and the callback graph; page content is checked above
-        if path == self.prefix + "logout":
-            return None
+        if path in (self.prefix + "logout", self.prefix + HEALTH_PATH.lstrip("/")):
+            return None  # the outage banner polls the health probe from every page, the wall's included
         if role == "WALL" and request.method not in SAFE_METHODS:
             return "wall displays are read-only"
         if path.startswith(self.prefix + "api/"):

@@ -496,3 +496,11 @@ def test_admin_users_page_issues_a_wall_token(app, clients):
                                                            AuditLog.object_id == "hall-admin")) == "sys_admin"
     leader = clients["LEADER"]
     assert leader.post("/_dash-update-component", json=body, headers=testing.csrf_headers(leader)).status_code == 403
+
+
+def test_every_role_reaches_the_health_probe_the_outage_banner_polls(app, clients):
+    from ops.faults import HEALTH_PATH
+
+    assert _client(app).get(HEALTH_PATH).status_code in (302, 401)  # anonymous: no
+    for role, client in clients.items():
+        assert client.get(HEALTH_PATH).status_code == 200, role
