@@ -13,7 +13,7 @@ import datetime as dt
 from collections import Counter
 
 import pandas as pd
-from sqlalchemy import ColumnElement, MetaData, Select, Table, case, func, inspect, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from data_access.codes import DEPARTMENT_BY_KEY, LEAD_OPEN_STATUSES
@@ -25,6 +25,7 @@ from data_access.schema import (
     HotlineCategory,
     HotlineTicket,
     Inspection,
+    ModelBacktest,
     Penalty,
     Region,
     RegItem,
@@ -36,7 +37,6 @@ from security import audit, privacy
 
 SEARCH_MAX_CHARS = 50  # longest full-text query accepted (a LIKE pattern, not a query language)
 HOT_WORD_SAMPLE = 20_000  # most recent feature rows read to count hot words (bounds memory per request)
-BACKTEST_TABLE = "derived_model_backtest"  # written by risk_models (the model-card contract, docs/pages.md)
 _SCJG_KEY = "SCJG"  # 无照 → 市场监管 (国务院令第684号 第6条)
 
 
@@ -415,11 +415,11 @@ def unlicensed_rows(session: Session, scope: Scope, *, regions: list[str] | None
 
 
 def backtest_results(session: Session) -> pd.DataFrame:
-    """Every stored backtest row of table ``BACKTEST_TABLE`` (written by risk_models), as stored.
+    """Every stored backtest row (written by ``bianjian eval``), oldest run first, as stored.
 
-    An empty frame when the table is absent or empty; the page then says so instead of inventing numbers.
+    An empty frame when nothing is stored; the page then says so instead of inventing numbers.
     """
-    if not inspect(session.connection()).has_table(BACKTEST_TABLE):
-        return pd.DataFrame()
-    table = Table(BACKTEST_TABLE, MetaData(), autoload_with=session.connection())
-    return pd.DataFrame(session.execute(select(table)).mappings().all())
+    b = ModelBacktest
+    stmt = select(b.model, b.dataset, b.metric, b.value, b.n, b.run_id, b.run_at, b.note).order_by(
+        b.run_at, b.backtest_id)
+    return pd.DataFrame(session.execute(stmt).mappings().all())

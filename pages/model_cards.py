@@ -1,6 +1,6 @@
 """模型卡: each risk model's stored backtest track record, exactly as the risk-model batch stored it.
 
-Reads table ``derived_model_backtest`` (queries_analytics.BACKTEST_TABLE). Nothing here computes or
+Reads table ``derived_model_backtest`` (queries_analytics.backtest_results). Nothing here computes or
 quotes a score: with no stored results the page says so (暂无回测结果).
 """
 

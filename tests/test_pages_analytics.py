@@ -9,6 +9,7 @@ context whose identity is set the way security.web's guard sets it (``g.bianjian
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 import shutil
 from contextlib import contextmanager
@@ -19,7 +20,7 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from flask import g
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 
 from data_access import db
 from data_access.schema import (
@@ -27,6 +28,7 @@ from data_access.schema import (
     ComplaintFeature,
     Department,
     HotlineTicket,
+    ModelBacktest,
     RegItem,
     Subject,
     UnlicensedLead,
@@ -339,10 +341,12 @@ def test_catalog_coverage_and_drill_down(app, pages, scjg):
 def test_model_cards_render_only_stored_backtests(app, pages):
     with as_role(app, "LEADER"):
         assert "暂无回测结果" in str(pages["model_cards"].layout())
+    run_at = dt.datetime(2026, 7, 1, 3)
+    rows = [("spike", "nab", "nab_standard", 41.5), ("spike", "chicago", "recall", 0.62),
+            ("entity", "chicago", "auc", 0.71)]
     with db.session_scope() as session:
-        session.execute(text("CREATE TABLE derived_model_backtest (model TEXT, dataset TEXT, metric TEXT, value REAL)"))
-        session.execute(text("INSERT INTO derived_model_backtest VALUES ('spike', 'nab', 'nab_standard', 41.5), "
-                             "('spike', 'chicago', 'recall', 0.62), ('entity', 'chicago', 'auc', 0.71)"))
+        session.add_all([ModelBacktest(run_id="test-run", model=m, dataset=d, metric=k, value=v, run_at=run_at)
+                         for m, d, k, v in rows])
     try:
         with as_role(app, "LEADER"):
             page = str(pages["model_cards"].layout())
@@ -353,7 +357,7 @@ def test_model_cards_render_only_stored_backtests(app, pages):
         assert export_frame(payload)["value"].astype(float).tolist() == [41.5, 0.62]
     finally:
         with db.session_scope() as session:
-            session.execute(text("DROP TABLE derived_model_backtest"))
+            session.execute(delete(ModelBacktest).where(ModelBacktest.run_id == "test-run"))
 
 
 def test_guide_opens_on_the_readers_role(app, pages):
