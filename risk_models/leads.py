@@ -225,6 +225,9 @@ def complaints(conn: Connection, *conditions, start: dt.date, end: dt.date, limi
 # -------------------------------------------------------------------------------------------------- spikes
 
 
+SPIKE_COLUMNS = ["district", "category", "date", "count", "expected", "upper", "score", "alarm", "method"]
+
+
 def city_spikes(frame: pd.DataFrame, *, detector: SpikeDetector | None = None, n_jobs: int = 2) -> pd.DataFrame:
     """Online SpikeDetector over every county × category series (``daily_frame`` output), every day.
 
@@ -232,10 +235,12 @@ def city_spikes(frame: pd.DataFrame, *, detector: SpikeDetector | None = None, n
     """
     det = detector or SpikeDetector()
     if frame.empty:
-        return pd.DataFrame(columns=["district", "category", "date", "count", "expected", "upper", "score",
-                                     "alarm", "method"])
+        return pd.DataFrame(columns=SPIKE_COLUMNS)
     peak = frame.groupby(["district", "category"])["count"].transform("max")
-    return detect_spikes_frame(frame[peak >= det.min_count], detector=det, complete=True, n_jobs=n_jobs)
+    eligible = frame[peak >= det.min_count]
+    if eligible.empty:
+        return pd.DataFrame(columns=SPIKE_COLUMNS)
+    return detect_spikes_frame(eligible, detector=det, complete=True, n_jobs=n_jobs)
 
 
 def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, lookback_days: int = 7) -> list[Signal]:

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from data_access import codes
 from data_access.reference import DEPT_CODE_BY_KEY
-from data_access.schema import RiskLead, RiskLeadEvent
+from data_access.schema import PlantedEvent, RiskLead, RiskLeadEvent
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 
@@ -64,19 +64,34 @@ def test_leads_have_reason_evidence_department_and_level(generated):
 
 
 def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
-    """As of days inside planted episodes (data up to that day only), the generators raise them."""
+    """As of days inside planted episodes (data up to that day only), the generators raise them. The
+    episodes are read from the planted truth here, in the test; the generators never see it."""
     from risk_models.leads import city_spikes, daily_frame, spike_signals
     from risk_models.rules import UnlicensedRule
 
-    as_of = dt.date(2025, 1, 12)
-    with generated[0].connect() as conn:
-        spikes = spike_signals(conn, city_spikes(daily_frame(conn, as_of)), as_of)
-        unlicensed = UnlicensedRule().signals(conn, dt.date(2024, 12, 5))
-    spike = next(s for s in spikes if s.key == "spike:410203:HC01")
-    assert "投诉" in spike.reason and "预测上限" in spike.reason and spike.dept_code
-    assert spike.evidence["series"] and {"day", "n", "expected", "upper", "alarm"} <= set(spike.evidence["series"][-1])
-    assert spike.evidence["complaints"] and spike.evidence["signal"]["first_alarm_day"] == dt.date(2025, 1, 9)
-    assert any("贾记饭店" in s.reason and s.dept_code == DEPT_CODE_BY_KEY["SCJG"] for s in unlicensed)
+    engine = generated[0]
+    with engine.connect() as conn:
+        truth = PlantedEvent.__table__
+        planted = conn.execute(select(truth).where(truth.c.kind == "spike")
+                               .order_by(truth.c.magnitude.desc())).all()
+        spike_found = []
+        for event in planted[:3]:
+            as_of = event.end_day
+            keys = {s.key: s for s in spike_signals(conn, city_spikes(daily_frame(conn, as_of)), as_of)}
+            spike = keys.get(f"spike:{event.region_code}:{event.category_code}")
+            spike_found.append(spike is not None)
+            if spike is not None:
+                assert "投诉" in spike.reason and "预测上限" in spike.reason and spike.dept_code
+                assert spike.evidence["series"]
+                assert {"day", "n", "expected", "upper", "alarm"} <= set(spike.evidence["series"][-1])
+                assert spike.evidence["complaints"]
+                assert event.start_day <= spike.evidence["signal"]["first_alarm_day"] <= event.end_day
+        assert sum(spike_found) >= 2, spike_found
+
+        operators = conn.execute(select(truth).where(truth.c.kind == "unlicensed_operator")).all()
+        raised = [any(op.name in s.reason and s.dept_code == DEPT_CODE_BY_KEY["SCJG"]
+                      for s in UnlicensedRule().signals(conn, op.end_day)) for op in operators]
+    assert sum(raised) >= len(operators) // 2, raised
 
 
 def test_rerun_creates_no_duplicates_and_keeps_ids(generated):
