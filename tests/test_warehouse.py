@@ -128,6 +128,7 @@ def test_usccs_are_mostly_valid_and_invalid_ones_flagged(sqlite_demo):
     df = pd.read_sql(text("SELECT uscc, uscc_valid FROM dim_subject"), engine)
     assert (df["uscc"].map(uscc.is_valid) == df["uscc_valid"].astype(bool)).all()
     assert df["uscc_valid"].astype(bool).mean() > 0.99
+    assert df["uscc"].is_unique
 
 
 def test_demo_refuses_a_warehouse_with_data_unless_replace(sqlite_demo):

@@ -183,6 +183,7 @@ def _subjects(ctx: Context) -> pd.DataFrame:
         by_county.setdefault(t.county_code, []).append(t)
     rows_name, rows_addr, rows_town, rows_uscc, rows_rep = [], [], [], [], []
     seen: set[str] = set()
+    codes_seen: set[str] = set()
     for i in range(n):
         c = county[i]
         town = by_county[c][rnd.randrange(len(by_county[c]))]
@@ -195,10 +196,13 @@ def _subjects(ctx: Context) -> pd.DataFrame:
         rows_addr.append(places.random_address(rnd, c, town.name))
         rows_rep.append(names.person_name(rnd))
         region = c if c != "410290" else "410202"
-        body = f"{rnd.randrange(36 ** 8):08d}"[-8:] if types[i] != "91" else _ma_body(rnd)
-        code = uscc.make(types[i], region, body)
-        if rnd.random() < 0.003:  # real registers hold codes failing the check: keep and flag them
-            code = code[:17] + uscc.CHARSET[(uscc.CHARSET.index(code[17]) + 1) % 31]
+        code = None
+        while code is None or code in codes_seen:  # a register's codes are unique
+            body = f"{rnd.randrange(10 ** 8):08d}" if types[i] != "91" else _ma_body(rnd)
+            code = uscc.make(types[i], region, body)
+            if rnd.random() < 0.003:  # real registers hold codes failing the check: keep and flag them
+                code = code[:17] + uscc.CHARSET[(uscc.CHARSET.index(code[17]) + 1) % 31]
+        codes_seen.add(code)
         rows_uscc.append(code)
     df = pd.DataFrame({
         "subject_id": np.arange(1, n + 1), "uscc": rows_uscc, "name": rows_name, "subject_type": types,
