@@ -198,7 +198,7 @@ def _subjects(ctx: Context) -> pd.DataFrame:
         region = c if c != "410290" else "410202"
         code = None
         while code is None or code in codes_seen:  # a register's codes are unique
-            body = f"{rnd.randrange(10 ** 8):08d}" if types[i] != "91" else _ma_body(rnd)
+            body = f"{rnd.randrange(36 ** 8):08d}"[-8:] if types[i] != "91" else _ma_body(rnd)
             code = uscc.make(types[i], region, body)
             if rnd.random() < 0.003:  # real registers hold codes failing the check: keep and flag them
                 code = code[:17] + uscc.CHARSET[(uscc.CHARSET.index(code[17]) + 1) % 31]
