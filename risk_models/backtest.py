@@ -24,13 +24,13 @@ import uuid
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select
 from sklearn.metrics import average_precision_score, roc_auc_score
+from sqlalchemy import Connection, Engine, insert, select
 
 from data_access.schema import ModelBacktest, PlantedEvent
 from risk_models import leads
 from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule, business_mentions, repeated_names
-from risk_models.trends import TrendDetector, detect_trends_frame
+from risk_models.trends import detect_trends_frame
 from text_mining.entities import normalize_business_name
 
 SPIKE_GRACE_DAYS = 2
@@ -85,7 +85,8 @@ def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) 
     out = _summary(detected, matched, [])
     # Series with fewer complaints than the detector's own min_total in the window are never tested.
     out["testable_events"] = int(sum(testable))
-    out["recall_testable"] = float(np.mean([d for d, t in zip(detected, testable) if t])) if any(testable) else None
+    out["recall_testable"] = (float(np.mean([d for d, t in zip(detected, testable, strict=True) if t]))
+                              if any(testable) else None)
     return out
 
 
@@ -128,11 +129,13 @@ def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date,
     ev = planted[planted["kind"] == "unlicensed_operator"]
     detected, delays = [], []
     for e in ev.itertuples():
-        hit = found[(found["region_code"] == e.region_code) & found["mention"].map(lambda m: _same_name(m, e.name))]
+        same = [_same_name(m, e.name) for m in found["mention"]]
+        hit = found[(found["region_code"] == e.region_code).to_numpy() & np.array(same, dtype=bool)]
         detected.append(not hit.empty)
         if not hit.empty:
             delays.append((pd.Timestamp(hit["first_day"].min()) - e.start_day).days)
-    matched = [bool(((ev["region_code"] == f.region_code) & ev["name"].map(lambda n: _same_name(f.mention, n))).any())
+    matched = [any(r == f.region_code and _same_name(f.mention, n) for r, n in zip(ev["region_code"], ev["name"],
+                                                                                    strict=True))
                for f in found.itertuples()]
     return _summary(detected, matched, delays)
 

@@ -3,8 +3,6 @@ update in place (stable ids, no duplicates); the demo history leads are left alo
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import func, select
 
