@@ -188,8 +188,12 @@ def _subjects(ctx: Context) -> pd.DataFrame:
         c = county[i]
         town = by_county[c][rnd.randrange(len(by_county[c]))]
         name = names.business_name(rnd, industry[i], c, types[i])
-        while name in seen:
+        for _ in range(3):  # the template name space fills up at city scale: re-draw a few times,
+            if name not in seen:
+                break
             name = names.business_name(rnd, industry[i], c, types[i])
+        if name in seen:  # then number the branch, as registers do for same-name outlets
+            name = _numbered(name, seen)
         seen.add(name)
         rows_name.append(name)
         rows_town.append(town.code)
@@ -220,6 +224,13 @@ def _subjects(ctx: Context) -> pd.DataFrame:
                   "name": df.at[i, "name"], "start_day": ctx.start, "end_day": ctx.end, "magnitude": 3.0,
                   "detail": {"industry_code": df.at[i, "industry_code"]}} for i in high])
     return df
+
+
+def _numbered(name: str, taken: set[str]) -> str:
+    n = 2
+    while f"{name}（{n}）" in taken:
+        n += 1
+    return f"{name}（{n}）"
 
 
 def _ma_body(rnd: random.Random) -> str:
@@ -371,8 +382,12 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
         ci = int(rng.integers(len(codes.COUNTIES)))
         county = codes.COUNTIES[ci].code
         name = names.business_name(rnd, "H", county, "92")
-        while name in registered:
+        for _ in range(20):
+            if name not in registered:
+                break
             name = names.business_name(rnd, "H", county, "92")
+        if name in registered:
+            name = _numbered(name, registered)
         registered.add(name)
         d0 = int(rng.integers(200, n_days - 20))
         k = int(rng.integers(3, 8))
