@@ -52,6 +52,16 @@ SLOW_DEPARTMENTS = 2
 INSPECTOR_BY_INDUSTRY = {"Q": "WJW", "P": "JTJ", "E": "ZJJ", "C": "STHJ", "G": "JTYS", "A": "NYNC", "R": "WGLY"}
 
 
+TOWNSHIPS_BY_COUNTY: dict[str, list[codes.Township]] = {}
+for _t in codes.TOWNSHIPS:
+    TOWNSHIPS_BY_COUNTY.setdefault(_t.county_code, []).append(_t)
+
+
+def _random_township(rnd: random.Random, county_code: str) -> codes.Township:
+    towns = TOWNSHIPS_BY_COUNTY[county_code]
+    return towns[rnd.randrange(len(towns))]
+
+
 @dataclass
 class Context:
     """State shared by the generation steps."""
@@ -177,16 +187,12 @@ def _subjects(ctx: Context) -> pd.DataFrame:
     high = rng.choice(eligible, size=min(n_high, len(eligible)), replace=False)
     latent[high] += 3.0
 
-    township_names = [t for t in codes.TOWNSHIPS]
-    by_county: dict[str, list] = {}
-    for t in township_names:
-        by_county.setdefault(t.county_code, []).append(t)
     rows_name, rows_addr, rows_town, rows_uscc, rows_rep = [], [], [], [], []
     seen: set[str] = set()
     codes_seen: set[str] = set()
     for i in range(n):
         c = county[i]
-        town = by_county[c][rnd.randrange(len(by_county[c]))]
+        town = _random_township(rnd, c)
         name = names.business_name(rnd, industry[i], c, types[i])
         for _ in range(3):  # the template name space fills up at city scale: re-draw a few times,
             if name not in seen:
@@ -515,13 +521,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     ids = np.arange(1, n + 1)
     accepted_dt = _to_py(accepted)
     order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids, strict=True)]
-    township = []
-    towns_by_county = {}
-    for t in codes.TOWNSHIPS:
-        towns_by_county.setdefault(t.county_code, []).append(t.code)
-    for c in county_codes:
-        lst = towns_by_county[c]
-        township.append(lst[rnd.randrange(len(lst))])
+    township = [_random_township(rnd, c).code for c in county_codes]
     updated = np.where(~np.isnat(finished), finished, np.where(~np.isnat(replied), replied,
                        np.where(~np.isnat(signed), signed, accepted)))
     df = pd.DataFrame({
@@ -593,12 +593,9 @@ def _urban(ctx: Context) -> pd.DataFrame:
     status = np.where(void, "作废", np.where(~np.isnat(closed), "结案", np.where(~np.isnat(disposed), "核查", "派遣")))
     county_codes = np.array([c.code for c in codes.COUNTIES])[county_i]
     desc, addr, town = [], [], []
-    towns_by_county = {}
-    for t in codes.TOWNSHIPS:
-        towns_by_county.setdefault(t.county_code, []).append(t)
     for i in range(n):
         c = cats[cat_i[i]]
-        tw = towns_by_county[county_codes[i]][rnd.randrange(len(towns_by_county[county_codes[i]]))]
+        tw = _random_township(rnd, county_codes[i])
         a = places.random_address(rnd, county_codes[i], tw.name)
         addr.append(a)
         town.append(tw.code)
