@@ -195,29 +195,43 @@ def _pipeline(url: str, *steps: str) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, text=True)
 
 
+def _kill_while_running(path, steps: tuple[str, ...], victim: str) -> bool:
+    """Start the pipeline, SIGKILL it as soon as ``victim`` is recorded running; True when the kill landed
+    while the step was still running (a sub-second step can finish between the look and the kill)."""
+    engine = make_engine(f"sqlite:///{path}")
+    proc = _pipeline(f"sqlite:///{path}", *steps)
+    deadline = time.monotonic() + 240
+    try:
+        while True:
+            with engine.connect() as conn:
+                running = conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all()
+            if victim in running:
+                os.kill(proc.pid, signal.SIGKILL)
+                break
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, f"the pipeline never reached the {victim} step"
+            time.sleep(0.01)
+        proc.wait()
+        with engine.connect() as conn:
+            return conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all() \
+                == [victim]
+    finally:
+        engine.dispose()
+
+
 def test_kill_9_mid_pipeline_then_rerun_completes_without_duplicates(demo_db_path, tmp_path):
     steps = ("daily_counts", "indicators", "provincial_leads")
     clean_path, killed_path = tmp_path / "clean.db", tmp_path / "killed.db"
     shutil.copy(demo_db_path, clean_path)
-    shutil.copy(demo_db_path, killed_path)
-    clean, killed = make_engine(f"sqlite:///{clean_path}"), make_engine(f"sqlite:///{killed_path}")
-
-    proc = _pipeline(f"sqlite:///{killed_path}", *steps)
-    deadline = time.monotonic() + 240
-    while True:  # wait until the long step is under way, then pull the plug
-        with killed.connect() as conn:
-            running = conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all()
-        if "indicators" in running:
+    for _attempt in range(3):
+        for leftover in (killed_path, killed_path.with_name("killed.db-wal"), killed_path.with_name("killed.db-shm")):
+            leftover.unlink(missing_ok=True)
+        shutil.copy(demo_db_path, killed_path)
+        if _kill_while_running(killed_path, steps, "indicators"):
             break
-        assert proc.poll() is None, proc.stdout.read()
-        assert time.monotonic() < deadline, "the pipeline never reached the indicators step"
-        time.sleep(0.2)
-    time.sleep(1.0)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    with killed.connect() as conn:
-        assert conn.execute(select(PipelineRun.step).where(PipelineRun.status == "running")).scalars().all() \
-            == ["indicators"]
+    else:
+        pytest.fail("three pipelines in a row finished the indicators step before SIGKILL reached them")
+    clean, killed = make_engine(f"sqlite:///{clean_path}"), make_engine(f"sqlite:///{killed_path}")
 
     rerun = _pipeline(f"sqlite:///{killed_path}", *steps)
     assert rerun.wait(timeout=600) == 0, rerun.stdout.read()
