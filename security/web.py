@@ -178,8 +178,10 @@ class RequestGuard:
                              {"ip": _client_ip()})
         if session_token is None:
             return Response(_KIOSK_REFUSED_HTML, status=403, mimetype="text/html")
-        # Redirect to the same page without the token, so it leaves the address bar and history.
-        response = redirect(request.path)
+        # Redirect to the same page without the token, so it leaves the address bar and history; the wall's
+        # own parameters (screen, dwell, refresh, mode) stay.
+        kept = [(k, v) for k, v in request.args.items(multi=True) if k != "kiosk"]
+        response = redirect(request.path + ("?" + urlencode(kept) if kept else ""))
         self._set_session_cookies(response, session_token)
         return response
 

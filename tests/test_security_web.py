@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 import dash
 import pytest
@@ -434,6 +435,18 @@ def test_kiosk_token_logs_a_wall_in_with_wall_scope_only(app):
         kiosk.revoke(session, "hall-test", actor="test")
     assert wall.get("/security-wall").status_code == 302
     assert app.server.test_client().get(f"/security-wall?kiosk={token}").status_code == 403
+
+
+def test_kiosk_login_keeps_the_walls_other_url_parameters(app):
+    with db.session_scope() as session:
+        token = kiosk.create(session, "hall-params", actor="test")
+    wall = app.server.test_client()
+    response = wall.get(f"/security-wall?kiosk={token}&screen=2&dwell=20&refresh=15&mode=fill")
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/security-wall" and token not in response.headers["Location"]
+    assert parse_qsl(location.query) == [("screen", "2"), ("dwell", "20"), ("refresh", "15"), ("mode", "fill")]
+    assert wall.get(response.headers["Location"]).status_code == 200
 
 
 def test_bad_kiosk_token_is_refused(app):
