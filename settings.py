@@ -50,6 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("pipeline_hourly_steps", "daily_counts,provincial_leads",
             "Steps re-run every hour by `bianjian worker --beat` (comma-separated; empty turns the hourly run off)."),
     Setting("session_idle_minutes", "30", "Log a session out after this many minutes without a request."),
+    Setting("outage_session_seconds", "300", "While the warehouse cannot be reached, a session resolved within this many "
+            "seconds still opens pages (with cached data); revocations apply as soon as the database is back."),
     Setting("session_cookie_secure", "false", "Send session cookies only over HTTPS (set true behind TLS)."),
     Setting("login_max_failures", "5", "Failed logins per username + IP before that pair is locked out."),
     Setting("login_max_failures_per_ip", "20", "Failed logins from one IP (any username) before the IP is locked out."),

@@ -32,6 +32,7 @@ LAST_GOOD_TTL_SECONDS = 7 * 24 * 3600  # how long a result may stand in for a da
 class Backend(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
+    def delete(self, key: str) -> None: ...
 
 
 class DiskBackend:
@@ -46,6 +47,9 @@ class DiskBackend:
     def set(self, key: str, value: bytes, ttl: int) -> None:
         self._cache.set(key, value, expire=ttl)
 
+    def delete(self, key: str) -> None:
+        self._cache.delete(key)
+
 
 class RedisBackend:
     def __init__(self, url: str) -> None:
@@ -58,6 +62,9 @@ class RedisBackend:
 
     def set(self, key: str, value: bytes, ttl: int) -> None:
         self._client.set(key, value, ex=ttl)
+
+    def delete(self, key: str) -> None:
+        self._client.delete(key)
 
 
 @functools.cache

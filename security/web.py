@@ -24,9 +24,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from data_access import db
-from ops.faults import HEALTH_PATH
+from ops.faults import DATABASE_ERRORS, HEALTH_PATH, database_reachable
 from pages import login as login_page
-from security import access, api_keys, audit, kiosk, sessions, users
+from security import access, api_keys, audit, kiosk, remembered_sessions, sessions, users
 from security.tokens import same
 
 log = logging.getLogger(__name__)
@@ -101,10 +101,7 @@ class RequestGuard:
         if request.method == "GET" and request.args.get("kiosk"):
             return self._kiosk_login(request.args["kiosk"])
         token = request.cookies.get(SESSION_COOKIE)
-        identity = None
-        if token:
-            with db.session_scope() as session:
-                identity = sessions.resolve(session, token)
+        identity = self._resolve(token) if token else None
         if identity is None:
             return self._unauthenticated(path, expired=bool(token))
         g.bianjian_identity, g.bianjian_session_token = identity, token
@@ -114,6 +111,24 @@ class RequestGuard:
                 return self._forbidden(problem)
         reason = self._authorization_problem(identity.scope.role, path)
         return self._forbidden(reason) if reason else None
+
+    @staticmethod
+    def _resolve(token: str) -> sessions.Identity | None:
+        """The session's identity from the warehouse; while the warehouse is down, the copy remembered from
+        a recent request (so cached pages still open), else the database error (the outage page)."""
+        try:
+            with db.session_scope() as session:
+                identity = sessions.resolve(session, token)
+        except DATABASE_ERRORS:
+            remembered = remembered_sessions.recall(token)
+            if remembered is None or database_reachable():  # reachable: a real bug, not an outage
+                raise
+            return remembered
+        if identity is None:
+            remembered_sessions.forget(token)
+        else:
+            remembered_sessions.remember(token, identity)
+        return identity
 
     def _check_api_key(self) -> Response | None:
         header = request.headers.get("X-API-Key") or request.headers.get("Authorization")
@@ -221,6 +236,7 @@ class RequestGuard:
         with db.session_scope() as session:
             sessions.end(session, g.bianjian_session_token)
             audit.record(session, identity.scope.user[:40], "logout", "session", str(identity.session_id))
+        remembered_sessions.forget(g.bianjian_session_token)
         response = redirect(self.prefix + "login?msg=logged_out")
         response.delete_cookie(SESSION_COOKIE, path="/")
         response.delete_cookie(CSRF_COOKIE, path="/")

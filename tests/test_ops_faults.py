@@ -124,8 +124,12 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         username, password = demo_login(engine, "LEADER")
         engine.dispose()
         warehouse_env(url)
-        client = dash_app.server.test_client()
+        client, stranger = dash_app.server.test_client(), dash_app.server.test_client()
         assert testing.log_in(client, username, password).status_code == 302
+        assert testing.log_in(stranger, username, password).status_code == 302  # logged in, no page opened yet
+        assert client.get("/wall", headers={"Accept": "text/html"}).status_code == 200
+        rendered = _route(client, "/wall")
+        assert rendered.status_code == 200 and "wall-canvas" in rendered.get_data(as_text=True)
         shown = wall.kpi_values(leader), wall.county_risk(leader)
         assert faults.database_reachable()
         assert "display" in dash_app.layout().children[1].children[0].style  # banner hidden
@@ -136,12 +140,18 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         assert not faults.database_reachable()
         assert (wall.kpi_values(leader), wall.county_risk(leader).to_dict()) == (shown[0], shown[1].to_dict())
         with pytest.raises(OperationalError):
-            wall.trend_data()  # never cached: nothing to fall back on, the error stays visible
+            wall.county_risk(Scope("analyst", "ANALYST"))  # never cached: nothing to fall back on, the error stays
         health = client.get(faults.HEALTH_PATH)
         assert health.status_code == 503 and health.json["message"] == faults.DB_DOWN_MESSAGE
+        # A new page load of a recently seen session opens the wall with the cached panels and the banner.
         page = client.get("/wall", headers={"Accept": "text/html"})
-        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
+        assert page.status_code == 200
+        rendered = _route(client, "/wall")
+        assert rendered.status_code == 200 and "wall-canvas" in rendered.get_data(as_text=True)
         assert dash_app.layout().children[1].children[0].style == {}  # banner shown on any page load
+        # A session the server has not resolved recently cannot be authorised: the outage page.
+        page = stranger.get("/wall", headers={"Accept": "text/html"})
+        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
 
         proxy.start()
         faults._probe.clear()
@@ -150,9 +160,63 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
             assert time.monotonic() < deadline, "the app did not recover after the database came back"
             time.sleep(0.5)
         assert client.get("/wall").status_code == 200
-        wall.trend_data()  # computed again from the database
+        wall.county_risk(Scope("analyst", "ANALYST"))  # computed again from the database
+
+        # Disabling the user counts as soon as the database is back, and in the next outage too.
+        from security import users
+
+        with db.session_scope() as session:
+            users.disable_user(session, username, actor="test")
+        assert client.get("/wall", headers={"Accept": "text/html"}).status_code == 302
+        _cut(proxy)
+        assert client.get("/wall", headers={"Accept": "text/html"}).status_code == 503
         db.reset()
-        proxy.stop()
+
+
+def test_a_remembered_session_lasts_no_longer_than_its_ttl(dash_app, warehouse_env, monkeypatch):
+    from security import testing
+    from tests.browser import demo_login
+
+    with postgres_database() as direct_url:
+        proxy = TcpProxy(5432)
+        proxy.start()
+        url = direct_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+        engine = make_engine(url)
+        warehouse.init(engine)
+        username, password = demo_login(engine, "LEADER")
+        engine.dispose()
+        warehouse_env(url)
+        monkeypatch.setenv("BIANJIAN_OUTAGE_SESSION_SECONDS", "2")
+        client = dash_app.server.test_client()
+        assert testing.log_in(client, username, password).status_code == 302
+        assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
+        _cut(proxy)
+        assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
+        time.sleep(2.5)
+        faults._probe.clear()
+        page = client.get("/", headers={"Accept": "text/html"})
+        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
+        db.reset()
+
+
+def _cut(proxy: TcpProxy) -> None:
+    """Take the database away and make the app notice at once."""
+    proxy.stop()
+    faults._probe.clear()
+    cache.reset()
+    db.engine().dispose()
+
+
+def _route(client, path: str):
+    """Dash Pages' routing callback for ``path``, as dash-renderer posts it on a page load."""
+    body = {"output": ".._pages_content.children..._pages_store.data..",
+            "outputs": [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}],
+            "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                       {"id": "_pages_location", "property": "search", "value": ""}],
+            "changedPropIds": ["_pages_location.pathname"], "state": []}
+    from security import testing
+
+    return client.post("/_dash-update-component", json=body, headers=testing.csrf_headers(client))
 
 
 def _failing_daily_counts(conn: Connection) -> int:
