@@ -12,6 +12,7 @@ import functools
 import hashlib
 import pickle
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -27,12 +28,17 @@ from data_access.schema import Setting
 DATA_VERSION_KEY = "data_version"
 VERSION_TTL_SECONDS = 5.0  # how long a process trusts the version it read before asking the database again
 LAST_GOOD_TTL_SECONDS = 7 * 24 * 3600  # how long a result may stand in for a database that cannot be reached
+LOCK_SECONDS = 120  # a computing process that died frees its key's lock after this long
+LOCK_WAIT_SECONDS = 15.0  # how long a caller with no last-good value waits for another's computation
+LOCK_POLL_SECONDS = 0.05
 
 
 class Backend(Protocol):
     def get(self, key: str) -> bytes | None: ...
     def set(self, key: str, value: bytes, ttl: int) -> None: ...
     def delete(self, key: str) -> None: ...
+    def acquire(self, key: str, owner: str, ttl: int) -> bool: ...
+    def release(self, key: str, owner: str) -> None: ...
 
 
 class DiskBackend:
@@ -50,6 +56,14 @@ class DiskBackend:
     def delete(self, key: str) -> None:
         self._cache.delete(key)
 
+    def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        return self._cache.add(key, owner, expire=ttl)  # atomic across threads and processes
+
+    def release(self, key: str, owner: str) -> None:
+        with self._cache.transact():
+            if self._cache.get(key) == owner:
+                self._cache.delete(key)
+
 
 class RedisBackend:
     def __init__(self, url: str) -> None:
@@ -65,6 +79,16 @@ class RedisBackend:
 
     def delete(self, key: str) -> None:
         self._client.delete(key)
+
+    def acquire(self, key: str, owner: str, ttl: int) -> bool:
+        return bool(self._client.set(key, owner, ex=ttl, nx=True))
+
+    def release(self, key: str, owner: str) -> None:
+        self._client.eval(_RELEASE_IF_OWNER, 1, key, owner)
+
+
+# Delete a lock only if it still holds our owner token (it may have expired and been taken by another).
+_RELEASE_IF_OWNER = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0"
 
 
 @functools.cache
@@ -135,22 +159,62 @@ def memoize(ttl: int = 3600) -> Callable:
                 hit = None
             if hit is not None:
                 return pickle.loads(hit)
-            try:
-                value = fn(*args, **kwargs)
-            except (OperationalError, InterfaceError) as exc:
-                return _last_good(last_good, exc)
-            try:
-                blob = pickle.dumps(value)
-                backend().set(key, blob, ttl)
-                backend().set(last_good, blob, LAST_GOOD_TTL_SECONDS)
-            except Exception:
-                pass
-            return value
+            return _compute_once(key, last_good, ttl, lambda: fn(*args, **kwargs))
 
         wrapper.uncached = fn
         return wrapper
 
     return decorate
+
+
+def _compute_once(key: str, last_good: str, ttl: int, compute: Callable[[], Any]) -> Any:
+    """Compute a missing entry in one caller only. When an entry expires while ten walls refresh, one takes
+    the key's lock and computes; the others serve the last good value, or, having none, wait for it."""
+    owner = uuid.uuid4().hex
+    lock = key + ":lock"
+    try:
+        mine = backend().acquire(lock, owner, LOCK_SECONDS)
+    except Exception:  # no cache server: everyone computes, as without a cache
+        mine = True
+    if not mine:
+        waited = _stale_or_wait(key, last_good)
+        if waited is not None:
+            return pickle.loads(waited)
+    try:
+        value = compute()
+    except (OperationalError, InterfaceError) as exc:
+        return _last_good(last_good, exc)
+    finally:
+        if mine:
+            try:
+                backend().release(lock, owner)
+            except Exception:
+                pass
+    try:
+        blob = pickle.dumps(value)
+        backend().set(key, blob, ttl)
+        backend().set(last_good, blob, LAST_GOOD_TTL_SECONDS)
+    except Exception:
+        pass
+    return value
+
+
+def _stale_or_wait(key: str, last_good: str) -> bytes | None:
+    """While another caller computes ``key``: the last good value at once, else the new one when it lands
+    (None after LOCK_WAIT_SECONDS, and the caller computes it itself)."""
+    try:
+        stale = backend().get(last_good)
+        if stale is not None:
+            return stale
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(LOCK_POLL_SECONDS)
+            fresh = backend().get(key)
+            if fresh is not None:
+                return fresh
+    except Exception:
+        return None
+    return None
 
 
 def _last_good(key: str, error: Exception) -> Any:

@@ -127,13 +127,14 @@ def install(app: dash.Dash) -> None:
 
 def banner() -> html.Div:
     """The outage banner for the app shell: rendered hidden or shown, then kept current by the browser,
-    which polls the health probe itself, so it still works when no callback can reach the database."""
+    which polls the health probe itself, so it still works when no callback can reach the database.
+    Its ids carry the shell prefix (security.access.SHELL_PREFIX): the shell belongs to every role."""
     style = {"display": "none"} if database_reachable() else {}
     return html.Div([
-        html.Div(DB_DOWN_MESSAGE, id="ops-db-banner", role="alert", className="alert alert-warning mb-0 text-center",
+        html.Div(DB_DOWN_MESSAGE, id="app-db-banner", role="alert", className="alert alert-warning mb-0 text-center",
                  style=style),
-        dcc.Interval(id="ops-db-probe", interval=PROBE_SECONDS * 1000),
-        dcc.Store(id="ops-health-path", data=dash.get_relative_path(HEALTH_PATH)),
+        dcc.Interval(id="app-db-probe", interval=PROBE_SECONDS * 1000),
+        dcc.Store(id="app-health-path", data=dash.get_relative_path(HEALTH_PATH)),
     ], style={"position": "fixed", "top": 0, "left": 0, "right": 0, "zIndex": 2000})  # above the wall canvas
 
 
@@ -146,6 +147,6 @@ clientside_callback(
             return window.dash_clientside.no_update;  // the server itself is unreachable: keep what is shown
         }
     }""",
-    Output("ops-db-banner", "style"), Input("ops-db-probe", "n_intervals"), Input("ops-health-path", "data"),
+    Output("app-db-banner", "style"), Input("app-db-probe", "n_intervals"), Input("app-health-path", "data"),
     prevent_initial_call=True,
 )

@@ -3,6 +3,9 @@ reason for a page to fail."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 import redis
 
@@ -21,6 +24,17 @@ def expensive(x: int) -> int:
     return x * 2
 
 
+SLOW_CALLS: list[int] = []
+
+
+@cache.memoize(ttl=60)
+def slow_panel(x: int) -> tuple[int, int]:
+    """A panel that takes a while to compute; returns its argument and which computation this was."""
+    SLOW_CALLS.append(x)
+    time.sleep(0.5)
+    return x, len(SLOW_CALLS)
+
+
 @pytest.fixture
 def warehouse_env(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'c.db'}"
@@ -30,6 +44,7 @@ def warehouse_env(tmp_path, monkeypatch):
     cache.reset()
     init(sqlite_engine(tmp_path / "c.db"))
     CALLS.clear()
+    SLOW_CALLS.clear()
     yield
     db.reset()
     cache.reset()
@@ -40,8 +55,7 @@ def _bump() -> None:
         cache.bump_data_version(conn)
 
 
-@pytest.mark.parametrize("backend", ["disk", "redis"])
-def test_results_are_reused_until_the_data_version_changes(warehouse_env, monkeypatch, backend):
+def _use_backend(backend: str, monkeypatch) -> None:
     if backend == "redis":
         try:
             redis.Redis(host="127.0.0.1", port=6379, socket_timeout=1).ping()
@@ -51,6 +65,27 @@ def test_results_are_reused_until_the_data_version_changes(warehouse_env, monkey
         require_or_skip(available, reason)
         monkeypatch.setenv("BIANJIAN_CACHE_URL", "redis://127.0.0.1:6379/15")
         cache.reset()
+
+
+def _at_once(n: int, call) -> list:
+    """Run ``call`` in ``n`` threads released together, as ten walls refreshing at the same second."""
+    start, results = threading.Barrier(n), [None] * n
+
+    def run(i: int) -> None:
+        start.wait()
+        results[i] = call()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_results_are_reused_until_the_data_version_changes(warehouse_env, monkeypatch, backend):
+    _use_backend(backend, monkeypatch)
     _bump()  # a fresh version: nothing cached from earlier runs can match
     assert expensive(3) == 6 and expensive(3) == 6
     assert CALLS == [3]
@@ -77,3 +112,29 @@ def test_data_version_is_remembered_briefly(warehouse_env):
 
 def test_cache_setting_is_declared():
     assert "cache_url" in settings.SETTINGS_BY_NAME
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_a_missing_entry_is_computed_once_for_ten_concurrent_callers(warehouse_env, monkeypatch, backend):
+    _use_backend(backend, monkeypatch)
+    _bump()
+    cache.data_version()  # read once, so the threads race on the entry and not on the version
+    x = time.time_ns()  # an argument no earlier run has cached or left a last-good value for
+    results = _at_once(10, lambda: slow_panel(x))
+    assert SLOW_CALLS == [x]  # the others waited for the one computation
+    assert results == [(x, 1)] * 10
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_after_new_data_one_caller_recomputes_while_the_others_serve_the_last_good_value(
+        warehouse_env, monkeypatch, backend):
+    _use_backend(backend, monkeypatch)
+    _bump()
+    x = time.time_ns()
+    assert slow_panel(x) == (x, 1)
+    _bump()  # the pipeline landed new data: the entry is missing again
+    cache.data_version()
+    results = _at_once(10, lambda: slow_panel(x))
+    assert SLOW_CALLS == [x, x]
+    assert set(results) <= {(x, 1), (x, 2)} and (x, 1) in results  # the others served the last good value
+    assert slow_panel(x) == (x, 2)
