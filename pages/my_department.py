@@ -23,6 +23,7 @@ from data_access import db, queries_evaluation
 from data_access.scope import Scope
 from evaluation import render, reports, scoring
 from evaluation.indicators import GROUP_NAMES, UNIT_GROUP_OF, UNITS, applicable, months_back
+from ops import background
 
 dash.register_page(__name__, path="/my-department", name="本部门", order=65, roles=("DEPT_HEAD", "LEADER"),
                    id_prefix="my-dept-")
@@ -36,6 +37,7 @@ INDICATOR_COLUMNS = [
      "cellClassRules": {"text-danger fw-bold": "params.value == '红色预警'",
                         "text-warning fw-bold": "params.value == '黄色预警'"}},
 ]
+DOWNLOAD_LABEL = "下载本单位月通报"
 LEAD_COLUMNS = [
     {"field": "lead_id", "headerName": "编号", "width": 90},
     {"field": "title", "headerName": "线索", "flex": 1, "minWidth": 200},
@@ -118,7 +120,8 @@ def layout(unit=None, month=None, **_query) -> html.Div:
             dbc.Col(dbc.RadioItems(id="my-dept-format", value="pdf", inline=True,
                                    options=[{"label": "PDF", "value": "pdf"}, {"label": "Excel", "value": "xlsx"},
                                             {"label": "Word", "value": "docx"}]), md=3),
-            dbc.Col(dbc.Button("下载本单位月通报", id="my-dept-download-button", color="primary", size="sm"), md=3),
+            dbc.Col([dbc.Button(DOWNLOAD_LABEL, id="my-dept-download-button", color="primary", size="sm"),
+                     html.Small(id="my-dept-download-status", className="ms-2 text-danger")], md=3),
         ], className="mb-3"),
         dcc.Download(id="my-dept-download"),
         html.Div(id="my-dept-summary", className="mb-2"),
@@ -146,11 +149,17 @@ def _show(unit: str, month: str):  # noqa: ANN202
     return summary, view["indicators"], view["trend"], view["leads"]
 
 
-@callback(Output("my-dept-download", "data"), Input("my-dept-download-button", "n_clicks"),
+@callback(Output("my-dept-download", "data"), Output("my-dept-download-status", "children"),
+          Input("my-dept-download-button", "n_clicks"),
           State("my-dept-unit", "value"), State("my-dept-month", "value"), State("my-dept-format", "value"),
-          prevent_initial_call=True)
-def _download(_n: int, unit: str, month: str, fmt: str) -> dict:
-    scope = security.current_scope()
-    with db.session_scope() as session:
-        name, content = bulletin_file(session, scope, unit, month, fmt)
-    return dcc.send_bytes(content, name)
+          background=True, prevent_initial_call=True,
+          running=[(Output("my-dept-download-button", "disabled"), True, False),
+                   (Output("my-dept-download-button", "children"), "正在生成…", DOWNLOAD_LABEL)])
+def _download(_n: int, unit: str, month: str, fmt: str):  # noqa: ANN202
+    """Runs as a background job (Celery in production): the scope comes from the request that started it."""
+    try:
+        with db.session_scope() as session:
+            name, content = bulletin_file(session, background.job_scope(session), unit, month, fmt)
+    except PermissionError as exc:
+        return dash.no_update, f"未生成：{exc}"
+    return dcc.send_bytes(content, name), ""
