@@ -1,8 +1,8 @@
 """Render a report document to PDF (reportlab), XLSX (openpyxl) or DOCX (python-docx).
 
 Reports are built once as a small document model (sections of paragraphs, tables and PNG charts) so
-the three formats cannot drift apart. The PDF uses reportlab's built-in CID font STSong-Light: Chinese
-text stays real text (searchable, extractable) and no font file is needed.
+the three formats cannot drift apart. The PDF embeds a subset of Noto Sans CJK SC (``pdf_font``): Chinese
+stays real text (searchable, extractable) and displays on viewers without an Asian font pack.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation import pdf_font
+
 FORMATS = ("pdf", "xlsx", "docx")
-PDF_FONT = "STSong-Light"
 
 
 @dataclass
@@ -54,18 +55,24 @@ def _cells(frame: pd.DataFrame) -> list[list[str]]:
                                                 for row in frame.itertuples(index=False)]
 
 
+def text_of(doc: Document) -> str:
+    """Every character the document prints (the PDF font is cut down to these)."""
+    parts = [doc.title, doc.subtitle]
+    for section in doc.sections:
+        parts += [section.heading, *section.paragraphs]
+        for table in section.tables:
+            parts += [table.title, *(c for row in _cells(table.frame) for c in row)]
+    return "".join(parts)
+
+
 def to_pdf(doc: Document, path: Path) -> None:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Image, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-    if PDF_FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(PDF_FONT))
-    body = ParagraphStyle("body", fontName=PDF_FONT, fontSize=9.5, leading=14, wordWrap="CJK")
+    body = ParagraphStyle("body", fontName=pdf_font.register(text_of(doc)), fontSize=9.5, leading=14, wordWrap="CJK")
     cell = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5)
     h1 = ParagraphStyle("h1", parent=body, fontSize=18, leading=24, alignment=1, spaceAfter=4)
     h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4)

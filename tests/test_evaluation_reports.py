@@ -65,6 +65,27 @@ def month(engine) -> str:
         return queries_evaluation.indicator_months(session)[-2]  # the last complete month
 
 
+def font_files(pdf) -> dict[str, str | None]:
+    """BaseFont → the embedded font-file key (FontFile/FontFile2/FontFile3) or None, over all pages."""
+    out = {}
+    for page in pypdf.PdfReader(pdf).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                d = descendant.get_object().get("/FontDescriptor")
+                d = d.get_object() if d is not None else {}
+                out[str(font["/BaseFont"])] = next((k for k in ("/FontFile", "/FontFile2", "/FontFile3") if k in d),
+                                                   None)
+    return out
+
+
+def assert_cjk_font_embedded(pdf) -> None:
+    fonts = font_files(pdf)
+    cjk = {name: key for name, key in fonts.items() if "NotoSansCJK" in name}
+    assert cjk and set(cjk.values()) == {"/FontFile2"}, fonts
+    assert set(fonts) - set(cjk) <= {"/Helvetica"}, fonts  # nothing else but reportlab's unused default
+
+
 def test_monthly_bulletin_renders_pdf_xlsx_and_docx(engine, month, tmp_path):
     with Session(engine) as session:
         doc = reports.monthly_bulletin(session, month, unit="410202")
@@ -76,6 +97,7 @@ def test_monthly_bulletin_renders_pdf_xlsx_and_docx(engine, month, tmp_path):
         assert expected in text, expected
     assert any("/Image" in str(p.get("/Resources", {}).get("/XObject", {}).values()) or p.images
                for p in pypdf.PdfReader(pdf).pages)  # the charts are in
+    assert_cjk_font_embedded(pdf)
 
     sheets = load_workbook(xlsx).sheetnames
     assert set(FAMILIES) <= set(sheets)
@@ -97,6 +119,7 @@ def test_weekly_check_lists_overdue_work_and_worst_performers(engine, tmp_path):
     text = "".join(page.extract_text() for page in pypdf.PdfReader(path).pages)
     assert "周检查" in text and "超期工单" in text and "超期风险线索" in text
     assert "2026-06-15 至 2026-06-21" in text
+    assert_cjk_font_embedded(path)
 
 
 def test_overdue_leads_are_overdue_and_scoped(engine):
