@@ -14,43 +14,24 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.bench_demo import backend_url  # noqa: E402
+from bench.bench_demo import STEP_LINE, backend_url, run_cli  # noqa: E402
 from pipeline.steps import STEPS  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-STEP_LINE = re.compile(r"^(\w+): (\w+) rows=(\d+) ([\d.]+)s$", re.M)
-
-
-def _cli(url: str, *args: str) -> tuple[float, float, str]:
-    """Run one ``bianjian`` command; return (wall seconds, peak RSS MiB, stdout)."""
-    env = {**os.environ, "BIANJIAN_DATABASE_URL": url}
-    start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "bianjian_cli", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    if status != 0:
-        raise SystemExit(f"bianjian {' '.join(args)} failed ({url})")
-    return time.perf_counter() - start, usage.ru_maxrss / 1024, out
 
 
 def measure(scale: float, backend: str, tmp: Path) -> dict[str, tuple[float, float]]:
     """{stage: (seconds, peak MiB)} for the demo and each pipeline step at one scale."""
     url, drop = backend_url(backend, tmp)
     try:
-        seconds, mib, _ = _cli(url, "demo", "--scale", str(scale), "--seed", "1", "--end", "2026-10-31", "--json")
+        seconds, mib, _ = run_cli(url, "demo", "--scale", str(scale), "--seed", "1", "--end", "2026-10-31", "--json")
         stages = {"demo": (seconds, mib)}
         for step in STEPS:
-            _, mib, out = _cli(url, "pipeline", "--step", step.name)
+            _, mib, out = run_cli(url, "pipeline", "--step", step.name)
             match = STEP_LINE.search(out)
             stages[step.name] = (float(match.group(4)), mib)
         return stages
