@@ -15,9 +15,16 @@ Implements the scoring rules of NAB v1.1 (Lavin & Ahmad 2015, arXiv:1510.03336; 
 * every window without a detection costs ``-A_FN``;
 * one threshold per detector is chosen to maximise the summed raw score over the corpus, and
   scores are normalised ``100 * (S - S_null) / (S_perfect - S_null)`` with
-  ``S_null = -A_FN * n_windows`` and ``S_perfect = +n_windows``.
+  ``S_null = -A_FN * n_windows`` and ``S_perfect = A_TP * n_windows``.
 
 TP/FP/FN/TN are *row* counts, as in NAB's results files (every in-window row is a TP or FN).
+
+Two deliberate differences from NAB's code, neither of which changes a score on our files:
+NAB's ``S_perfect`` counts every window of the label file, ours only scorable ones (no window of
+the shared subset lies in a probationary period); NAB chooses the threshold by a local
+hill-climb ("twiddle", start 0.5, step 0.1), ours by an exact sweep over every distinct score
+(:func:`threshold_sweep`), so our optimum is never worse. For a 0/1 alarm both pick the same
+detections.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ __all__ = [
     "score_file",
     "score_corpus",
     "optimize_threshold",
+    "threshold_sweep",
     "normalized_score",
     "load_windows",
     "load_series",
@@ -154,10 +162,10 @@ def score_file(fs: FileScoring, scores, threshold: float, profile: str = "standa
 
 
 def normalized_score(raw: float, n_windows: int, profile: str = "standard") -> float:
-    """``100 * (S - S_null) / (S_perfect - S_null)`` with S_null = -A_FN*W, S_perfect = W."""
-    a_fn = PROFILES[profile]["fn"]
-    s_null = -a_fn * n_windows
-    return 100.0 * (raw - s_null) / (n_windows - s_null)
+    """``100 * (S - S_null) / (S_perfect - S_null)`` with S_null = -A_FN*W, S_perfect = A_TP*W."""
+    p = PROFILES[profile]
+    s_null = -p["fn"] * n_windows
+    return 100.0 * (raw - s_null) / (p["tp"] * n_windows - s_null)
 
 
 def score_corpus(files: list[FileScoring], scores: list, threshold: float, profile: str = "standard"):
@@ -168,22 +176,51 @@ def score_corpus(files: list[FileScoring], scores: list, threshold: float, profi
     return df, corpus
 
 
+def threshold_sweep(files: list[FileScoring], scores: list, profile: str = "standard") -> pd.DataFrame:
+    """Corpus raw score at every distinct score value used as threshold (exact, one sort).
+
+    Lowering the threshold past a row's score adds that row's contribution: ``A_FP * fp_cost``
+    outside windows; inside a window, the rise of the window's best (earliest) reward over the
+    rows already detected, starting from ``-A_FN``. Rows with NaN scores never detect.
+    Returns columns ``threshold`` (descending, first row "no detection") and ``raw_score``.
+    """
+    p = PROFILES[profile]
+    values, gains = [], []
+    base = 0.0
+    for fs, sc in zip(files, scores, strict=True):
+        sc = np.asarray(sc, dtype=float)
+        base -= p["fn"] * fs.n_windows
+        out = (fs.window_id == -1) & ~np.isnan(sc)
+        values.append(sc[out])
+        gains.append(p["fp"] * fs.fp_cost[out])
+        for w in range(fs.n_windows):
+            rows = np.flatnonzero((fs.window_id == w) & ~np.isnan(sc))
+            order = rows[np.argsort(-sc[rows], kind="stable")]
+            best = np.maximum.accumulate(np.concatenate([[-p["fn"]], p["tp"] * fs.tp_reward[order]]))
+            values.append(sc[order])
+            gains.append(np.diff(best))
+    v = np.concatenate(values) if values else np.zeros(0)
+    g = np.concatenate(gains) if gains else np.zeros(0)
+    order = np.argsort(-v, kind="stable")
+    v, cum = v[order], base + np.cumsum(g[order])
+    last_of_tie = np.r_[np.flatnonzero(v[1:] != v[:-1]), v.size - 1] if v.size else np.zeros(0, dtype=int)
+    top = max(1.1, float(v[0]) + 1.0) if v.size else 1.1
+    return pd.DataFrame({"threshold": np.r_[top, v[last_of_tie]], "raw_score": np.r_[base, cum[last_of_tie]]})
+
+
 def optimize_threshold(files: list[FileScoring], scores: list, profile: str = "standard",
                        candidates=None) -> float:
-    """The single threshold maximising the summed raw score over all files (NAB's sweep).
+    """The single threshold maximising the summed raw score over all files.
 
-    Every distinct score value is a candidate (as in NAB's exhaustive sweep); with very many
-    distinct values the candidates are the 2,000 upper quantiles plus 1.1 ("no detection").
+    Without ``candidates`` every distinct score value is tried (:func:`threshold_sweep`); ties go
+    to the highest threshold (fewest detections). With ``candidates`` only those are scored.
     """
     if candidates is None:
-        allv = np.unique(np.concatenate([np.asarray(s, float) for s in scores]))
-        allv = allv[np.isfinite(allv)]
-        if allv.size > 2000:
-            allv = np.unique(np.quantile(allv, np.linspace(0.5, 1.0, 2000)))
-        candidates = np.concatenate([allv, [1.1 if allv.size == 0 else max(1.1, allv.max() + 1)]])
+        sweep = threshold_sweep(files, scores, profile)
+        return float(sweep["threshold"].iloc[int(np.argmax(sweep["raw_score"].to_numpy()))])
     best_t, best_s = None, -np.inf
     for t in candidates:
-        s = sum(score_file(fs, sc, t, profile)["raw_score"] for fs, sc in zip(files, scores, strict=False))
+        s = sum(score_file(fs, sc, t, profile)["raw_score"] for fs, sc in zip(files, scores, strict=True))
         if s > best_s + 1e-12:
             best_t, best_s = float(t), s
     return best_t

@@ -81,11 +81,11 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         Reference value (allowance) of the CUSUM on standardised residuals.
     cusum_h : float, default=8.0
         Decision interval of the CUSUM.
-    level_smoothing : float, default=0.1
+    level_smoothing : float, default=0.05
         ETS level smoothing (alpha of Holt-Winters).
     season_smoothing : float, default=0.1
         ETS seasonal smoothing (gamma of Holt-Winters), applied once per season.
-    scale_smoothing : float, default=0.02
+    scale_smoothing : float, default=0.005
         Smoothing of the robust residual variance.
     ets_min_history : int, default=56
         Points needed before ETS replaces EARS (at least two seasons are always required).
@@ -100,8 +100,14 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         An alarm also needs the observed value to reach ``min_count`` (for count data; it
         suppresses alarms on one or two complaints in otherwise empty series).
     cooldown : int or "auto", default="auto"
-        After an alarm, further alarms are suppressed for this many steps (``"auto"``: one
-        seasonal period, at least 1). Scores are not suppressed.
+        After an alarm, further alarms are suppressed for this many steps (``"auto"``: two
+        seasonal periods, at least 2 steps). Scores are not suppressed.
+    rarity : int, default=14
+        Seasons of past (non-EARS) steps whose largest exceedance a single step must beat to
+        score ``>= 1`` on its own (0 turns this calibration off); see Notes.
+    aggregate : int or "auto", default=1
+        Detect on the trailing sum of this many steps (``"auto"``: one hour for sub-hourly data,
+        else 1).
 
     Attributes
     ----------
@@ -122,9 +128,10 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
 
     Notes
     -----
-    The *score* is ``max(z / z_crit, S / cusum_h)`` where ``z`` is the standardised upward
-    exceedance of the forecast and ``S`` the CUSUM statistic, so ``score >= 1`` means "outside
-    the prediction band or CUSUM signal". ``predict`` returns 1 for alarms, 0 otherwise
+    The *score* is ``max(z / (z_crit * r), S / cusum_h)`` where ``z`` is the standardised upward
+    exceedance of the forecast, ``r >= 1`` the largest ``z / z_crit`` of the previous ``rarity``
+    seasons and ``S`` the CUSUM statistic, so ``score >= 1`` means "outside the prediction band
+    and the most surprising step of the reference period, or a CUSUM signal". ``predict`` returns 1 for alarms, 0 otherwise
     (``OutlierMixin`` convention would be -1/1; a 0/1 alarm is what dispatch consumes).
 
     References

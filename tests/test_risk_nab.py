@@ -70,6 +70,41 @@ def test_perfect_and_early_detection(corpus):
     assert nab.optimize_threshold([fs], [np.where(scores > 0, 0.9, 0.1)], candidates=[0.05, 0.5, 1.1]) == 0.5
 
 
+def test_false_positive_cost_follows_the_sigmoid_past_the_window(corpus):
+    _, files = corpus
+    s, fs = files["realTweets/Twitter_volume_IBM.csv"]
+    rows = np.flatnonzero(fs.window_id == 0)
+    left, right, width = rows[0], rows[-1], rows.size
+    scores = np.zeros(len(s))
+    scores[right] = 1.0  # last row of the window: barely a true positive
+    right_edge = nab.score_file(fs, scores, 0.5)["raw_score"] + 1.0  # the other window is missed
+    assert right_edge == pytest.approx(nab.scaled_sigmoid(-1.0 / width) / nab.scaled_sigmoid(-1.0))
+    scores[:] = 0.0
+    scores[right + 1] = 1.0  # first row after the window: an almost free false positive
+    just_after = nab.score_file(fs, scores, 0.5)["raw_score"] + 2.0
+    assert just_after == pytest.approx(0.11 * nab.scaled_sigmoid(1.0 / (width - 1)))
+    assert -0.11 * 0.01 < just_after < 0.0
+    assert left > 0 and fs.window_id[left - 1] == -1
+
+
+def test_threshold_sweep_equals_scoring_at_each_threshold(corpus):
+    _, files = corpus
+    rng = np.random.default_rng(3)
+    fss = [fs for _, fs in files.values()]
+    scores = [np.round(rng.random(fs.n_rows) ** 6, 2) for fs in fss]  # many ties, as detectors give
+    scores[0][::97] = np.nan  # NaN never detects
+    for profile in nab.PROFILES:
+        sweep = nab.threshold_sweep(fss, scores, profile)
+        assert sweep["threshold"].is_monotonic_decreasing and sweep["threshold"].is_unique
+        assert sweep["raw_score"].iloc[0] == pytest.approx(-nab.PROFILES[profile]["fn"] * sum(f.n_windows for f in fss))
+        for t, raw in sweep.iloc[[0, 1, 5, 20, -1]].itertuples(index=False):
+            direct = sum(nab.score_file(fs, sc, t, profile)["raw_score"] for fs, sc in zip(fss, scores, strict=True))
+            assert raw == pytest.approx(direct, abs=1e-6)
+    best = nab.optimize_threshold(fss, scores)
+    sweep = nab.threshold_sweep(fss, scores)
+    assert best == sweep["threshold"].iloc[int(sweep["raw_score"].to_numpy().argmax())]
+
+
 def test_production_spike_detector_beats_published_baselines_on_twitter(corpus):
     from risk_models.spikes import SpikeDetector
 
