@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import and_, case, delete, func, insert, or_, select
+from sqlalchemy import Connection, and_, case, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from data_access import codes
+from data_access import codes, workdays
 from data_access.reference import county_government_code
-from data_access.schema import HotlineTicket, MonthlyIndicator, RiskLead, Setting
-from data_access.scope import Scope
+from data_access.schema import HotlineEvent, HotlineTicket, MonthlyIndicator, RiskLead, Setting
+from data_access.scope import SYSTEM, Scope
 
 WEIGHTS_SETTING_KEY = "evaluation_weights"
 _VALUE_COLUMNS = ["month", "unit_code", "indicator_key", "unit_group", "numerator", "denominator", "value"]
@@ -92,16 +92,45 @@ def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime, *, region_
     return df.sort_values(["overdue_days", "lead_id"], ascending=[False, True]).reset_index(drop=True)[_LEAD_COLUMNS]
 
 
-def overdue_ticket_counts(session: Session, scope: Scope, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
-    """12345 orders whose handling deadline fell in ``[start, end)`` and were not finished by it, per
-    county and per handling department: columns region_code, dept_code, due, overdue."""
+EXTENSION_APPROVED = "延期批准"  # the 12345 event (codes.HOTLINE_EVENTS) after which extension_days apply
+
+
+def extension_approved():  # noqa: ANN201
+    """SQL condition: the order's handling deadline was extended (an approved extension of > 0 days)."""
     t = HotlineTicket
-    late = and_(t.handle_deadline >= start, t.handle_deadline < end,
-                or_(t.finished_at.is_(None), t.finished_at > t.handle_deadline))
+    approved = exists().where(HotlineEvent.ticket_id == t.ticket_id, HotlineEvent.event == EXTENSION_APPROVED)
+    return and_(t.extension_days > 0, approved)
+
+
+def extended_tickets(db: Session | Connection, before: dt.datetime, *, scope: Scope = SYSTEM) -> pd.DataFrame:
+    """12345 orders with an approved extension whose recorded deadline is before ``before``, with the
+    deadline in force: ``handle_deadline`` moved by ``extension_days`` working days (domain.md §3.2).
+    Columns: region_code, dept_code, deadline, finished_at. Orders without an approved extension keep
+    ``handle_deadline`` and are counted in SQL with ``~extension_approved()``."""
+    t = HotlineTicket
+    stmt = (select(t.region_code, t.main_dept_code, t.handle_deadline, t.extension_days, t.finished_at)
+            .where(t.handle_deadline < before, extension_approved()))
+    rows = db.execute(scope.restrict(stmt, t.main_dept_code)).all()
+    return pd.DataFrame({"region_code": [r[0] for r in rows], "dept_code": [r[1] for r in rows],
+                         "deadline": pd.to_datetime([workdays.add_workdays(r[2], r[3]) for r in rows]),
+                         "finished_at": pd.to_datetime([r[4] for r in rows])})
+
+
+def overdue_ticket_counts(session: Session, scope: Scope, start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """12345 orders whose handling deadline in force fell in ``[start, end)`` and were not finished by it,
+    per county and per handling department: columns region_code, dept_code, due, overdue."""
+    t = HotlineTicket
+    late = or_(t.finished_at.is_(None), t.finished_at > t.handle_deadline)
     stmt = (select(t.region_code, t.main_dept_code, func.count(), func.sum(case((late, 1), else_=0)))
-            .where(t.handle_deadline >= start, t.handle_deadline < end)
+            .where(t.handle_deadline >= start, t.handle_deadline < end, ~extension_approved())
             .group_by(t.region_code, t.main_dept_code))
     stmt = scope.restrict(stmt, t.main_dept_code)
     df = pd.DataFrame(session.execute(stmt).all(), columns=["region_code", "dept_code", "due", "overdue"])
-    df["overdue"] = df["overdue"].fillna(0).astype(int)
+    ext = extended_tickets(session, end, scope=scope)
+    ext = ext[(ext.deadline >= start) & (ext.deadline < end)]
+    if len(ext):
+        ext = ext.assign(due=1, overdue=(ext.finished_at.isna() | (ext.finished_at > ext.deadline)).astype(int))
+        df = pd.concat([df, ext.groupby(["region_code", "dept_code"], as_index=False, dropna=False)[["due", "overdue"]]
+                        .sum()], ignore_index=True)
+    df["overdue"] = pd.to_numeric(df["overdue"]).fillna(0).astype(int)
     return df

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, String, and_, case, cast, delete, func, insert, select
 
-from data_access import codes, workdays
+from data_access import codes, queries_evaluation, workdays
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import (
     CheckImpl,
@@ -29,11 +29,13 @@ from data_access.schema import (
     HotlineTicket,
     Inspection,
     MonthlyIndicator,
+    Penalty,
     RandomTask,
     RegItem,
     RiskLead,
     UrbanCase,
 )
+from text_mining.reply_quality import score_replies
 
 COUNTY, DEPARTMENT = "COUNTY", "DEPARTMENT"
 GROUP_NAMES = {COUNTY: "区县", DEPARTMENT: "市直部门"}
@@ -140,8 +142,23 @@ def hotline_sign_ontime(conn: Connection, w: Window) -> pd.DataFrame:
 
 
 def hotline_finish_ontime(conn: Connection, w: Window) -> pd.DataFrame:
-    return _ratio(conn, w, when=_T.handle_deadline, units=_TICKET_UNITS,
-                  num=_flag(and_(_T.finished_at.is_not(None), _T.finished_at <= _T.handle_deadline)))
+    """On-time completion against the deadline in force: an approved extension moves it (working days)."""
+    plain = _ratio(conn, w, when=_T.handle_deadline, units=_TICKET_UNITS, where=[~queries_evaluation.extension_approved()],
+                   num=_flag(and_(_T.finished_at.is_not(None), _T.finished_at <= _T.handle_deadline)))
+    ext = queries_evaluation.extended_tickets(conn, w.end)
+    ext = ext[(ext.deadline >= w.start) & (ext.deadline < w.end)]
+    if ext.empty:
+        return plain
+    ext = ext.assign(month=ext.deadline.dt.strftime("%Y-%m"), denominator=1,
+                     numerator=(ext.finished_at.notna() & (ext.finished_at <= ext.deadline)).astype(int))
+    frames = [plain]
+    for group, column in ((COUNTY, "region_code"), (DEPARTMENT, "dept_code")):
+        g = ext.dropna(subset=[column]).groupby(["month", column], as_index=False)[["numerator", "denominator"]].sum()
+        frames.append(g.rename(columns={column: "unit_code"}).assign(unit_group=group))
+    both = pd.concat(frames, ignore_index=True)
+    both[["numerator", "denominator"]] = both[["numerator", "denominator"]].astype(float)
+    return both.groupby(["month", "unit_group", "unit_code"], as_index=False)[["numerator", "denominator"]].sum()[
+        ROW_COLUMNS]
 
 
 def hotline_satisfaction(conn: Connection, w: Window) -> pd.DataFrame:
@@ -191,6 +208,27 @@ def lead_close_rate(conn: Connection, w: Window) -> pd.DataFrame:
     return _ratio(conn, w, when=_L.handle_deadline, units=_LEAD_UNITS, num=_flag(_L.closed_at.is_not(None)))
 
 
+def lead_feedback_quality(conn: Connection, w: Window) -> pd.DataFrame:
+    """Mean text-mining quality of the feedback given in the month (relevance to the lead and
+    completeness cues; timeliness is left out, 按时反馈率 measures it). Every lead's feedback is scored
+    in one batch so a month's value does not depend on the rebuild window (the TF-IDF is fitted on the
+    batch); leads are few, so scoring them here is cheap and needs no derived table."""
+    rows = conn.execute(select(_L.region_code, _L.dept_code, _L.title, _L.reason, _L.feedback_text, _L.feedback_at)
+                        .where(_L.feedback_at.is_not(None), _L.feedback_text.is_not(None))).all()
+    if not rows:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    df = pd.DataFrame(rows, columns=["region", "dept", "title", "body", "reply", "at"])
+    df["quality"] = score_replies(df, time_col=None)["quality"]
+    df = df[(df["at"] >= w.start) & (df["at"] < w.end)]
+    df["month"] = [f"{at:%Y-%m}" for at in df["at"]]
+    frames = []
+    for group, column in ((COUNTY, "region"), (DEPARTMENT, "dept")):
+        g = df.dropna(subset=[column]).groupby(["month", column], as_index=False).agg(
+            numerator=("quality", "sum"), denominator=("quality", "size"))
+        frames.append(g.rename(columns={column: "unit_code"}).assign(unit_group=group))
+    return pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
+
+
 def _main_items(conn: Connection) -> pd.DataFrame:
     stmt = select(RegItem.item_code, RegItem.dept_code, RegItem.claimed, RegItem.valid_from, RegItem.valid_to).where(
         RegItem.item_level == "MAIN")
@@ -214,17 +252,22 @@ def item_claim_rate(conn: Connection, w: Window) -> pd.DataFrame:
 
 
 def item_coverage(conn: Connection, w: Window) -> pd.DataFrame:
-    """Main items with a published inspection list that have behaviour data year-to-date."""
+    """Main items with a published inspection list that have behaviour data (an inspection or a penalty
+    under the item or one of its sub items) year-to-date. The /catalog page shows these stored values."""
     main_of = func.coalesce(RegItem.parent_code, RegItem.item_code)
     listed = pd.DataFrame(conn.execute(
         select(main_of, RegItem.dept_code, CheckImpl.region_code).distinct()
         .join(CheckImpl, CheckImpl.item_code == RegItem.item_code)).all(), columns=["main", "dept", "region"])
-    year = func.substr(cast(Inspection.check_date, String), 1, 4)
-    first = pd.DataFrame(conn.execute(
-        select(main_of, Inspection.region_code, year, func.min(Inspection.check_date))
-        .join(RegItem, RegItem.item_code == Inspection.item_code)
-        .where(Inspection.check_date < w.end.date() + dt.timedelta(days=1))
-        .group_by(main_of, Inspection.region_code, year)).all(), columns=["main", "region", "year", "first"])
+    frames = []
+    for table, day in ((Inspection, Inspection.check_date), (Penalty, Penalty.decided_at)):  # 行政检查 and 行政处罚
+        year = func.substr(cast(day, String), 1, 4)
+        frames.append(pd.DataFrame(conn.execute(
+            select(main_of, table.region_code, year, func.min(day))
+            .join(RegItem, RegItem.item_code == table.item_code)
+            .where(day < w.end.date() + dt.timedelta(days=1))
+            .group_by(main_of, table.region_code, year)).all(), columns=["main", "region", "year", "first"]))
+    first = pd.concat(frames, ignore_index=True)
+    first["first"] = pd.to_datetime(first["first"]).dt.date
     rows = []
     for month in w.months():
         end = min(_month_end(month), (w.end - dt.timedelta(microseconds=1)).date())
@@ -292,7 +335,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("hotline_sign_ontime", "12345按时签收率", "12345热线", "higher", 0.95, BOTH,
               "签收时限落在当月的转办工单中，在时限内签收的比例", hotline_sign_ontime),
     Indicator("hotline_finish_ontime", "12345按时办结率", "12345热线", "higher", 0.95, BOTH,
-              "办理时限落在当月的转办工单中，在时限内办结的比例", hotline_finish_ontime),
+              "办理时限（经批准延期的顺延相应工作日）落在当月的转办工单中，在时限内办结的比例", hotline_finish_ontime),
     Indicator("hotline_satisfaction", "12345满意率", "12345热线", "higher", 0.90, BOTH,
               "当月办结且回访有评价的工单中，满意与基本满意的比例", hotline_satisfaction),
     Indicator("hotline_resolution", "12345解决率", "12345热线", "higher", 0.85, BOTH,
@@ -309,10 +352,13 @@ INDICATORS: tuple[Indicator, ...] = (
               "办理时限落在当月的风险线索中，在时限内反馈核查结果的比例", lead_feedback_ontime),
     Indicator("lead_close_rate", "风险线索办结率", "风险线索", "higher", 0.90, BOTH,
               "办理时限落在当月的风险线索中，已办结的比例", lead_close_rate),
+    Indicator("lead_feedback_quality", "风险线索反馈质量", "风险线索", "higher", 0.50, BOTH,
+              "当月反馈的风险线索中，反馈内容的文本挖掘质量分（与线索的相关度、核实/处置/依据等要素完整度，0–1）均值",
+              lead_feedback_quality),
     Indicator("item_claim_rate", "监管事项认领率", "监管事项", "higher", 0.98, (DEPARTMENT,),
               "月末有效的监管事项主项中，已认领的比例", item_claim_rate),
     Indicator("item_coverage", "监管行为覆盖率", "监管事项", "higher", 0.40, BOTH,
-              "已编制检查实施清单的主项中，本年度截至月末已有监管行为数据的比例", item_coverage),
+              "已编制检查实施清单的主项中，本年度截至月末已有监管行为数据（检查或处罚）的比例", item_coverage),
     Indicator("inspection_timely", "监管行为数据汇聚及时率", "监管行为", "higher", 0.90, BOTH,
               f"当月检查中，检查后{SUBMIT_LIMIT_WORKDAYS}个工作日内报送的比例", inspection_timely),
     Indicator("random_completion", "双随机抽查完成率", "双随机", "higher", 1.00, (DEPARTMENT,),

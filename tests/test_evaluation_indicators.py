@@ -10,20 +10,24 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
-from data_access import warehouse
+from data_access import queries_evaluation, warehouse
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import (
     CheckImpl,
     ComplaintFeature,
+    HotlineEvent,
     HotlineTicket,
     Inspection,
     MonthlyIndicator,
+    Penalty,
     RandomTask,
     RegItem,
     RiskLead,
     UrbanCase,
 )
+from data_access.scope import SYSTEM
 from evaluation import indicators
 from evaluation.indicators import Window
 from tests.db_fixtures import postgres_database, sqlite_engine
@@ -101,16 +105,20 @@ def _lead(i: int, **kw) -> dict:
     row = {"lead_id": i, "lead_key": f"k{i}", "kind": "spike", "level": "RED", "score": 1.0, "title": f"线索{i}",
            "reason": "r", "evidence": {}, "region_code": LT, "dept_code": SCJG, "status": "已签收",
            "created_at": t("03-01"), "updated_at": t("03-01"), "sign_deadline": None, "signed_at": None,
-           "handle_deadline": None, "feedback_at": None, "closed_at": None}
+           "handle_deadline": None, "feedback_at": None, "closed_at": None, "feedback_text": None}
     return row | kw
 
 
 def insert_leads(conn) -> None:
     conn.execute(insert(RiskLead), [
+        # feedback quality: no word shared with the lead (relevance 0), so quality = completeness ÷ 2
+        # (weights 0.4/0.4 renormalised without timeliness): cues 核实+整改 = 0.5 → 0.25
         _lead(1, sign_deadline=t("03-03", 23), signed_at=t("03-02"), handle_deadline=t("03-10", 23),
-              feedback_at=t("03-09"), closed_at=t("03-11"), status="已办结"),
+              feedback_at=t("03-09"), closed_at=t("03-11"), status="已办结", feedback_text="经核实，已责令整改。"),
+        # all six cue groups = 1.0 → 0.5
         _lead(2, sign_deadline=t("03-04", 23), signed_at=t("03-05"), handle_deadline=t("03-12", 23),
-              feedback_at=t("03-15")),
+              feedback_at=t("03-15"),
+              feedback_text="您好，经核实已整改，依据《食品安全法》处理，下一步将继续跟踪，联系电话12345678。"),
         _lead(3, region_code=SH, dept_code=CGJ, sign_deadline=t("03-05", 23), handle_deadline=t("04-05", 23),
               status="已转办"),
     ])
@@ -134,6 +142,12 @@ def _inspection(i: int, item: str, dept: str, region: str, day: dt.date, submitt
             "inspectors_n": 2, "result": "NO_PROBLEM", "has_problem": False, "followup": "NONE"}
 
 
+def _penalty(i: int, item: str, region: str, day: dt.date) -> dict:
+    return {**LINEAGE, "penalty_id": i, "src_id": f"P{i}", "decision_no": f"汴市监罚〔2026〕{i}号", "item_code": item,
+            "dept_code": SCJG, "subject_uscc": "91410200MA00000000", "region_code": region, "case_source": "检查发现",
+            "procedure": "一般程序", "penalty_types": "罚款", "fine_amount": 1000, "filed_at": day, "decided_at": day}
+
+
 def insert_catalogue(conn) -> None:
     conn.execute(insert(RegItem), [
         _item("M1", None, True), _item("M2", None, True), _item("M3", None, False),
@@ -148,6 +162,10 @@ def insert_catalogue(conn) -> None:
         _inspection(3, "S1", SCJG, LT, dt.date(2026, 3, 2), t("03-09")),  # 5 working days: timely
         _inspection(4, "S1", SCJG, LT, dt.date(2026, 3, 2), t("03-10")),  # 6 working days: late
         _inspection(5, "S2", CGJ, SH, dt.date(2026, 3, 20), t("03-27")),  # 5 working days: timely
+    ])
+    conn.execute(insert(Penalty), [
+        _penalty(1, "S2", SH, dt.date(2026, 2, 10)),  # a penalty is behaviour data too: covers M2 in 顺河区
+        _penalty(2, "S2", LT, dt.date(2026, 3, 5)),  # after February: M2 in 龙亭区 is still uncovered then
     ])
 
 
@@ -194,8 +212,9 @@ CASES = [
     (insert_leads, MARCH, "lead_sign_ontime", {(C, LT): (1, 2), (D, SCJG): (1, 2), (C, SH): (0, 1), (D, CGJ): (0, 1)}),
     (insert_leads, MARCH, "lead_feedback_ontime", {(C, LT): (1, 2), (D, SCJG): (1, 2)}),
     (insert_leads, MARCH, "lead_close_rate", {(C, LT): (1, 2), (D, SCJG): (1, 2)}),
+    (insert_leads, MARCH, "lead_feedback_quality", {(C, LT): (0.75, 2), (D, SCJG): (0.75, 2)}),
     (insert_catalogue, MARCH, "item_claim_rate", {(D, SCJG): (2, 3)}),
-    (insert_catalogue, FEBRUARY, "item_coverage", {(D, SCJG): (1, 2), (C, LT): (1, 2), (C, SH): (0, 1)}),
+    (insert_catalogue, FEBRUARY, "item_coverage", {(D, SCJG): (2, 2), (C, LT): (1, 2), (C, SH): (1, 1)}),
     (insert_catalogue, MARCH, "inspection_timely", {(D, SCJG): (1, 2), (C, LT): (1, 2), (D, CGJ): (1, 1),
                                                     (C, SH): (1, 1)}),
     (insert_urban, MARCH, "urban_close_ontime", {(C, LT): (1, 2), (C, SH): (0, 1), (D, CGJ): (1, 3)}),
@@ -210,6 +229,40 @@ def test_indicator_formula_matches_hand_count(conn, inserter, window, key, expec
     assert got.keys() == expected.keys()
     for unit, (num, den) in expected.items():
         assert got[unit] == pytest.approx((num, den)), unit
+
+
+def insert_extensions(conn) -> None:
+    conn.execute(insert(HotlineTicket), [
+        # recorded deadline Fri 13 March; approved 3 working days → due Wed 18 March 23:59:59: on time
+        _ticket(6, handle_deadline=t("03-13", 23), finished_at=t("03-17"), extension_days=3),
+        # same, but the extension was only requested, never approved: due 13 March, late
+        _ticket(7, handle_deadline=t("03-13", 23), finished_at=t("03-17"), extension_days=3),
+        # due Thu 30 April + 2 working days over 劳动节 (1–5 May off) → Thu 7 May: counts in May, on time
+        _ticket(8, region_code=SH, main_dept_code=CGJ, handle_deadline=t("04-30", 23), finished_at=t("05-06"),
+                extension_days=2),
+    ])
+    conn.execute(insert(HotlineEvent), [
+        {**LINEAGE, "event_id": i, "src_id": f"E{i}", "ticket_id": ticket, "event": event, "at": t("03-12")}
+        for i, (ticket, event) in enumerate([(6, "延期申请"), (6, "延期批准"), (7, "延期申请"), (8, "延期批准")], 1)])
+
+
+def test_an_approved_extension_moves_the_completion_deadline(conn):
+    insert_extensions(conn)
+    assert values(conn, MARCH, "hotline_finish_ontime") == {(C, LT): (1, 2), (D, SCJG): (1, 2)}
+    april = Window(dt.datetime(2026, 4, 1), dt.datetime(2026, 5, 1))
+    may = Window(dt.datetime(2026, 5, 1), dt.datetime(2026, 6, 1))
+    assert values(conn, april, "hotline_finish_ontime") == {}
+    assert values(conn, may, "hotline_finish_ontime") == {(C, SH): (1, 1), (D, CGJ): (1, 1)}
+
+
+def test_the_weekly_overdue_count_uses_the_same_deadline(conn):
+    insert_extensions(conn)
+    session = Session(bind=conn)
+    weeks = {week: queries_evaluation.overdue_ticket_counts(session, SYSTEM, dt.datetime(*start),
+                                                            dt.datetime(*end))
+             for week, start, end in (("W11", (2026, 3, 9), (2026, 3, 16)), ("W12", (2026, 3, 16), (2026, 3, 23)))}
+    rows = {w: df[["region_code", "dept_code", "due", "overdue"]].values.tolist() for w, df in weeks.items()}
+    assert rows == {"W11": [[LT, SCJG, 1, 1]], "W12": [[LT, SCJG, 1, 0]]}  # ticket 7 late in W11; 6 moved to W12
 
 
 def test_random_completion_counts_started_tasks_of_the_year(conn):
@@ -266,7 +319,7 @@ def test_rebuild_rejects_a_malformed_month(conn):
 
 def test_library_declares_each_indicator_once_with_sane_fields():
     keys = [i.key for i in indicators.INDICATORS]
-    assert len(keys) == len(set(keys)) == 16
+    assert len(keys) == len(set(keys)) == 17
     for ind in indicators.INDICATORS:
         assert ind.direction in ("higher", "lower")
         assert 0 < ind.target <= 1
