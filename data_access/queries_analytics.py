@@ -267,40 +267,18 @@ def hot_words(session: Session, scope: Scope, *, regions: list[str] | None = Non
 # ---------------------------------------------------------------------------------- catalogue coverage
 
 
-def catalog_coverage(session: Session, scope: Scope, *, start: dt.date | None = None) -> pd.DataFrame:
-    """Per department: main and sub items in force, claimed rate, sub items with an implementation list,
-    sub items with behaviour data (an inspection or penalty since ``start``) and coverage.
-
-    Coverage = sub items with behaviour data ÷ sub items with an implementation list (监管行为数据覆盖率).
-    Columns: dept_code, dept, main_n, sub_n, claimed_n, claimed_rate, impl_n, behaviour_n, coverage.
-    """
-    items = item_flags(session, scope, start=start)
-    if items.empty:
-        return pd.DataFrame(columns=["dept_code", "dept", "main_n", "sub_n", "claimed_n", "claimed_rate", "impl_n",
-                                     "behaviour_n", "coverage"])
-    items["is_main"] = items["level"] == "MAIN"
-    items["is_sub"] = ~items["is_main"]
-    sub = items[items["is_sub"]]
-    g = items.groupby(["dept_code", "dept"], as_index=False).agg(
-        main_n=("is_main", "sum"), sub_n=("is_sub", "sum"), claimed_n=("claimed", "sum"), all_n=("item_code", "size"))
-    s = sub.groupby("dept_code", as_index=False).agg(impl_n=("has_impl", "sum"), behaviour_n=("has_behaviour", "sum"))
-    g = g.merge(s, on="dept_code", how="left").fillna({"impl_n": 0, "behaviour_n": 0})
-    g["claimed_rate"] = g["claimed_n"] / g["all_n"]
-    g["coverage"] = g["behaviour_n"] / g["impl_n"].where(g["impl_n"] > 0)
-    for col in ("main_n", "sub_n", "claimed_n", "impl_n", "behaviour_n"):
-        g[col] = g[col].astype(int)
-    return g.drop(columns="all_n").sort_values(["sub_n", "dept_code"], ascending=[False, True]).reset_index(drop=True)
-
-
-def item_flags(session: Session, scope: Scope, *, start: dt.date | None = None,
+def item_flags(session: Session, scope: Scope, *, start: dt.date | None = None, end: dt.date | None = None,
                dept_code: str | None = None) -> pd.DataFrame:
-    """Catalogue items in force with their flags. Columns: item_code, parent_code, level, name, dept_code,
-    dept, category, claimed, has_impl, has_behaviour, inspections_n, penalties_n."""
+    """Catalogue items in force with their flags; behaviour counts inspections and penalties dated in
+    [start, end]. Columns: item_code, parent_code, level, name, dept_code, dept, category, claimed,
+    has_impl, has_behaviour, inspections_n, penalties_n."""
     impl = select(CheckImpl.item_code).distinct().subquery()
     ins = select(Inspection.item_code, func.count().label("n")).group_by(Inspection.item_code)
     pen = select(Penalty.item_code, func.count().label("n")).group_by(Penalty.item_code)
     if start:
         ins, pen = ins.where(Inspection.check_date >= start), pen.where(Penalty.decided_at >= start)
+    if end:
+        ins, pen = ins.where(Inspection.check_date <= end), pen.where(Penalty.decided_at <= end)
     ins, pen = ins.subquery(), pen.subquery()
     r = RegItem
     stmt = (select(r.item_code, r.parent_code, r.item_level, r.name, r.dept_code, Department.short_name,

@@ -391,7 +391,8 @@ def compute(conn: Connection, window: Window, keys: list[str] | None = None) -> 
         df = df[df.unit_group.isin(ind.groups) & df.denominator.fillna(0).gt(0)]
         known = [code in UNITS[g] for g, code in zip(df.unit_group, df.unit_code, strict=True)]
         df = df.loc[pd.Series(known, index=df.index, dtype=bool)]
-        frames.append(df.assign(indicator_key=ind.key))
+        if len(df):  # pandas deprecates concatenating empty frames
+            frames.append(df.assign(indicator_key=ind.key))
     out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=[*ROW_COLUMNS, "indicator_key"])
     out["numerator"] = out["numerator"].astype(float)
     out["denominator"] = out["denominator"].astype(float)

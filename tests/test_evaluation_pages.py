@@ -133,3 +133,34 @@ def test_system_administrator_saves_weights_through_the_page(app, warehouse):
     assert "已保存区县权重" in json.dumps(response.json, ensure_ascii=False), response.text
     with Session(warehouse[1]) as session:
         assert scoring.load_config(session).weights["COUNTY"] == {"hotline_sign_ontime": 1.0}
+
+
+def test_catalog_page_shows_the_indicator_numbers(app, warehouse, month):
+    """/catalog reads 认领率 and 覆盖率 from the mart; recompute both from the warehouse with the library."""
+    from pages.catalog import coverage_view, summary_text
+
+    engine = warehouse[1]
+    with engine.connect() as conn:
+        fresh = indicators.compute(conn, indicators.data_window(conn, [month]), ["item_claim_rate", "item_coverage"])
+    fresh = fresh[fresh.unit_group == "DEPARTMENT"].set_index(["indicator_key", "unit_code"])
+    with Session(engine) as session:
+        view = coverage_view(session, ANALYST, month, SCJG)
+        own = coverage_view(session, HEAD, month, None)["coverage"]
+    cov = view["coverage"].set_index("dept_code")
+    checked = 0
+    for key, num, den, rate in (("item_claim_rate", "claimed_n", "listed_n", "claimed_rate"),
+                                ("item_coverage", "behaviour_n", "impl_n", "coverage")):
+        for dept, row in cov.iterrows():
+            if (key, dept) in fresh.index:
+                expected = fresh.loc[(key, dept)]
+                assert (row[num], row[den]) == (expected["numerator"], expected["denominator"]), (key, dept)
+                assert row[rate] == pytest.approx(expected["value"])
+                checked += 1
+            else:
+                assert row[den] == 0 and row[rate] != row[rate], (key, dept)  # no data, not 0 %
+    assert checked >= 2 * 10
+    cov_fresh = fresh.loc["item_coverage"]
+    city = cov_fresh["numerator"].sum() / cov_fresh["denominator"].sum()
+    assert f"{indicators.INDICATOR_BY_KEY['item_coverage'].name} {city:.1%}" in summary_text(view["coverage"], month)
+    assert view["items"]["dept_code"].eq(SCJG).all() and len(view["items"])
+    assert own["dept_code"].tolist() == [SCJG]  # a department head sees their own department only

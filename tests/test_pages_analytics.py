@@ -22,7 +22,7 @@ from dash._utils import AttributeDict
 from flask import g
 from sqlalchemy import delete, func, insert, select, text
 
-from data_access import db
+from data_access import db, queries_evaluation
 from data_access.schema import (
     AuditLog,
     ComplaintFeature,
@@ -34,6 +34,7 @@ from data_access.schema import (
     UnlicensedLead,
 )
 from data_access.scope import ROLES, Scope
+from evaluation import indicators
 from security.sessions import Identity
 
 DEPT_KEY = "SCJG"
@@ -324,14 +325,17 @@ def test_unlicensed_routing_follows_decree_684(app, pages):
 
 
 def test_catalog_coverage_and_drill_down(app, pages, scjg):
+    with db.session_scope() as session:  # the page reads 认领率/覆盖率 from the indicator mart
+        indicators.rebuild(session.connection())
+        month = queries_evaluation.indicator_months(session)[-1]
     with as_role(app, "LEADER"):
-        chart, coverage, items, summary, search = pages["catalog"].update_panels(scjg, "all")
+        chart, coverage, items, summary, search = pages["catalog"].update_panels(scjg, month)
         assert pages["catalog"].click_dept({"points": [{"customdata": scjg}]}, scjg) is None
     row = next(r for r in coverage.rowData if r["dept"] == "市市场监管局")
     subs = count(select(RegItem.item_code).where(RegItem.dept_code == scjg, RegItem.item_level == "SUB"))
     assert row["sub_n"] == subs and len(items.rowData) == count(select(RegItem.item_code)
                                                                 .where(RegItem.dept_code == scjg))
-    assert search == f"?dept={scjg}&period=all" and "下钻：市市场监管局" in summary
+    assert search == f"?dept={scjg}&month={month}" and "下钻：市市场监管局" in summary
     assert len(chart.data) == 3
 
 
