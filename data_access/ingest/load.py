@@ -14,17 +14,34 @@ a 12345 order whose status changed gets a state event appended; otherwise it is 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from itertools import chain
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Date, DateTime, Engine, Table, bindparam, insert, select, tuple_, update
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    Table,
+    bindparam,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 import settings
 from data_access import codes
@@ -138,8 +155,13 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
             source, mapping, ignored = pick_source(result.kind, first.headers)
             result.source, result.ignored_columns = source.name, ignored
             loader = _Loader(conn, source, result, refs, loaded_at, src_system, forced)
-            for chunk in chain([first], chunks):
-                loader.load_chunk(chunk, mapping if chunk.headers == first.headers else None)
+            prepared = (loader.prepare(chunk, mapping if chunk.headers == first.headers else None)
+                        for chunk in chain([first], chunks))
+            if _can_overlap(conn, source):
+                _pipelined(prepared, loader.apply)
+            else:
+                for chunk in prepared:
+                    loader.apply(chunk)
         else:
             result.source = sources_of(result.kind)[0].name
         result.seconds = round(time.perf_counter() - started, 3)
@@ -162,6 +184,35 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
     return result
 
 
+def _can_overlap(conn: Connection, source: Source) -> bool:
+    """Whether chunk n+1 may be validated while chunk n is written: not when validation itself queries the
+    connection (流转记录 look up their work orders), nor for in-memory SQLite (one connection per thread)."""
+    if any(f.ref == "ticket" for f in source.fields):
+        return False
+    return not (conn.dialect.name == "sqlite" and conn.engine.url.database in (None, "", ":memory:"))
+
+
+def _pipelined(prepared: Iterator[_Prepared], apply: Callable[[_Prepared], None]) -> None:
+    """Write each chunk in a second thread while this one reads and validates the next.
+
+    SQLite and psycopg release the GIL while the database works, so the two overlap; chunks are still
+    written one at a time, in file order, by the one writer, and only this thread touches the file.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-writer") as writer:
+        pending: Future | None = None
+        try:
+            for chunk in prepared:
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(apply, chunk)
+            if pending is not None:
+                pending.result()
+        except BaseException:
+            if pending is not None:
+                wait([pending])  # never roll back under a running write
+            raise
+
+
 def _record_failure(engine: Engine, result: IngestResult, src_system: str) -> None:
     """A failed load is still visible on the data-quality page (with zero rows loaded)."""
     if result.dry_run:
@@ -171,6 +222,15 @@ def _record_failure(engine: Engine, result: IngestResult, src_system: str) -> No
         conn.execute(insert(LoadBatch).values(batch_id=result.batch_id, source_kind=result.kind,
                                               src_system=src_system, origin=result.origin[:500], started_at=now,
                                               finished_at=now, received=0, status="failed"))
+
+
+@dataclass
+class _Prepared:
+    """One validated chunk waiting to be written."""
+
+    chunk: RawChunk
+    good: pd.DataFrame
+    quarantine: list[tuple[int, dict, list[str]]]
 
 
 class _Loader:
@@ -185,22 +245,28 @@ class _Loader:
 
     # ---------------------------------------------------------------------------------------- chunk
 
-    def load_chunk(self, chunk: RawChunk, mapping: dict[str, str] | None) -> None:
+    def prepare(self, chunk: RawChunk, mapping: dict[str, str] | None) -> _Prepared:
+        """Validate a chunk (no writes): the typed good rows and the records bound for quarantine."""
         self.result.received += len(chunk)
         if mapping is None:  # JSON chunks carry their own key sets
             index = header_index(self.source)
             mapping = {h: index[normalise_header(h)] for h in chunk.headers if normalise_header(h) in index}
         quarantine = [(line, raw, [reason]) for line, raw, reason in chunk.broken]
-        raw = _frame(chunk, mapping)
-        if self.forced and "src_system" in raw:
-            raw = raw.drop(columns="src_system")  # the API key, not the body, says who is sending
-        good, reasons = validate(self.source, raw, self.refs, src_system=self.src_system)
+        raw = _columns(chunk, mapping)
+        if self.forced:
+            raw.pop("src_system", None)  # the API key, not the body, says who is sending
+        good, reasons = validate(self.source, raw, len(chunk.lines), self.refs, src_system=self.src_system)
         for pos, why in reasons.items():
-            quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), why))
+            quarantine.append((int(chunk.lines[pos]), chunk.record(pos), why))
         good = good[[c for c in good.columns if c in self.table.c]]
-        conflicts = self._upsert(good)
+        return _Prepared(chunk, good, quarantine)
+
+    def apply(self, prepared: _Prepared) -> None:
+        """Upsert the good rows and write the quarantine, inside the batch's transaction."""
+        conflicts = self._upsert(prepared.good)
+        chunk, quarantine = prepared.chunk, prepared.quarantine
         for pos, why in conflicts.items():
-            quarantine.append((chunk.lines[pos], dict(zip(chunk.headers, chunk.rows[pos], strict=True)), [why]))
+            quarantine.append((int(chunk.lines[pos]), chunk.record(pos), [why]))
         self._quarantine(quarantine)
 
     def _quarantine(self, items: list[tuple[int, dict, list[str]]]) -> None:
@@ -317,7 +383,8 @@ class _Loader:
                                    else default)
         if self.source.lineage:
             frame["load_batch"], frame["loaded_at"] = self.result.batch_id, pd.Timestamp(self.loaded_at)
-        write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
+        if self.conn.dialect.name != "postgresql" or not copy_csv(self.conn, self.table, frame):
+            write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
         self.result.inserted += len(frame)
 
     def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
@@ -421,47 +488,69 @@ def _jsonable(value: object) -> object:
     return str(value)
 
 
-def _frame(chunk: RawChunk, mapping: dict[str, str]) -> pd.DataFrame:
-    """The chunk's mapped columns as object arrays of stripped strings, None where empty."""
-    n = len(chunk.rows)
-    if not n:
-        return pd.DataFrame({col: pd.Series([], dtype=object) for col in (mapping.get(h) for h in chunk.headers) if col})
-    grid = np.empty((n, len(chunk.headers)), dtype=object)
-    grid[:] = chunk.rows
-    grid[grid == ""] = None
-    picked = [(i, mapping[h]) for i, h in enumerate(chunk.headers) if h in mapping]
-    return pd.DataFrame({col: grid[:, i] for i, col in picked}, index=pd.RangeIndex(n))
+def _columns(chunk: RawChunk, mapping: dict[str, str]) -> dict[str, pa.Array]:
+    """The chunk's mapped columns, null where empty (the readers strip values)."""
+    out = {}
+    for header, arr in zip(chunk.headers, chunk.columns, strict=True):
+        if header in mapping:
+            out[mapping[header]] = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    return out
 
 
 def driver_rows(frame: pd.DataFrame, table: Table) -> list[tuple]:
     """Rows ready for the raw drivers, converted column by column (the ingest hot path).
 
     ``bulk.insert_frame`` converts arbitrary frames value by value; ingest knows its columns' types, so
-    whole columns are converted at once: timestamps via numpy into SQLAlchemy's text format (which COPY
-    also parses), dates to ``YYYY-MM-DD``, missing values to None.
+    whole columns are converted at once: timestamps in Arrow into SQLAlchemy's text format (which COPY also
+    parses), dates to ``YYYY-MM-DD``, missing values to None.
     """
-    columns = []
-    for name in frame.columns:
-        series = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(series):
-            unit = "D" if isinstance(table.c[name].type, Date) and not isinstance(table.c[name].type, DateTime) else "us"
-            arr = series.to_numpy(dtype=f"datetime64[{unit}]")
-            text = np.datetime_as_string(arr, unit=unit).astype(object)
-            if unit == "us":
-                text = np.char.replace(text.astype(str), "T", " ").astype(object)
-            text[np.isnat(arr)] = None
-            columns.append(text.tolist())
-        elif series.dtype == object:
-            arr = series.to_numpy(dtype=object, copy=True)
-            arr[pd.isna(arr)] = None
-            columns.append(arr.tolist())
-        elif pd.api.types.is_float_dtype(series):
-            arr = series.to_numpy(dtype=object)
-            arr[series.isna().to_numpy()] = None
-            columns.append(arr.tolist())
-        else:  # nullable integers and booleans
-            columns.append(series.astype(object).where(series.notna(), None).tolist())
-    return list(zip(*columns, strict=True))
+    return list(zip(*(_driver_column(frame[name], table.c[name].type) for name in frame.columns), strict=True))
+
+
+def _driver_column(series: pd.Series, sql_type: object) -> list:
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
+        if isinstance(sql_type, Date) and not isinstance(sql_type, DateTime):
+            stamps = pc.cast(stamps, pa.date32())
+        return pc.cast(stamps, pa.string()).to_numpy(zero_copy_only=False).tolist()
+    if series.dtype == object:
+        arr = series.to_numpy(dtype=object, copy=True)
+        arr[pd.isna(arr)] = None
+        return arr.tolist()
+    if pd.api.types.is_float_dtype(series):
+        arr = series.to_numpy(dtype=object)
+        arr[series.isna().to_numpy()] = None
+        return arr.tolist()
+    return series.astype(object).where(series.notna(), None).tolist()  # nullable integers and booleans
+
+
+def copy_csv(conn: Connection, table: Table, frame: pd.DataFrame) -> bool:
+    """COPY a typed frame to PostgreSQL as CSV written by Arrow: no Python object per value on the way.
+
+    Strings are always quoted, so an empty string stays empty and only a missing value is NULL. Returns
+    False (nothing written) when a column's values do not make one Arrow type; the caller then goes row by row.
+    """
+    try:
+        arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return False
+    fields = []
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        sql_type = table.c[name].type
+        if pa.types.is_timestamp(column.type):
+            date_only = isinstance(sql_type, Date) and not isinstance(sql_type, DateTime)
+            column = pc.cast(column, pa.date32() if date_only else pa.timestamp("us"))
+        elif pa.types.is_floating(column.type) and isinstance(sql_type, Integer):
+            column = pc.cast(column, pa.int64())  # a key mapped through a dict with misses is float
+        fields.append(column)
+    data = io.BytesIO()
+    pacsv.write_csv(pa.table(fields, names=arrow.column_names), data,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    names = ", ".join(f'"{c}"' for c in arrow.column_names)
+    with conn.connection.driver_connection.cursor() as cur, cur.copy(
+            f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
+        copy.write(data.getbuffer())
+    return True
 
 
 def write_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:

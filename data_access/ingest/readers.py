@@ -20,12 +20,17 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+
+from data_access.ingest import csv_blocks
+from data_access.ingest.csv_blocks import FIELD_LIMIT
+
 # Bytes examined to choose the encoding and to reject binary garbage before anything is parsed.
 SAMPLE_BYTES = 1 << 20
 # A text whose share of unprintable/unassigned/private-use characters exceeds this is not a data file.
 GARBAGE_SHARE = 0.01
-# csv's default limit (128 KiB) is below long 诉求内容 plus reply text in one field; 16 MiB is not.
-csv.field_size_limit(16 * 1024 * 1024)
+csv.field_size_limit(FIELD_LIMIT)
 
 
 class UnreadableFile(Exception):
@@ -34,16 +39,68 @@ class UnreadableFile(Exception):
 
 @dataclass
 class RawChunk:
-    """Records as stripped strings (empty: "" or None): ``rows`` aligned with ``headers``; ``lines`` their
-    line numbers (header = 1)."""
+    """Records as stripped strings (empty: "" or null): ``columns`` one string array per header, ``lines``
+    the records' line numbers (header = 1), ``broken`` the records that could not be split into fields."""
 
     headers: list[str]
-    rows: list[list[str | None]] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
+    columns: list[pa.Array]
+    lines: np.ndarray
     broken: list[tuple[int, dict, str]] = field(default_factory=list)  # (line, raw record, reason)
 
     def __len__(self) -> int:
-        return len(self.rows) + len(self.broken)
+        return len(self.lines) + len(self.broken)
+
+    def record(self, pos: int) -> dict:
+        """The raw record at row ``pos``, as it goes to quarantine."""
+        return {h: col[pos].as_py() for h, col in zip(self.headers, self.columns, strict=True)}
+
+
+class _Chunker:
+    """Collects parsed rows (as columns) and broken records into chunks of ``chunk_rows`` records."""
+
+    def __init__(self, headers: list[str], chunk_rows: int) -> None:
+        self.headers, self.chunk_rows = headers, chunk_rows
+        self.parts: list[tuple[list[pa.Array], np.ndarray]] = []
+        self.broken: list[tuple[int, dict, str]] = []
+        self.count = 0
+
+    def add_columns(self, columns: list[pa.Array], lines: np.ndarray) -> Iterator[RawChunk]:
+        done = 0
+        while done < len(lines):
+            take = min(len(lines) - done, self.chunk_rows - self.count)
+            self.parts.append(([c.slice(done, take) for c in columns], lines[done:done + take]))
+            self.count += take
+            done += take
+            if self.count >= self.chunk_rows:
+                yield self.flush()
+
+    def add_rows(self, rows: list[list[str | None]], lines: list[int]) -> Iterator[RawChunk]:
+        if rows:
+            yield from self.add_columns(columns_of(rows, len(self.headers)), np.asarray(lines, dtype=np.int64))
+
+    def add_broken(self, item: tuple[int, dict, str]) -> Iterator[RawChunk]:
+        self.broken.append(item)
+        self.count += 1
+        if self.count >= self.chunk_rows:
+            yield self.flush()
+
+    def flush(self) -> RawChunk:
+        width = len(self.headers)
+        if self.parts:
+            columns = [pa.concat_arrays([p[0][i] for p in self.parts]) for i in range(width)]
+            lines = np.concatenate([p[1] for p in self.parts])
+        else:
+            columns, lines = [pa.array([], pa.string()) for _ in range(width)], np.zeros(0, np.int64)
+        chunk = RawChunk(self.headers, columns, lines, self.broken)
+        self.parts, self.broken, self.count = [], [], 0
+        return chunk
+
+
+def columns_of(rows: list[list[str | None]], width: int) -> list[pa.Array]:
+    """Rows of strings/None as ``width`` string arrays."""
+    if not rows:
+        return [pa.array([], pa.string()) for _ in range(width)]
+    return [pa.array(col, pa.string()) for col in zip(*rows, strict=True)]
 
 
 def read_file(path: Path, chunk_rows: int) -> tuple[str, Iterator[RawChunk]]:
@@ -57,7 +114,7 @@ def read_file(path: Path, chunk_rows: int) -> tuple[str, Iterator[RawChunk]]:
     if suffix in (".jsonl", ".ndjson"):
         return f"jsonl/{encoding}", _jsonl_chunks(_open_text(path, encoding), chunk_rows)
     if suffix in (".csv", ".txt"):
-        return f"csv/{encoding}", _csv_chunks(_open_text(path, encoding), chunk_rows)
+        return f"csv/{encoding}", csv_chunks(path, encoding, chunk_rows)
     raise UnreadableFile(f"不支持的文件类型 / unsupported file type {suffix!r}: use .csv, .xlsx or .jsonl")
 
 
@@ -122,38 +179,122 @@ def _decode_guard(exc: UnicodeDecodeError) -> UnreadableFile:
 # ------------------------------------------------------------------------------------------------- CSV
 
 
-def _csv_chunks(fh: io.TextIOWrapper, chunk_rows: int) -> Iterator[RawChunk]:
+def csv_chunks(path: Path, encoding: str, chunk_rows: int, *, fast: bool = True,
+               block_bytes: int = csv_blocks.BLOCK_BYTES) -> Iterator[RawChunk]:
+    """Clean blocks through pyarrow, the rest through ``csv`` (see ``csv_blocks``); the same records either
+    way, which ``fast=False`` (``csv`` for the whole file) lets tests and the benchmark check."""
+    with path.open("rb") as fh:
+        head = fh.read(block_bytes) if fast else b""
+        bom = b"\xef\xbb\xbf" if encoding == "utf-8-sig" and head.startswith(b"\xef\xbb\xbf") else b""
+        data = head[len(bom):]
+        header_end = csv_blocks.first_record_end(data) if fast else None
+        if header_end is None or not csv_blocks.scan(data[:header_end], 1, False).clean:
+            yield from _csv_slow(_rest_text(head, fh, encoding), chunk_rows, 0, None)  # unusual: csv alone
+            return
+        headers = _header(data[:header_end], encoding)
+        chunker = _Chunker(headers, chunk_rows)
+        for block in csv_blocks.blocks(fh, data[header_end:], 1 + data.count(b"\n", 0, header_end), block_bytes):
+            columns = None
+            if block.clean:
+                try:
+                    utf8 = block.data if encoding == "utf-8-sig" else block.data.decode(encoding).encode()
+                    if encoding == "utf-8-sig":
+                        block.data.decode("utf-8")  # strict: a bad byte fails the file, as in csv
+                except UnicodeDecodeError as exc:
+                    raise _decode_guard(exc) from exc
+                columns = csv_blocks.parse(block, utf8, len(headers))
+            if columns is not None:
+                yield from chunker.add_columns(columns, block.lines)
+            else:
+                text = _rest_text(block.data, fh if not block.clean else None, encoding, bom=False)
+                yield from _csv_slow(text, chunk_rows, block.first_line - 1, chunker)
+                if not block.clean:
+                    break
+        if chunker.count:
+            yield chunker.flush()
+
+
+def _header(data: bytes, encoding: str) -> list[str]:
+    try:
+        headers = next(csv.reader(io.StringIO(data.decode(encoding), newline="")), None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise _csv_error(exc, 1) from exc
+    if not headers or not any(h.strip() for h in headers):
+        raise UnreadableFile("缺少表头行 / the file has no header row")
+    return headers
+
+
+def _rest_text(prefix: bytes, fh: io.BufferedIOBase | None, encoding: str, bom: bool = True) -> io.TextIOWrapper:
+    """``prefix`` followed by the unread rest of ``fh`` as one strictly decoded text stream."""
+    raw = io.BufferedReader(_Prefixed(prefix, fh))
+    return io.TextIOWrapper(raw, encoding=encoding if bom else encoding.replace("-sig", ""), errors="strict",
+                            newline="")
+
+
+class _Prefixed(io.RawIOBase):
+    """Bytes already read, then the rest of a file."""
+
+    def __init__(self, prefix: bytes, fh: io.BufferedIOBase | None) -> None:
+        self.prefix, self.fh = memoryview(prefix), fh
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # noqa: ANN001 - a writable buffer
+        if len(self.prefix):
+            n = min(len(buffer), len(self.prefix))
+            buffer[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
+        if self.fh is None:
+            return 0
+        data = self.fh.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _csv_slow(fh: io.TextIOWrapper, chunk_rows: int, line: int, chunker: _Chunker | None) -> Iterator[RawChunk]:
+    """The ``csv`` module's records from ``fh`` whose first line is file line ``line + 1``.
+
+    Without a ``chunker`` the stream starts with the header row and the last chunk is flushed here.
+    """
     with fh:
         reader = csv.reader(fh)
         try:
-            headers = next(reader, None)
+            if chunker is None:
+                headers = next(reader, None)
+                if not headers or not any(h.strip() for h in headers):
+                    raise UnreadableFile("缺少表头行 / the file has no header row")
+                chunker = _Chunker(headers, chunk_rows)
+                owner = True
+            else:
+                owner = False
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _csv_error(exc, 1) from exc
-        if not headers or not any(h.strip() for h in headers):
-            raise UnreadableFile("缺少表头行 / the file has no header row")
-        width = len(headers)
-        chunk = RawChunk(headers)
-        rows, lines, strip = chunk.rows, chunk.lines, str.strip
-        line = reader.line_num
+            raise _csv_error(exc, line + reader.line_num) from exc
+        width = len(chunker.headers)
+        rows: list[list[str]] = []
+        lines: list[int] = []
+        strip = str.strip
+        last = line + reader.line_num
         try:
             for row in reader:  # the hot loop: keep it to list appends
-                start, line = line + 1, reader.line_num
+                start, last = last + 1, line + reader.line_num
                 if len(row) == width:
-                    rows.append(list(map(strip, row)))  # "" becomes None per column, in bulk
+                    rows.append(list(map(strip, row)))
                     lines.append(start)
+                    if len(rows) >= 4096:
+                        yield from chunker.add_rows(rows, lines)
+                        rows, lines = [], []
                 elif row and (len(row) > 1 or row[0].strip()):  # a blank line is not a record
-                    chunk.broken.append((start, {"_fields": row}, f"字段数为{len(row)}，表头为{width}列 / "
-                                                                 f"{len(row)} fields where the header has {width}"))
-                else:
-                    continue
-                if len(rows) + len(chunk.broken) >= chunk_rows:
-                    yield chunk
-                    chunk = RawChunk(headers)
-                    rows, lines = chunk.rows, chunk.lines
+                    yield from chunker.add_rows(rows, lines)
+                    rows, lines = [], []
+                    yield from chunker.add_broken((start, {"_fields": row}, f"字段数为{len(row)}，表头为{width}列 / "
+                                                                            f"{len(row)} fields where the header has {width}"))
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise _csv_error(exc, reader.line_num) from exc
-        if len(chunk):
-            yield chunk
+            raise _csv_error(exc, line + reader.line_num) from exc
+        yield from chunker.add_rows(rows, lines)
+        if owner and chunker.count:
+            yield chunker.flush()
 
 
 def _csv_error(exc: Exception, line: int) -> UnreadableFile:
@@ -193,8 +334,9 @@ def _object_chunks(items: Iterable[tuple[int, object, str | None]], chunk_rows: 
         for _, obj in pending:
             headers.update(dict.fromkeys(obj))
         names = list(headers)
-        chunk = RawChunk(names, [[_scalar(obj.get(h)) for h in names] for _, obj in pending],
-                         [n for n, _ in pending], list(broken))
+        rows = [[_scalar(obj.get(h)) for h in names] for _, obj in pending]
+        chunk = RawChunk(names, columns_of(rows, len(names)), np.array([n for n, _ in pending], dtype=np.int64),
+                         list(broken))
         pending.clear()
         broken.clear()
         return chunk
@@ -243,21 +385,26 @@ def _xlsx_chunks(path: Path, chunk_rows: int) -> Iterator[RawChunk]:
                 raise UnreadableFile("工作表第一行缺少表头 / the first sheet has no header row")
             headers = [_cell(v) or "" for v in header_row]
             width = len(headers)
-            chunk = RawChunk(headers)
+            chunker = _Chunker(headers, chunk_rows)
+            pending: list[list[str | None]] = []
+            lines: list[int] = []
             for line, row in enumerate(rows, start=2):
                 values = [_cell(v) for v in row]
                 if not any(v is not None for v in values):
                     continue
                 if len(values) > width and any(v is not None for v in values[width:]):
-                    chunk.broken.append((line, {"_fields": values}, "表头之外还有数据 / data beyond the header columns"))
+                    yield from chunker.add_rows(pending, lines)
+                    pending, lines = [], []
+                    yield from chunker.add_broken((line, {"_fields": values}, "表头之外还有数据 / data beyond the header columns"))
                 else:
-                    chunk.rows.append((values + [None] * width)[:width])
-                    chunk.lines.append(line)
-                if len(chunk) >= chunk_rows:
-                    yield chunk
-                    chunk = RawChunk(headers)
-            if len(chunk):
-                yield chunk
+                    pending.append((values + [None] * width)[:width])
+                    lines.append(line)
+                    if len(pending) >= 4096:
+                        yield from chunker.add_rows(pending, lines)
+                        pending, lines = [], []
+            yield from chunker.add_rows(pending, lines)
+            if chunker.count:
+                yield chunker.flush()
         except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
             raise UnreadableFile(f"Excel文件内容损坏 / the workbook is corrupt: {exc}") from exc
     finally:

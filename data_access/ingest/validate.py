@@ -1,8 +1,8 @@
 """Vectorised validation of one chunk against its ``Source``: types, required fields, code lists, date ranges,
 lengths and references. Returns the typed good rows and, for every bad row, its reasons (in Chinese).
 
-Work is per column with pandas, so the cost per row stays small; only rows that fail go through Python
-loops (to word their reasons).
+Work is per column on Arrow arrays (and pandas for the typed result), so the cost per row stays small;
+only distinct values and rows that fail go through Python loops (to map codes and word reasons).
 """
 
 from __future__ import annotations
@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Connection, select
 
 from data_access import codes
@@ -105,33 +107,35 @@ class Reasons:
         return mask
 
 
-def validate(source: Source, raw: pd.DataFrame, refs: References, *, src_system: str | None
+def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: References, *, src_system: str | None
              ) -> tuple[pd.DataFrame, dict[int, list[str]]]:
-    """Type and check ``raw`` (field columns of strings/None, positional index); returns (good rows, reasons).
+    """Type and check ``raw`` (field column → ``n`` strings, null where empty); returns (good rows, reasons).
 
-    ``src_system`` fills rows that do not name their 来源系统 (lineage sources only).
+    Presence, lengths, code lists, references and the common timestamp spelling are checked on the Arrow
+    columns; only distinct values and failing rows reach Python. ``src_system`` fills rows that do not name
+    their 来源系统 (lineage sources only).
     """
-    raw = raw.reset_index(drop=True)
-    reasons = Reasons(len(raw))
-    typed = pd.DataFrame(index=raw.index)
+    reasons = Reasons(n)
+    typed: dict[str, pd.Series] = {}
     now_limit = dt.datetime.now() + dt.timedelta(days=1)
     for f in source.fields:
         if f.column not in raw:  # absent columns stay absent: an update leaves those columns as they are
             if f.required:
-                reasons.add(np.ones(len(raw), bool), f"{f.label}: 必填字段为空")
+                reasons.add(np.ones(n, bool), f"{f.label}: 必填字段为空")
             continue
-        stripped = raw[f.column]  # the readers strip values and turn empty ones into None
-        present = stripped.notna()
+        arr = raw[f.column]
+        present = _mask(pc.is_valid(arr))
         if f.required:
             reasons.add(~present, f"{f.label}: 必填字段为空")
-        parsed, bad = _parse(f, stripped, now_limit, source)
-        reasons.add(bad & present, lambda i, f=f, s=stripped, p=parsed: _bad_value(f, s.iat[i], p, i, source))
+        parsed, bad = _parse(f, arr, now_limit, source)
+        reasons.add(bad & present, lambda i, f=f, a=arr, p=parsed: _bad_value(f, a[i].as_py(), p, i, source))
         if f.ref is not None and f.ref != "ticket":
-            mapped = map_values(parsed, getattr(refs, f.ref))
-            unknown = present & ~bad & mapped.isna()
-            reasons.add(unknown, lambda i, f=f, s=stripped: f"{f.label}: 未知的{_REF_NAMES[f.ref]}“{s.iat[i]}”")
+            mapped = map_values(arr, getattr(refs, f.ref))  # reference fields are plain text
+            unknown = present & ~bad & mapped.isna().to_numpy()
+            reasons.add(unknown, lambda i, f=f, a=arr: f"{f.label}: 未知的{_REF_NAMES[f.ref]}“{a[i].as_py()}”")
             parsed = mapped
         typed[f.column] = parsed
+    typed = pd.DataFrame(typed, index=pd.RangeIndex(n))
     if "order_no" in typed and source.field_by_column["order_no"].ref == "ticket":
         ids = refs.ticket(typed["order_no"].dropna())
         typed["ticket_id"] = typed["order_no"].map(ids)
@@ -194,84 +198,111 @@ def _bad_value(f: Field, value: object, parsed: pd.Series, i: int, source: Sourc
 _TYPE_NAMES = {"float": "数值", "money": "金额", "bool": "是/否", "date": "日期", "datetime": "时间"}
 
 
-def _parse(f: Field, s: pd.Series, now_limit: dt.datetime, source: Source) -> tuple[pd.Series, pd.Series]:
+def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as numpy, null counted as False."""
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _objects(arr: pa.Array) -> pd.Series:
+    """Strings as a pandas object column (None where null): what the drivers and the checks take."""
+    return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
+
+
+def _parse(f: Field, arr: pa.Array, now_limit: dt.datetime, source: Source) -> tuple[pd.Series, np.ndarray]:
     """(parsed values, bad mask) for one field; the mask is only meaningful where a value is present."""
     if f.type == "str":
-        parsed = s
         if f.codes is not None:
-            parsed, bad = _map_codes(f, s)
-        else:
-            limit = source.max_length(f.column)
-            bad = too_long(s, limit) if limit else pd.Series(False, index=s.index)
-        return parsed, bad.astype(bool)
+            return _map_codes(f, arr)
+        limit = source.max_length(f.column)
+        bad = _mask(pc.greater(pc.utf8_length(arr), limit)) if limit else np.zeros(len(arr), bool)
+        return _objects(arr), bad
+    if f.type in ("date", "datetime"):
+        parsed = parse_datetimes(arr)
+        upper = LATEST_FUTURE if f.future_ok else now_limit
+        lower = pd.Timestamp(f.earliest)
+        bad = (parsed.isna() | (parsed < lower) | (parsed > pd.Timestamp(upper))).to_numpy()
+        if f.type == "date":
+            parsed = parsed.dt.normalize()
+        return parsed.where(~bad), bad
+    if f.type == "bool":
+        parsed = map_values(arr, _BOOLS)
+        return parsed, parsed.isna().to_numpy()
+    s = _objects(arr)
     if f.type == "int":
         num = pd.to_numeric(s, errors="coerce")
         bad = num.isna() | (num % 1 != 0) | (num < 0) | (num > 2**31)
-        return num.where(~bad).astype("Int64"), bad
-    if f.type in ("float", "money"):
-        text = s.str.replace(_MONEY_NOISE, "", regex=True) if f.type == "money" else s
-        num = pd.to_numeric(text, errors="coerce").astype(float)
-        bad = num.isna() | ~np.isfinite(num.fillna(0)) | (num.abs() > 1e15)
-        num = num.where(~bad)
-        return (num.round(2) if f.type == "money" else num), bad
-    if f.type == "bool":
-        parsed = map_values(s, _BOOLS)
-        return parsed.astype(object), parsed.isna()
-    parsed = parse_datetimes(s)
-    upper = LATEST_FUTURE if f.future_ok else now_limit
-    lower = pd.Timestamp(f.earliest)
-    bad = parsed.isna() | (parsed < lower) | (parsed > pd.Timestamp(upper))
-    if f.type == "date":
-        parsed = parsed.dt.normalize()
-    return parsed.where(~bad), bad
+        return num.where(~bad).astype("Int64"), bad.to_numpy()
+    text = s.str.replace(_MONEY_NOISE, "", regex=True) if f.type == "money" else s  # float or money
+    num = pd.to_numeric(text, errors="coerce").astype(float)
+    bad = num.isna() | ~np.isfinite(num.fillna(0)) | (num.abs() > 1e15)
+    num = num.where(~bad)
+    return (num.round(2) if f.type == "money" else num), bad.to_numpy()
 
 
-def map_values(s: pd.Series, mapping: dict) -> pd.Series:
-    """``s.map(mapping)`` through the distinct values only: a chunk has few distinct codes and many rows."""
-    positions, uniques = pd.factorize(s, use_na_sentinel=True)
+def map_values(values: pd.Series | pa.Array, mapping: dict) -> pd.Series:
+    """``values.map(mapping)`` through the distinct values only: a chunk has few distinct codes and many rows."""
+    if isinstance(values, pd.Series):
+        positions, uniques = pd.factorize(values, use_na_sentinel=True)
+    else:
+        encoded = values.dictionary_encode()
+        uniques = encoded.dictionary.to_pylist()
+        positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     mapped = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[positions], index=s.index, dtype=object)
+    return pd.Series(mapped[positions], dtype=object)
 
 
 def too_long(s: pd.Series, limit: int) -> pd.Series:
     return (s.str.len() > limit).fillna(False).astype(bool)
 
 
-def _map_codes(f: Field, s: pd.Series) -> tuple[pd.Series, pd.Series]:
+def _map_codes(f: Field, arr: pa.Array) -> tuple[pd.Series, np.ndarray]:
     mapping = ({k: k for k in f.codes} | {v: k for k, v in f.codes.items()} if isinstance(f.codes, dict)
                else {k: k for k in f.codes})
-    if not f.multi:
-        parsed = map_values(s, mapping)
-        return parsed, parsed.isna()
+    if f.multi:
+        mapping = {v: _multi(v, mapping) for v in pc.unique(arr).to_pylist() if v is not None}
+    parsed = map_values(arr, mapping)
+    return parsed, parsed.isna().to_numpy()
 
-    def multi(v: object) -> str | None:
-        if not isinstance(v, str):
-            return None
-        parts = [p.strip() for p in _MULTI_SEP.split(v) if p.strip()]
-        mapped = [mapping.get(p) for p in parts]
-        return ",".join(mapped) if parts and all(mapped) else None
 
-    parsed = s.map(multi)
-    return parsed, parsed.isna()
+def _multi(value: str, mapping: dict) -> str | None:
+    """A list of codes or labels (any of ,，、;；| between them) as stored codes joined by commas."""
+    parts = [p.strip() for p in _MULTI_SEP.split(value) if p.strip()]
+    mapped = [mapping.get(p) for p in parts]
+    return ",".join(mapped) if parts and all(mapped) else None
 
 
 # ------------------------------------------------------------------------------------------ date parsing
 
-_FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
+_COMMON_STAMP = r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$"
+_NS_RANGE = (np.datetime64(pd.Timestamp.min.ceil("s"), "s"), np.datetime64(pd.Timestamp.max.floor("s"), "s"))
 
 
-def parse_datetimes(s: pd.Series) -> pd.Series:
+def parse_datetimes(values: pd.Series | pa.Array) -> pd.Series:
     """Naive local datetimes from the spellings source systems use; unparseable → NaT.
 
-    The common ``YYYY-MM-DD HH:MM:SS`` goes through one vectorised call; the rest (``2024/1/5``,
-    ``2024年1月5日``, ISO with ``T`` or an offset, compact ``20240105``) one by one.
+    The common ``YYYY-MM-DD HH:MM:SS`` is cast in Arrow, whose cast refuses impossible dates and times as
+    ``_parse_one`` does (years outside pandas' nanosecond range are NaT, as in pandas); every other
+    spelling (``2024/1/5``, ``2024年1月5日``, ISO with ``T`` or an offset, compact ``20240105``) one by one.
     """
-    out = pd.to_datetime(s, format=_FAST_FORMAT, errors="coerce")
-    rest = out.isna() & s.notna()
-    if rest.any():
-        out = out.astype("datetime64[ns]")
-        out[rest] = pd.to_datetime(s[rest].map(_parse_one), errors="coerce")
-    return out.astype("datetime64[ns]")
+    arr = values if isinstance(values, pa.Array) else pa.array(values.astype(object), pa.string(), from_pandas=True)
+    out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
+    common = _mask(pc.match_substring_regex(arr, _COMMON_STAMP))
+    if common.any():
+        text = arr.filter(common)
+        try:
+            stamps = pc.cast(text, pa.timestamp("s"))
+        except pa.ArrowInvalid:  # an impossible date or time in the chunk: keep what prints back the same
+            stamps = pc.strptime(text, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+            same = pc.fill_null(pc.equal(pc.strftime(stamps, format="%Y-%m-%d %H:%M:%S"), text), False)
+            stamps = pc.if_else(same, stamps, pa.scalar(None, stamps.type))
+        stamps = stamps.to_numpy(zero_copy_only=False)
+        fits = (stamps >= _NS_RANGE[0]) & (stamps <= _NS_RANGE[1])  # else NaT, as pandas has it
+        out[np.flatnonzero(common)[fits]] = stamps[fits].astype("datetime64[ns]")
+    rest = np.flatnonzero(~common & _mask(pc.is_valid(arr)))
+    if len(rest):
+        slow = [_parse_one(v) for v in arr.take(pa.array(rest)).to_pylist()]
+        out[rest] = pd.to_datetime(pd.Series(slow, dtype=object), errors="coerce").to_numpy()
+    return pd.Series(out)
 
 
 def _parse_one(value: str) -> dt.datetime | None:
