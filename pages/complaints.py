@@ -1,8 +1,8 @@
 """投诉分析: 12345 complaint analytics with cross-filtering, full-text search, hot issues and exports.
 
 State lives in the URL (``?region=410204&category=HC04&period=90d&q=噪音``): ``layout`` reads it, the
-filter callback writes it back, so a copied link restores the view. Clicking a county or category bar
-filters every other panel; each bar chart keeps its own dimension unfiltered and highlights the
+filter callback writes it back, so a copied link restores the view. Clicking a county or category bar,
+or a county on the map, filters every other panel (the map, like the county bars, outlines the selection); each bar chart keeps its own dimension unfiltered and highlights the
 selection, so the clicked bar stays among its peers.
 """
 
@@ -17,6 +17,7 @@ from dash import MATCH, Input, Output, State, callback, clientside_callback, ctx
 import security
 from data_access import db, queries, queries_analytics
 from ui import exports, filters, tables
+from ui.kaifeng_map import county_count_figure
 
 dash.register_page(__name__, path="/complaints", name="投诉分析", order=20)
 
@@ -70,7 +71,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         style={"height": "520px"}, className="ag-theme-alpine")
     return html.Div([
         html.H3("投诉分析"),
-        html.P([stamp, " · 点击区县或类别柱形可筛选其他图表，再次点击取消；筛选条件保存在网址中，可直接分享。"],
+        html.P([stamp, " · 点击区县柱形、地图上的区县或类别柱形可筛选其他图表，再次点击取消；筛选条件保存在网址中，可直接分享。"],
                className="text-muted", id="complaints-as-of"),
         controls,
         html.Div(id="complaints-summary", className="mb-2 fw-bold"),
@@ -78,7 +79,10 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
             dbc.Col(tables.card("各区县诉求量（点击筛选）", filters.graph("complaints-by-region", "诉求量_区县")), lg=5),
             dbc.Col(tables.card("诉求类别 Top 15（点击筛选）", filters.graph("complaints-by-category", "诉求量_类别")), lg=7),
         ]),
-        tables.card("月度趋势（前 8 类）", filters.graph("complaints-trend", "诉求量_月度趋势")),
+        dbc.Row([
+            dbc.Col(tables.card("各区县诉求量地图（点击筛选）", filters.graph("complaints-map", "诉求量_地图")), lg=5),
+            dbc.Col(tables.card("月度趋势（前 8 类）", filters.graph("complaints-trend", "诉求量_月度趋势")), lg=7),
+        ]),
         dbc.Row([
             dbc.Col(tables.card("热点问题", html.Div(id="complaints-hot-issues"), page=PAGE, table="hot_issues"), lg=7),
             dbc.Col(tables.card("热词", html.Div(id="complaints-hot-words"), page=PAGE, table="hot_words"), lg=5),
@@ -96,6 +100,13 @@ filters.url_writer("complaints-search")
           State("complaints-region", "value"), prevent_initial_call=True)
 def click_region(click: dict | None, current: list[str] | None) -> list[str]:
     """A click on a county bar filters the page by that county (a second click clears it)."""
+    return filters.toggle(current, filters.clicked(click))
+
+
+@callback(Output("complaints-region", "value", allow_duplicate=True), Input("complaints-map", "clickData"),
+          State("complaints-region", "value"), prevent_initial_call=True)
+def click_map(click: dict | None, current: list[str] | None) -> list[str]:
+    """A click on a county (or the 示范区 star) on the map does what a click on its bar does."""
     return filters.toggle(current, filters.clicked(click))
 
 
@@ -139,7 +150,7 @@ def _hot_words_view(df, ran: bool):  # noqa: ANN001
 
 
 @callback(Output("complaints-by-region", "figure"), Output("complaints-by-category", "figure"),
-          Output("complaints-trend", "figure"), Output("complaints-hot-issues", "children"),
+          Output("complaints-map", "figure"), Output("complaints-trend", "figure"), Output("complaints-hot-issues", "children"),
           Output("complaints-hot-words", "children"), Output("complaints-summary", "children"),
           Output("complaints-search", "data"),
           Input("complaints-region", "value"), Input("complaints-category", "value"),
@@ -171,7 +182,8 @@ def update_panels(regions: list[str] | None, categories: list[str] | None, perio
     summary = f"当前筛选：{' · '.join(parts)} — 共 {total:,} 件"
     search = filters.query_string({"region": regions, "category": categories,
                                    "period": period if period != filters.DEFAULT_PERIOD else None, "q": q})
-    return (_bar(by_region, regions, "诉求量（件）"), _bar(by_category.head(15), categories, "诉求量（件）"), trend,
+    county_map = county_count_figure(by_region, regions, highlight=SELECTED, other=OTHERS)
+    return (_bar(by_region, regions, "诉求量（件）"), _bar(by_category.head(15), categories, "诉求量（件）"), county_map, trend,
             _hot_issues_view(issues, ran), _hot_words_view(words, ran), summary, search)
 
 

@@ -128,7 +128,7 @@ def test_deep_link_restores_filtered_panels(app, pages):
     with as_role(app, "LEADER"):
         page = str(complaints.layout(region="410204", category="HC04", period="all", q=""))
         assert "value=['410204']" in page and "value=['HC04']" in page
-        by_region, by_category, trend, _, _, summary, search = complaints.update_panels(
+        by_region, by_category, county_map, trend, _, _, summary, search = complaints.update_panels(
             ["410204"], ["HC04"], "all", None)
     expected = count(select(HotlineTicket.ticket_id).where(HotlineTicket.region_code == "410204",
                                                          HotlineTicket.category_code == "HC04"))
@@ -143,6 +143,12 @@ def test_deep_link_restores_filtered_panels(app, pages):
     assert region_bars["410204"] == expected and len(region_bars) > 1
     colours = dict(zip(by_region.data[0].customdata, by_region.data[0].marker.color, strict=True))
     assert colours["410204"] == complaints.SELECTED and colours["410221"] == complaints.OTHERS
+    # The map shows the county counts (not filtered by the county, like the county bars) and outlines the pick.
+    polygons = county_map["data"][0]
+    shaded = dict(zip(polygons["customdata"], polygons["z"], strict=True))
+    assert shaded["410204"] == expected and shaded["410221"] == region_bars["410221"]
+    outlines = dict(zip(polygons["customdata"], polygons["marker"]["line"]["color"], strict=True))
+    assert outlines["410204"] == complaints.SELECTED and outlines["410221"] != complaints.SELECTED
 
 
 def test_layout_drops_unknown_codes_from_the_url(app, pages):
@@ -158,6 +164,9 @@ def test_clicks_toggle_the_filter(app, pages):
     assert complaints.click_region(click, ["410204"]) == []
     assert complaints.click_region(click, ["410221", "410222"]) == ["410204"]
     assert complaints.click_category({"points": [{"customdata": ["HC04"]}]}, None) == ["HC04"]
+    # A map click carries the polygon's code (choropleth) or the 示范区 star's code in customdata too.
+    assert complaints.click_map({"points": [{"customdata": "410221", "location": "410221"}]}, ["410204"]) == ["410221"]
+    assert complaints.click_map({"points": [{"customdata": "410290"}]}, ["410290"]) == []
 
 
 def test_full_text_search_finds_title_and_content(app, pages):
@@ -246,7 +255,7 @@ def test_department_head_sees_only_own_department(app, pages, scjg):
 
 def test_hot_panels_say_when_text_mining_has_not_run_then_show_its_results(app, pages):
     with as_role(app, "ANALYST"):
-        _, _, _, issues, words, _, _ = pages["complaints"].update_panels([], [], "all", None)
+        _, _, _, _, issues, words, _, _ = pages["complaints"].update_panels([], [], "all", None)
     assert "尚未运行文本挖掘" in str(issues) and "尚未运行文本挖掘" in str(words)
     with db.session_scope() as session:
         ids = session.scalars(select(HotlineTicket.ticket_id).where(HotlineTicket.region_code == "410204")
@@ -256,8 +265,8 @@ def test_hot_panels_say_when_text_mining_has_not_run_then_show_its_results(app, 
              "computed_at": pd.Timestamp("2026-07-01").to_pydatetime()} for n, i in enumerate(ids)])
     try:
         with as_role(app, "ANALYST"):
-            _, _, _, issues, words, _, _ = pages["complaints"].update_panels(["410204"], [], "all", None)
-            _, _, _, other, _, _, _ = pages["complaints"].update_panels(["410221"], [], "all", None)
+            _, _, _, _, issues, words, _, _ = pages["complaints"].update_panels(["410204"], [], "all", None)
+            _, _, _, _, other, _, _, _ = pages["complaints"].update_panels(["410221"], [], "all", None)
         assert [(r["n"]) for r in issues.rowData] == [3, 2]
         assert "油烟·5" in str(words) and "扰民·3" in str(words)
         assert other.rowData == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from tests.browser import demo_login, live_server, log_in, open_browser
@@ -91,3 +92,33 @@ def test_enterprise_profile_by_path(site):
     name = _text_of(browser, "#enterprise-name", "校验码")
     assert "火锅" in name
     assert browser.console_errors() == []
+
+
+def test_map_click_filters_the_other_panels_and_the_url(site):
+    from ui.kaifeng_map import districts
+
+    browser, base_url = site
+    browser.get(base_url + "/complaints?period=all")
+    _text_of(browser, "#complaints-summary", "全部区县")
+    paths = browser.wait_until(lambda d: d.find_elements(By.CSS_SELECTOR, "#complaints-map path.choroplethlocation"),
+                               "the map drew no counties", timeout=30)
+    codes = [f["id"] for f in districts()["features"]]
+    assert len(paths) == len(codes)
+    county = codes.index("410221")  # 杞县: a large, compact county away from the labels of the city districts
+    ActionChains(browser).move_to_element_with_offset(paths[county], 0, 25).click().perform()
+    _text_of(browser, "#complaints-summary", "区县：杞县")
+    browser.wait_until(lambda d: d.execute_script("return window.location.search") == "?region=410221&period=all",
+                       "the URL did not take the county")
+    # The category bars now count 杞县 only, and the county's bar is highlighted among its peers.
+    browser.wait_until(lambda d: "杞县" in d.find_element(By.ID, "complaints-region").text, "dropdown not set")
+    browser.wait_until(lambda d: "杞县" in d.find_element(By.ID, "complaints-grid").text
+                       or "没有符合条件" in d.find_element(By.ID, "complaints-grid").text, "grid did not reload")
+    assert "兰考县" not in browser.find_element(By.ID, "complaints-grid").text
+    # A second click on the same county clears the filter (and the URL).
+    paths = browser.find_elements(By.CSS_SELECTOR, "#complaints-map path.choroplethlocation")
+    ActionChains(browser).move_to_element_with_offset(paths[county], 0, 25).click().perform()
+    _text_of(browser, "#complaints-summary", "全部区县")
+    browser.wait_until(lambda d: d.execute_script("return window.location.search") == "?period=all",
+                       "the URL kept the cleared county")
+    assert browser.console_errors() == []
+    assert browser.off_host_requests() == []

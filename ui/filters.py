@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from urllib.parse import urlencode
 
+import dash
 from dash import Input, Output, clientside_callback, dcc
 
 # Period choices offered on every analyst page: key → (label, days back from the data's last day).
@@ -64,7 +65,9 @@ def clicked(click_data: dict | None) -> str | None:
 def graph(component_id: str, filename: str, **kwargs) -> dcc.Graph:
     """A graph whose camera button saves a PNG named ``filename`` (plotly draws it in the browser, offline)."""
     config = {"displaylogo": False, "locale": "zh-CN",
-              "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2}}
+              "toImageButtonOptions": {"format": "png", "filename": filename, "scale": 2},
+              # plotly.js fetches a world topology for any map; ours is served from assets/geo/ (offline).
+              "topojsonURL": dash.get_asset_url("geo/")}
     return dcc.Graph(id=component_id, config=config, **kwargs)
 
 

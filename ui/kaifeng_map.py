@@ -35,10 +35,27 @@ LABEL_AT: dict[str, tuple[float, float]] = {"410212": (114.58, 34.62)}  # 祥符
 PAD = 0.04  # share of the map's extent left around polygons and labels
 
 
+COORD_DECIMALS = 3  # ~100 m: under a pixel at the map's size, and it halves what every page load carries
+
+
 @functools.cache
 def districts() -> dict:
-    """The FeatureCollection (``id`` = 6-digit adcode), read once per process."""
-    return json.loads(GEOJSON_PATH.read_text(encoding="utf-8"))
+    """The FeatureCollection (``id`` = 6-digit adcode), read once per process, coordinates rounded to
+    ``COORD_DECIMALS`` with the repeated points that leaves dropped (rings stay closed)."""
+    collection = json.loads(GEOJSON_PATH.read_text(encoding="utf-8"))
+    for feature in collection["features"]:
+        feature["geometry"]["coordinates"] = [[_rounded_ring(ring) for ring in polygon]
+                                              for polygon in feature["geometry"]["coordinates"]]
+    return collection
+
+
+def _rounded_ring(ring: list[list[float]]) -> list[list[float]]:
+    out: list[list[float]] = []
+    for x, y in ring:
+        point = [round(x, COORD_DECIMALS), round(y, COORD_DECIMALS)]
+        if not out or point != out[-1]:
+            out.append(point)
+    return out if len(out) >= 4 else [[round(x, COORD_DECIMALS), round(y, COORD_DECIMALS)] for x, y in ring]
 
 
 @functools.cache
@@ -148,4 +165,46 @@ def district_risk_figure(risk: pd.DataFrame, *, width: int, height: int) -> dict
     layout = theme.base_layout(width, height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
                                geo={"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
                                     "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}})
+    return {"data": data, "layout": layout}
+
+
+def county_count_figure(counts: pd.DataFrame, selected: list[str], *, highlight: str, other: str,
+                        height: int = 320) -> dict:
+    """A light-theme clickable map for the analyst pages: counties shaded by a count, the 示范区 as a star.
+
+    ``counts`` has columns code, name, n (county-level units; codes without a polygon other than the
+    示范区 are left out). Every clickable point carries its region code in ``customdata``, the way the
+    bars do, so ``ui.filters.clicked`` reads a map click and a bar click alike; ``selected`` codes get a
+    thick ``highlight`` outline (the star: ``highlight`` or ``other`` fill), the page's bar colours.
+    Labels name each unit with its count (text, not hover only).
+    """
+    by_code = counts.set_index("code")
+    polygons = [f["id"] for f in districts()["features"]]
+    values = [int(by_code.at[c, "n"]) if c in by_code.index else 0 for c in polygons]
+    labelled = [c for c in by_code.index if c in polygons or c == ZONE_CODE]
+    lon, lat, lines_lon, lines_lat = _label_points(labelled)
+    outline = [3.5 if c in selected else 0.8 for c in polygons]
+    zone_n = int(by_code.at[ZONE_CODE, "n"]) if ZONE_CODE in by_code.index else 0
+    data = [
+        {"type": "choropleth", "geojson": districts(), "locations": polygons, "z": values, "customdata": polygons,
+         "colorscale": "Blues", "zmin": 0, "zmax": max(values + [zone_n, 1]), "colorbar": {"thickness": 10},
+         "marker": {"line": {"color": [highlight if c in selected else "#ffffff" for c in polygons],
+                             "width": outline}},
+         "text": [by_code.at[c, "name"] if c in by_code.index else c for c in polygons],
+         "hovertemplate": "%{text}：%{z} 件<extra></extra>"},
+        {"type": "scattergeo", "lon": lines_lon, "lat": lines_lat, "mode": "lines", "hoverinfo": "skip",
+         "line": {"color": "#868e96", "width": 1}},
+        {"type": "scattergeo", "lon": [ZONE_POINT[0]], "lat": [ZONE_POINT[1]], "mode": "markers",
+         "customdata": [ZONE_CODE], "text": ["示范区"], "hovertemplate": f"示范区：{zone_n} 件<extra></extra>",
+         "marker": {"symbol": "star", "size": 18, "color": highlight if ZONE_CODE in selected else other,
+                    "line": {"color": "#343a40", "width": 1}}},
+        {"type": "scattergeo", "lon": lon, "lat": lat, "mode": "text", "hoverinfo": "skip",
+         "text": [f"{by_code.at[c, 'name']}<br>{int(by_code.at[c, 'n']):,}" for c in labelled],
+         "textfont": {"size": 11, "color": "#212529"}},
+    ]
+    lon_range, lat_range = _extent()
+    layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False,
+              "clickmode": "event", "dragmode": False,
+              "geo": {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
+                      "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}}}
     return {"data": data, "layout": layout}
