@@ -46,12 +46,14 @@ def build_document():
         return reports.monthly_bulletin(session, month, unit="410202"), month
 
 
-def timed(render_once, runs: int) -> list[float]:
-    out = []
+def timed_interleaved(variants: dict, runs: int) -> dict[str, list[float]]:
+    """Run the variants in turn, ``runs`` rounds, so load drifting on a shared machine hits all alike."""
+    out = {name: [] for name in variants}
     for _ in range(runs):
-        start = time.perf_counter()
-        render_once()
-        out.append(time.perf_counter() - start)
+        for name, run_once in variants.items():
+            start = time.perf_counter()
+            run_once()
+            out[name].append(time.perf_counter() - start)
     return out
 
 
@@ -81,9 +83,10 @@ def main() -> None:
         pdf_font.cached_subset(set(render.text_of(doc)))
 
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    results = {"baseline STSong-Light (not embedded)": timed(baseline, args.runs),
-               "font subset build on a cache miss (added once)": timed(cache_miss, args.runs),
-               "embedded subset, cached": timed(lambda: render.write(doc, "pdf", out / "embedded.pdf"), args.runs)}
+    results = timed_interleaved({
+        "baseline STSong-Light (not embedded)": baseline,
+        "font subset build on a cache miss (added once)": cache_miss,
+        "embedded subset, cached": lambda: render.write(doc, "pdf", out / "embedded.pdf")}, args.runs)
     base = statistics.median(results["baseline STSong-Light (not embedded)"])
     print(f"monthly bulletin {month} with unit page; {chars} distinct characters; {args.runs} runs each; "
           f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}; "

@@ -23,6 +23,7 @@ SOURCE_FONT = "NotoSansCJKsc-Regular.otf"
 ALWAYS = "".join(chr(c) for c in range(0x20, 0x7F))
 MAX_ERROR = 1.0  # font units (of 1000 per em) a quadratic curve may stray from the cubic one
 CACHE_FILES = 64  # converted subsets kept; the least recently used go first
+CONVERSION = 2  # part of the cache key: bump when truetype_subset's output changes
 
 
 def source_path() -> Path:
@@ -33,7 +34,8 @@ def cache_key(chars: set[str]) -> str:
     """Digest of the character set and the source font (a new wheel version gives new files)."""
     source = source_path()
     text = "".join(sorted(chars | set(ALWAYS)))
-    return hashlib.sha256(f"{source.name}:{source.stat().st_size}:{MAX_ERROR}:{text}".encode()).hexdigest()[:20]
+    key = f"{source.name}:{source.stat().st_size}:{MAX_ERROR}:{CONVERSION}:{text}"
+    return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
 def truetype_subset(chars: set[str], postscript_name: str) -> bytes:
@@ -47,11 +49,13 @@ def truetype_subset(chars: set[str], postscript_name: str) -> bytes:
     from fontTools.ttLib import TTFont, newTable
 
     font = TTFont(str(source_path()))
+    for layout in ("GSUB", "GPOS", "GDEF", "BASE"):  # horizontal Chinese needs no shaping; dropping the
+        if layout in font:  # tables before they are read saves decompiling them (seconds)
+            del font[layout]
     options = subset.Options()
-    options.layout_features = []  # horizontal Chinese needs no shaping
     options.name_IDs = ["*"]
     options.notdef_outline = True
-    options.hinting = False
+    options.hinting = True  # CFF hints vanish in the conversion anyway; removing them first costs seconds
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=sorted(ord(c) for c in chars | set(ALWAYS)))
     subsetter.subset(font)
