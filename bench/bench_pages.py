@@ -9,6 +9,7 @@ twice in the same process, without the cache (baseline) and with it; queries are
     BIANJIAN_DATABASE_URL=sqlite:///var/bianjian.db .venv/bin/python bench/bench_pages.py \
         [--walls 10] [--refresh 30] [--duration 600] [--accel 10] [--repeat 15]
     ... bench/bench_pages.py --memory-minutes 10 [--memory-refresh 2]   # wall JS heap in Chromium
+    ... bench/bench_pages.py --pages [--repeat 15]   # every page's main callbacks, warm (p50/p95/max)
 """
 
 from __future__ import annotations
@@ -146,6 +147,92 @@ def browser_memory(minutes: float, refresh: int, default_refresh: int) -> None:
           f"{per_refresh * 3600 / default_refresh:.2f} MiB per hour of real wall time at the default refresh")
 
 
+def page_cases(session) -> list[tuple[str, str, object]]:  # noqa: ANN001
+    """(role, label, call) for each page's main callbacks (or its layout, where the layout queries): the
+    default view and a filtered one, as a person opens them."""
+    from sqlalchemy import select
+
+    from data_access import queries_evaluation
+    from data_access.reference import DEPT_CODE_BY_KEY
+    from data_access.schema import RiskLead, Subject
+    from pages import (
+        catalog,
+        complaints,
+        credit,
+        data_quality,
+        enterprise,
+        home,
+        inbox,
+        joint,
+        lead_detail,
+        leads,
+        my_department,
+        rankings,
+        unlicensed,
+    )
+
+    scjg = DEPT_CODE_BY_KEY["SCJG"]
+    month = (queries_evaluation.indicator_months(session) or [None])[-1]
+    lead_id = session.scalar(select(RiskLead.lead_id).where(RiskLead.status == "已办结").order_by(RiskLead.lead_id))
+    uscc = session.scalar(select(Subject.uscc).order_by(Subject.subject_id).limit(1).offset(1000))
+    block = {"startRow": 0, "endRow": 50, "sortModel": [], "filterModel": {}}
+    return [
+        ("LEADER", "/ layout (KPIs)", lambda: home.layout()),
+        ("ANALYST", "/complaints update_panels (近一年)", lambda: complaints.update_panels([], [], "365d", None)),
+        ("ANALYST", "/complaints update_panels (county+category, 全部)",
+         lambda: complaints.update_panels(["410204"], ["HC04"], "all", None)),
+        ("ANALYST", "/complaints update_panels (全文检索 噪音)", lambda: complaints.update_panels([], [], "365d", "噪音")),
+        ("ANALYST", "/complaints load_rows (first block)", lambda: complaints.load_rows(block, [], [], "365d", None)),
+        ("ANALYST", "/enterprise search", lambda: enterprise.search("火锅")),
+        ("ANALYST", "/enterprise/<uscc> layout (profile)", lambda: enterprise.layout(uscc=uscc)),
+        ("ANALYST", "/credit update_panels", lambda: credit.update_panels([])),
+        ("ANALYST", "/credit update_panels (county)", lambda: credit.update_panels(["410204"])),
+        ("ANALYST", "/unlicensed update_panels", lambda: unlicensed.update_panels([], "365d")),
+        ("ANALYST", "/catalog update_panels", lambda: catalog.update_panels(None, None)),
+        ("ANALYST", "/leads load_rows (待研判)", lambda: leads.load_rows(block, ["待研判"], [])),
+        ("LEADER", "/leads load_rows (all)", lambda: leads.load_rows(block, [], [])),
+        ("LEADER", "/leads/<id> layout", lambda: lead_detail.layout(lead_id=str(lead_id))),
+        ("DEPT_HEAD", "/inbox layout (cards)", lambda: inbox.layout()),
+        ("LEADER", "/joint update", lambda: joint.update(None, None)),
+        ("LEADER", "/data-quality refresh (30 days)", lambda: data_quality.refresh("30")),
+        ("LEADER", "/data-quality refresh_pipeline", lambda: data_quality.refresh_pipeline("30")),
+        ("LEADER", "/rankings _ranking (counties)", lambda: rankings._ranking(month, "COUNTY", [], [])),
+        ("DEPT_HEAD", "/my-department _show", lambda: my_department._show(scjg, month)),
+    ]
+
+
+def bench_pages(repeat: int) -> None:
+    """Warm latency of every page's main callbacks, called as the server calls them (request context with
+    the identity the guard sets), after one warm-up call each."""
+    from flask import g
+
+    from data_access.reference import DEPT_CODE_BY_KEY
+    from security.sessions import Identity
+
+    scopes = {"LEADER": Scope("bench", "LEADER"), "ANALYST": Scope("bench", "ANALYST"),
+              "DEPT_HEAD": Scope("bench", "DEPT_HEAD", DEPT_CODE_BY_KEY["SCJG"])}
+    with db.session_scope() as session:
+        cases = page_cases(session)
+    print(f"{time.strftime('%Y-%m-%d %H:%M')}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
+          f"warehouse {db.engine().url.render_as_string()}; {repeat} warm calls each\n")
+    # CPU ms (this process, SQLite included: it runs in-process) is what the call costs; wall-clock ms also
+    # holds the time spent waiting for a core on a shared machine.
+    print("| callback | role | median ms | p95 ms | max ms | CPU median ms | load avg |\n|---|---|---:|---:|---:|---:|---:|")
+    app = create_app()
+    for role, label, call in cases:
+        with app.server.test_request_context("/"):
+            g.bianjian_identity = Identity(0, scopes[role], "bench")
+            call()
+            times, cpu = [], []
+            for _ in range(repeat):
+                start, start_cpu = time.perf_counter(), time.process_time()
+                call()
+                times.append(1000 * (time.perf_counter() - start))
+                cpu.append(1000 * (time.process_time() - start_cpu))
+        print(f"| {label} | {role} | {statistics.median(times):.0f} | {pct(times, 95):.0f} | {max(times):.0f} "
+              f"| {statistics.median(cpu):.0f} | {os.getloadavg()[0]:.1f} |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--walls", type=int, default=10)
@@ -155,7 +242,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--memory-minutes", type=float, help="only measure wall browser memory for this long")
     parser.add_argument("--memory-refresh", type=int, default=2, help="wall refresh seconds in the memory run")
+    parser.add_argument("--pages", action="store_true", help="only time every page's main callbacks (warm)")
     args = parser.parse_args()
+    if args.pages:
+        bench_pages(args.repeat)
+        return
     if args.memory_minutes:
         browser_memory(args.memory_minutes, args.memory_refresh, int(wall.settings.get("wall_refresh_seconds")))
         return
