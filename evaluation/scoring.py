@@ -205,7 +205,7 @@ def rank_units(values: pd.DataFrame, config: ScoringConfig, group: str) -> pd.Da
 
 def persistence(bad: pd.Series, missing: pd.Series, prev_bad: pd.Series) -> pd.Series:
     """Colour by the persistence rule: one bad month yellow, a second consecutive bad month red."""
-    status = np.where(missing, "nodata", np.where(bad & prev_bad.fillna(False).astype(bool), "red",
+    status = np.where(missing, "nodata", np.where(bad & prev_bad.eq(True), "red",
                                                   np.where(bad, "yellow", "green")))
     return pd.Series(status, index=bad.index)
 
