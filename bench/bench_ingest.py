@@ -1,7 +1,10 @@
 """Ingestion throughput and memory: 12345 work orders from CSV, with full validation, into SQLite and PostgreSQL.
 
 Beside each load it times ``pandas.read_csv`` of the same file (parsing only, nothing validated or written) as
-a yardstick. Medians over ``--repeat`` runs; every load starts from an empty, seeded warehouse.
+a yardstick, and our CSV reader alone on its pyarrow path and on its ``csv`` fallback. Medians over
+``--repeat`` runs, the steps interleaved; every load starts from an empty, seeded warehouse. Wall rows/s
+depend on what else the machine runs, so rows per CPU-second of this process are reported too, with the
+load average.
 
     .venv/bin/python bench/bench_ingest.py --rows 200000 --repeat 3          # throughput table (markdown)
     .venv/bin/python bench/bench_ingest.py --rss-mb 200                      # peak RSS on a ~200 MB file
@@ -87,7 +90,7 @@ def time_read_csv(path: Path) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def time_sqlite(path: Path, template: Path, workdir: Path) -> tuple[float, int]:
+def time_sqlite(path: Path, template: Path, workdir: Path) -> tuple[float, float]:
     from data_access.db import make_engine
     from data_access.ingest import ingest_file
 
@@ -103,7 +106,7 @@ def time_sqlite(path: Path, template: Path, workdir: Path) -> tuple[float, int]:
     return seconds, cpu
 
 
-def time_postgres(path: Path) -> tuple[float, int] | None:
+def time_postgres(path: Path) -> tuple[float, float] | None:
     import psycopg
 
     from data_access import warehouse
@@ -131,26 +134,47 @@ def time_postgres(path: Path) -> tuple[float, int] | None:
         admin.close()
 
 
-def throughput(rows: int, repeat: int) -> None:
+def time_reader(path: Path, fast: bool) -> tuple[float, float]:
+    """Our CSV reader alone (every record split, stripped and numbered): the pyarrow path or csv only."""
+    from data_access.ingest.readers import csv_chunks
+
+    started, cpu = time.perf_counter(), time.process_time()
+    for _ in csv_chunks(path, "utf-8-sig", int(settings.get("ingest_chunk_rows")), fast=fast):
+        pass
+    return time.perf_counter() - started, time.process_time() - cpu
+
+
+def throughput(rows: int, repeat: int, postgres: bool) -> None:
+    """Each repeat runs every step once, in turn, so a change in the machine's load hits all steps alike."""
+    steps = {"read_csv": [], "reader": [], "reader_slow": [], "sqlite": [], "postgres": []}
+    loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         path = write_hotline_csv(workdir / "hotline_bench.csv", rows)
         template = _template_sqlite(workdir)
         size_mb = path.stat().st_size / 1e6
-        read_runs = [time_read_csv(path) for _ in range(repeat)]
-        sqlite_runs = [time_sqlite(path, template, workdir) for _ in range(repeat)]
-        pg_runs = [r for r in (time_postgres(path) for _ in range(repeat)) if r is not None]
-    load = os.getloadavg()[0]
+        for _ in range(repeat):
+            steps["read_csv"].append(time_read_csv(path))
+            steps["reader"].append(time_reader(path, fast=True))
+            steps["reader_slow"].append(time_reader(path, fast=False))
+            steps["sqlite"].append(time_sqlite(path, template, workdir))
+            pg = time_postgres(path) if postgres else None
+            if pg is not None:
+                steps["postgres"].append(pg)
+            loads.append(os.getloadavg()[0])
     print(f"\n{rows:,} work orders, {len(HEADER)} columns, {size_mb:.0f} MB CSV (UTF-8), median of {repeat} runs, "
-          f"{os.cpu_count()} cores, load average {load:.1f} at the end\n")
+          f"{os.cpu_count()} cores, 1-minute load average {min(loads):.1f}–{max(loads):.1f} during the runs\n")
     print("| step | wall s | rows/s (wall) | CPU s of this process | rows/s per CPU second |")
     print("|---|---:|---:|---:|---:|")
-    for label, runs in (("`pandas.read_csv(dtype=str)` (parse only)", read_runs),
-                        ("`ingest_file` → SQLite (read, validate, upsert, commit)", sqlite_runs),
-                        ("`ingest_file` → PostgreSQL (same; server CPU not counted)", pg_runs)):
+    labels = {"read_csv": "`pandas.read_csv(dtype=str)` (parse only)",
+              "reader": "ingest CSV reader, pyarrow path (split, strip, line numbers; no validation)",
+              "reader_slow": "ingest CSV reader, `csv` module fallback (same output)",
+              "sqlite": "`ingest_file` → SQLite (read, validate, upsert, commit)",
+              "postgres": "`ingest_file` → PostgreSQL (same; server CPU not counted)"}
+    for key, runs in steps.items():
         if runs:
             wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
-            print(f"| {label} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.2f} | {rows / cpu:,.0f} |")
+            print(f"| {labels[key]} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.2f} | {rows / cpu:,.0f} |")
 
 
 _CHILD = """
@@ -188,11 +212,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rss-mb", type=int, default=0, help="Measure peak RSS on a generated file of this size.")
+    parser.add_argument("--no-postgres", action="store_true", help="Skip the PostgreSQL loads.")
     args = parser.parse_args()
     if args.rss_mb:
         peak_rss(args.rss_mb)
     else:
-        throughput(args.rows, args.repeat)
+        throughput(args.rows, args.repeat, postgres=not args.no_postgres)
 
 
 if __name__ == "__main__":
