@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from text_mining.entities import ENTITY_COLUMNS, extract_entities, link_entities, normalize_business_name
+from text_mining.entities import (
+    ENTITY_COLUMNS,
+    extract_entities,
+    link_entities,
+    name_heads,
+    normalize_business_name,
+)
 
 MESSAGES = pd.DataFrame(
     {
@@ -56,6 +62,29 @@ def entities():
 )
 def test_extract_entities(entities, mid, kind, expected):
     assert _mentions(entities, mid, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("来电人举报顺河区老任牛肉汤馆使用液化气罐", ["老任牛肉汤馆"]),  # 汤馆
+        ("尉氏县老胡炒凉粉摊占道经营", ["老胡炒凉粉摊"]),  # 摊
+        ("古城包子铺卫生差", ["古城包子铺"]),  # 铺
+        ("胡记豆腐坊没有许可证", ["胡记豆腐坊"]),  # 坊
+        ("关于旺隆灌汤包店的诉求", ["旺隆灌汤包店"]),  # 关于 is no part of a name
+        ("讨要李记奶茶店拖欠的工资", ["李记奶茶店"]),
+        ("原单位昌顺中介服务部断缴社保", ["昌顺中介服务部"]),
+        ("路口东30米尉氏县小李家电维修部噪音大", ["小李家电维修部"]),
+        ("都有人摆地摊卖衣服，流动摊贩很多，摊位乱摆", []),  # 地摊, 摊贩, 摊位 are no businesses
+        ("老刘水果店长期占道经营", ["老刘水果店"]),
+        ("建议开封博物馆和公共体育场馆免费开放", []),  # public venues are no market entities
+        ("上周去山陕甘会馆参观", []),  # a gazetteer landmark
+        ("金城街道饭店油烟噪音扰民", []),  # a known place and a bare shop word
+    ],
+)
+def test_extract_business_names_with_more_shop_words(text, expected):
+    out = extract_entities(pd.DataFrame({"id": [0], "text": [text]}))
+    assert out.loc[out["entity_type"] == "business", "mention"].tolist() == expected
 
 
 def test_extract_entities_columns_and_offsets(entities):
@@ -124,6 +153,25 @@ def test_link_entities(entities):
 def test_link_entities_district_decides_between_namesakes():
     mentions = pd.DataFrame({"mention": ["老王饭店"], "district": ["龙亭区"], "entity_type": ["business"]})
     assert link_entities(mentions, REGISTER).loc[0, "entity_id"] == "E4"
+
+
+def test_name_heads_drop_the_shared_trade_words():
+    assert name_heads("老牛牛肉汤馆", "老胡牛肉汤馆") == ("老牛", "老胡")
+    assert name_heads("夷山酒店", "夷山佳酒店") == ("夷山", "夷山佳")
+    assert name_heads("老王饭店", "老王饭店") == ("老王饭店", "老王饭店")
+
+
+def test_link_entities_needs_the_distinctive_head_to_agree():
+    """A shared trade word is no match: 老牛牛肉汤馆 (WRatio 83 against 老胡牛肉汤馆) stays unlinked."""
+    register = pd.DataFrame({"entity_id": ["A", "B", "C"], "name": ["兰考县老胡牛肉汤馆", "夷山佳酒店", "宋都牛肉汤馆"],
+                             "district": ["兰考县", "龙亭区", "兰考县"]})
+    mentions = pd.DataFrame({"mention": ["老牛牛肉汤馆", "夷山酒店", "宋都牛肉汤馆", "老胡牛肉汤馆"],
+                             "district": ["兰考县", "龙亭区", "兰考县", "兰考县"], "entity_type": ["business"] * 4})
+    linked = link_entities(mentions, register)
+    assert linked["unlicensed_candidate"].tolist() == [True, True, False, False]
+    assert linked["entity_id"].iloc[2:].tolist() == ["C", "A"]
+    loose = link_entities(mentions, register, head_cutoff=0)  # the old behaviour swallowed the first one
+    assert loose.loc[0, "entity_id"] == "A"
 
 
 def test_link_entities_validates():

@@ -3,7 +3,7 @@
 :func:`extract_entities` finds four kinds of mention with the Kaifeng gazetteer
 (``resources/places_*.txt``) plus suffix patterns:
 
-- ``business``: names ending in 公司/店/饭店/超市/诊所/药房/酒店/幼儿园/宾馆/… ;
+- ``business``: names ending in 公司/店/饭店/超市/诊所/药房/酒店/幼儿园/宾馆/汤馆/馆/铺/坊/摊/合作社/… ;
 - ``road``: gazetteer roads, or names ending in 路/街/大道/大街/巷;
 - ``community``: gazetteer compounds, or names ending in 小区/家属院/社区/花园/家园/公寓;
 - ``town``: gazetteer 街道/镇/乡;
@@ -15,8 +15,8 @@ cut after the last place name, particle or verb it contains ("投诉马道街一
 马道街, business 老王饭店).
 
 :func:`link_entities` fuzzy-matches business mentions (rapidfuzz) to registered entities by
-name, preferring the same district; mentions with no match above ``score_cutoff`` are flagged
-``unlicensed_candidate``.
+name, preferring the same district, and only when the names' distinctive heads agree (a shared
+trade word does not make two shops one); mentions with no match are flagged ``unlicensed_candidate``.
 """
 
 from __future__ import annotations
@@ -29,15 +29,19 @@ from rapidfuzz import fuzz, process
 
 from text_mining.tokenizer import gazetteer
 
-__all__ = ["ENTITY_COLUMNS", "extract_entities", "link_entities", "normalize_business_name"]
+__all__ = ["ENTITY_COLUMNS", "extract_entities", "link_entities", "name_heads", "normalize_business_name"]
 
 ENTITY_COLUMNS = ["id", "entity_type", "mention", "canonical", "start", "end", "district"]
 
 BUSINESS_SUFFIXES = (
-    "有限责任公司 有限公司 分公司 公司 大药房 药房 药店 饭店 酒店 宾馆 旅馆 酒家 餐厅 餐馆 饭馆 食堂 火锅店 "
-    "烧烤店 小吃店 面馆 超市 便利店 商店 商行 门市部 专卖店 诊所 卫生室 门诊部 医院 幼儿园 托育中心 "
-    "培训学校 培训中心 培训机构 驾校 网吧 浴池 洗浴中心 足浴店 美容院 理发店 KTV 加油站 工厂 加工厂 厂 店"
+    "有限责任公司 有限公司 分公司 公司 专业合作社 合作社 大药房 药房 药店 饭店 酒店 宾馆 旅馆 酒家 餐厅 餐馆 "
+    "饭馆 食堂 火锅店 烧烤店 小吃店 面馆 汤馆 馆 铺 坊 摊 超市 便利店 商店 商行 车行 门市部 专卖店 服务部 "
+    "维修部 安装部 加工部 货运部 诊所 卫生室 门诊部 医院 养老院 幼儿园 托育中心 托管班 辅导班 培训班 培训学校 "
+    "培训中心 培训机构 驾校 网吧 棋牌室 台球厅 健身房 浴池 洗浴中心 足浴店 美容院 美发沙龙 理发店 KTV 加油站 "
+    "代收点 配货站 养殖场 工厂 加工厂 厂 店"
 ).split()
+# Suffixes that are also the first character of a common non-name word: 摊贩/摊位/摊点/摊主, 店铺/店员, 铺设.
+_NOT_AFTER = {"摊": "贩位点主子", "店": "铺员", "铺": "设好开"}
 ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷")
 COMMUNITY_SUFFIXES = ("家属院", "家属楼", "小区", "社区", "花园", "家园", "公寓", "新村")
 
@@ -47,24 +51,31 @@ _BOUNDARY = re.compile(
     r"(?:的|了|在|是|到|向|对|被|把|将|从|给|让|我|你|他|她|们|这|那|该|以及|"
     r"一家|一个|几家|多家|这家|那家|投诉|举报|反映|反应|请求|要求|希望|建议|咨询|位于|附近|旁边|对面|门口|"
     r"楼下|隔壁|里面|周边|发现|经营|开了|开的|开设|购买|买了|吃了|去了|入住|就餐|消费|无证|无照|"
-    r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主)"
+    r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主|摆|有人|关于|讨要|来电人称|其为|原单位|去|等|由|交叉口|单元|市场内|市场|[0-9]+米|[0-9]+组)"
 )
 # Business-type nouns without a proper name ("the property company") are not business names.
 GENERIC_BUSINESS = frozenset(
     "物业公司 开发公司 房地产公司 地产公司 建筑公司 装修公司 快递公司 保险公司 中介公司 劳务公司 施工公司 "
     "运营公司 公交公司 燃气公司 供电公司 电力公司 自来水公司 热力公司 开发商公司 总公司 分公司 子公司 母公司 "
-    "小饭店 小超市 小诊所 小药店 小卖店 小商店 大超市 大药房 私立医院 民营医院 小作坊 黑诊所 黑作坊 黑网吧".split()
+    "小饭店 小超市 小诊所 小药店 小卖店 小商店 大超市 大药房 私立医院 民营医院 小作坊 黑诊所 黑作坊 黑网吧 "
+    "商户店 小餐馆 小旅馆 无证作坊 地下作坊 加工作坊 流动摊 夜市摊 小吃摊 水果摊 早餐摊".split()
 )
+# Public venues (事业单位, outside the market-entity register) end like shops but are not businesses.
+PUBLIC_VENUE_SUFFIXES = tuple("博物馆 纪念馆 会馆 图书馆 体育馆 场馆 展览馆 文化馆 科技馆 美术馆 殡仪馆".split())
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,2}[区县]")
 
 
-def _suffix_pattern(suffixes, not_followed_by: str = "") -> re.Pattern[str]:
-    alts = "|".join(map(re.escape, sorted(suffixes, key=len, reverse=True)))
+def _suffix_pattern(suffixes, not_followed_by: str = "", not_after: dict[str, str] | None = None) -> re.Pattern[str]:
+    """Shortest run of name characters ending in a suffix; ``not_after`` names characters that may not
+    follow a given suffix (摊 in 摊贩 is no shop)."""
+    not_after = not_after or {}
+    alts = "|".join(re.escape(x) + (f"(?![{not_after[x]}])" if x in not_after else "")
+                    for x in sorted(suffixes, key=len, reverse=True))
     tail = f"(?![{not_followed_by}])" if not_followed_by else ""
     return re.compile(rf"{_NAME_CHARS}{{1,16}}?(?:{alts}){tail}")
 
 
-_BUSINESS = _suffix_pattern(BUSINESS_SUFFIXES)
+_BUSINESS = _suffix_pattern(BUSINESS_SUFFIXES, not_after=_NOT_AFTER)
 _ROAD = _suffix_pattern(ROAD_SUFFIXES, not_followed_by="道办")
 _COMMUNITY = _suffix_pattern(COMMUNITY_SUFFIXES)
 
@@ -122,9 +133,37 @@ def _find_suffixed(text, pattern, suffixes, kind, strip_places, min_core):
         name = _trim(run, slen, strip_places)
         if len(name) - slen < min_core or name in GENERIC_BUSINESS:
             continue
+        if strip_places and (_public_venue(name) or _bare_place(name, slen, min_core)):
+            continue
         start = m.end() - len(name)
         out.append((kind, name, name, start, m.end()))
     return out
+
+
+@lru_cache(maxsize=1)
+def _known_place() -> re.Pattern[str]:
+    names = {"开封市", "开封"}
+    for kind in ("district", "town", "road", "community", "landmark"):
+        names.update(gazetteer()[kind])
+    return re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+
+
+def _bare_place(name: str, suffix_len: int, min_core: int) -> bool:
+    """Known places and a bare shop word ("金城街道饭店" in "金城街道饭店油烟扰民") name no business."""
+    rest = name
+    while (m := _known_place().match(rest)) and m.end() < len(rest):
+        rest = rest[m.end() :]
+    return len(rest) - suffix_len < min_core
+
+
+def _public_venue(name: str) -> bool:
+    """Museums, libraries, sports halls and gazetteer landmarks (开封博物馆, 山陕甘会馆) are no businesses."""
+    return name.endswith(PUBLIC_VENUE_SUFFIXES) or name.endswith(_landmarks())
+
+
+@lru_cache(maxsize=1)
+def _landmarks() -> tuple[str, ...]:
+    return tuple(gazetteer()["landmark"])
 
 
 def _find_gazetteer(text: str, kind: str) -> list[tuple]:
@@ -200,12 +239,30 @@ def normalize_business_name(name: str) -> str:
     return core or name
 
 
+def name_heads(a: str, b: str) -> tuple[str, str]:
+    """The distinctive heads of two normalised business names: both less their longest common ending
+    (the shared trade words, 牛肉汤馆 in 老牛牛肉汤馆 / 老胡牛肉汤馆)."""
+    n = 0
+    while n < min(len(a), len(b)) and a[-1 - n] == b[-1 - n]:
+        n += 1
+    return (a[: len(a) - n] or a, b[: len(b) - n] or b)
+
+
+def _heads_agree(a: str, b: str, cutoff: float) -> bool:
+    """Equal enough, or one is the other less a trailing word of two or more characters (红星 for 红星便利
+    in 红星超市 / 红星便利超市); one more character is another 字号 (夷山 / 夷山佳)."""
+    short, long_ = sorted((a, b), key=len)
+    return fuzz.ratio(a, b) >= cutoff or (len(short) >= 2 and len(long_) - len(short) >= 2
+                                          and long_.startswith(short))
+
+
 def link_entities(
     mentions_df: pd.DataFrame,
     register_df: pd.DataFrame,
     *,
     score_cutoff: float = 80.0,
     district_penalty: float = 15.0,
+    head_cutoff: float = 85.0,
 ) -> pd.DataFrame:
     """Link business mentions to registered market entities.
 
@@ -220,6 +277,11 @@ def link_entities(
         Minimum score (0-100) for a match.
     district_penalty : float
         Subtracted when both sides have a district and they differ.
+    head_cutoff : float
+        Minimum ``fuzz.ratio`` (0-100) of the two names' distinctive heads (:func:`name_heads`) unless
+        one head begins with the other (an abbreviated name); below it a candidate is a different
+        business however similar the whole names are (老牛牛肉汤馆 is not 老胡牛肉汤馆). 85 demands
+        equal heads up to six characters and allows one differing character in longer ones.
 
     Returns
     -------
@@ -252,6 +314,8 @@ def link_entities(
         core = normalize_business_name(mention)
         best = (None, None, 0.0)
         for _, score, j in process.extract(core, reg_core, scorer=fuzz.WRatio, limit=10):
+            if not _heads_agree(*name_heads(core, reg_core[j]), head_cutoff):
+                continue
             if dist and reg_district[j] and reg_district[j] != dist:
                 score -= district_penalty
             if score > best[2]:
