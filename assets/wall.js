@@ -27,6 +27,39 @@
 
   window.addEventListener("resize", applyFit);
 
+  /* First render: on /wall, start loading plotly.js and the map's world topology now, while Dash is
+   * still fetching the layout and running the page router, instead of after the first graph mounts.
+   * dcc.Graph waits on window.Plotly when it is a promise (Promise.resolve) and loads the script itself
+   * only when window.Plotly is unset; plotly.js replaces the promise with itself when it runs. The
+   * topology goes where plotly.js looks before fetching it (window.PlotlyGeoAssets), and the promise
+   * settles only when both are in, so plotly never fetches it a second time. Paths are Dash's own:
+   * dash-renderer's plotly URL and the assets folder (pages/wall.py sets topojsonURL to assets/geo/). */
+  function preloadPlotly() {
+    var dashConfig = document.getElementById("_dash-config");
+    if (window.Plotly || !dashConfig) { return; }
+    var prefix = JSON.parse(dashConfig.textContent).requests_pathname_prefix || "/";
+    if (window.location.pathname !== prefix + "wall") { return; }
+    var script = new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = prefix + "_dash-component-suites/plotly/package_data/plotly.min.js";
+      tag.async = true;
+      tag.onload = function () { resolve(); };
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+    var topology = fetch(prefix + "assets/geo/world_110m.json", {credentials: "same-origin"})
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (world) {
+        if (world) {
+          window.PlotlyGeoAssets = window.PlotlyGeoAssets || {topojson: {}};
+          window.PlotlyGeoAssets.topojson.world_110m = world;
+        }
+      }, function () { return null; });  // plotly.js then fetches it itself
+    window.Plotly = Promise.all([script, topology]);
+  }
+
+  preloadPlotly();
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     wall: {
       fit: function (cfg) {
