@@ -15,7 +15,8 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html
 
 import security
-from data_access import db, queries, queries_analytics
+from data_access import cache, db, queries, queries_analytics
+from data_access.scope import Scope
 from ui import exports, filters, tables
 from ui.kaifeng_map import county_count_figure
 
@@ -149,6 +150,21 @@ def _hot_words_view(df, ran: bool):  # noqa: ANN001
                      for w, n in zip(df["word"], df["n"], strict=True)], id="complaints-hot-words-list")
 
 
+@cache.memoize(ttl=filters.CACHE_SECONDS)
+def panel_data(scope: Scope, regions: list[str], categories: list[str], period: str | None, q: str | None) -> tuple:
+    """The panels' query results (county and category counts, monthly trend, whether text mining ran, hot
+    issues, hot words), shared through the read-side cache: keyed by the warehouse's data version, so a
+    view someone opened before comes back without querying until new data lands."""
+    with db.session_scope() as session:
+        f = _filters(session, regions, categories, period, q)
+        ran = queries_analytics.text_mining_ran(session)
+        return (queries_analytics.complaint_counts(session, scope, "region", **{**f, "regions": None}),
+                queries_analytics.complaint_counts(session, scope, "category", **{**f, "categories": None}),
+                queries_analytics.complaint_monthly(session, scope, **f), ran,
+                queries_analytics.hot_issues(session, scope, **f) if ran else None,
+                queries_analytics.hot_words(session, scope, **f) if ran else None)
+
+
 @callback(Output("complaints-by-region", "figure"), Output("complaints-by-category", "figure"),
           Output("complaints-map", "figure"), Output("complaints-trend", "figure"), Output("complaints-hot-issues", "children"),
           Output("complaints-hot-words", "children"), Output("complaints-summary", "children"),
@@ -157,18 +173,11 @@ def _hot_words_view(df, ran: bool):  # noqa: ANN001
           Input("complaints-period", "value"), Input("complaints-q", "value"))
 def update_panels(regions: list[str] | None, categories: list[str] | None, period: str | None, q: str | None):
     """Every panel under the current filters; the county and category bars skip their own filter."""
-    scope = security.current_scope()
     regions, categories = regions or [], categories or []
-    with db.session_scope() as session:
-        f = _filters(session, regions, categories, period, q)
-        by_region = queries_analytics.complaint_counts(session, scope, "region", **{**f, "regions": None})
-        by_category = queries_analytics.complaint_counts(session, scope, "category", **{**f, "categories": None})
-        monthly = queries_analytics.complaint_monthly(session, scope, **f)
-        ran = queries_analytics.text_mining_ran(session)
-        issues = queries_analytics.hot_issues(session, scope, **f) if ran else None
-        words = queries_analytics.hot_words(session, scope, **f) if ran else None
-        names = dict(zip(by_region["code"], by_region["name"], strict=True))
-        category_names = dict(zip(by_category["code"], by_category["name"], strict=True))
+    by_region, by_category, monthly, ran, issues, words = panel_data(security.current_scope(), regions, categories,
+                                                                     period, q)
+    names = dict(zip(by_region["code"], by_region["name"], strict=True))
+    category_names = dict(zip(by_category["code"], by_category["name"], strict=True))
     trend = go.Figure([go.Scatter(x=g["month"], y=g["n"], name=name, mode="lines+markers")
                        for name, g in monthly.groupby("name")])
     trend.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, yaxis_title="诉求量（件）", height=340,

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 
 import security
-from data_access import codes, db, queries, queries_credit
+from data_access import cache, codes, db, queries, queries_credit
 from ui import exports, filters, tables
 
 dash.register_page(__name__, path="/credit", name="信用监管", order=60)
@@ -99,6 +99,14 @@ DIRECTIONS = {"PUNISH": "失信惩戒", "REWARD": "守信激励", "REPAIR": "信
 LIST_SUMMARY_COLUMNS = {"list_type": "名单", "active": "在册", "added": f"近{LIST_DAYS}天列入", "removed": f"近{LIST_DAYS}天移出"}
 
 
+@cache.memoize(ttl=filters.CACHE_SECONDS)
+def grade_counts():  # noqa: ANN201
+    """Subjects per county and latest grade: the same for every view and role, and the page's costliest
+    query (every subject's latest grade), so it is shared through the data-version-keyed read cache."""
+    with db.session_scope() as session:
+        return queries_credit.grades_by_region(session)
+
+
 @callback(Output("credit-grades", "figure"), Output("credit-lists", "children"), Output("credit-entries", "children"),
           Output("credit-loop", "figure"), Output("credit-measures", "children"), Output("credit-summary", "children"),
           Output("credit-search", "data"), Input("credit-region", "value"))
@@ -106,8 +114,8 @@ def update_panels(regions: list[str] | None):
     """All panels for the selected counties (grades always show every county, the selection highlighted)."""
     scope = security.current_scope()
     regions = regions or []
+    grades = grade_counts()
     with db.session_scope() as session:
-        grades = queries_credit.grades_by_region(session)
         frames = _frames(session, scope, regions or None)
     loop = frames["loop"]
     answered = int(loop.loc[loop["result"] == "已反馈", "n"].sum())

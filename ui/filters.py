@@ -18,6 +18,9 @@ PERIODS: dict[str, tuple[str, int | None]] = {
     "30d": ("近30天", 30), "90d": ("近90天", 90), "365d": ("近一年", 365), "all": ("全部", None),
 }
 DEFAULT_PERIOD = "365d"
+# Pages' query results in the read-side cache (data_access.cache): entries are keyed by the warehouse's
+# data version, so this only bounds how long an unused entry is kept, never how stale a result may be.
+CACHE_SECONDS = 3600
 
 
 def parse_list(value: str | None, allowed: set[str] | None = None) -> list[str]:
