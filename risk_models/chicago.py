@@ -17,7 +17,11 @@ test schedule is fixed before any test outcome is known):
   smoothed (prior 0.14, weight 2) rates / means over those inspections;
 * ``licence_term_age``: years since the start date of the licence term (from ``Business_ID``);
 * ``inspector_rate_180`` (only with the inspector column): smoothed critical rate of the
-  inspector cluster over the 180 days before the scheduling time.
+  inspector cluster over the last 180 days of known outcomes before the scheduling time.
+
+Model choice: :func:`cross_validate` over :func:`temporal_folds`, two-month windows inside the
+training period scored by a model fitted with the same gap as the test split has; the test split
+is only read by :func:`evaluate`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,11 @@ __all__ = [
     "build_features",
     "days_earlier",
     "first_half_share",
+    "fit_score",
+    "metrics",
     "evaluate",
+    "temporal_folds",
+    "cross_validate",
 ]
 
 LABEL = "criticalFound"
@@ -45,6 +53,7 @@ LEAK_COLUMNS = [
 HISTORY_COLUMNS = ["hist_n", "hist_critical_rate", "hist_serious_rate", "hist_fail_rate",
                    "hist_critical_mean", "licence_term_age"]
 PRIOR_RATE, PRIOR_WEIGHT = 0.14, 2.0
+CV_FOLDS = 4
 
 
 def load_table(path) -> pd.DataFrame:
@@ -56,12 +65,17 @@ def load_table(path) -> pd.DataFrame:
     return df
 
 
-def build_features(df: pd.DataFrame, *, inspector: bool = True) -> pd.DataFrame:
-    """Model features for every row (original non-leak columns plus derived history features)."""
+def build_features(df: pd.DataFrame, *, inspector: bool = True, known=None) -> pd.DataFrame:
+    """Model features for every row (original non-leak columns plus derived history features).
+
+    ``known`` marks the rows whose outcomes are known when the other rows are scheduled (default
+    ``Train == 1``); history features count known rows only, each strictly before its own date.
+    """
+    known = (df["Train"] == 1) if known is None else pd.Series(np.asarray(known, bool), index=df.index)
     d = df.sort_values(["Inspection_Date", "Inspection_ID"]).copy()
-    known = (d["Train"] == 1).astype(float)
+    d["_known"] = known.reindex(d.index).astype(float)
     lic = d["License"]
-    n_prior = known.groupby(lic).cumsum() - known
+    n_prior = d["_known"].groupby(lic).cumsum() - d["_known"]
     d["hist_n"] = n_prior
     outcomes = {
         "hist_critical_rate": d[LABEL].astype(float),
@@ -70,7 +84,7 @@ def build_features(df: pd.DataFrame, *, inspector: bool = True) -> pd.DataFrame:
         "hist_critical_mean": d["criticalCount"].astype(float),
     }
     for name, v in outcomes.items():
-        v = v * known
+        v = v * d["_known"]
         prior_sum = v.groupby(lic).cumsum() - v
         d[name] = (prior_sum + PRIOR_RATE * PRIOR_WEIGHT) / (n_prior + PRIOR_WEIGHT)
     start = pd.to_datetime(d["Business_ID"].astype(str).str.split("-").str[-1], format="%Y%m%d", errors="coerce")
@@ -84,16 +98,17 @@ def build_features(df: pd.DataFrame, *, inspector: bool = True) -> pd.DataFrame:
 
 
 def _inspector_rate(d: pd.DataFrame, days: int) -> pd.Series:
-    test_start = d.loc[d["Test"] == 1, "Inspection_Date"].min()
+    """Smoothed critical rate of each row's inspector cluster over the ``days`` of known outcomes
+    before the row's date (for rows after the last known outcome: the last ``days`` before it)."""
+    known = d[d["_known"] == 1]
+    last_known = known["Inspection_Date"].max() + pd.Timedelta(days=1)
     out = pd.Series(np.nan, index=d.index)
-    known = d[d["Train"] == 1]
     for ins, g in d.groupby("Inspector_Assigned"):
         k = known[known["Inspector_Assigned"] == ins].groupby("Inspection_Date")[LABEL].agg(["sum", "count"])
         k = k.sort_index()
         cs, cn = k["sum"].cumsum().to_numpy(), k["count"].cumsum().to_numpy()
         dates = k.index.to_numpy()
-        ends = np.minimum(g["Inspection_Date"].to_numpy(), np.datetime64(test_start) if pd.notna(test_start)
-                          else g["Inspection_Date"].to_numpy())
+        ends = np.minimum(g["Inspection_Date"].to_numpy(), np.datetime64(last_known))
         hi = np.searchsorted(dates, ends, side="left")  # strictly before the scheduling time
         lo = np.searchsorted(dates, ends - np.timedelta64(days, "D"), side="left")
         s = np.where(hi > 0, cs[np.maximum(hi - 1, 0)], 0) - np.where(lo > 0, cs[np.maximum(lo - 1, 0)], 0)
@@ -130,22 +145,26 @@ def first_half_share(dates, labels, scores=None) -> float:
     return float(labels[half].sum() / labels.sum())
 
 
-def evaluate(df: pd.DataFrame, *, inspector: bool = True, model=None) -> dict:
-    """Fit on Train, score Test, and return the paper's metrics (plus AUC / AP / top-20 %)."""
+def fit_score(df: pd.DataFrame, known, scored, *, inspector: bool = True, model=None):
+    """Fit on the ``known`` rows, score the ``scored`` rows; returns (fitted model, features, scores)."""
     from .entity_risk import EntityRiskModel
 
-    X = build_features(df, inspector=inspector)
-    tr, te = df["Train"] == 1, df["Test"] == 1
-    est = model if model is not None else EntityRiskModel(estimator="hgb")
-    est.fit(X[tr], df.loc[tr, LABEL])
-    s = est.risk_score(X[te])
-    y = df.loc[te, LABEL].to_numpy()
-    dates = df.loc[te, "Inspection_Date"]
+    known, scored = np.asarray(known, bool), np.asarray(scored, bool)
+    rows = df[known | scored]
+    X = build_features(rows, inspector=inspector, known=known[known | scored])
+    tr, te = known[known | scored], scored[known | scored]
+    est = model if model is not None else EntityRiskModel()
+    est.fit(X[tr], rows.loc[tr, LABEL])
+    return est, X, est.risk_score(X[te])
+
+
+def metrics(dates, y, s) -> dict:
+    """The paper's metrics for one scored period (plus AUC, average precision, top-20 %)."""
+    y = np.asarray(y)
     de = days_earlier(dates, y, s)
     k = int(round(0.2 * len(y)))
     top = np.argsort(-s, kind="stable")[:k]
     return {
-        "inspector": inspector,
         "n_test": int(len(y)),
         "n_pos": int(y.sum()),
         "auc": float(roc_auc_score(y, s)),
@@ -157,6 +176,53 @@ def evaluate(df: pd.DataFrame, *, inspector: bool = True, model=None) -> dict:
         "first_half_share_bau": first_half_share(dates, y),
         "precision_top20": float(y[top].mean()),
         "recall_top20": float(y[top].sum() / y.sum()),
-        "anomaly_auc": float(roc_auc_score(y, est.anomaly_score(X[te]))) if hasattr(est, "anomaly_score") else None,
+    }
+
+
+def evaluate(df: pd.DataFrame, *, inspector: bool = True, model=None) -> dict:
+    """The paper's protocol: fit on Train, score Test, return :func:`metrics` and the IForest AUC."""
+    tr, te = df["Train"] == 1, df["Test"] == 1
+    est, X, s = fit_score(df, tr, te, inspector=inspector, model=model)
+    y = df.loc[te, LABEL].to_numpy()
+    Xte = X[te[tr | te].to_numpy()]
+    return {
+        "inspector": inspector,
+        **metrics(df.loc[te, "Inspection_Date"], y, s),
+        "anomaly_auc": float(roc_auc_score(y, est.anomaly_score(Xte))) if hasattr(est, "anomaly_score") else None,
         "features": list(X.columns),
     }
+
+
+def temporal_folds(df: pd.DataFrame, n_folds: int = CV_FOLDS) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Validation splits inside the training period that mimic the test split.
+
+    Each fold scores a two-month window of training inspections and fits on the training
+    inspections that ended the same gap earlier as the training period ends before the test period
+    (2014-04-16 → 2014-09-02: 139 days). Windows step back two months from the last training date.
+    """
+    train = df["Train"] == 1
+    dates = df["Inspection_Date"]
+    gap = dates[df["Test"] == 1].min() - dates[train].max()
+    end = dates[train].max() + pd.Timedelta(days=1)
+    folds = []
+    for _ in range(n_folds):
+        start = end - pd.DateOffset(months=2)
+        scored = train & (dates >= start) & (dates < end)
+        known = train & (dates < start - gap)
+        folds.append((known.to_numpy(), scored.to_numpy()))
+        end = start
+    return folds[::-1]
+
+
+def cross_validate(df: pd.DataFrame, *, inspector: bool = True, model_factory=None,
+                   n_folds: int = CV_FOLDS) -> dict:
+    """Mean :func:`metrics` over :func:`temporal_folds` (training period only; for model choice)."""
+    from .entity_risk import EntityRiskModel
+
+    factory = model_factory or EntityRiskModel
+    per_fold = []
+    for known, scored in temporal_folds(df, n_folds):
+        _, _, s = fit_score(df, known, scored, inspector=inspector, model=factory())
+        per_fold.append(metrics(df.loc[scored, "Inspection_Date"], df.loc[scored, LABEL].to_numpy(), s))
+    keys = ("auc", "average_precision", "days_earlier_mean", "first_half_share_model", "precision_top20")
+    return {"inspector": inspector, "folds": per_fold, **{k: float(np.mean([f[k] for f in per_fold])) for k in keys}}

@@ -118,13 +118,52 @@ def test_days_earlier_simulation_reproduces_published_xgboost(chicago):
 
 
 @pytest.mark.shared_data
+def test_features_never_see_unknown_outcomes(chicago):
+    """Scrambling every outcome and leak column of the scored rows leaves all features unchanged."""
+    from risk_models.chicago import LEAK_COLUMNS, build_features
+
+    before = build_features(chicago)
+    assert not set(before.columns) & set(LEAK_COLUMNS)
+    scrambled = chicago.copy()
+    te = scrambled["Test"] == 1
+    rng = np.random.default_rng(0)
+    for col in ("criticalFound", "criticalCount", "seriousCount", "minorCount", "pass_flag", "fail_flag",
+                "xgb_score_published"):
+        scrambled.loc[te, col] = rng.permutation(scrambled.loc[te, col].to_numpy())
+    scrambled.loc[te, "criticalFound"] = 1 - scrambled.loc[te, "criticalFound"]
+    pd.testing.assert_frame_equal(build_features(scrambled), before)
+    # and the history of a training row depends on earlier rows only
+    tr = chicago["Train"] == 1
+    late = chicago["Inspection_Date"] >= chicago.loc[tr, "Inspection_Date"].quantile(0.5)
+    cut = chicago.copy()
+    cut.loc[late & tr, "criticalFound"] = 1 - cut.loc[late & tr, "criticalFound"]
+    early = tr & ~late
+    pd.testing.assert_frame_equal(build_features(cut, inspector=True)[early], before[early])
+
+
+@pytest.mark.shared_data
+def test_temporal_folds_stay_inside_training_period_with_the_test_gap(chicago):
+    from risk_models.chicago import temporal_folds
+
+    dates, train = chicago["Inspection_Date"], chicago["Train"] == 1
+    gap = dates[chicago["Test"] == 1].min() - dates[train].max()
+    folds = temporal_folds(chicago)
+    assert len(folds) == 4
+    for known, scored in folds:
+        assert train[known].all() and train[scored].all()
+        assert dates[scored].min() - dates[known].max() > gap
+        assert 900 < scored.sum() < 1600 and known.sum() > 8000
+    starts = [dates[s].min() for _, s in folds]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.shared_data
 @pytest.mark.slow
 @pytest.mark.parametrize("inspector, auc_floor, days_floor", [(True, 0.675, 7.8), (False, 0.595, 3.5)])
 def test_chicago_benchmark_floors(chicago, inspector, auc_floor, days_floor):
-    from risk_models.chicago import LEAK_COLUMNS, build_features, evaluate
+    from risk_models.chicago import build_features, evaluate
 
     feats = build_features(chicago, inspector=inspector)
-    assert not set(feats.columns) & set(LEAK_COLUMNS)
     assert ("Inspector_Assigned" in feats.columns) == inspector
     r = evaluate(chicago, inspector=inspector, model=EntityRiskModel(estimator="hgb", n_jobs=2))
     assert r["auc"] >= auc_floor
