@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import pickle
+import re
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from text_mining.tokenizer import available_backends, cut, gazetteer, stopwords, tokenize, user_words
+from text_mining.tokenizer import (
+    available_backends,
+    cut,
+    filter_tokens,
+    gazetteer,
+    stopwords,
+    tokenize,
+    user_words,
+)
 
 BACKENDS = available_backends()
 
@@ -90,3 +99,34 @@ def test_auto_backend_is_fastest_available():
     assert BACKENDS[-1] == "jieba"
     text = "开封市鼓楼区马道街饭店油烟扰民"
     assert cut(text, "auto") == cut(text, BACKENDS[0])
+
+
+def _documented_filter(tokens):
+    """The rule of docs/text_mining.md, token by token: the oracle for the C-level fast path."""
+    out = []
+    for tok in tokens:
+        if re.search(r"[\u4e00-\u9fff]", tok):
+            out += [] if tok in stopwords() else [tok]
+        else:
+            out += [p.lower() for p in re.findall(r"[A-Za-z]+|[0-9]+", tok) if not p.isdigit()]
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=150, deadline=None, derandomize=True)
+@given(
+    st.text(
+        alphabet="开封市鼓楼区饭店B超卡拉OK停水的了是我们，。！、（）A3区Ab.cD-x_12 3％ＡΩ①\n",
+        max_size=50,
+    )
+)
+def test_tokenize_follows_the_documented_filter(backend, text):
+    tokens = cut(text, backend)
+    assert tokenize(text, backend) == _documented_filter(tokens) == filter_tokens(tokens)
+
+
+def test_tokens_seen_again_are_filtered_the_same():
+    text = "A3区ABC饭店B超www.Example.com卡拉OK，2019年"
+    first = tokenize(text)
+    assert tokenize(text) == first == _documented_filter(cut(text))
+    assert "B超" in first and "abc" in first and "example" in first
