@@ -9,7 +9,7 @@ twice in the same process, without the cache (baseline) and with it; queries are
     BIANJIAN_DATABASE_URL=sqlite:///var/bianjian.db .venv/bin/python bench/bench_pages.py \
         [--walls 10] [--refresh 30] [--duration 600] [--accel 10] [--repeat 15]
     ... bench/bench_pages.py --memory-minutes 10 [--memory-refresh 2]   # wall JS heap in Chromium
-    ... bench/bench_pages.py --pages [--repeat 15]   # every page's main callbacks, warm (p50/p95/max)
+    ... bench/bench_pages.py --pages [--repeat 15] [--only /credit]   # every page's main callbacks, warm
 """
 
 from __future__ import annotations
@@ -201,7 +201,7 @@ def page_cases(session) -> list[tuple[str, str, object]]:  # noqa: ANN001
     ]
 
 
-def bench_pages(repeat: int) -> None:
+def bench_pages(repeat: int, only: str | None = None) -> None:
     """Warm latency of every page's main callbacks, called as the server calls them (request context with
     the identity the guard sets), after one warm-up call each."""
     from flask import g
@@ -212,7 +212,7 @@ def bench_pages(repeat: int) -> None:
     scopes = {"LEADER": Scope("bench", "LEADER"), "ANALYST": Scope("bench", "ANALYST"),
               "DEPT_HEAD": Scope("bench", "DEPT_HEAD", DEPT_CODE_BY_KEY["SCJG"])}
     with db.session_scope() as session:
-        cases = page_cases(session)
+        cases = [c for c in page_cases(session) if only is None or only in c[1]]
     print(f"{time.strftime('%Y-%m-%d %H:%M')}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
           f"warehouse {db.engine().url.render_as_string()}; {repeat} warm calls each\n")
     # CPU ms (this process, SQLite included: it runs in-process) is what the call costs; wall-clock ms also
@@ -243,9 +243,10 @@ def main() -> None:
     parser.add_argument("--memory-minutes", type=float, help="only measure wall browser memory for this long")
     parser.add_argument("--memory-refresh", type=int, default=2, help="wall refresh seconds in the memory run")
     parser.add_argument("--pages", action="store_true", help="only time every page's main callbacks (warm)")
+    parser.add_argument("--only", help="with --pages: only the callbacks whose label contains this text")
     args = parser.parse_args()
     if args.pages:
-        bench_pages(args.repeat)
+        bench_pages(args.repeat, args.only)
         return
     if args.memory_minutes:
         browser_memory(args.memory_minutes, args.memory_refresh, int(wall.settings.get("wall_refresh_seconds")))

@@ -15,6 +15,7 @@ from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 
 import security
 from data_access import cache, codes, db, queries, queries_credit
+from data_access.scope import Scope
 from ui import exports, filters, tables
 
 dash.register_page(__name__, path="/credit", name="信用监管", order=60)
@@ -102,9 +103,18 @@ LIST_SUMMARY_COLUMNS = {"list_type": "名单", "active": "在册", "added": f"�
 @cache.memoize(ttl=filters.CACHE_SECONDS)
 def grade_counts():  # noqa: ANN201
     """Subjects per county and latest grade: the same for every view and role, and the page's costliest
-    query (every subject's latest grade), so it is shared through the data-version-keyed read cache."""
+    query (every subject's latest grade), so it is shared through the data-version-keyed read cache
+    (``data_access.cache``: nothing stale is served after a load or pipeline run)."""
     with db.session_scope() as session:
         return queries_credit.grades_by_region(session)
+
+
+@cache.memoize(ttl=filters.CACHE_SECONDS)
+def panel_frames(scope: Scope, regions: list[str]) -> dict:
+    """The list, entry and measure panels for a view, through the same read cache (scoped: the scope is
+    part of the key)."""
+    with db.session_scope() as session:
+        return _frames(session, scope, regions or None)
 
 
 @callback(Output("credit-grades", "figure"), Output("credit-lists", "children"), Output("credit-entries", "children"),
@@ -115,8 +125,7 @@ def update_panels(regions: list[str] | None):
     scope = security.current_scope()
     regions = regions or []
     grades = grade_counts()
-    with db.session_scope() as session:
-        frames = _frames(session, scope, regions or None)
+    frames = panel_frames(scope, regions)
     loop = frames["loop"]
     answered = int(loop.loc[loop["result"] == "已反馈", "n"].sum())
     names = dict(zip(grades["code"], grades["name"], strict=False))
