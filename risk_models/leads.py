@@ -243,25 +243,75 @@ def city_spikes(frame: pd.DataFrame, *, detector: SpikeDetector | None = None, n
     return detect_spikes_frame(eligible, detector=det, complete=True, n_jobs=n_jobs)
 
 
-def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, lookback_days: int = 7) -> list[Signal]:
-    """One signal per series with an alarm in the ``lookback_days`` up to ``as_of``."""
+class SpikeLeadRule:
+    """When detector alarms become a spike lead: the complaints above the series' usual level (the mean
+    of the ``baseline_days`` before the alarm), summed from an alarm day over at most ``confirm_days``
+    days, must reach ``min_excess``. A lone day of three complaints in a quiet series alarms the detector
+    but asks nothing of a department; a burst that keeps coming does. The lead is raised on the day the
+    sum gets there (``lead_day``: at most ``confirm_days - 1`` days after the alarm). Alarms less than
+    ``gap_days`` apart form one episode, i.e. one lead."""
+
+    def __init__(self, *, min_excess=8.0, confirm_days=3, baseline_days=28, gap_days=7):
+        self.min_excess = min_excess
+        self.confirm_days = confirm_days
+        self.baseline_days = baseline_days
+        self.gap_days = gap_days
+
+    def episodes(self, result: pd.DataFrame) -> pd.DataFrame:
+        """Lead episodes in ``city_spikes`` output (every day up to the data's last day): one row per
+        episode that qualifies, with ``first_alarm``, ``lead_day``, ``last_alarm``, ``baseline`` and
+        ``excess`` (the sum on ``lead_day``). Each row uses data up to its ``lead_day`` only."""
+        rows = []
+        for (region, cat), g in result[result["alarm"] == 1].groupby(["district", "category"]):
+            series = result[(result["district"] == region) & (result["category"] == cat)].set_index("date")["count"]
+            days = list(g["date"].sort_values())
+            episodes, current = [], [days[0]]
+            for d in days[1:]:
+                if (d - current[-1]).days < self.gap_days:
+                    current.append(d)
+                else:
+                    episodes.append(current)
+                    current = [d]
+            episodes.append(current)
+            for alarms in episodes:
+                for a in alarms:
+                    base = series[(series.index >= a - pd.Timedelta(days=self.baseline_days)) & (series.index < a)]
+                    level = float(base.mean()) if len(base) else 0.0
+                    window = series[(series.index >= a) & (series.index < a + pd.Timedelta(days=self.confirm_days))]
+                    excess = (window - level).cumsum()
+                    reached = excess[excess >= self.min_excess]
+                    if not reached.empty:
+                        rows.append({"district": region, "category": cat, "first_alarm": alarms[0],
+                                     "lead_day": reached.index[0], "last_alarm": alarms[-1], "baseline": level,
+                                     "excess": float(reached.iloc[0])})
+                        break
+        return pd.DataFrame(rows, columns=["district", "category", "first_alarm", "lead_day", "last_alarm",
+                                           "baseline", "excess"])
+
+
+def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, lookback_days: int = 7,
+                  rule: SpikeLeadRule | None = None) -> list[Signal]:
+    """One signal per series with a lead episode (:class:`SpikeLeadRule`) raised or still alarming in the
+    ``lookback_days`` up to ``as_of``; ``result`` must hold no day after ``as_of``."""
     regions, cats = names(conn)
     start = pd.Timestamp(as_of) - pd.Timedelta(days=lookback_days - 1)
-    recent = result[(result["date"] >= start) & (result["date"] <= pd.Timestamp(as_of))]
+    episodes = (rule or SpikeLeadRule()).episodes(result[result["date"] <= pd.Timestamp(as_of)])
+    episodes = episodes[episodes[["lead_day", "last_alarm"]].max(axis=1) >= start]
     out = []
-    for (region, cat), g in recent.groupby(["district", "category"]):
-        alarms = g[g["alarm"] == 1]
-        if alarms.empty:
-            continue
+    for e in episodes.itertuples():
+        region, cat = e.district, e.category
+        g = result[(result["district"] == region) & (result["category"] == cat)
+                   & (result["date"] >= min(start, e.first_alarm)) & (result["date"] <= pd.Timestamp(as_of))]
+        alarms = g[(g["alarm"] == 1) & (g["date"] >= e.first_alarm)]
         peak = alarms.loc[alarms["count"].idxmax()]
         upper = max(float(peak["upper"]), 0.5) if np.isfinite(peak["upper"]) else 0.5
         ratio = float(peak["count"]) / upper
-        n_recent = int(g["count"].sum())
+        n_recent = int(g.loc[g["date"] >= start, "count"].sum())
         series = result[(result["district"] == region) & (result["category"] == cat)
                         & (result["date"] > pd.Timestamp(as_of) - pd.Timedelta(days=SERIES_DAYS))]
         rname, cname = regions.get(region, region), cats.get(cat, cat)
         dept, co = category_departments(conn, cat, region)
-        first = alarms["date"].min().date()
+        first = e.first_alarm.date()
         out.append(Signal(
             key=f"spike:{region}:{cat}", kind="spike", score=1 - 0.5 / max(ratio, 1.0),
             title=f"{rname}{cname}投诉激增",
@@ -272,7 +322,8 @@ def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, loo
                 "signal": {"model": "SpikeDetector", "method": peak["method"], "first_alarm_day": first,
                            "alarm_days": [d.date() for d in alarms["date"]], "peak_day": peak["date"].date(),
                            "peak": int(peak["count"]), "expected": float(peak["expected"]), "upper": upper,
-                           "ratio": ratio, "count_recent": n_recent, "lookback_days": lookback_days},
+                           "ratio": ratio, "count_recent": n_recent, "lookback_days": lookback_days,
+                           "lead_day": e.lead_day.date(), "baseline": e.baseline, "excess": e.excess},
                 "series": [{"day": r.date.date(), "n": int(r.count), "expected": r.expected, "lower": 0.0,
                             "upper": r.upper, "alarm": int(r.alarm)} for r in series.itertuples()],
                 "complaints": complaints(conn, HotlineTicket.region_code == region,
