@@ -1,14 +1,16 @@
-"""Throughput of the text pipeline steps on a generated demo warehouse, extrapolated to scale 1.0.
+"""Throughput of the text pipeline steps on a demo warehouse, against a baseline revision in the same run.
 
-    python bench/bench_text_pipeline.py --scale 0.05            # builds a warehouse in a temp dir
-    python bench/bench_text_pipeline.py --db /path/to/demo.db   # or uses a copy of an existing one
+    python bench/bench_text_pipeline.py --scale 0.05                       # builds a warehouse in a temp dir
+    python bench/bench_text_pipeline.py --db demo.db --baseline ecd003e    # copy of a warehouse, vs. a baseline
 
-Prints, for ``text_features`` (cold: the category model is trained) and ``hot_topics``: wall seconds,
-the parent's and the worker processes' CPU seconds, and "alone" seconds (parent CPU + worker CPU / workers:
-what the step takes on an otherwise idle 2-core machine, since the machine running it is shared); the
-extrapolation of the alone seconds to the ~450k orders of scale 1.0 (linear in orders: segmentation
-dominates; hot_topics only reads a recent window, so this overstates it); the 1-minute load average
-before and after; and the quality report of text_mining.pipeline_quality.
+Every run is a fresh copy of the warehouse and an empty model cache (so ``text_features`` includes training),
+in its own process; its workers' CPU is counted as children. With ``--baseline REV`` the same steps also run
+with the text-pipeline modules this area owns (``BASELINE_MODULES``) as they were at REV, everything else as in
+the working tree, alternating with the current code ``--repeats`` times; the report gives medians, the ratios
+baseline / current, and whether both wrote identical ``derived_complaint_feature`` rows (all columns but
+``computed_at``). Reported per step: wall and CPU seconds (process + workers), both per 10k orders and
+extrapolated linearly to the ~480k orders of scale 1.0, the 1-minute load average before and after each run,
+the machine, and the quality report of text_mining.pipeline_quality on the current code's output. Wall time on a shared machine says little; CPU seconds say what the step costs.
 """
 
 from __future__ import annotations
@@ -17,70 +19,163 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
+import platform
 import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
 import tempfile
-import time
 from pathlib import Path
 
-FULL_SCALE_ORDERS = 450_000
+REPO = Path(__file__).resolve().parents[1]
+FULL_SCALE_ORDERS = 480_234  # 12345 orders of the scale-1.0 demo warehouse (seed 1, to 2026-10-31)
+BASELINE_MODULES = ["text_mining/pipeline_step.py", "text_mining/warehouse_model.py", "text_mining/reply_quality.py",
+                    "text_mining/severity.py", "text_mining/repeats.py", "text_mining/hot_issues.py",
+                    "text_mining/hotwords.py"]
+FEATURE_COLUMNS = ("ticket_id, tokens, predicted_category_code, category_confidence, routed_dept_code, needs_triage, "
+                   "severity, business_mention, linked_subject_uscc, reply_quality")
+
+# Runs in a fresh interpreter whose working directory is the code tree under test.
+DRIVER = """
+import json, os, resource, sys, time
+sys.path.insert(0, os.getcwd())
+from data_access import migrate
+from data_access.db import make_engine
+from text_mining import pipeline_step
+
+def children():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+engine = make_engine(sys.argv[1])
+migrate.upgrade(engine)
+out = {}
+for name in sys.argv[2:]:
+    load, wall, cpu, kids = os.getloadavg()[0], time.perf_counter(), time.process_time(), children()
+    with engine.begin() as conn:
+        rows = getattr(pipeline_step, name)(conn)
+    out[name] = {"rows": rows, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
+                 "workers_cpu_s": children() - kids, "load_before": load, "load_after": os.getloadavg()[0]}
+engine.dispose()
+print(json.dumps(out))
+"""
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.05)
     parser.add_argument("--db", type=Path, help="existing demo warehouse (SQLite) to copy instead of building one")
+    parser.add_argument("--baseline", help="git revision whose text-pipeline modules are the baseline")
+    parser.add_argument("--repeats", type=int, default=1, help="runs of each code version (medians reported)")
+    parser.add_argument("--steps", nargs="+", default=["text_features", "hot_topics"],
+                        choices=["text_features", "hot_topics"])
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench_text_"))
-    os.environ["BIANJIAN_VAR_DIR"] = str(work / "var")  # a cold model cache: the run includes training
+    try:
+        source = args.db or _build(work / "demo.db", args.scale)
+        orders = sqlite3.connect(source).execute("SELECT count(*) FROM fact_hotline_ticket").fetchone()[0]
+        trees = {"current": REPO}
+        if args.baseline:
+            trees["baseline"] = _baseline_tree(work / "baseline", args.baseline)
+        runs: dict[str, list[dict]] = {name: [] for name in trees}
+        for k in range(args.repeats):
+            for name, tree in trees.items():
+                runs[name].append(_run(tree, source, work / f"{name}_{k}", args.steps))
+        report = {"machine": _machine(), "warehouse": str(args.db or f"demo scale {args.scale}, seed 7"),
+                  "orders": orders, "baseline": args.baseline, "repeats": args.repeats,
+                  "steps": {name: _summary([r["steps"] for r in rs], orders) for name, rs in runs.items()},
+                  "loads": {name: [(s["load_before"], s["load_after"]) for r in rs for s in r["steps"].values()]
+                            for name, rs in runs.items()}}
+        if args.baseline:
+            report["ratio_baseline_over_current"] = _ratios(report["steps"])
+            report["identical_feature_rows"] = all(_features(rs["db"]) == _features(runs["baseline"][0]["db"])
+                                                   for rs in runs["current"] + runs["baseline"][1:])
+        if "text_features" in args.steps:
+            report["quality"] = _quality(runs["current"][0]["db"])
+        print(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    finally:
+        shutil.rmtree(work)
 
-    from sqlalchemy import func, select
 
-    import settings
-    from data_access import migrate, warehouse
+def _build(path: Path, scale: float) -> Path:
+    sys.path.insert(0, str(REPO))
+    from data_access import warehouse
     from data_access.db import make_engine
-    from data_access.schema import HotlineTicket
-    from text_mining.pipeline_quality import quality_report
-    from text_mining.pipeline_step import hot_topics, text_features
 
-    path = work / "bench.db"
-    if args.db:
-        shutil.copy(args.db, path)
     engine = make_engine(f"sqlite:///{path}")
-    if args.db:
-        migrate.upgrade(engine)
-    else:
-        warehouse.init(engine)
-        warehouse.load_demo(engine, scale=args.scale, seed=7, end=dt.date(2026, 6, 30))
-    with engine.connect() as conn:
-        orders = conn.execute(select(func.count()).select_from(HotlineTicket)).scalar_one()
-    report = {"orders": orders, "load_before": os.getloadavg()[0], "cpus": os.cpu_count()}
-    workers = int(settings.get("text_workers"))
-    for step in (text_features, hot_topics):
-        started, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
-        with engine.begin() as conn:
-            rows = step(conn)
-        seconds = time.perf_counter() - started
-        cpu, children = time.process_time() - cpu, _children_cpu() - children
-        # What the step would take alone on the 2 cores: the parent's CPU plus the workers' CPU shared
-        # among them (an upper bound, since the parent links while the workers segment).
-        alone = cpu + children / max(workers, 1)
-        report[step.__name__] = {"rows": rows, "wall_s": round(seconds, 1), "orders_per_s_wall": round(orders / seconds),
-                                 "parent_cpu_s": round(cpu, 1), "worker_cpu_s": round(children, 1),
-                                 "alone_s": round(alone, 1), "orders_per_s_alone": round(orders / alone)}
-    report["load_after"] = os.getloadavg()[0]
-    alone_s = report["text_features"]["alone_s"] + report["hot_topics"]["alone_s"]
-    report["extrapolated_full_scale_alone_s"] = round(FULL_SCALE_ORDERS / orders * alone_s)
-    with engine.connect() as conn:
-        report["quality"] = quality_report(conn)
+    warehouse.init(engine)
+    warehouse.load_demo(engine, scale=scale, seed=7, end=dt.date(2026, 6, 30))
     engine.dispose()
-    shutil.rmtree(work)
-    print(json.dumps(report, indent=1, ensure_ascii=False, default=str))
+    return path
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+def _baseline_tree(tree: Path, revision: str) -> Path:
+    """The working tree's tracked files, with BASELINE_MODULES as they were at ``revision``."""
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, check=True, capture_output=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        if (REPO / name).is_file():
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, tree / name)
+    for name in BASELINE_MODULES:
+        old = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=REPO, check=True, capture_output=True).stdout
+        (tree / name).write_bytes(old)
+    return tree
+
+
+def _run(tree: Path, source: Path, work: Path, steps: list[str]) -> dict:
+    """The steps on a fresh copy of ``source`` with an empty model cache, in a new process run from ``tree``."""
+    work.mkdir(parents=True)
+    db = work / "bench.db"
+    shutil.copy(source, db)
+    env = {**os.environ, "BIANJIAN_VAR_DIR": str(work / "var"), "PYTHONPATH": str(tree)}
+    done = subprocess.run([sys.executable, "-c", DRIVER, f"sqlite:///{db}", *steps], cwd=tree, env=env,
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"run in {tree} failed:\n{done.stderr}")
+    return {"db": db, "steps": json.loads(done.stdout.strip().splitlines()[-1])}
+
+
+def _summary(runs: list[dict], orders: int) -> dict:
+    """Medians over runs, per step: seconds, per 10k orders, and extrapolated to FULL_SCALE_ORDERS."""
+    out = {}
+    for step in runs[0]:
+        wall = statistics.median(r[step]["wall_s"] for r in runs)
+        cpu = statistics.median(r[step]["cpu_s"] + r[step]["workers_cpu_s"] for r in runs)
+        parent = statistics.median(r[step]["cpu_s"] for r in runs)
+        out[step] = {"rows": runs[0][step]["rows"], "wall_s": round(wall, 1), "cpu_s": round(cpu, 1),
+                     "parent_cpu_s": round(parent, 1),
+                     "wall_s_per_10k": round(wall / orders * 10_000, 2), "cpu_s_per_10k": round(cpu / orders * 10_000, 2),
+                     "cpu_s_at_480k": round(cpu / orders * FULL_SCALE_ORDERS)}
+    return out
+
+
+def _ratios(steps: dict) -> dict:
+    return {step: {key: round(steps["baseline"][step][key] / steps["current"][step][key], 2)
+                   for key in ("wall_s", "cpu_s")} for step in steps["current"]}
+
+
+def _features(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(f"SELECT {FEATURE_COLUMNS} FROM derived_complaint_feature ORDER BY ticket_id").fetchall()
+
+
+def _quality(db: Path) -> dict:
+    sys.path.insert(0, str(REPO))
+    from data_access.db import make_engine
+    from text_mining.pipeline_quality import quality_report
+
+    engine = make_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        report = quality_report(conn)
+    engine.dispose()
+    return report
+
+
+def _machine() -> dict:
+    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("model name")), platform.processor())
+    return {"cpus": os.cpu_count(), "cpu": model, "python": platform.python_version()}
 
 
 if __name__ == "__main__":

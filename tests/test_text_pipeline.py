@@ -14,16 +14,20 @@ from sqlalchemy.orm import Session
 
 from data_access import migrate, queries_analytics, queries_text, warehouse
 from data_access.db import make_engine
-from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord, PlantedEvent
+from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord, PlantedEvent, Subject
 from data_access.scope import Scope
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from tests.db_fixtures import postgres_database, sqlite_engine
 from text_mining import warehouse_model
+from text_mining.classifier import route
 from text_mining.entities import normalize_business_name
 from text_mining.pipeline_quality import quality_report
-from text_mining.pipeline_step import hot_topics, text_features
-from text_mining.tokenizer import gazetteer
+from text_mining.pipeline_step import _route_keys, hot_topics, route_table, text_features
+from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
+from text_mining.reply_quality import score_replies
+from text_mining.severity import severity_level
+from text_mining.tokenizer import gazetteer, tokenize
 
 TEXT_TABLES = {"derived_hot_word", "derived_hot_issue"}
 
@@ -98,6 +102,71 @@ def test_new_orders_are_the_only_ones_processed(mined):
     assert len(after) == len(before) + 3
     assert all(after[tid] == when for tid, when in before.items())  # old rows untouched
     assert sorted(set(after) - set(before))[0] > top
+
+
+FEATURE_VALUES = ["ticket_id", "tokens", "predicted_category_code", "category_confidence", "routed_dept_code",
+                  "needs_triage", "severity", "business_mention", "linked_subject_uscc", "reply_quality"]
+
+
+def _plain_features(conn, batch_rows: int) -> pd.DataFrame:  # noqa: ANN001
+    """The feature rows computed the plain way, order by order and text by text, each consumer segmenting
+    for itself: what the step's batched, shared-token, multi-process path must reproduce exactly."""
+    t = HotlineTicket
+    orders = pd.DataFrame(conn.execute(select(t.ticket_id, t.title, t.content, t.region_code, t.accepted_at,
+                                              t.replied_at, t.reply_content).order_by(t.ticket_id)).all())
+    text = (orders["title"].fillna("") + "。" + orders["content"].fillna("")).tolist()
+    out = pd.DataFrame({"ticket_id": orders["ticket_id"], "tokens": [" ".join(tokenize(x)) for x in text],
+                        "severity": [severity_level(x) for x in text]})
+    subjects = conn.execute(select(Subject.uscc, Subject.name, Subject.region_code)).all()
+    index = build_register_index([s.name for s in subjects], [s.region_code for s in subjects])
+    rows, surfaces = link_register_names(index, text, orders["region_code"].tolist())
+    out["linked_subject_uscc"] = [subjects[r].uscc if r is not None else None for r in rows]
+    mentions = unmatched_business_mentions(orders["ticket_id"].tolist(), text)
+    out["business_mention"] = [s if s is not None else mentions.get(tid) for s, tid in zip(surfaces, out["ticket_id"],
+                                                                                           strict=True)]
+    out["reply_quality"] = None
+    for start in range(0, len(orders), batch_rows):  # reply relevance's idf is over one batch
+        batch = orders.iloc[start:start + batch_rows]
+        replied = batch[batch["reply_content"].fillna("") != ""]
+        scored = score_replies(replied.rename(columns={"content": "body", "reply_content": "reply",
+                                                       "accepted_at": "time", "replied_at": "reply_time"}))
+        out.loc[replied.index, "reply_quality"] = scored["quality"].round(4).to_numpy()
+    model, card = warehouse_model.cached_or_trained(conn, None)  # the model the step trained and saved
+    assert card["trained"] is False
+    proba = model.predict_proba(out["tokens"])
+    out["predicted_category_code"] = model.classes_[proba.argmax(axis=1)]
+    out["category_confidence"] = proba.max(axis=1).round(4)
+    routed = route(out.assign(key=_route_keys(out["predicted_category_code"], orders["region_code"])),
+                   route_table(conn), category_col="key", confidence_col="category_confidence",
+                   default_department="")
+    out["routed_dept_code"] = routed["department"].replace("", None)
+    out["needs_triage"] = routed["needs_triage"]
+    return out
+
+
+def _feature_rows(conn) -> pd.DataFrame:  # noqa: ANN001
+    return pd.DataFrame(conn.execute(select(*[getattr(ComplaintFeature, c) for c in FEATURE_VALUES])
+                                     .order_by(ComplaintFeature.ticket_id)).all(), columns=FEATURE_VALUES)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_optimised_path_writes_the_plain_rows(demo_db_path, tmp_path, var_dir, monkeypatch, workers):
+    """Several batches, with and without worker processes: the same rows as the plain computation."""
+    monkeypatch.setenv("BIANJIAN_TEXT_WORKERS", str(workers))
+    path = tmp_path / "plain.db"
+    shutil.copy(demo_db_path, path)
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with engine.begin() as conn:
+            written = text_features(conn, batch_rows=1500)
+        with engine.connect() as conn:
+            got, want = _feature_rows(conn), _plain_features(conn, batch_rows=1500)
+    finally:
+        engine.dispose()
+    assert written == len(got) == len(want) > 3 * 1500
+    want = want[FEATURE_VALUES].astype(got.dtypes.to_dict())
+    assert got["reply_quality"].notna().sum() > 1000 and got["business_mention"].notna().sum() > 100
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
 
 
 def test_quality_on_the_demo_warehouse(mined):

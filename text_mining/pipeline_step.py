@@ -18,10 +18,12 @@ import datetime as dt
 import logging
 import multiprocessing
 from collections import Counter
-from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from functools import lru_cache
+from itertools import compress
 
+import joblib
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
@@ -67,49 +69,58 @@ FEATURE_COLUMNS = ["ticket_id", "tokens", "predicted_category_code", "category_c
 # ------------------------------------------------------------------------------------------ features
 
 
-def text_features(conn: Connection) -> int:
-    """Fill ``derived_complaint_feature`` for every order that has no row yet; returns rows written."""
+def text_features(conn: Connection, batch_rows: int = BATCH_ROWS) -> int:
+    """Fill ``derived_complaint_feature`` for every order that has no row yet; returns rows written.
+
+    Orders go ``batch_rows`` at a time through segmentation, scoring and classification; reply
+    relevance's idf is over a batch, so the batch size is part of the result.
+    """
     t, f = HotlineTicket, ComplaintFeature
     new_ids = conn.execute(select(t.ticket_id).outerjoin(f, f.ticket_id == t.ticket_id)
                            .where(f.ticket_id.is_(None)).order_by(t.ticket_id)).scalars().all()
     if not new_ids:
         return 0
-    subjects = pd.DataFrame(conn.execute(select(Subject.uscc, Subject.name, Subject.region_code)).all(),
-                            columns=["uscc", "name", "region_code"])
-    index = build_register_index(subjects["name"].tolist(), subjects["region_code"].tolist())
-    uscc_of = subjects["uscc"].tolist()
-    batches = [_load_batch(conn, ids) for ids in _batches(new_ids)]
+    batches = [_load_batch(conn, new_ids[start:start + batch_rows]) for start in range(0, len(new_ids), batch_rows)]
     workers = min(int(settings.get("text_workers")), len(batches))
-    if workers > 1:
-        # Segmentation and reply scoring are pure CPU work on the text; linking stays here meanwhile.
-        # spawn, not fork: a forked child would inherit (and could close) the open database connection.
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            scored = [pool.submit(_text_scores, batch) for batch in batches]
-            linked = [_links(batch, index, uscc_of) for batch in batches]
-            parts = [s.result().join(lk) for s, lk in zip(scored, linked, strict=True)]
-    else:
-        parts = [_text_scores(batch).join(_links(batch, index, uscc_of)) for batch in batches]
-    feats = pd.concat(parts, ignore_index=True)
+    # The text work runs batch by batch in worker processes, queued so that they never wait for this
+    # process: segmentation and scores first, while this process scans the batches for registered names;
+    # then business-mention extraction on the orders with no registered name, while this process trains
+    # (or loads) the category model; then classification, while this process writes finished batches.
+    # spawn, not fork: a forked child would inherit (and could close) the open database connection.
+    with (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1
+          else nullcontext()) as pool:
+        scored = [_submit(pool, _text_scores, batch) for batch in batches]
+        named = _registered_names(conn, batches)
+        mentioned = [_submit(pool, _unmatched_mentions, batch, found) for batch, found in zip(batches, named, strict=True)]
+        scores = [s.result() for s in scored]
+        model, card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, scores, cutoff, limit))
+        log.info("category model %s (cutoff %s, %d training orders, %s)", card["path"], card["cutoff"],
+                 card["n_train"], "trained now" if card["trained"] else "from the cache")
+        classify, with_model = (_categories, model) if pool is None else (_categories_with_saved_model, card["path"])
+        categorised = [_submit(pool, classify, with_model, part["tokens"].tolist()) for part in scores]
+        rules, threshold = route_table(conn), float(settings.get("text_triage_threshold"))
+        now = dt.datetime.now().replace(microsecond=0)
+        written = 0
+        for part, found, mentions, categories in zip(scores, named, mentioned, categorised, strict=True):
+            feats = part.join(_with_mentions(found, part["ticket_id"], mentions.result()))
+            feats["predicted_category_code"], feats["category_confidence"] = categories.result()
+            routed = route(feats.assign(route_key=_route_keys(feats["predicted_category_code"], feats["region_code"])),
+                           rules, threshold=threshold, category_col="route_key", confidence_col="category_confidence",
+                           default_department="")
+            feats["routed_dept_code"] = routed["department"].replace("", None)
+            feats["needs_triage"] = routed["needs_triage"].astype(bool)
+            feats["computed_at"] = now
+            written += bulk.insert_frame(conn, ComplaintFeature.__table__, feats[FEATURE_COLUMNS])
+    return written
 
-    model, card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, feats, cutoff, limit))
-    log.info("category model %s (cutoff %s, %d training orders, %s)", card["path"], card["cutoff"], card["n_train"],
-             "trained now" if card["trained"] else "from the cache")
-    proba = model.predict_proba(feats["tokens"])
-    best = proba.argmax(axis=1)
-    feats["predicted_category_code"] = model.classes_[best]
-    feats["category_confidence"] = proba[np.arange(len(best)), best].round(4)
-    routed = route(feats.assign(route_key=_route_keys(feats["predicted_category_code"], feats["region_code"])),
-                   route_table(conn), threshold=float(settings.get("text_triage_threshold")),
-                   category_col="route_key", confidence_col="category_confidence", default_department="")
-    feats["routed_dept_code"] = routed["department"].replace("", None)
-    feats["needs_triage"] = routed["needs_triage"].astype(bool)
-    feats["computed_at"] = dt.datetime.now().replace(microsecond=0)
-    return bulk.insert_frame(conn, ComplaintFeature.__table__, feats[FEATURE_COLUMNS])
 
-
-def _batches(ids: list[int]) -> Iterable[list[int]]:
-    for start in range(0, len(ids), BATCH_ROWS):
-        yield ids[start:start + BATCH_ROWS]
+def _submit(pool: ProcessPoolExecutor | None, fn, *args) -> Future:  # noqa: ANN001
+    """``pool.submit(fn, *args)``; with no pool, the call made here and now as a finished future."""
+    if pool is not None:
+        return pool.submit(fn, *args)
+    done: Future = Future()
+    done.set_result(fn(*args))
+    return done
 
 
 def _load_batch(conn: Connection, ids: list[int]) -> pd.DataFrame:
@@ -128,47 +139,81 @@ def _text(df: pd.DataFrame) -> list[str]:
 def _text_scores(df: pd.DataFrame) -> pd.DataFrame:
     """ticket_id, region_code, tokens, severity and reply_quality of a batch (runs in a worker process)."""
     text = _text(df)
+    tokens = [tokenize(x) for x in text]  # segmented once per order: stored, and reused by reply relevance
     out = pd.DataFrame({"ticket_id": df["ticket_id"], "region_code": df["region_code"]})
-    out["tokens"] = [" ".join(tokenize(x)) for x in text]
+    out["tokens"] = [" ".join(x) for x in tokens]
     out["severity"] = [severity_level(x) for x in text]
-    out["reply_quality"] = _reply_quality(df)
+    out["reply_quality"] = _reply_quality(df, tokens)
     return out
 
 
-def _links(df: pd.DataFrame, index, uscc_of: list[str]) -> pd.DataFrame:  # noqa: ANN001
-    """linked_subject_uscc and business_mention of a batch: the registered business named, else the first
-    unmatched business mention."""
-    text = _text(df)
-    rows, surfaces = link_register_names(index, text, df["region_code"].tolist())
-    ids = df["ticket_id"].tolist()
-    unlinked = [i for i, r in enumerate(rows) if r is None]
-    mentions = unmatched_business_mentions([ids[i] for i in unlinked], [text[i] for i in unlinked])
-    out = pd.DataFrame({"linked_subject_uscc": [uscc_of[r] if r is not None else None for r in rows],
-                        "business_mention": [s if s is not None else mentions.get(tid)
-                                             for s, tid in zip(surfaces, ids, strict=True)]}, index=df.index)
-    out["business_mention"] = out["business_mention"].str.slice(0, 200)
+def _registered_names(conn: Connection, batches: list[pd.DataFrame]) -> list[pd.DataFrame]:
+    """Per batch, linked_subject_uscc and business_mention of the orders naming a registered business
+    (both None for the others), against the register as it is now."""
+    subjects = pd.DataFrame(conn.execute(select(Subject.uscc, Subject.name, Subject.region_code)).all(),
+                            columns=["uscc", "name", "region_code"])
+    index = build_register_index(subjects["name"].tolist(), subjects["region_code"].tolist())
+    uscc_of = subjects["uscc"].tolist()
+    out = []
+    for df in batches:
+        rows, surfaces = link_register_names(index, _text(df), df["region_code"].tolist())
+        out.append(pd.DataFrame({"linked_subject_uscc": [uscc_of[r] if r is not None else None for r in rows],
+                                 "business_mention": surfaces}, index=df.index))
     return out
 
 
-def _reply_quality(df: pd.DataFrame) -> pd.Series:
+def _unmatched_mentions(df: pd.DataFrame, found: pd.DataFrame) -> dict[int, str]:
+    """ticket_id → first business mention of the batch's orders that name no registered business
+    (runs in a worker process)."""
+    unlinked = found["business_mention"].isna().to_numpy()
+    text = list(compress(_text(df), unlinked))
+    return unmatched_business_mentions(df["ticket_id"][unlinked].tolist(), text)
+
+
+def _with_mentions(found: pd.DataFrame, ids: pd.Series, mentions: dict[int, str]) -> pd.DataFrame:
+    """``found`` with the unmatched mention where no registered name was found, cut to the column's 200."""
+    mention = [s if s is not None else mentions.get(tid) for s, tid in zip(found["business_mention"], ids, strict=True)]
+    return found.assign(business_mention=pd.Series(mention, index=found.index).str.slice(0, 200))
+
+
+def _reply_quality(df: pd.DataFrame, tokens: list[list[str]]) -> pd.Series:
+    """Reply quality of the replied orders of a batch (NaN for the others); ``tokens`` are each order's."""
     replied = df["reply_content"].notna() & (df["reply_content"].fillna("") != "")
     quality = pd.Series(np.nan, index=df.index)
     if replied.any():
         sub = df.loc[replied].rename(columns={"content": "body", "reply_content": "reply", "accepted_at": "time",
                                               "replied_at": "reply_time"})
-        quality.loc[replied] = score_replies(sub)["quality"].round(4).to_numpy()
+        sub_tokens = list(compress(tokens, replied.tolist()))
+        quality.loc[replied] = score_replies(sub, complaint_tokens=sub_tokens)["quality"].round(4).to_numpy()
     return quality
 
 
-def _training_tokens(conn: Connection, feats: pd.DataFrame, cutoff: dt.date, limit: int
+def _categories(model, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """Most probable category of each token string and its probability, rounded as stored."""
+    proba = model.predict_proba(tokens)
+    best = proba.argmax(axis=1)
+    return model.classes_[best], proba[np.arange(len(best)), best].round(4)
+
+
+@lru_cache(maxsize=1)
+def _saved_model(path: str):  # noqa: ANN202
+    return joblib.load(path)["model"]
+
+
+def _categories_with_saved_model(path: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_categories` with the model saved at ``path`` (runs in a worker process, which loads it once)."""
+    return _categories(_saved_model(path), tokens)
+
+
+def _training_tokens(conn: Connection, scores: list[pd.DataFrame], cutoff: dt.date, limit: int
                      ) -> tuple[list[str], list[str]]:
     """Tokens and operator categories of the newest ``limit`` orders accepted before ``cutoff``: stored
-    tokens for orders done in earlier runs, this run's tokens for the rest."""
+    tokens for orders done in earlier runs, this run's (``scores``) for the rest."""
     t, f = HotlineTicket, ComplaintFeature
     rows = conn.execute(select(t.ticket_id, t.category_code, f.tokens).outerjoin(f, f.ticket_id == t.ticket_id)
                         .where(t.accepted_at < dt.datetime.combine(cutoff, dt.time()))
                         .order_by(t.accepted_at.desc()).limit(limit)).all()
-    fresh = dict(zip(feats["ticket_id"].tolist(), feats["tokens"].tolist(), strict=True))
+    fresh = {tid: tok for part in scores for tid, tok in zip(part["ticket_id"].tolist(), part["tokens"].tolist(), strict=True)}
     tokens, labels = [], []
     for tid, category, stored in rows:
         tok = stored if stored is not None else fresh.get(tid)

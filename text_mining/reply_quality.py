@@ -54,12 +54,14 @@ def relevance(complaints, replies) -> np.ndarray:
     return _relevance_matrices(complaints, replies)[0]
 
 
-def _relevance_matrices(complaints: list, replies: list):
+def _relevance_matrices(complaints: list, replies: list, complaint_tokens: list | None = None):
     """Relevance plus the l2-normalised TF-IDF rows of complaints and replies."""
-    c_tok = [tokenize(t) if isinstance(t, str) else [] for t in complaints]
+    if complaint_tokens is None:
+        complaint_tokens = [tokenize(t) if isinstance(t, str) else [] for t in complaints]
     r_tok = [tokenize(t) if isinstance(t, str) else [] for t in replies]
-    vec = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True).fit(c_tok + r_tok)
-    a, b = vec.transform(c_tok), vec.transform(r_tok)
+    # One pass over both sides: the rows equal fit(...) then transform of each side, at half the counting.
+    both = TfidfVectorizer(analyzer=_analyzer, sublinear_tf=True).fit_transform(list(complaint_tokens) + r_tok)
+    a, b = both[:len(complaint_tokens)], both[len(complaint_tokens):]
     return np.asarray(a.multiply(b).sum(axis=1)).ravel(), a, b
 
 
@@ -81,12 +83,14 @@ def score_replies(
     sla_days: float = 15.0,
     half_life_days: float = 30.0,
     weights: tuple[float, float, float] = (0.4, 0.4, 0.2),
+    complaint_tokens: list[list[str]] | None = None,
 ) -> pd.DataFrame:
     """Score every (complaint, reply) pair.
 
     Input: ``df`` with ``reply_col`` and at least one of ``title_col``/``body_col``; optional
     ``time_col`` and ``reply_time_col`` (datetime or parseable strings) for timeliness.
-    ``weights`` are for (relevance, completeness, timeliness).
+    ``weights`` are for (relevance, completeness, timeliness). ``complaint_tokens``: each row's
+    ``tokenize(title + "。" + body)`` when the caller already has them, so the text is segmented once.
 
     Returns a copy of ``df`` plus ``relevance`` (0-1), ``completeness`` (0-1), ``cues``
     (comma-separated cue groups found), ``reply_chars`` (int), ``delay_days`` (float),
@@ -101,7 +105,10 @@ def score_replies(
     body = out[body_col].fillna("").astype(str) if body_col in out else ""
     complaint = (title + "。" + body).tolist()
     replies = out[reply_col].where(out[reply_col].notna(), "").astype(str).tolist()
-    out["relevance"] = np.clip(relevance(complaint, replies), 0.0, 1.0)
+    if complaint_tokens is not None and len(complaint_tokens) != len(out):
+        raise ValueError("complaint_tokens must have one entry per row")
+    rel = _relevance_matrices(complaint, replies, complaint_tokens)[0] if len(out) else np.zeros(0)
+    out["relevance"] = np.clip(rel, 0.0, 1.0)
     comp = [_completeness(r) for r in replies]
     out["completeness"] = [c for c, _ in comp]
     out["cues"] = [h for _, h in comp]

@@ -29,16 +29,22 @@ from sqlalchemy import Connection, func, select
 import settings
 from data_access.schema import HotlineTicket
 
-__all__ = ["cached_or_trained", "fingerprint", "make_category_model", "training_cutoff"]
+__all__ = ["cached_or_trained", "fingerprint", "make_category_model", "training_cutoff", "words_and_bigrams"]
 
 MODEL_PREFIX = "text_category"
+
+
+def words_and_bigrams(tokens: str) -> list[str]:
+    """The space-separated words of ``tokens`` followed by each pair of neighbours: the terms TfidfVectorizer's
+    own ``tokenizer=str.split, ngram_range=(1, 2)`` yields, in the same order, with less Python per term."""
+    words = tokens.split()
+    return words + list(map(" ".join, zip(words, words[1:], strict=False)))
 
 
 def make_category_model() -> Pipeline:
     """Unfitted model: input is an iterable of space-separated token strings, output category codes."""
     return Pipeline([
-        ("tfidf", TfidfVectorizer(tokenizer=str.split, token_pattern=None, lowercase=False, ngram_range=(1, 2),
-                                  min_df=2, sublinear_tf=True, dtype=np.float32)),
+        ("tfidf", TfidfVectorizer(analyzer=words_and_bigrams, min_df=2, sublinear_tf=True, dtype=np.float32)),
         ("clf", ComplementNB(alpha=0.1)),
     ])
 
