@@ -159,12 +159,14 @@ def test_temporal_folds_stay_inside_training_period_with_the_test_gap(chicago):
 
 @pytest.mark.shared_data
 @pytest.mark.slow
-@pytest.mark.parametrize("inspector, auc_floor, days_floor", [(True, 0.675, 7.8), (False, 0.595, 3.5)])
+# The CV-chosen configuration measured 0.689 / 8.23 days with and 0.596 / 3.55 days without the inspector
+# (docs/risk_models.md 5.2); floors sit a margin below.
+@pytest.mark.parametrize("inspector, auc_floor, days_floor", [(True, 0.675, 7.8), (False, 0.585, 3.0)])
 def test_chicago_benchmark_floors(chicago, inspector, auc_floor, days_floor):
-    from risk_models.chicago import build_features, evaluate
+    from risk_models.chicago import MODEL_PARAMS, build_features, evaluate
 
     feats = build_features(chicago, inspector=inspector)
     assert ("Inspector_Assigned" in feats.columns) == inspector
-    r = evaluate(chicago, inspector=inspector, model=EntityRiskModel(estimator="hgb", n_jobs=2))
+    r = evaluate(chicago, inspector=inspector, model=EntityRiskModel(**MODEL_PARAMS, n_jobs=2))
     assert r["auc"] >= auc_floor
     assert r["days_earlier_mean"] >= days_floor
