@@ -1,12 +1,13 @@
 """Complaint classifier: message title + body -> first-level category, with a confidence.
 
 One scikit-learn estimator, :class:`ComplaintClassifier`: word TF-IDF (jieba tokens with the
-regulatory user dictionary, uni+bigrams) and character TF-IDF (1-2-grams) on the same text,
-then a linear SVM fitted on all training messages and calibrated with Platt scaling (sigmoid)
-on ``calibration_cv``-fold cross-validated decision values. The confidence of a prediction is
-its largest class probability. Measured alternatives (docs/text_mining.md): averaging the
-per-fold SVMs (``ensemble=True``) lost 0.7 macro-F1 points, char 1-3-grams cost 2x the time for
-no gain, and logistic regression was slower (lbfgs on ~440k features) and less accurate.
+regulatory user dictionary, uni+bigrams) and character TF-IDF (1-2-grams) on the same text
+(:func:`text_features`), then a linear SVM fitted on all training messages and calibrated with
+Platt scaling (sigmoid) on ``calibration_cv``-fold cross-validated decision values. The
+confidence of a prediction is its largest class probability. Alternatives measured on inner
+folds (docs/text_mining.md) did not beat it: char 1-3-grams, a separate title block, balanced
+class weights, logistic regression, SGD, complement naive Bayes, and score-averaging ensembles of
+them; averaging the per-fold calibrated SVMs (``ensemble=True``) lost 0.5 macro-F1 points.
 
 Also here: :func:`train_from_csv` / :func:`classify_csv` (called by ``bianjian text``) and
 :func:`route`, which maps a predicted category to a department and flags low-confidence cases
@@ -38,6 +39,7 @@ __all__ = [
     "load_model",
     "messages_to_text",
     "route",
+    "text_features",
     "train_from_csv",
 ]
 
@@ -68,6 +70,28 @@ def messages_to_text(X, title_repeat: int = 2) -> np.ndarray:
             raise ValueError(f"0 feature(s) (shape={arr.shape}) while a minimum of 1 is required.")
         return np.array([" ".join(map(str, row)) for row in arr], dtype=object)
     raise ValueError(f"expected a DataFrame, 1-D or 2-D input, got an array with {arr.ndim} dimensions")
+
+
+def text_features(
+    word_ngram_range=(1, 2), char_ngram_range=(1, 2), min_df=2, *, use_words=True
+) -> FeatureUnion:
+    """Unfitted features of :class:`ComplaintClassifier`: word TF-IDF (:func:`tokenize`) + char TF-IDF.
+
+    Both sublinear tf; ``use_words=False`` drops the word block (texts without any word token).
+    Shared with ``bench/bench_text_classifier.py``, which tunes ``C`` on exactly these features.
+    """
+    words = TfidfVectorizer(
+        tokenizer=tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=tuple(word_ngram_range),
+        min_df=min_df,
+        sublinear_tf=True,
+    )
+    chars = TfidfVectorizer(
+        analyzer="char", ngram_range=tuple(char_ngram_range), min_df=min_df, sublinear_tf=True
+    )
+    return FeatureUnion([("word", words if use_words else "drop"), ("char", chars)])
 
 
 def _n_columns(X) -> int | None:
@@ -156,31 +180,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         return tags
 
     def _build(self, use_words: bool, calibration_cv: int) -> Pipeline:
-        features = FeatureUnion(
-            [
-                (
-                    "word",
-                    "drop"
-                    if not use_words
-                    else TfidfVectorizer(
-                        tokenizer=tokenize,
-                        token_pattern=None,
-                        lowercase=False,
-                        ngram_range=tuple(self.word_ngram_range),
-                        min_df=self.min_df,
-                        sublinear_tf=True,
-                    ),
-                ),
-                (
-                    "char",
-                    TfidfVectorizer(
-                        analyzer="char",
-                        ngram_range=tuple(self.char_ngram_range),
-                        min_df=self.min_df,
-                        sublinear_tf=True,
-                    ),
-                ),
-            ]
+        features = text_features(
+            self.word_ngram_range, self.char_ngram_range, self.min_df, use_words=use_words
         )
         if calibration_cv >= 2:
             clf = CalibratedClassifierCV(
