@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 
 import security
-from data_access import db, queries, queries_analytics
+from data_access import cache, db, queries, queries_analytics
+from data_access.scope import Scope
 from ui import exports, filters, tables
 
 dash.register_page(__name__, path="/unlicensed", name="无证无照", order=65)
@@ -73,6 +74,13 @@ def _frames(session, scope, regions, period, limit: int = 500) -> dict:  # noqa:
             "leads": queries_analytics.unlicensed_rows(session, scope, regions=regions, start=start, limit=limit)}
 
 
+@cache.memoize(ttl=filters.CACHE_SECONDS)
+def panel_frames(scope: Scope, regions: list[str], period: str | None) -> dict:
+    """The panels' query results for a view, through the data-version-keyed read cache (as on 投诉分析)."""
+    with db.session_scope() as session:
+        return _frames(session, scope, regions or None, period)
+
+
 @callback(Output("unlicensed-by-region", "figure"), Output("unlicensed-by-source", "figure"),
           Output("unlicensed-routing", "children"), Output("unlicensed-trend", "figure"),
           Output("unlicensed-rows", "children"), Output("unlicensed-summary", "children"),
@@ -82,8 +90,7 @@ def update_panels(regions: list[str] | None, period: str | None):
     """All panels for the selection; the county bar keeps every county and highlights the selected."""
     scope = security.current_scope()
     regions = regions or []
-    with db.session_scope() as session:
-        f = _frames(session, scope, regions or None, period)
+    f = panel_frames(scope, regions, period)
     by_region, by_source, trend = f["by_region"], f["by_source"], f["trend"]
     region_fig = go.Figure(go.Bar(x=by_region["name"], y=by_region["n"], customdata=by_region["code"],
                                   marker_color=["#d9480f" if c in regions else "#74a9cf" for c in by_region["code"]]))
