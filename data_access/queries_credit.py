@@ -15,14 +15,18 @@ from sqlalchemy.orm import Session
 
 from data_access.schema import (
     CreditGrade,
+    CreditGradeCount,
     CreditList,
     CreditMeasure,
     Department,
     JointMeasure,
+    PipelineRun,
     Region,
     Subject,
 )
 from data_access.scope import Scope
+
+CREDIT_GRADES_STEP = "credit_grades"  # the pipeline step that writes agg_credit_grade_region
 
 
 def latest_grades() -> Select:
@@ -33,13 +37,29 @@ def latest_grades() -> Select:
             .join(last, and_(last.c.subject_uscc == g.subject_uscc, last.c.on == g.evaluated_on)))
 
 
-def grades_by_region(session: Session) -> pd.DataFrame:
-    """Subjects per county and latest grade. Columns: code, name, grade, n."""
+def grade_counts_by_region() -> Select:
+    """Subjects per county code and latest grade, computed from the facts: region_code, grade, n.
+
+    Costly at scale (every subject's latest grade), so the pipeline step ``credit_grades`` stores it in
+    ``agg_credit_grade_region`` and the page reads that."""
     latest = latest_grades().subquery()
-    stmt = (select(Subject.region_code, Region.name, latest.c.grade, func.count())
+    return (select(Subject.region_code, latest.c.grade, func.count().label("n"))
             .join(latest, latest.c.subject_uscc == Subject.uscc)
-            .join(Region, Region.region_code == Subject.region_code)
-            .group_by(Subject.region_code, Region.name, latest.c.grade).order_by(Subject.region_code, latest.c.grade))
+            .group_by(Subject.region_code, latest.c.grade))
+
+
+def grades_by_region(session: Session) -> pd.DataFrame:
+    """Subjects per county and latest grade. Columns: code, name, grade, n.
+
+    Read from the ``credit_grades`` mart; computed from the facts only while that step has never
+    succeeded (a warehouse the pipeline has not run on yet), so the page is never empty for that reason."""
+    built = session.scalar(select(PipelineRun.run_id).where(PipelineRun.step == CREDIT_GRADES_STEP,
+                                                             PipelineRun.status == "ok").limit(1))
+    counts = (select(CreditGradeCount.region_code, CreditGradeCount.grade, CreditGradeCount.n)
+              if built is not None else grade_counts_by_region()).subquery()
+    stmt = (select(counts.c.region_code, Region.name, counts.c.grade, counts.c.n)
+            .join(Region, Region.region_code == counts.c.region_code)
+            .order_by(counts.c.region_code, counts.c.grade))
     return pd.DataFrame(session.execute(stmt).all(), columns=["code", "name", "grade", "n"])
 
 

@@ -452,6 +452,16 @@ class DailyComplaintCount(Base):
     n: Mapped[int]
 
 
+class CreditGradeCount(Base):
+    """Subjects per county × latest 企业信用风险分类 grade (pipeline step ``credit_grades``): the credit page
+    reads this instead of finding every subject's latest grade on each view."""
+
+    __tablename__ = "agg_credit_grade_region"
+    region_code: Mapped[str] = mapped_column(String(9), primary_key=True)
+    grade: Mapped[str] = mapped_column(String(1), primary_key=True)
+    n: Mapped[int]
+
+
 class ComplaintFeature(Base):
     """Text-mining output per work order."""
 

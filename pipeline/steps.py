@@ -7,6 +7,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from data_access.schema import DailyComplaintCount, HotlineTicket
 from dispatch.exchange import import_provincial_leads
 from evaluation import indicators
+from pipeline import marts
 from pipeline.runner import Step
 from risk_models import leads as risk_leads
 from risk_models import rules as risk_rules
@@ -26,6 +27,7 @@ def daily_counts(conn: Connection) -> int:
 
 STEPS: tuple[Step, ...] = (
     Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts),
+    marts.CREDIT_GRADES,
     Step("text_features", "诉求文本特征：分词、分类、分派、严重度、企业关联、答复质量（增量）", text_features),
     Step("hot_topics", "热词（周 × 区县 × 类别）与热点问题（滑动窗口聚类）", hot_topics),
     Step("indicators", "评价指标：月 × 区县/部门（agg_indicator_month）", indicators.pipeline_step),
