@@ -1,4 +1,5 @@
-"""The /credit grade mart: written by its pipeline step, equal to the facts, and what the page reads."""
+"""The /credit read path: the grade mart (written by its pipeline step, equal to the facts, what the page
+reads) and the list entries query (same rows as the plain join it replaced)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from data_access import queries_credit
-from data_access.schema import CreditGrade, CreditGradeCount, Region, Subject
+from data_access.schema import CreditGrade, CreditGradeCount, CreditList, Department, Region, Subject
 from pipeline import marts
 from pipeline.runner import run_steps
 
@@ -63,3 +64,45 @@ def test_the_mart_equals_the_facts_and_the_page_reads_it(demo_engine_copy):
     pd.testing.assert_frame_equal(_page_counts(engine), expected, check_dtype=False)
     run_steps(engine, [marts.CREDIT_GRADES])
     pd.testing.assert_frame_equal(_page_counts(engine), changed, check_dtype=False)
+
+
+
+def _entries_by_plain_join(engine, regions, list_types, limit) -> pd.DataFrame:
+    """The list entries query as a plain join: the definition ``list_entries`` must keep."""
+    c = CreditList
+    stmt = (select(c.in_date, c.list_type, Subject.name, c.subject_uscc, Region.name, c.reason, Department.short_name,
+                   c.out_date)
+            .join(Subject, Subject.uscc == c.subject_uscc).join(Region, Region.region_code == Subject.region_code)
+            .join(Department, Department.dept_code == c.decided_by_dept_code)
+            .order_by(c.in_date.desc(), c.list_entry_id.desc()).limit(limit))
+    if list_types:
+        stmt = stmt.where(c.list_type.in_(list_types))
+    if regions:
+        stmt = stmt.where(Subject.region_code.in_(regions))
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=list(queries_credit.LIST_ENTRY_COLUMNS))
+
+
+def test_list_entries_equal_the_plain_join(demo_engine):
+    with Session(demo_engine) as session:
+        types = sorted(session.scalars(select(CreditList.list_type.distinct())).all())
+        for regions, list_types, limit in ((None, None, 200), (["410204"], None, 50), (None, types[:1], 30),
+                                           (["410204", "410205"], types[-1:], 10), (None, None, 100_000)):
+            got = queries_credit.list_entries(session, list_types=list_types, regions=regions, limit=limit)
+            expected = _entries_by_plain_join(demo_engine, regions, list_types, limit)
+            assert len(got) > 0
+            pd.testing.assert_frame_equal(got, expected)
+
+
+def test_list_entries_skip_the_newest_entry_of_an_unknown_subject(demo_engine_copy):
+    """The plain join drops an entry whose subject is unknown; so must the fast path's fallback."""
+    with demo_engine_copy.begin() as conn:
+        dept = conn.scalar(select(Department.dept_code).limit(1))
+        conn.execute(insert(CreditList).values(
+            subject_uscc="91410200MA0000000X", list_type="ABNORMAL", reason="test", decided_by_dept_code=dept,
+            in_date=dt.date(2099, 1, 1), src_system="TEST", src_id="test-marts-2", load_batch="test",
+            loaded_at=dt.datetime(2099, 1, 1)))
+    with Session(demo_engine_copy) as session:
+        got = queries_credit.list_entries(session, limit=20)
+    assert "91410200MA0000000X" not in set(got["subject_uscc"]) and len(got) == 20
+    pd.testing.assert_frame_equal(got, _entries_by_plain_join(demo_engine_copy, None, None, 20))
