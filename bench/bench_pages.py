@@ -201,9 +201,11 @@ def page_cases(session) -> list[tuple[str, str, object]]:  # noqa: ANN001
     ]
 
 
-def bench_pages(repeat: int, only: str | None = None) -> None:
+def bench_pages(repeat: int, only: str | None = None, cold: bool = False) -> None:
     """Warm latency of every page's main callbacks, called as the server calls them (request context with
-    the identity the guard sets), after one warm-up call each."""
+    the identity the guard sets), after one warm-up call each. ``cold``: the data version is bumped before
+    each timed call (outside the timing), so every read-cache lookup misses, as on the first view after a
+    load or pipeline run."""
     from flask import g
 
     from data_access.reference import DEPT_CODE_BY_KEY
@@ -214,7 +216,7 @@ def bench_pages(repeat: int, only: str | None = None) -> None:
     with db.session_scope() as session:
         cases = [c for c in page_cases(session) if only is None or only in c[1]]
     print(f"{time.strftime('%Y-%m-%d %H:%M')}; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}; "
-          f"warehouse {db.engine().url.render_as_string()}; {repeat} warm calls each\n")
+          f"warehouse {db.engine().url.render_as_string()}; {repeat} {'cold' if cold else 'warm'} calls each\n")
     # CPU ms (this process, SQLite included: it runs in-process) is what the call costs; wall-clock ms also
     # holds the time spent waiting for a core on a shared machine.
     print("| callback | role | median ms | p95 ms | max ms | CPU median ms | load avg |\n|---|---|---:|---:|---:|---:|---:|")
@@ -225,6 +227,9 @@ def bench_pages(repeat: int, only: str | None = None) -> None:
             call()
             times, cpu = [], []
             for _ in range(repeat):
+                if cold:
+                    with db.engine().begin() as conn:
+                        cache.bump_data_version(conn)
                 start, start_cpu = time.perf_counter(), time.process_time()
                 call()
                 times.append(1000 * (time.perf_counter() - start))
@@ -244,9 +249,10 @@ def main() -> None:
     parser.add_argument("--memory-refresh", type=int, default=2, help="wall refresh seconds in the memory run")
     parser.add_argument("--pages", action="store_true", help="only time every page's main callbacks (warm)")
     parser.add_argument("--only", help="with --pages: only the callbacks whose label contains this text")
+    parser.add_argument("--cold", action="store_true", help="with --pages: every call misses the read cache")
     args = parser.parse_args()
     if args.pages:
-        bench_pages(args.repeat, args.only)
+        bench_pages(args.repeat, args.only, args.cold)
         return
     if args.memory_minutes:
         browser_memory(args.memory_minutes, args.memory_refresh, int(wall.settings.get("wall_refresh_seconds")))
