@@ -102,9 +102,9 @@ LIST_SUMMARY_COLUMNS = {"list_type": "名单", "active": "在册", "added": f"�
 
 @cache.memoize(ttl=filters.CACHE_SECONDS)
 def grade_counts():  # noqa: ANN201
-    """Subjects per county and latest grade: the same for every view and role, and the page's costliest
-    query (every subject's latest grade), so it is shared through the data-version-keyed read cache
-    (``data_access.cache``: nothing stale is served after a load or pipeline run)."""
+    """Subjects per county and latest grade: the same for every view and role (read from the
+    ``credit_grades`` mart), shared through the data-version-keyed read cache (``data_access.cache``:
+    nothing stale is served after a load or pipeline run)."""
     with db.session_scope() as session:
         return queries_credit.grades_by_region(session)
 
