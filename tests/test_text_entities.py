@@ -174,6 +174,14 @@ def test_link_entities_needs_the_distinctive_head_to_agree():
     assert loose.loc[0, "entity_id"] == "A"
 
 
+def test_link_entities_a_core_from_another_county_is_another_business():
+    """兰考县老李小吃店 named in a 兰考县 order is not 祥符区老李小吃店 (same core, other county)."""
+    register = pd.DataFrame({"entity_id": ["X"], "name": ["祥符区老李小吃店"], "district": ["祥符区"]})
+    mentions = pd.DataFrame({"mention": ["老李小吃店", "老李小吃店"], "district": ["兰考县", "祥符区"],
+                             "entity_type": ["business"] * 2})
+    assert link_entities(mentions, register)["unlicensed_candidate"].tolist() == [True, False]
+
+
 def test_link_entities_validates():
     with pytest.raises(ValueError, match="entity_id"):
         link_entities(pd.DataFrame({"mention": []}), pd.DataFrame({"name": []}))

@@ -261,7 +261,7 @@ def link_entities(
     register_df: pd.DataFrame,
     *,
     score_cutoff: float = 80.0,
-    district_penalty: float = 15.0,
+    district_penalty: float = 25.0,
     head_cutoff: float = 85.0,
 ) -> pd.DataFrame:
     """Link business mentions to registered market entities.
@@ -276,7 +276,8 @@ def link_entities(
     score_cutoff : float
         Minimum score (0-100) for a match.
     district_penalty : float
-        Subtracted when both sides have a district and they differ.
+        Subtracted when both sides have a district and they differ; 25 keeps a name's core from linking
+        across counties (兰考县老李小吃店 is not 祥符区老李小吃店), as ``register_links`` does.
     head_cutoff : float
         Minimum ``fuzz.ratio`` (0-100) of the two names' distinctive heads (:func:`name_heads`) unless
         one head begins with the other (an abbreviated name); below it a candidate is a different
