@@ -15,8 +15,9 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from data_access import codes, quality
+from data_access.queries_text import unlinked_business_mentions
 from data_access.reference import DEPT_CODE_BY_KEY
-from data_access.schema import CreditGrade, CreditList, HotlineTicket, Subject
+from data_access.schema import ComplaintFeature, CreditGrade, CreditList, HotlineTicket, Subject
 from risk_models.leads import (
     LeadWriter,
     Signal,
@@ -90,35 +91,55 @@ class CreditRule:
         return out
 
 
-def business_mentions(conn: Connection, start: dt.date, end: dt.date, *, score_cutoff: float = 80.0) -> pd.DataFrame:
-    """Business names extracted from complaints accepted in [start, end], linked to the register.
+def business_mentions(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Business names in complaints accepted in [start, end] that the register-name pass did not link.
 
-    Columns: ticket_id, day, region_code, mention, name_key (normalised name), unlicensed_candidate.
+    Step ``text_features`` has already looked every order's text up in the register (registered names and
+    their cores, one pass per text) and kept the business name of each order it could not link; those are
+    read back here. Orders the step has not processed yet are extracted here. These are candidates only:
+    :func:`registered_names` checks the few repeated ones against the register by fuzzy matching, which
+    would cost minutes per window at city scale if done for every mention.
+    Columns: ticket_id, day, region_code, mention, name_key.
     """
-    t = HotlineTicket
-    tickets = pd.DataFrame(conn.execute(select(t.ticket_id, t.accepted_at, t.region_code, t.title, t.content).where(
-        t.accepted_at >= _day_start(start), t.accepted_at < _day_start(end + dt.timedelta(days=1)))).all(),
-        columns=["id", "accepted_at", "region_code", "title", "content"])
-    cols = ["ticket_id", "day", "region_code", "mention", "name_key", "unlicensed_candidate"]
-    if tickets.empty:
+    cols = ["ticket_id", "day", "region_code", "mention", "name_key"]
+    t, f = HotlineTicket, ComplaintFeature
+    in_window = (t.accepted_at >= _day_start(start), t.accepted_at < _day_start(end + dt.timedelta(days=1)))
+    unseen = pd.DataFrame(conn.execute(select(t.ticket_id, t.accepted_at, t.region_code, t.title, t.content)
+                                       .outerjoin(f, f.ticket_id == t.ticket_id)
+                                       .where(*in_window, f.ticket_id.is_(None))).all(),
+                          columns=["id", "accepted_at", "region_code", "title", "content"])
+    frames = [unlinked_business_mentions(conn, start, end)]
+    if not unseen.empty:
+        unseen["text"] = unseen["title"].fillna("") + "。" + unseen["content"].fillna("")
+        ments = extract_entities(unseen, text_col="text", id_col="id")
+        ments = ments[ments["entity_type"] == "business"].drop_duplicates("id")
+        info = unseen.set_index("id")
+        frames.append(pd.DataFrame({"ticket_id": ments["id"].to_numpy(),
+                                    "day": pd.to_datetime(ments["id"].map(info["accepted_at"])).dt.normalize(),
+                                    "region_code": ments["id"].map(info["region_code"]).to_numpy(),
+                                    "mention": ments["mention"].to_numpy()}))
+    frames = [fr for fr in frames if not fr.empty]
+    if not frames:
         return pd.DataFrame(columns=cols)
-    tickets["text"] = tickets["title"].fillna("") + "。" + tickets["content"].fillna("")
-    ments = extract_entities(tickets, text_col="text", id_col="id")
-    ments = ments[ments["entity_type"] == "business"]
-    if ments.empty:
-        return pd.DataFrame(columns=cols)
+    out = pd.concat(frames, ignore_index=True)
+    out["name_key"] = out["mention"].map(normalize_business_name)
+    return out[cols]
+
+
+def registered_names(conn: Connection, found: pd.DataFrame, *, score_cutoff: float = 80.0) -> pd.Series:
+    """Which ``found`` names (columns region_code, mention) match a registered subject after all, by fuzzy
+    matching against the register of their counties (an abbreviated or slightly different registered name)."""
+    if found.empty:
+        return pd.Series(dtype=bool)
     regions = {c.code: c.name for c in codes.COUNTIES}
-    info = tickets.set_index("id")
-    ments = ments.assign(region_code=ments["id"].map(info["region_code"]))
-    ments["district"] = ments["district"].fillna(ments["region_code"].map(regions))
-    register = pd.DataFrame(conn.execute(select(Subject.uscc, Subject.name, Subject.region_code)).all(),
-                            columns=["entity_id", "name", "region_code"])
+    register = pd.DataFrame(conn.execute(select(Subject.uscc, Subject.name, Subject.region_code).where(
+        Subject.region_code.in_(found["region_code"].unique().tolist()))).all(),
+        columns=["entity_id", "name", "region_code"])
     register["district"] = register["region_code"].map(regions)
-    linked = link_entities(ments, register[["entity_id", "name", "district"]], score_cutoff=score_cutoff)
-    linked["ticket_id"] = linked["id"]
-    linked["day"] = pd.to_datetime(linked["ticket_id"].map(info["accepted_at"])).dt.normalize()
-    linked["name_key"] = linked["mention"].map(normalize_business_name)
-    return linked[cols]
+    probe = pd.DataFrame({"mention": found["mention"].to_numpy(), "entity_type": "business",
+                          "district": found["region_code"].map(regions).to_numpy()})
+    linked = link_entities(probe, register[["entity_id", "name", "district"]], score_cutoff=score_cutoff)
+    return pd.Series(~linked["unlicensed_candidate"].to_numpy(), index=found.index)
 
 
 def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int,
@@ -129,8 +150,7 @@ def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int,
     ``min_reports``: when the lead would have been raised online), ``reports`` and ``ticket_ids`` in the
     ``days`` up to the last report.
     """
-    cand = mentions[mentions["unlicensed_candidate"].astype(bool)
-                    & ~mentions["mention"].str.endswith(tuple(public_suffixes) or ("\0",))]
+    cand = mentions[~mentions["mention"].str.endswith(tuple(public_suffixes) or ("\0",))]
     cand = cand.drop_duplicates(["ticket_id", "name_key"])
     rows = []
     for (region, key), g in cand.sort_values("day").groupby(["region_code", "name_key"]):
@@ -164,8 +184,9 @@ class UnlicensedRule:
 
     def signals(self, conn: Connection, as_of: dt.date) -> list[Signal]:
         start = as_of - dt.timedelta(days=self.days - 1)
-        found = repeated_names(business_mentions(conn, start, as_of, score_cutoff=self.score_cutoff),
-                               min_reports=self.min_reports, days=self.days, public_suffixes=self.public_suffixes)
+        found = repeated_names(business_mentions(conn, start, as_of), min_reports=self.min_reports, days=self.days,
+                               public_suffixes=self.public_suffixes)
+        found = found[~registered_names(conn, found, score_cutoff=self.score_cutoff)]
         regions, _ = names(conn)
         out = []
         for r in found.itertuples():

@@ -40,8 +40,9 @@ BUSINESS_SUFFIXES = (
     "培训中心 培训机构 驾校 网吧 棋牌室 台球厅 健身房 浴池 洗浴中心 足浴店 美容院 美发沙龙 理发店 KTV 加油站 "
     "代收点 配货站 养殖场 工厂 加工厂 厂 店"
 ).split()
-# Suffixes that are also the first character of a common non-name word: 摊贩/摊位/摊点/摊主, 店铺/店员, 铺设.
-_NOT_AFTER = {"摊": "贩位点主子", "店": "铺员", "铺": "设好开"}
+# Suffixes that are also the first character of a common non-name word: 摊贩/摊位/摊点/摊主, 店铺/店员, 铺设;
+# 店 before 街 is a place (北书店街道, 书店街), not a shop.
+_NOT_AFTER = {"摊": "贩位点主子", "店": "铺员街", "铺": "设好开"}
 ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷")
 COMMUNITY_SUFFIXES = ("家属院", "家属楼", "小区", "社区", "花园", "家园", "公寓", "新村")
 

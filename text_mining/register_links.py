@@ -28,6 +28,7 @@ __all__ = ["MIN_CORE_CHARS", "build_register_index", "link_register_names", "unm
 MIN_CORE_CHARS = 4  # shorter cores ("饭店", "超市") would link ordinary words to some business
 _SUFFIX = re.compile("|".join(map(re.escape, sorted(BUSINESS_SUFFIXES, key=len, reverse=True))))
 _WINDOW = 20  # characters before a business-type word that can hold the business's name
+_LOOKAHEAD = 2  # characters after it, so the extractor can tell 北书店街道 (a place) from 汴州饭店 (a shop)
 
 
 def build_register_index(names: Sequence[str], regions: Sequence[str]) -> ahocorasick.Automaton:
@@ -79,7 +80,7 @@ def unmatched_business_mentions(ids: Sequence[int], texts: Sequence[str]) -> dic
     for tid, text in zip(ids, texts, strict=True):
         if not isinstance(text, str):
             continue
-        parts = [text[max(0, m.start() - _WINDOW) : m.end()] for m in _SUFFIX.finditer(text)]
+        parts = [text[max(0, m.start() - _WINDOW) : m.end() + _LOOKAHEAD] for m in _SUFFIX.finditer(text)]
         if parts:
             window_ids.append(tid)
             window_texts.append("。".join(parts))
