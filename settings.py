@@ -47,6 +47,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_workers", "4", "gunicorn worker processes of `bianjian serve --prod` (about 2 per core)."),
     Setting("web_threads", "4", "Threads per gunicorn worker (callbacks wait on the database, not the CPU)."),
     Setting("pipeline_nightly_at", "02:30", "Local time (HH:MM) of the nightly full pipeline run on `bianjian worker --beat`."),
+    Setting("reports_daily_at", "06:30", "Local time (HH:MM) `bianjian worker --beat` writes the reports due that day (monthly bulletin on the 1st, weekly check on Mondays) into VAR_DIR/reports."),
     Setting("pipeline_hourly_steps", "daily_counts,provincial_leads",
             "Steps re-run every hour by `bianjian worker --beat` (comma-separated; empty turns the hourly run off)."),
     Setting("session_idle_minutes", "30", "Log a session out after this many minutes without a request."),

@@ -70,16 +70,15 @@ def scheduled(as_of: dt.datetime | None, out_dir: Path) -> None:
 
     Example (crontab): 30 6 * * * bianjian report scheduled --out-dir /srv/bianjian/reports
     """
-    from data_access import db
     from evaluation import reports
 
     day = as_of.date() if as_of else dt.date.today()
-    for job in reports.scheduled_reports(day):
-        try:
-            with db.session_scope() as session:
-                click.echo(str(reports.run_job(session, job, out_dir)))
-        except ValueError as exc:
-            raise click.ClickException(f"{job.filename}: {exc}") from exc
+    try:
+        paths = reports.write_due_reports(day, out_dir)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for path in paths:
+        click.echo(str(path))
 
 
 @report.command()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from data_access import codes, queries_evaluation
+from data_access import codes, db, queries_evaluation
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.scope import SYSTEM, Scope
 from evaluation import charts, render, scoring
@@ -266,6 +266,19 @@ def scheduled_reports(as_of: dt.date) -> list[ReportJob]:
         year, week, _ = (as_of - dt.timedelta(days=7)).isocalendar()
         jobs.append(ReportJob("weekly", f"{year}-W{week:02d}", "pdf"))
     return jobs
+
+
+def write_due_reports(as_of: dt.date, out_dir: Path) -> list[Path]:
+    """Write every report due on ``as_of`` into ``out_dir``, each in its own transaction; the scheduled
+    entry point of both ``bianjian report scheduled`` (cron) and the worker's beat task."""
+    paths = []
+    for job in scheduled_reports(as_of):
+        try:
+            with db.session_scope() as session:
+                paths.append(run_job(session, job, out_dir))
+        except ValueError as exc:
+            raise ValueError(f"{job.filename}: {exc}") from exc
+    return paths
 
 
 def run_job(session: Session, job: ReportJob, out_dir: Path) -> Path:

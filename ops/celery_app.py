@@ -21,6 +21,8 @@ def beat_schedule() -> dict:
     hour, minute = (int(part) for part in settings.get("pipeline_nightly_at").split(":"))
     schedule = {"nightly-full-pipeline": {"task": "ops.tasks.run_pipeline",
                                           "schedule": crontab(hour=hour, minute=minute)}}
+    hour, minute = (int(part) for part in settings.get("reports_daily_at").split(":"))
+    schedule["daily-due-reports"] = {"task": "ops.tasks.write_due_reports", "schedule": crontab(hour=hour, minute=minute)}
     hourly = [s for s in settings.get("pipeline_hourly_steps").split(",") if s.strip()]
     if hourly:
         schedule["hourly-light-steps"] = {"task": "ops.tasks.run_pipeline", "schedule": crontab(minute=5),

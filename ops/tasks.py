@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 
 from ops.celery_app import celery
@@ -16,3 +17,14 @@ def run_pipeline(step_names: list[str] | None = None) -> list[dict]:
 
     steps = [STEP_BY_NAME[name] for name in step_names] if step_names else list(STEPS)
     return [asdict(r) for r in faults.run_pipeline(db.engine(), steps)]
+
+
+@celery.task(name="ops.tasks.write_due_reports")
+def write_due_reports(as_of: str | None = None) -> list[str]:
+    """The reports due on ``as_of`` (ISO date, default today) written under VAR_DIR/reports: the 月通报 on
+    the 1st, the 周检查 on Mondays (evaluation.reports.scheduled_reports)."""
+    import settings
+    from evaluation import reports
+
+    day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    return [str(p) for p in reports.write_due_reports(day, settings.var_dir() / "reports")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -206,6 +207,21 @@ def test_cli_scheduled_writes_what_is_due(runner, tmp_path):
     result = runner.invoke(cli, ["report", "scheduled", "--date", "2026-06-22", "--out-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bianjian-weekly-2026-W25.pdf"]
+
+
+def test_worker_beat_task_writes_the_reports_due_that_day(runner, tmp_path, monkeypatch):
+    from ops.celery_app import beat_schedule
+    from ops.tasks import write_due_reports
+
+    monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("BIANJIAN_REPORTS_DAILY_AT", "07:05")
+    due = beat_schedule()["daily-due-reports"]
+    assert due["task"] == write_due_reports.name and due["schedule"].hour == {7} and due["schedule"].minute == {5}
+    assert write_due_reports("2026-06-23") == []  # a Tuesday that is not the 1st: nothing due
+    written = write_due_reports("2026-06-01")  # a Monday and the 1st: May's bulletin and week 22's check
+    assert sorted(Path(p).name for p in written) == ["bianjian-monthly-2026-05.pdf", "bianjian-monthly-2026-05.xlsx",
+                                                      "bianjian-weekly-2026-W22.pdf"]
+    assert all(Path(p).parent == tmp_path / "reports" and Path(p).stat().st_size > 1000 for p in written)
 
 
 def test_pipeline_step_rebuilds_the_mart(runner):

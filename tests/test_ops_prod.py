@@ -128,7 +128,7 @@ def test_beat_schedule_runs_the_full_pipeline_nightly_and_light_steps_hourly(mon
     assert nightly["schedule"].hour == {3} and nightly["schedule"].minute == {15} and "args" not in nightly
     assert len(hourly["schedule"].hour) == 24 and all(s in STEP_BY_NAME for s in hourly["args"][0])
     monkeypatch.setenv("BIANJIAN_PIPELINE_HOURLY_STEPS", "")
-    assert list(beat_schedule()) == ["nightly-full-pipeline"]
+    assert list(beat_schedule()) == ["nightly-full-pipeline", "daily-due-reports"]
 
 
 def test_background_callbacks_use_celery_only_when_a_broker_is_configured(monkeypatch, tmp_path):
