@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import Connection, delete, func, select
@@ -109,12 +110,12 @@ def warehouse_env(monkeypatch, tmp_path):
     faults._probe.clear()
 
 
-def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, warehouse_env):
-    from pages import wall
-    from security import testing
+@contextmanager
+def _warehouse_behind_proxy(warehouse_env):
+    """A fresh PostgreSQL warehouse, reached through a :class:`TcpProxy`, as the app's warehouse; yields the
+    proxy and a demo LEADER's (username, password)."""
     from tests.browser import demo_login
 
-    leader = Scope("leader", "LEADER")
     with postgres_database() as direct_url:
         proxy = TcpProxy(5432)
         proxy.start()
@@ -124,6 +125,16 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         username, password = demo_login(engine, "LEADER")
         engine.dispose()
         warehouse_env(url)
+        yield proxy, username, password
+        db.reset()
+
+
+def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, warehouse_env):
+    from pages import wall
+    from security import testing
+
+    leader = Scope("leader", "LEADER")
+    with _warehouse_behind_proxy(warehouse_env) as (proxy, username, password):
         client, stranger = dash_app.server.test_client(), dash_app.server.test_client()
         assert testing.log_in(client, username, password).status_code == 302
         assert testing.log_in(stranger, username, password).status_code == 302  # logged in, no page opened yet
@@ -170,22 +181,12 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         assert client.get("/wall", headers={"Accept": "text/html"}).status_code == 302
         _cut(proxy)
         assert client.get("/wall", headers={"Accept": "text/html"}).status_code == 503
-        db.reset()
 
 
 def test_a_remembered_session_lasts_no_longer_than_its_ttl(dash_app, warehouse_env, monkeypatch):
     from security import testing
-    from tests.browser import demo_login
 
-    with postgres_database() as direct_url:
-        proxy = TcpProxy(5432)
-        proxy.start()
-        url = direct_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-        engine = make_engine(url)
-        warehouse.init(engine)
-        username, password = demo_login(engine, "LEADER")
-        engine.dispose()
-        warehouse_env(url)
+    with _warehouse_behind_proxy(warehouse_env) as (proxy, username, password):
         monkeypatch.setenv("BIANJIAN_OUTAGE_SESSION_SECONDS", "2")
         client = dash_app.server.test_client()
         assert testing.log_in(client, username, password).status_code == 302
@@ -196,7 +197,6 @@ def test_a_remembered_session_lasts_no_longer_than_its_ttl(dash_app, warehouse_e
         faults._probe.clear()
         page = client.get("/", headers={"Accept": "text/html"})
         assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
-        db.reset()
 
 
 def _cut(proxy: TcpProxy) -> None:
