@@ -144,8 +144,14 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
     if unknown:
         raise click.UsageError(f"unknown step(s): {', '.join(unknown)}; see --list")
     steps = [STEP_BY_NAME[s] for s in step_names] if step_names else list(STEPS)
+    from data_access.migrate import missing_revisions
+
+    engine = _engine()
+    if missing := missing_revisions(engine):
+        raise click.ClickException(f"the warehouse schema is older than this code (missing migrations "
+                                   f"{', '.join(missing)}); run `bianjian init` to upgrade it")
     try:
-        results = run_pipeline(_engine(), steps, progress=_progress("pipeline"))
+        results = run_pipeline(engine, steps, progress=_progress("pipeline"))
     except PipelineBusy as exc:
         raise click.ClickException(str(exc)) from exc
     for r in results:

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -37,3 +39,13 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 def current_tables(engine: Engine) -> set[str]:
     return set(inspect(engine).get_table_names())
+
+
+def missing_revisions(engine: Engine) -> list[str]:
+    """Migrations this code has that the warehouse has not applied yet (empty when it is current)."""
+    script = ScriptDirectory.from_config(alembic_config())
+    with engine.connect() as connection:
+        applied = set(MigrationContext.configure(connection).get_current_heads())
+    wanted = {rev.revision for rev in script.walk_revisions()}
+    done = {rev.revision for head in applied for rev in script.iterate_revisions(head, "base")}
+    return sorted(wanted - done)

@@ -61,3 +61,25 @@ def test_cli_lists_steps(args):
     result = CliRunner().invoke(cli, ["pipeline", *args])
     assert result.exit_code == 0
     assert all(step.name in result.output for step in STEPS)
+
+
+def test_cli_refuses_a_warehouse_whose_schema_is_behind_the_code(monkeypatch, tmp_path):
+    from bianjian_cli import cli
+    from data_access import db, migrate
+    from data_access.db import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate.upgrade(engine, "0001")  # a warehouse created before the feature branches' migrations
+    missing = migrate.missing_revisions(engine)
+    assert missing and "0001" not in missing
+    monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(engine.url))
+    db.reset()
+    result = CliRunner().invoke(cli, ["pipeline", "--step", "daily_counts"])
+    assert result.exit_code == 1
+    assert "bianjian init" in result.output and missing[-1] in result.output
+    migrate.upgrade(engine)
+    assert migrate.missing_revisions(engine) == []
+    result = CliRunner().invoke(cli, ["pipeline", "--step", "daily_counts"])
+    assert result.exit_code == 0, result.output
+    db.reset()
+    engine.dispose()
