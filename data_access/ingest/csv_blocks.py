@@ -71,34 +71,30 @@ def blocks(fh: io.BufferedIOBase, prefix: bytes, first_line: int, block_bytes: i
             return
 
 
+def _record_ends(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(newline offsets, quote offsets, the newlines that end a record: those after an even number of quotes)."""
+    newlines = np.flatnonzero(arr == _NL)
+    quotes = np.flatnonzero(arr == _QUOTE)
+    return newlines, quotes, newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
+
+
 def _cut(buf: bytes, final: bool) -> int | None:
     """End of the last complete record in ``buf`` (after its newline), by quote parity; None if none yet."""
     if final:
         return len(buf)
-    arr = np.frombuffer(buf, np.uint8)
-    newlines = np.flatnonzero(arr == _NL)
-    if not len(newlines):
-        return None
-    quotes = np.flatnonzero(arr == _QUOTE)
-    even = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
-    return int(even[-1]) + 1 if len(even) else None
+    ends = _record_ends(np.frombuffer(buf, np.uint8))[2]
+    return int(ends[-1]) + 1 if len(ends) else None
 
 
 def first_record_end(buf: bytes) -> int | None:
     """End of the first record (after its newline) by quote parity; None if ``buf`` holds no whole record."""
-    arr = np.frombuffer(buf, np.uint8)
-    newlines = np.flatnonzero(arr == _NL)
-    quotes = np.flatnonzero(arr == _QUOTE)
-    even = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
-    return int(even[0]) + 1 if len(even) else None
+    ends = _record_ends(np.frombuffer(buf, np.uint8))[2]
+    return int(ends[0]) + 1 if len(ends) else None
 
 
 def scan(data: bytes, first_line: int, at_eof: bool) -> Block:
     arr = np.frombuffer(data, np.uint8)
-    newlines = np.flatnonzero(arr == _NL)
-    quotes = np.flatnonzero(arr == _QUOTE)
-    parity = np.searchsorted(quotes, newlines) & 1
-    ends = newlines[parity == 0]
+    newlines, quotes, ends = _record_ends(arr)
     if not len(ends) or ends[-1] != len(data) - 1:
         ends = np.append(ends, len(data))  # the last record of the file may lack its newline
     starts = np.concatenate(([0], ends[:-1] + 1))

@@ -219,6 +219,11 @@ def _header(data: bytes, encoding: str) -> list[str]:
         headers = next(csv.reader(io.StringIO(data.decode(encoding), newline="")), None)
     except (csv.Error, UnicodeDecodeError) as exc:
         raise _csv_error(exc, 1) from exc
+    return _checked_header(headers)
+
+
+def _checked_header(headers: list[str] | None) -> list[str]:
+    """The header row, or UnreadableFile when there is none (no row, or only blank cells)."""
     if not headers or not any(h.strip() for h in headers):
         raise UnreadableFile("缺少表头行 / the file has no header row")
     return headers
@@ -262,10 +267,7 @@ def _csv_slow(fh: io.TextIOWrapper, chunk_rows: int, line: int, chunker: _Chunke
         reader = csv.reader(fh)
         try:
             if chunker is None:
-                headers = next(reader, None)
-                if not headers or not any(h.strip() for h in headers):
-                    raise UnreadableFile("缺少表头行 / the file has no header row")
-                chunker = _Chunker(headers, chunk_rows)
+                chunker = _Chunker(_checked_header(next(reader, None)), chunk_rows)
                 owner = True
             else:
                 owner = False
