@@ -69,15 +69,21 @@ def _fact_loads(session: Session, as_of: dt.datetime) -> pd.DataFrame:
         last_fact_load_at=("last_fact_load_at", "max"), rows_in_warehouse=("rows_in_warehouse", "sum"))
 
 
+def is_silent(fresh: pd.DataFrame, days: float | None = None) -> pd.Series:
+    """Which :func:`source_freshness` rows had no load for more than ``days`` (default: the
+    ``silent_source_days`` setting)."""
+    limit = float(settings.get("silent_source_days")) if days is None else days
+    return fresh["days_since_load"] > limit
+
+
 def silent_sources(session: Session, as_of: dt.datetime, days: float | None = None) -> pd.DataFrame:
     """Sources with no load for more than ``days`` (default: the ``silent_source_days`` setting).
 
     For the risk-lead generator: one row per silent (source kind, 来源系统) with ``last_load_at`` and
     ``days_since_load``, most silent first. A source that never loaded anything is not known, so not listed.
     """
-    limit = float(settings.get("silent_source_days")) if days is None else days
     df = source_freshness(session, as_of)
-    silent = df[df["days_since_load"] > limit]
+    silent = df[is_silent(df, days)]
     return (silent[["source_kind", "src_system", "last_load_at", "days_since_load"]]
             .sort_values("days_since_load", ascending=False).reset_index(drop=True))
 

@@ -126,6 +126,17 @@ def _flag(condition):  # noqa: ANN001, ANN202
     return case((condition, 1), else_=0)
 
 
+def _per_unit(df: pd.DataFrame, units: dict[str, str], numerator: str, denominator: str) -> pd.DataFrame:
+    """Σ``numerator`` and Σ``denominator`` of a frame with a ``month`` column, per month × unit, for each unit
+    group's column in ``units`` (the pandas twin of :func:`_ratio`; rows without a unit are left out)."""
+    frames = []
+    for group, column in units.items():
+        g = df.groupby(["month", column], as_index=False)[[numerator, denominator]].sum()
+        frames.append(pd.DataFrame({"month": g["month"], "unit_group": group, "unit_code": g[column],
+                                    "numerator": g[numerator], "denominator": g[denominator]}))
+    return pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
+
+
 _T, _L, _U, _F = HotlineTicket, RiskLead, UrbanCase, ComplaintFeature
 _TICKET_UNITS = {COUNTY: _T.region_code, DEPARTMENT: _T.main_dept_code}
 _LEAD_UNITS = {COUNTY: _L.region_code, DEPARTMENT: _L.dept_code}
@@ -151,11 +162,8 @@ def hotline_finish_ontime(conn: Connection, w: Window) -> pd.DataFrame:
         return plain
     ext = ext.assign(month=ext.deadline.dt.strftime("%Y-%m"), denominator=1,
                      numerator=(ext.finished_at.notna() & (ext.finished_at <= ext.deadline)).astype(int))
-    frames = [plain]
-    for group, column in ((COUNTY, "region_code"), (DEPARTMENT, "dept_code")):
-        g = ext.dropna(subset=[column]).groupby(["month", column], as_index=False)[["numerator", "denominator"]].sum()
-        frames.append(g.rename(columns={column: "unit_code"}).assign(unit_group=group))
-    both = pd.concat(frames, ignore_index=True)
+    extended = _per_unit(ext, {COUNTY: "region_code", DEPARTMENT: "dept_code"}, "numerator", "denominator")
+    both = pd.concat([plain, extended], ignore_index=True)
     both[["numerator", "denominator"]] = both[["numerator", "denominator"]].astype(float)
     return both.groupby(["month", "unit_group", "unit_code"], as_index=False)[["numerator", "denominator"]].sum()[
         ROW_COLUMNS]
@@ -221,12 +229,7 @@ def lead_feedback_quality(conn: Connection, w: Window) -> pd.DataFrame:
     df["quality"] = score_replies(df, time_col=None)["quality"]
     df = df[(df["at"] >= w.start) & (df["at"] < w.end)]
     df["month"] = [f"{at:%Y-%m}" for at in df["at"]]
-    frames = []
-    for group, column in ((COUNTY, "region"), (DEPARTMENT, "dept")):
-        g = df.dropna(subset=[column]).groupby(["month", column], as_index=False).agg(
-            numerator=("quality", "sum"), denominator=("quality", "size"))
-        frames.append(g.rename(columns={column: "unit_code"}).assign(unit_group=group))
-    return pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
+    return _per_unit(df.assign(n=1), {COUNTY: "region", DEPARTMENT: "dept"}, "quality", "n")
 
 
 def _main_items(conn: Connection) -> pd.DataFrame:
@@ -297,12 +300,7 @@ def inspection_timely(conn: Connection, w: Window) -> pd.DataFrame:
     df["timely"] = [lag[p] <= SUBMIT_LIMIT_WORKDAYS for p in zip(df.check_date, df.submitted, strict=True)]
     df["month"] = [f"{d:%Y-%m}" for d in df.check_date]
     df["hit"] = df["n"] * df["timely"]
-    frames = []
-    for group, column in ((DEPARTMENT, "dept"), (COUNTY, "region")):
-        g = df.groupby(["month", column], as_index=False)[["hit", "n"]].sum()
-        frames.append(pd.DataFrame({"month": g["month"], "unit_group": group, "unit_code": g[column],
-                                    "numerator": g["hit"], "denominator": g["n"]}))
-    return pd.concat(frames, ignore_index=True)[ROW_COLUMNS]
+    return _per_unit(df, {DEPARTMENT: "dept", COUNTY: "region"}, "hit", "n")
 
 
 def random_completion(conn: Connection, w: Window) -> pd.DataFrame:

@@ -81,17 +81,11 @@ def refresh(window: str | None):
             _lag_table(lag), _timeliness_table(timely), _batches_table(batches))
 
 
-def _silent(fresh: pd.DataFrame) -> pd.Series:
-    """Sources with no load for longer than the setting (``quality.silent_sources``' rule, applied to the
-    freshness rows already read instead of reading them again)."""
-    return fresh["days_since_load"] > float(settings.get("silent_source_days"))
-
-
 def _cards(fresh: pd.DataFrame, daily: pd.DataFrame) -> dbc.Row:
     received = int(daily["received"].sum()) if len(daily) else 0
     quarantined = int(daily["quarantined"].sum()) if len(daily) else 0
     rate = f"{quarantined / received:.2%}" if received else "—"
-    items = (("数据来源", f"{len(fresh)}"), ("静默来源", f"{int(_silent(fresh).sum())}"), ("区间接收记录", f"{received:,}"),
+    items = (("数据来源", f"{len(fresh)}"), ("静默来源", f"{int(quality.is_silent(fresh).sum())}"), ("区间接收记录", f"{received:,}"),
              ("区间隔离率", rate))
     return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(label, className="text-muted"),
                                                     html.H4(value, className="mb-0")])), md=3)
@@ -116,7 +110,7 @@ def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
              dbc.Badge("静默", color="danger") if silent else dbc.Badge("正常", color="success"),
              f"{r.batches}", f"{r.failed_batches}", f"{r.received:,}",
              "—" if pd.isna(r.quarantine_rate) else f"{r.quarantine_rate:.2%}", f"{r.rows_in_warehouse:,}"]
-            for r, silent in zip(fresh.itertuples(), _silent(fresh), strict=True)]
+            for r, silent in zip(fresh.itertuples(), quality.is_silent(fresh), strict=True)]
     return _table(["数据类型", "来源系统", "最近入库", "距今（天）", "状态", "成功批次", "失败批次", "累计接收",
                    "隔离率", "库内记录"], rows)
 

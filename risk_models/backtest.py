@@ -32,14 +32,7 @@ from sqlalchemy import Connection, Engine, insert, select
 
 from data_access.schema import ModelBacktest, PlantedEvent
 from risk_models import leads
-from risk_models.rules import (
-    CreditRule,
-    RepeatRule,
-    UnlicensedRule,
-    business_mentions,
-    registered_names,
-    repeated_names,
-)
+from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule
 from risk_models.trends import detect_trends_frame
 from text_mining.entities import normalize_business_name
 
@@ -144,10 +137,7 @@ def _same_name(a: str, b: str) -> bool:
 
 
 def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date, as_of: dt.date) -> dict:
-    rule = UnlicensedRule()
-    found = repeated_names(business_mentions(conn, start, as_of), min_reports=rule.min_reports, days=rule.days,
-                           public_suffixes=rule.public_suffixes)
-    found = found[~registered_names(conn, found, score_cutoff=rule.score_cutoff)]
+    found = UnlicensedRule().repeated_unregistered(conn, start, as_of)
     ev = planted[planted["kind"] == "unlicensed_operator"]
     detected, delays = [], []
     for e in ev.itertuples():

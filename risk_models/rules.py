@@ -182,11 +182,16 @@ class UnlicensedRule:
         self.score_cutoff = score_cutoff
         self.public_suffixes = public_suffixes
 
+    def repeated_unregistered(self, conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
+        """Names from complaints accepted in [start, end] that pass the rule (``repeated_names`` columns):
+        repeated enough in one county, and matching no registered subject even by fuzzy matching."""
+        found = repeated_names(business_mentions(conn, start, end), min_reports=self.min_reports, days=self.days,
+                               public_suffixes=self.public_suffixes)
+        return found[~registered_names(conn, found, score_cutoff=self.score_cutoff)]
+
     def signals(self, conn: Connection, as_of: dt.date) -> list[Signal]:
         start = as_of - dt.timedelta(days=self.days - 1)
-        found = repeated_names(business_mentions(conn, start, as_of), min_reports=self.min_reports, days=self.days,
-                               public_suffixes=self.public_suffixes)
-        found = found[~registered_names(conn, found, score_cutoff=self.score_cutoff)]
+        found = self.repeated_unregistered(conn, start, as_of)
         regions, _ = names(conn)
         out = []
         for r in found.itertuples():

@@ -82,21 +82,28 @@ _COMMUNITY = _suffix_pattern(COMMUNITY_SUFFIXES)
 
 
 @lru_cache(maxsize=1)
+def _place_names() -> frozenset[str]:
+    """Every gazetteer place name: counties, towns, roads, compounds, landmarks."""
+    return frozenset(name for kind in ("district", "town", "road", "community", "landmark")
+                     for name in gazetteer()[kind])
+
+
+def _alternation(names) -> str:  # noqa: ANN001
+    """A regex alternation of ``names``, longest first (so the longest name at a position wins)."""
+    return "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+
+
+@lru_cache(maxsize=1)
 def _place_prefix() -> re.Pattern[str]:
     """Known places and generic place-looking heads that precede a business or compound name."""
-    names = set()
-    for kind in ("district", "town", "road", "community", "landmark"):
-        names.update(gazetteer()[kind])
-    alts = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
     return re.compile(
-        rf"(?:{alts}|[A-Z]\d{{0,2}}[市区县]|{_NAME_CHARS}{{1,6}}?(?:区|县|镇|乡|村|街道|大道|大街|路|街|巷|号|楼|层|栋))"
+        rf"(?:{_alternation(_place_names())}|[A-Z]\d{{0,2}}[市区县]|{_NAME_CHARS}{{1,6}}?(?:区|县|镇|乡|村|街道|大道|大街|路|街|巷|号|楼|层|栋))"
     )
 
 
 @lru_cache(maxsize=1)
 def _admin_prefix() -> re.Pattern[str]:
-    names = set(gazetteer()["district"]) | set(gazetteer()["town"])
-    alts = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    alts = _alternation(set(gazetteer()["district"]) | set(gazetteer()["town"]))
     return re.compile(rf"(?:开封市|{alts}|[A-Z]\d{{0,2}}[市区县])")
 
 
@@ -143,10 +150,7 @@ def _find_suffixed(text, pattern, suffixes, kind, strip_places, min_core):
 
 @lru_cache(maxsize=1)
 def _known_place() -> re.Pattern[str]:
-    names = {"开封市", "开封"}
-    for kind in ("district", "town", "road", "community", "landmark"):
-        names.update(gazetteer()[kind])
-    return re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+    return re.compile(_alternation(_place_names() | {"开封市", "开封"}))
 
 
 def _bare_place(name: str, suffix_len: int, min_core: int) -> bool:

@@ -83,6 +83,13 @@ def _bounds() -> tuple[float, float, float, float]:
     return min(lons), min(lats), max(lons), max(lats)
 
 
+def _geo() -> dict:
+    """The map's geo axes: no basemap, Mercator, framed on Kaifeng's extent."""
+    lon_range, lat_range = _extent()
+    return {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
+            "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}}
+
+
 def _extent() -> tuple[list[float], list[float]]:
     """Axis ranges fitted to the bounds with a small pad. (plotly's ``fitbounds`` leaves about 40 % of a
     panel this shape empty; explicit ranges fill it.)"""
@@ -161,10 +168,7 @@ def district_risk_figure(risk: pd.DataFrame, *, width: int, height: int) -> dict
         {"type": "scattergeo", "lon": lon, "lat": lat, "mode": "text", "text": style["labels"],
          "textfont": {"family": theme.FONT_FAMILY, "size": 17, "color": theme.TEXT}},
     ]
-    lon_range, lat_range = _extent()
-    layout = theme.base_layout(width, height, margin={"l": 0, "r": 0, "t": 0, "b": 0},
-                               geo={"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
-                                    "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}})
+    layout = theme.base_layout(width, height, margin={"l": 0, "r": 0, "t": 0, "b": 0}, geo=_geo())
     return {"data": data, "layout": layout}
 
 
@@ -202,9 +206,6 @@ def county_count_figure(counts: pd.DataFrame, selected: list[str], *, highlight:
          "text": [f"{by_code.at[c, 'name']}<br>{int(by_code.at[c, 'n']):,}" for c in labelled],
          "textfont": {"size": 11, "color": "#212529"}},
     ]
-    lon_range, lat_range = _extent()
     layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False,
-              "clickmode": "event", "dragmode": False,
-              "geo": {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
-                      "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}}}
+              "clickmode": "event", "dragmode": False, "geo": _geo()}
     return {"data": data, "layout": layout}
