@@ -5,13 +5,11 @@ and no request leaving 127.0.0.1; a deep link must come back with its filters ap
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from tests.browser import demo_login, live_server, log_in, open_browser
+from tests.browser import demo_login, live_server, log_in, open_browser, prepared_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +32,11 @@ def site(demo_db_path, tmp_path_factory):
     from data_access.db import make_engine
 
     workdir = tmp_path_factory.mktemp("pages_browser")
-    shutil.copy(demo_db_path, workdir / "browser.db")
-    engine = make_engine(f"sqlite:///{workdir / 'browser.db'}")
+    url = prepared_warehouse(demo_db_path, workdir / "browser.db", steps=())
+    engine = make_engine(url)
     credentials = demo_login(engine, "ANALYST")
     engine.dispose()
-    with live_server(f"sqlite:///{workdir / 'browser.db'}", workdir / "var") as base_url:
+    with live_server(url, workdir / "var") as base_url:
         browser = open_browser(workdir / "chrome-profile")
         try:
             log_in(browser, base_url, *credentials)

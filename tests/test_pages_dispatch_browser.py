@@ -6,8 +6,6 @@ error and request nothing outside 127.0.0.1.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
@@ -15,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from data_access.schema import RiskLead, RiskLeadEvent
-from tests.browser import demo_login, live_server, log_in, open_browser
+from tests.browser import demo_login, live_server, log_in, open_browser, prepared_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -30,8 +28,7 @@ def site(demo_db_path, tmp_path_factory):
     from data_access.db import make_engine
 
     workdir = tmp_path_factory.mktemp("dispatch_browser")
-    shutil.copy(demo_db_path, workdir / "browser.db")
-    url = f"sqlite:///{workdir / 'browser.db'}"
+    url = prepared_warehouse(demo_db_path, workdir / "browser.db", steps=())
     engine = make_engine(url)
     credentials = {role: demo_login(engine, role) for role in ("LEADER", "DEPT_HEAD")}
     with live_server(url, workdir / "var") as base_url:

@@ -7,8 +7,6 @@ browser back to the login page.
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from selenium.webdriver.common.by import By
 from sqlalchemy import update
@@ -16,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from data_access.db import make_engine
 from data_access.schema import UserSession
-from tests.browser import demo_login, kiosk_token, live_server, log_in, open_browser
+from tests.browser import demo_login, kiosk_token, live_server, log_in, open_browser, prepared_warehouse
 
 pytestmark = pytest.mark.browser
 
@@ -25,8 +23,7 @@ pytestmark = pytest.mark.browser
 def server(demo_db_path, tmp_path_factory):
     """One ``bianjian serve`` over a copy of the demo warehouse for the module: (base URL, engine)."""
     workdir = tmp_path_factory.mktemp("security_browser")
-    shutil.copy(demo_db_path, workdir / "browser.db")
-    url = f"sqlite:///{workdir / 'browser.db'}"
+    url = prepared_warehouse(demo_db_path, workdir / "browser.db", steps=())
     engine = make_engine(url)
     with live_server(url, workdir / "var") as base_url:
         yield base_url, engine
