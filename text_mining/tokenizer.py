@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 __all__ = [
@@ -147,15 +148,23 @@ def tokenize(text: str, backend: str = "auto") -> list[str]:
     if not isinstance(text, str) or not text:
         return []
     tokens = _segmenter(backend)(text)
-    replacements = _replacements()
+    table = _replacements()
     # Fast path without Python work per token: tokens found in the small replacement table
     # (stop words, non-Han tokens seen before) become their kept piece or "", all others pass
-    # through. If a passed token was non-Han and unseen, the joined output shows a character
-    # that a kept token cannot have outside a Han word, and the general path decides.
-    kept = list(filter(None, map(replacements.get, tokens, tokens)))
+    # through, which is right for every Han word that is not a stop word and for lower-case
+    # letter runs. A passed token with any other character shows in the joined output.
+    kept = list(filter(None, map(table.get, tokens, tokens)))
     if _UNFILTERED.search("".join(kept)) is None:
         return kept
-    return filter_tokens(tokens)
+    # Such a token is a Han word like "B超" (kept whole: nothing to do) or a non-Han token seen
+    # for the first time; filtering it once adds it to the table unless it keeps several pieces.
+    odd = {tok for tok in kept if _UNFILTERED.search(tok) and _PIECES[tok] != (tok,)}
+    if not odd:
+        return kept
+    if any(len(_PIECES[tok]) > 1 for tok in odd):
+        return filter_tokens(kept)
+    table = _replacements()
+    return list(filter(None, map(table.get, kept, kept)))
 
 
 def filter_tokens(tokens: list[str]) -> list[str]:
@@ -163,7 +172,7 @@ def filter_tokens(tokens: list[str]) -> list[str]:
     if len(_PIECES) > _MEMO_MAX:
         _PIECES.clear()
         _replacements.cache_clear()
-    return [piece for tok in tokens for piece in _PIECES[tok]]
+    return list(chain.from_iterable(map(_PIECES.__getitem__, tokens)))
 
 
 @lru_cache(maxsize=1)
