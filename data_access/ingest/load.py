@@ -39,13 +39,13 @@ from sqlalchemy import (
     bindparam,
     insert,
     select,
-    tuple_,
     update,
 )
 
 import settings
 from data_access import codes
 from data_access.bulk import insert_frame, rows_of
+from data_access.ingest.indexes import DeferredIndexes
 from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks
 from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
 from data_access.ingest.validate import References, validate
@@ -162,6 +162,7 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
             else:
                 for chunk in prepared:
                     loader.apply(chunk)
+            loader.indexes.restore()
         else:
             result.source = sources_of(result.kind)[0].name
         result.seconds = round(time.perf_counter() - started, 3)
@@ -242,6 +243,8 @@ class _Loader:
         self.loaded_at, self.src_system, self.forced = loaded_at, src_system, forced
         self.table: Table = Base.metadata.tables[source.table]
         self.key_cols = ("src_system", "src_id") if source.lineage else (source.key,)
+        self.indexes = DeferredIndexes(conn, self.table)
+        self.applied = 0  # records of the chunks handed to ``apply`` so far
 
     # ---------------------------------------------------------------------------------------- chunk
 
@@ -263,6 +266,8 @@ class _Loader:
 
     def apply(self, prepared: _Prepared) -> None:
         """Upsert the good rows and write the quarantine, inside the batch's transaction."""
+        self.applied += len(prepared.chunk)
+        self.indexes.consider(self.applied, self.result.inserted)
         conflicts = self._upsert(prepared.good)
         chunk, quarantine = prepared.chunk, prepared.quarantine
         for pos, why in conflicts.items():
@@ -343,18 +348,25 @@ class _Loader:
         return list(zip(*(df[c] for c in self.key_cols), strict=True))
 
     def _existing(self, part: pd.DataFrame) -> pd.DataFrame:
-        """Stored rows with the chunk's keys, indexed by key tuple, with the columns the file carries."""
+        """Stored rows with the chunk's keys, indexed by key tuple, with the columns the file carries.
+
+        Lineage keys are looked up one 来源系统 at a time (``src_system = s AND src_id IN …``): PostgreSQL
+        plans a row-value ``IN`` list as a scan of the whole table per statement.
+        """
         cols = [c for c in part.columns if c not in self.key_cols]
         pk = list(self.table.primary_key.columns)[0].name
         select_cols = list(dict.fromkeys([*self.key_cols, *cols, pk]))
+        if self.source.lineage:
+            groups = [((self.table.c.src_system == system,), self.table.c.src_id, ids.tolist())
+                      for system, ids in part.groupby("src_system", sort=False)["src_id"]]
+        else:
+            groups = [((), self.table.c[self.source.key], part[self.source.key].tolist())]
         frames = []
-        keys = self._keys(part)
-        for i in range(0, len(keys), 2000):
-            batch = keys[i:i + 2000]
-            cond = (tuple_(*(self.table.c[c] for c in self.key_cols)).in_(batch) if len(self.key_cols) > 1
-                    else self.table.c[self.key_cols[0]].in_(batch))
-            rows = self.conn.execute(select(*(self.table.c[c] for c in select_cols)).where(cond)).all()
-            frames.append(pd.DataFrame(rows, columns=select_cols))
+        for where, column, values in groups:
+            for i in range(0, len(values), 2000):
+                rows = self.conn.execute(select(*(self.table.c[c] for c in select_cols))
+                                         .where(*where, column.in_(values[i:i + 2000]))).all()
+                frames.append(pd.DataFrame(rows, columns=select_cols))
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=select_cols)
         return df.set_index(list(self.key_cols), drop=False)
 
@@ -394,15 +406,11 @@ class _Loader:
         old = old.assign(**{c: old[c].dt.date.astype(object).where(old[c].notna(), None)
                             for c in old.columns if isinstance(self.table.c[c].type, Date)})
         compare = [c for c in old.columns if c not in self.key_cols and c not in _META]
-        incoming_canon = {c: [_canon(v) for v in old[c]] for c in compare}
-        stored_canon = {c: [_canon(v) for v in stored[c]] for c in compare}
-        diff = {c: np.array([a != b for a, b in zip(incoming_canon[c], stored_canon[c], strict=True)])
-                for c in compare}
+        diff = {c: _canon_column(old[c]) != _canon_column(stored[c]) for c in compare}
         changed = np.any(np.vstack(list(diff.values())), axis=0) if diff else np.zeros(len(old), bool)
         version = self.source.version
         if version and version in compare:
-            stale = np.array([_older(a, b) for a, b in zip(old[version], stored[version], strict=True)])
-            changed &= ~stale
+            changed &= ~_older(old[version], stored[version])
         self.result.unchanged += int((~changed).sum())
         if not changed.any():
             return
@@ -470,10 +478,28 @@ def _canon(value: object) -> str:
     return f"{float(value):.6f}"
 
 
-def _older(incoming: object, stored: object) -> bool:
-    if incoming is None or stored is None or pd.isna(incoming) or pd.isna(stored):
-        return False
-    return pd.Timestamp(incoming) < pd.Timestamp(stored)
+def _canon_column(series: pd.Series) -> np.ndarray:
+    """``_canon`` of every value, whole columns at once for the common dtypes (re-imports compare every cell)."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        stamps = pa.array(series.to_numpy(dtype="datetime64[s]"), from_pandas=True)
+        return np.asarray(pc.fill_null(pc.cast(stamps, pa.string()), "").to_numpy(zero_copy_only=False), dtype=object)
+    if series.dtype == bool:
+        return np.where(series.to_numpy(dtype=bool), "1", "0").astype(object)
+    if pd.api.types.is_integer_dtype(series):
+        return series.astype(str).where(series.notna(), "").to_numpy(dtype=object)
+    values = series.to_numpy(dtype=object)
+    if all(type(v) is str or v is None for v in values):
+        out = values.copy()
+        out[out == None] = ""  # noqa: E711 - elementwise
+        return out
+    return np.array([_canon(v) for v in values], dtype=object)
+
+
+def _older(incoming: pd.Series, stored: pd.Series) -> np.ndarray:
+    """Where the incoming version is older than the stored one (a missing side is never older)."""
+    a = pd.to_datetime(pd.Series(incoming.to_numpy()))
+    b = pd.to_datetime(pd.Series(stored.to_numpy()))
+    return (a < b).to_numpy(dtype=bool)
 
 
 def _jsonable(value: object) -> object:

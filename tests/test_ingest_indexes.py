@@ -1,0 +1,138 @@
+"""Secondary indexes built after a large batch (``ingest.indexes``), on real SQLite and PostgreSQL warehouses:
+they are dropped only when the batch is at least the table's size, come back with the same definitions, and a
+failed batch leaves them as they were."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from data_access import warehouse
+from data_access.db import make_engine
+from data_access.ingest import UnreadableFile, ingest_file
+from data_access.ingest.indexes import MIN_ROWS, DeferredIndexes
+from data_access.schema import HotlineTicket
+from tests.db_fixtures import postgres_database, sqlite_engine
+from tests.test_ingest_files import HOTLINE_HEADER, _count, _ticket, _write_csv
+
+TABLE = HotlineTicket.__table__
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path_factory):
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("indexes") / "w.db"
+        eng = sqlite_engine(path)
+        warehouse.init(eng)
+        yield eng
+        eng.dispose()
+        return
+    with postgres_database() as url:
+        eng = make_engine(url)
+        warehouse.init(eng)
+        yield eng
+        eng.dispose()
+
+
+def _definitions(engine) -> dict[str, str]:
+    """Every index of the work-order table (unique ones included) with its definition."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.exec_driver_sql("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %(t)s",
+                                        {"t": TABLE.name}).all()
+        else:
+            rows = conn.exec_driver_sql("SELECT name, coalesce(sql, '') FROM sqlite_master WHERE type = 'index' "
+                                        "AND tbl_name = ?", (TABLE.name,)).all()
+    return dict(rows)
+
+
+def _tickets(path, first: int, count: int):
+    return _write_csv(path, HOTLINE_HEADER, [_ticket(f"KF{i:07d}") for i in range(first, first + count)])
+
+
+@contextmanager
+def sqlite_statements(engine) -> Iterator[list[str]]:
+    """The statements SQLite runs meanwhile (nothing to watch on PostgreSQL)."""
+    statements: list[str] = []
+
+    def trace(dbapi_conn, _record) -> None:  # noqa: ANN001
+        dbapi_conn.set_trace_callback(statements.append)
+
+    if engine.dialect.name != "sqlite":
+        yield statements
+        return
+    event.listen(engine, "connect", trace)
+    engine.dispose()
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "connect", trace)
+        engine.dispose()
+
+
+def _drops(statements: list[str]) -> int:
+    return sum(s.startswith("DROP INDEX") for s in statements)
+
+
+def test_large_first_load_rebuilds_the_same_indexes(engine, tmp_path):
+    before = _definitions(engine)
+    assert len(before) >= 9  # primary key, two unique keys and the secondary indexes of the schema
+    with sqlite_statements(engine) as statements:
+        result = ingest_file(engine, "hotline", _tickets(tmp_path / "big.csv", 0, MIN_ROWS + 500), chunk_rows=4000)
+    assert result.inserted == MIN_ROWS + 500
+    assert _definitions(engine) == before
+    if engine.dialect.name == "sqlite":
+        assert _drops(statements) == len([n for n in before if n.startswith("ix_")]) == 7
+        with engine.connect() as conn:  # the rebuilt indexes hold exactly the table's rows
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    with engine.connect() as conn:
+        rows = conn.execute(select(HotlineTicket.order_no).where(HotlineTicket.accepted_at.is_not(None))).all()
+    assert len(rows) == MIN_ROWS + 500
+
+
+def test_rule_keeps_indexes_when_the_table_is_larger_than_the_batch(engine, tmp_path):
+    ingest_file(engine, "hotline", _tickets(tmp_path / "base.csv", 0, MIN_ROWS + 10))
+    with engine.begin() as conn:
+        indexes = DeferredIndexes(conn, TABLE)
+        indexes.consider(received=MIN_ROWS, inserted=0)  # the table holds more than the batch brings
+        assert indexes.dropped == []
+        larger = DeferredIndexes(conn, TABLE)
+        larger.consider(received=MIN_ROWS + 10, inserted=0)
+        assert larger.dropped
+        larger.restore()
+        small = DeferredIndexes(conn, TABLE)
+        small.consider(received=MIN_ROWS - 1, inserted=0)  # too few rows to be worth a rebuild
+        assert small.dropped == []
+
+
+def test_failed_batch_rolls_back_to_the_original_indexes(engine, tmp_path):
+    before = _definitions(engine)
+    # ~380-byte rows: the reader's first block (4 to 8 MiB) holds more than MIN_ROWS records, the bad byte
+    # comes in a later one
+    rows = [_ticket(f"KF{i:07d}", 诉求内容="长文本" * 25) for i in range(MIN_ROWS + 14_000)]
+    path = _write_csv(tmp_path / "late.csv", HOTLINE_HEADER, rows)
+    with path.open("ab") as fh:
+        fh.write("KFX,2025-01-05 09:30:00,电话,投诉,消费维权,标题,".encode() + b"\xff\xfe\xfa" + b",x,x,x,x,x\n")
+    with sqlite_statements(engine) as statements, pytest.raises(UnreadableFile):
+        ingest_file(engine, "hotline", path, chunk_rows=2000)
+    if engine.dialect.name == "sqlite":
+        assert _drops(statements) == 7  # the failure came after the indexes were dropped
+    assert _count(engine, HotlineTicket) == 0
+    assert _definitions(engine) == before
+
+
+def test_dry_run_keeps_the_indexes(engine, tmp_path):
+    before = _definitions(engine)
+    result = ingest_file(engine, "hotline", _tickets(tmp_path / "d.csv", 0, MIN_ROWS), dry_run=True)
+    assert result.inserted == MIN_ROWS
+    assert _definitions(engine) == before and _count(engine, HotlineTicket) == 0
+
+
+def test_reimport_of_a_large_file_after_deferral_is_unchanged(engine, tmp_path):
+    path = _tickets(tmp_path / "r.csv", 0, MIN_ROWS + 100)
+    assert ingest_file(engine, "hotline", path, chunk_rows=3000).inserted == MIN_ROWS + 100
+    again = ingest_file(engine, "hotline", path, chunk_rows=3000)
+    assert (again.unchanged, again.inserted, again.updated) == (MIN_ROWS + 100, 0, 0)
