@@ -9,10 +9,14 @@ A job has no request, so ``security.current_scope()`` cannot work inside it. Ins
 a ``custom_data`` hook copies the scope the server resolved from the session (plain values, never anything
 the browser sent) into the callback context that Dash hands to the job; ``job_scope`` reads it there and
 checks the user again in the warehouse.
+
+Dash keys a job's result by the callback's source and arguments only, so two users (or two tables of one
+page) clicking with equal inputs would read each other's file; our managers also key it by who asked.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import asdict
 
@@ -29,14 +33,34 @@ from ops.celery_app import broker_url
 SCOPE_NAMESPACE = "bianjian_scope"
 
 
+class _KeyedByRequester:
+    """A result key that also carries the requesting session and scope (built on the request side)."""
+
+    def build_cache_key(self, fn, args, cache_args_to_ignore, triggered) -> str:  # noqa: ANN001
+        from flask import g
+
+        identity = g.get("bianjian_identity")
+        requester = None if identity is None else (identity.session_id, asdict(identity.scope))
+        key = super().build_cache_key(fn, args, cache_args_to_ignore, triggered)
+        return hashlib.sha256(f"{key}|{requester!r}".encode()).hexdigest()
+
+
+class _CeleryManager(_KeyedByRequester, dash.CeleryManager):
+    pass
+
+
+class _DiskcacheManager(_KeyedByRequester, dash.DiskcacheManager):
+    pass
+
+
 def manager() -> dash.CeleryManager | dash.DiskcacheManager:
     if broker_url():
         from ops.celery_app import celery
 
-        return dash.CeleryManager(celery, expire=3600)
+        return _CeleryManager(celery, expire=3600)
     import diskcache
 
-    return dash.DiskcacheManager(diskcache.Cache(str(settings.var_dir() / "background")), expire=3600)
+    return _DiskcacheManager(diskcache.Cache(str(settings.var_dir() / "background")), expire=3600)
 
 
 @dash.hooks.custom_data(SCOPE_NAMESPACE)

@@ -14,7 +14,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
 import security
@@ -148,18 +148,13 @@ def update_panels(dept: str | None, month: str | None):
     return fig, tables.grid("catalog-coverage-grid", cov, COVERAGE_COLUMNS, height=320), items, summary, search
 
 
-@callback(Output({"type": "catalog-download", "table": MATCH}, "data"),
-          Input({"type": "catalog-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "catalog-xlsx", "table": MATCH}, "n_clicks"),
-          State("catalog-dept", "value"), State("catalog-month", "value"), prevent_initial_call=True)
-def export(_csv, _xlsx, dept: str | None, month: str | None):  # noqa: ANN001
-    """Coverage or item table as CSV/XLSX (catalogue data holds no personal data)."""
-    if not ctx.triggered_id or not (_csv or _xlsx):
-        return dash.no_update
-    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
-    with db.session_scope() as session:
-        df = coverage_view(session, security.current_scope(), month, dept)[table]
+def export_table(session: Session, scope: Scope, table: str, dept: str | None, month: str | None):  # noqa: ANN201
+    """Coverage or item table (catalogue data holds no personal data)."""
+    df = coverage_view(session, scope, month, dept)[table]
     if df is None:
-        return dash.no_update
+        return None
     labels = COVERAGE_COLUMNS if table == "coverage" else ITEM_COLUMNS
-    return exports.download(df[list(labels)].rename(columns=labels), f"监管事项_{table}", fmt)
+    return df[list(labels)].rename(columns=labels), f"监管事项_{table}"
+
+
+export = exports.background_callback(PAGE, export_table, State("catalog-dept", "value"), State("catalog-month", "value"))

@@ -12,7 +12,8 @@ import dash
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, callback, clientside_callback, ctx, dcc, html
+from dash import Input, Output, State, callback, clientside_callback, dcc, html
+from sqlalchemy.orm import Session
 
 import security
 from data_access import cache, db, queries, queries_analytics
@@ -228,27 +229,21 @@ clientside_callback(
     Input("complaints-period", "value"), Input("complaints-q", "value"), prevent_initial_call=True)
 
 
-@callback(Output({"type": "complaints-download", "table": MATCH}, "data"),
-          Input({"type": "complaints-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "complaints-xlsx", "table": MATCH}, "n_clicks"),
-          State("complaints-region", "value"), State("complaints-category", "value"),
-          State("complaints-period", "value"), State("complaints-q", "value"), prevent_initial_call=True)
-def export(_csv, _xlsx, regions, categories, period, q):  # noqa: ANN001
-    """The clicked table as CSV/XLSX under the current filters (row limit, masking and audit applied)."""
-    if not ctx.triggered_id or not (_csv or _xlsx):
-        return dash.no_update
-    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
-    scope = security.current_scope()
-    with db.session_scope() as session:
-        f = _filters(session, regions, categories, period, q)
-        if table == "tickets":
-            df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit(),
-                                                     record_view=False)
-            exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                           ["caller_name", "caller_phone", "content"], purpose="complaints_export")
-            df = df.rename(columns=queries_analytics.COMPLAINT_COLUMNS)
-        elif table == "hot_issues":
-            df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
-        else:
-            df = queries_analytics.hot_words(session, scope, **f, limit=exports.row_limit())
-    return exports.download(df, f"投诉分析_{table}", fmt)
+def export_table(session: Session, scope: Scope, table: str, regions, categories, period, q):  # noqa: ANN001, ANN201
+    """The clicked table under the current filters (row limit, masking and audit applied)."""
+    f = _filters(session, regions, categories, period, q)
+    if table == "tickets":
+        df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit(), record_view=False)
+        exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
+                       ["caller_name", "caller_phone", "content"], purpose="complaints_export")
+        df = df.rename(columns=queries_analytics.COMPLAINT_COLUMNS)
+    elif table == "hot_issues":
+        df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
+    else:
+        df = queries_analytics.hot_words(session, scope, **f, limit=exports.row_limit())
+    return df, f"投诉分析_{table}"
+
+
+export = exports.background_callback(PAGE, export_table, State("complaints-region", "value"),
+                                     State("complaints-category", "value"), State("complaints-period", "value"),
+                                     State("complaints-q", "value"))

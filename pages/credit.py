@@ -11,7 +11,8 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from sqlalchemy.orm import Session
 
 import security
 from data_access import cache, codes, db, queries, queries_credit
@@ -142,17 +143,12 @@ def update_panels(regions: list[str] | None):
             summary, filters.query_string({"region": regions}))
 
 
-@callback(Output({"type": "credit-download", "table": MATCH}, "data"),
-          Input({"type": "credit-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "credit-xlsx", "table": MATCH}, "n_clicks"),
-          State("credit-region", "value"), prevent_initial_call=True)
-def export(_csv, _xlsx, regions: list[str] | None):  # noqa: ANN001
-    """A credit table as CSV/XLSX (public credit information: no personal data, no masking needed)."""
-    if not ctx.triggered_id or not (_csv or _xlsx):
-        return dash.no_update
-    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+def export_table(session: Session, scope: Scope, table: str, regions: list[str] | None):  # noqa: ANN201
+    """A credit table (public credit information: no personal data, no masking needed)."""
     labels = {"list_summary": LIST_SUMMARY_COLUMNS, "entries": queries_credit.LIST_ENTRY_COLUMNS,
               "measures": queries_credit.MEASURE_COLUMNS}[table]
-    with db.session_scope() as session:
-        df = _frames(session, security.current_scope(), regions or None, exports.row_limit())[table]
-    return exports.download(df[list(labels)].rename(columns=labels), f"信用监管_{table}", fmt)
+    df = _frames(session, scope, regions or None, exports.row_limit())[table]
+    return df[list(labels)].rename(columns=labels), f"信用监管_{table}"
+
+
+export = exports.background_callback(PAGE, export_table, State("credit-region", "value"))

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from sqlalchemy.orm import Session
 
 import security
 from data_access import codes, db, queries_analytics, queries_enterprise
+from data_access.scope import Scope
 from ui import exports, tables
 from ui.theme import level_label
 
@@ -100,24 +102,18 @@ def search(text: str | None):
                        height=280, links={"uscc": "/enterprise/{value}"})
 
 
-@callback(Output({"type": "enterprise-download", "table": MATCH}, "data"),
-          Input({"type": "enterprise-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "enterprise-xlsx", "table": MATCH}, "n_clicks"),
-          State("enterprise-uscc", "data"), prevent_initial_call=True)
-def export(_csv, _xlsx, uscc: str | None):  # noqa: ANN001
-    """One section of the profile as CSV/XLSX; complaint exports are masked per role and audited."""
-    if not ctx.triggered_id or not uscc or not (_csv or _xlsx):
-        return dash.no_update
-    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
-    scope = security.current_scope()
-    with db.session_scope() as session:
-        profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
-                                                       record_view=False)
-        if profile is None or table not in SECTIONS:
-            return dash.no_update
-        df = profile[table]
-        if table == "complaints":
-            exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                           ["caller_name", "caller_phone", "content"], purpose="enterprise_export")
+def export_table(session: Session, scope: Scope, table: str, uscc: str | None):  # noqa: ANN201
+    """One section of the profile; complaint exports are masked per role and audited."""
+    profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
+                                                 record_view=False) if uscc else None
+    if profile is None or table not in SECTIONS:
+        return None
+    df = profile[table]
+    if table == "complaints":
+        exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
+                       ["caller_name", "caller_phone", "content"], purpose="enterprise_export")
     labels = SECTIONS[table][1]
-    return exports.download(df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{table}", fmt)
+    return df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{table}"
+
+
+export = exports.background_callback(PAGE, export_table, State("enterprise-uscc", "data"))

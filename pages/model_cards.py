@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import MATCH, Input, Output, callback, ctx, html
+from dash import html
+from sqlalchemy.orm import Session
 
 from data_access import db, queries_analytics
+from data_access.scope import Scope
 from ui import exports, tables
 
 dash.register_page(__name__, path="/model-cards", name="模型卡", order=82)
@@ -37,16 +39,12 @@ def layout(**_query) -> html.Div:
     return html.Div([html.H3("模型卡"), intro, *cards])
 
 
-@callback(Output({"type": "model_cards-download", "table": MATCH}, "data"),
-          Input({"type": "model_cards-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "model_cards-xlsx", "table": MATCH}, "n_clicks"), prevent_initial_call=True)
-def export(_csv, _xlsx):  # noqa: ANN001
-    """One model's backtest rows as CSV/XLSX."""
-    if not ctx.triggered_id or not (_csv or _xlsx):
-        return dash.no_update
-    name, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
-    with db.session_scope() as session:
-        results = queries_analytics.backtest_results(session)
+def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201
+    """One model's backtest rows (no personal data; the job still checks the login)."""
+    results = queries_analytics.backtest_results(session)
     if MODEL_COLUMN in results:
         results = results[results[MODEL_COLUMN].astype(str) == name]
-    return exports.download(results, f"模型卡_{name}", fmt)
+    return results, f"模型卡_{name}"
+
+
+export = exports.background_callback(PAGE, export_table)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, dcc, html
+from sqlalchemy.orm import Session
 
 import security
 from data_access import cache, db, queries, queries_analytics
@@ -115,16 +116,12 @@ def update_panels(regions: list[str] | None, period: str | None):
             summary, search)
 
 
-@callback(Output({"type": "unlicensed-download", "table": MATCH}, "data"),
-          Input({"type": "unlicensed-csv", "table": MATCH}, "n_clicks"),
-          Input({"type": "unlicensed-xlsx", "table": MATCH}, "n_clicks"),
-          State("unlicensed-region", "value"), State("unlicensed-period", "value"), prevent_initial_call=True)
-def export(_csv, _xlsx, regions: list[str] | None, period: str | None):  # noqa: ANN001
-    """Routing or lead table as CSV/XLSX (leads hold a business name and address, not a complainant)."""
-    if not ctx.triggered_id or not (_csv or _xlsx):
-        return dash.no_update
-    table, fmt = ctx.triggered_id["table"], exports.fmt_of(ctx.triggered_id)
+def export_table(session: Session, scope: Scope, table: str, regions: list[str] | None, period: str | None):  # noqa: ANN201
+    """Routing or lead table (leads hold a business name and address, not a complainant)."""
     labels = {"routing": ROUTING_COLUMNS, "leads": queries_analytics.UNLICENSED_COLUMNS}[table]
-    with db.session_scope() as session:
-        df = _frames(session, security.current_scope(), regions or None, period, exports.row_limit())[table]
-    return exports.download(df[list(labels)].rename(columns=labels), f"无证无照_{table}", fmt)
+    df = _frames(session, scope, regions or None, period, exports.row_limit())[table]
+    return df[list(labels)].rename(columns=labels), f"无证无照_{table}"
+
+
+export = exports.background_callback(PAGE, export_table, State("unlicensed-region", "value"),
+                                     State("unlicensed-period", "value"))

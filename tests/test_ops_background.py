@@ -9,6 +9,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ from tests.browser import demo_login, live_server, log_in, open_browser, prepare
 from tests.conftest import REPO_ROOT, require_or_skip
 
 BROKER_DB = "redis://127.0.0.1:6379/12"
+CELERY_ENV = {"BIANJIAN_BROKER_URL": BROKER_DB, "BIANJIAN_CACHE_URL": BROKER_DB}
 
 
 @pytest.fixture(scope="module")
@@ -71,31 +74,38 @@ def test_bulletin_is_generated_by_a_local_background_process(warehouse, tmp_path
     assert (tmp_path / "var" / "background" / "cache.db").exists()  # the DiskcacheManager's job store
 
 
-@pytest.mark.browser
-def test_bulletin_is_generated_by_the_celery_worker_over_redis(warehouse, tmp_path):
+@contextmanager
+def celery_worker(warehouse: str, workdir: Path, env: dict[str, str] | None = None) -> Iterator[Path]:
+    """A real ``bianjian worker`` on the test broker (Redis db 12) over ``warehouse``; yields its log file.
+    Skipped outside CI when Redis is absent. Servers started inside must get ``CELERY_ENV``."""
     try:
         redis.Redis.from_url(BROKER_DB, socket_timeout=2).ping()
         available, reason = True, ""
     except redis.RedisError as exc:
         available, reason = False, f"Redis not reachable at 127.0.0.1:6379: {exc}"
     require_or_skip(available, reason)
-    env = {"BIANJIAN_BROKER_URL": BROKER_DB, "BIANJIAN_CACHE_URL": BROKER_DB}
-    log_path = tmp_path / "worker.log"
+    log_path = workdir / "worker.log"
     with open(log_path, "wb") as log:
         worker = subprocess.Popen([sys.executable, "-m", "bianjian_cli", "worker", "--concurrency", "1"],
                                   cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                   env={**os.environ, "BIANJIAN_DATABASE_URL": warehouse,
-                                       "BIANJIAN_VAR_DIR": str(tmp_path / "worker-var"), **env})
+                                       "BIANJIAN_VAR_DIR": str(workdir / "worker-var"), **CELERY_ENV, **(env or {})})
     try:
         deadline = time.monotonic() + 240
         while "ready." not in log_path.read_text(errors="replace"):
             assert worker.poll() is None and time.monotonic() < deadline, log_path.read_text(errors="replace")
             time.sleep(0.5)
-        with live_server(warehouse, tmp_path / "var", env=env) as base_url:
-            pdf = _download_bulletin(base_url, warehouse, tmp_path)
+        yield log_path
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=120)
+
+
+@pytest.mark.browser
+def test_bulletin_is_generated_by_the_celery_worker_over_redis(warehouse, tmp_path):
+    with celery_worker(warehouse, tmp_path) as log_path, \
+            live_server(warehouse, tmp_path / "var", env=CELERY_ENV) as base_url:
+        pdf = _download_bulletin(base_url, warehouse, tmp_path)
     assert _is_bulletin_of_own_unit(pdf)
     worker_log = log_path.read_text(errors="replace")
     assert "background_callback_" in worker_log and "succeeded" in worker_log, worker_log

@@ -1,6 +1,8 @@
 """Analyst pages (home, complaints, enterprise, credit, unlicensed, catalog, model cards, guide): every
 layout builds for every role, every callback runs as a plain function under a real scope, deep links
 restore state, personal data is masked per role, exports obey the row limit and are audited.
+Exports are background jobs: they run here as the job process runs them, with the requester's scope in
+the callback context (test_ops_background drives them through a browser and a real manager).
 
 The app runs over a private copy of the demo warehouse; callbacks are called inside a Flask request
 context whose identity is set the way security.web's guard sets it (``g.bianjian_identity``).
@@ -14,7 +16,9 @@ import io
 import shutil
 from contextlib import contextmanager
 from contextvars import copy_context
+from dataclasses import asdict
 
+import dash
 import pandas as pd
 import pytest
 from dash._callback_context import context_value
@@ -81,10 +85,24 @@ def as_role(app, role: str, dept_code: str | None = None):
         yield
 
 
-def triggered(func, prop_id: str, *args):
-    """Run a callback that reads ``ctx.triggered_id`` as if ``prop_id`` fired."""
+@pytest.fixture(scope="module")
+def job_users(app, scjg) -> None:
+    """Warehouse users behind scope_of(role): a job re-reads its requester in the warehouse."""
+    from security import users
+
+    with db.session_scope() as session:
+        for role in ("ANALYST", "LEADER"):
+            users.add_user(session, scope_of(role).user, role, "Export-Job-Pass-123", actor="test")
+
+
+def run_job(func, prop_id: str, scope: Scope, *args):
+    """Run a background export job as its process does: ``prop_id`` fired, and ``scope`` is what the
+    request-side hook (ops.background.requester_scope) put into the callback context."""
+    from ops.background import SCOPE_NAMESPACE
+
     def run():
-        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}]))
+        context_value.set(AttributeDict(triggered_inputs=[{"prop_id": prop_id, "value": 1}],
+                                        custom_data={SCOPE_NAMESPACE: asdict(scope)}))
         return func(*args)
 
     return copy_context().run(run)
@@ -213,12 +231,13 @@ def test_complaints_are_masked_for_roles_without_pii_rights(app, pages):
 
 @pytest.mark.parametrize(("role", "action", "masked"), [("ANALYST", "pii_export", False),
                                                         ("LEADER", "export_masked", True)])
-def test_ticket_export_obeys_the_row_limit_masks_and_is_audited(app, pages, monkeypatch, role, action, masked):
+def test_ticket_export_obeys_the_row_limit_masks_and_is_audited(pages, job_users, monkeypatch, role, action,
+                                                               masked):
     monkeypatch.setenv("BIANJIAN_EXPORT_ROW_LIMIT", "7")
     before = len(audit_rows(action))
-    with as_role(app, role):
-        payload = triggered(pages["complaints"].export, '{"table":"tickets","type":"complaints-csv"}.n_clicks',
-                            1, None, [], [], "all", None)
+    payload, status = run_job(pages["complaints"].export, '{"table":"tickets","type":"complaints-csv"}.n_clicks',
+                              scope_of(role), 1, None, [], [], "all", None)
+    assert status == ""
     df = export_frame(payload)
     assert len(df) == 7 and payload["filename"] == "投诉分析_tickets.csv"
     assert "联系电话" in df.columns and df["联系电话"].str.contains(r"\*", regex=True).all() == masked
@@ -226,14 +245,45 @@ def test_ticket_export_obeys_the_row_limit_masks_and_is_audited(app, pages, monk
     assert len(rows) == before + 1 and rows[-1].detail["count"] == 7 and rows[-1].detail["role"] == role
 
 
-def test_xlsx_export_and_limit_stated_in_the_ui(app, pages, monkeypatch):
+def test_xlsx_export_and_limit_stated_in_the_ui(app, pages, job_users, monkeypatch):
     monkeypatch.setenv("BIANJIAN_EXPORT_ROW_LIMIT", "5")
+    payload, _ = run_job(pages["unlicensed"].export, '{"table":"leads","type":"unlicensed-xlsx"}.n_clicks',
+                         scope_of("LEADER"), None, 1, [], "all")
     with as_role(app, "LEADER"):
-        payload = triggered(pages["unlicensed"].export, '{"table":"leads","type":"unlicensed-xlsx"}.n_clicks',
-                            None, 1, [], "all")
         page = str(pages["unlicensed"].layout())
     assert len(export_frame(payload)) == 5 and payload["filename"].endswith(".xlsx")
     assert "单次最多导出 5 行" in page
+
+
+def test_an_export_job_refuses_a_forged_or_widened_scope_and_writes_nothing(pages, job_users):
+    """The job works for the requester as the warehouse knows them: an analyst's login claiming LEADER, a
+    department head's scope naming another unit, or an unknown user gets a message, no file, no audit row."""
+    ticket_csv = '{"table":"tickets","type":"complaints-csv"}.n_clicks'
+    before = len(audit_rows("pii_export")) + len(audit_rows("export_masked"))
+    forged = [Scope(user=scope_of("ANALYST").user, role="LEADER", dept_code=None),
+              Scope(user=scope_of("LEADER").user, role="DEPT_HEAD", dept_code="X" * 18),
+              Scope(user="nobody-here", role="ANALYST", dept_code=None)]
+    for scope in forged:
+        payload, status = run_job(pages["complaints"].export, ticket_csv, scope, 1, None, [], [], "all", None)
+        assert payload is dash.no_update and status.startswith("未导出："), (scope, status)
+    assert len(audit_rows("pii_export")) + len(audit_rows("export_masked")) == before
+    payload, status = run_job(pages["complaints"].export, ticket_csv, scope_of("ANALYST"), 1, None, [], [], "all", None)
+    assert status == "" and len(export_frame(payload)) > 0  # the same request under the real scope succeeds
+
+
+def test_a_failing_export_job_tells_the_user_in_chinese(pages, job_users):
+    """A query that fails inside the job (here: its table is gone) ends in the status line, not a stuck button."""
+    from ui import exports
+
+    with db.session_scope() as session:
+        session.execute(text("ALTER TABLE derived_model_backtest RENAME TO derived_model_backtest_away"))
+    try:
+        payload, status = run_job(pages["model_cards"].export, '{"table":"spike","type":"model_cards-csv"}.n_clicks',
+                                  scope_of("LEADER"), 1, None)
+    finally:
+        with db.session_scope() as session:
+            session.execute(text("ALTER TABLE derived_model_backtest_away RENAME TO derived_model_backtest"))
+    assert payload is dash.no_update and status == exports.FAILED_TEXT
 
 
 # ------------------------------------------------------------------------------------- department scope
@@ -351,7 +401,7 @@ def test_catalog_coverage_and_drill_down(app, pages, scjg):
 # ------------------------------------------------------------------------------ model cards, guide, home
 
 
-def test_model_cards_render_only_stored_backtests(app, pages):
+def test_model_cards_render_only_stored_backtests(app, pages, job_users):
     with as_role(app, "LEADER"):
         assert "暂无回测结果" in str(pages["model_cards"].layout())
     run_at = dt.datetime(2026, 7, 1, 3)
@@ -363,8 +413,8 @@ def test_model_cards_render_only_stored_backtests(app, pages):
     try:
         with as_role(app, "LEADER"):
             page = str(pages["model_cards"].layout())
-            payload = triggered(pages["model_cards"].export, '{"table":"spike","type":"model_cards-csv"}.n_clicks',
-                                1, None)
+        payload, _ = run_job(pages["model_cards"].export, '{"table":"spike","type":"model_cards-csv"}.n_clicks',
+                             scope_of("LEADER"), 1, None)
         assert "模型：spike（2 条回测记录）" in page and "模型：entity（1 条回测记录）" in page
         assert "暂无回测结果" not in page
         assert export_frame(payload)["value"].astype(float).tolist() == [41.5, 0.62]
