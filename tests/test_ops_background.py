@@ -145,3 +145,31 @@ def test_a_job_works_only_for_the_user_who_started_it_as_they_still_are(warehous
     with pytest.raises(PermissionError):
         scope_of_job({background.SCOPE_NAMESPACE: own})
     engine.dispose()
+
+
+def test_a_job_result_is_keyed_by_who_asked(tmp_path, monkeypatch):
+    """Dash keys results by callback source and arguments only: two users clicking with equal inputs
+    would otherwise read one file. The key also carries the requesting session and scope."""
+    from flask import Flask, g
+
+    from data_access.scope import Scope
+    from ops import background
+    from security.sessions import Identity
+
+    monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("BIANJIAN_BROKER_URL", raising=False)
+    monkeypatch.setenv("BIANJIAN_CACHE_URL", "")
+    manager = background.manager()
+    server = Flask(__name__)
+    analyst, leader = Scope("a", "ANALYST", None), Scope("b", "LEADER", None)
+
+    def key(identity: Identity | None, args: list) -> str:
+        with server.test_request_context("/"):
+            g.bianjian_identity = identity
+            return manager.build_cache_key(test_a_job_result_is_keyed_by_who_asked, args, [], [])
+
+    same_inputs = [1, None, "all"]
+    assert key(Identity(1, analyst), same_inputs) == key(Identity(1, analyst), same_inputs)
+    keys = {key(Identity(1, analyst), same_inputs), key(Identity(2, analyst), same_inputs),
+            key(Identity(3, leader), same_inputs), key(None, same_inputs), key(Identity(1, analyst), [2, None, "all"])}
+    assert len(keys) == 5
