@@ -87,6 +87,48 @@ def test_extract_business_names_with_more_shop_words(text, expected):
     assert out.loc[out["entity_type"] == "business", "mention"].tolist() == expected
 
 
+# Regression corpus: sentences from the demo's 12345 orders whose extraction raised false unlicensed-operator
+# leads at scale 0.1 (docs/risk_leads.md), one rule class per group, each with variants the demo does not
+# write, next to real names of the same shape that must survive.
+UNLICENSED_JUNK_CORPUS = [
+    # a verb, particle or conjunction glued to a generic utility is no name
+    ("从上周五开始停气，没有任何通知，打燃气公司电话也没人接。", []),
+    ("物业和供水公司互相推诿，这个问题已经持续一个星期了。请供水公司以后停水提前通知。", []),
+    ("小区物业代收水费时加价收取，价格高于供水公司标准，要求核实。", []),
+    ("暖气不热，找供热公司没人管，联系物业公司也不管", []),
+    ("通许县和顺饭店卫生差", ["和顺饭店"]),  # 和 begins a real 字号
+    ("鼓楼区打印店噪音扰民", ["打印店"]),  # 打 too
+    ("祥和物业公司乱收费", ["祥和物业公司"]),
+    # an address's 号院 is a place, not part of the name
+    ("汴京大道172号院燃气公司通知的停气时间到了还没恢复", []),
+    ("惠桥里街181号院潘记网吧的空调外机噪音很大", ["潘记网吧"]),
+    # a bare legal form with generic activity words is no name; one with a 字号 is
+    ("我上周五从开封市家和酒店管理有限公司辞职", ["家和酒店"]),
+    ("他们是管理有限公司，还是股份有限公司？", []),
+    ("祥符区益民企业管理有限公司以高额回报为诱饵", ["益民企业管理有限公司"]),
+    # a shop word followed by 村/乡/镇/街道 is a village or town (南史店村, 刘店乡, 官坊街道)
+    ("杞县竹林乡南史店村7组通往镇上的村道坑坑洼洼", []),
+    ("在绿源副食店（龙亭区北郊乡小张店村）吃饭，菜单上没写价格", ["绿源副食店"]),
+    ("其家住尉氏县小陈乡前任店村，其想办理居住证", []),
+    ("我家住禹王台区官坊街道五福路与汴京路交叉口北200米", []),
+    ("中牟县八里铺村有人焚烧秸秆，王家坊村也有", []),
+    ("兰考县谷营镇杜店村大梁祥烟酒店在门口人行道上堆放货物", ["大梁祥烟酒店"]),
+    ("示范区老蒋建材店长期占用门前盲道", ["老蒋建材店"]),  # 店长 is no reason to drop a shop
+    # 厂房/厂区 are buildings, not a factory's name
+    ("有人在耕地上硬化地面建厂房，已经盖了好几间", []),
+    ("举报新华印刷厂厂区排污", ["新华印刷厂"]),
+    # exhibition and heritage halls are public venues
+    ("朱仙镇木版年画馆周边的停车场节假日临时涨价", []),
+    ("建议市民俗馆和城市规划馆延长开放时间", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), UNLICENSED_JUNK_CORPUS)
+def test_extract_business_names_regression_corpus(text, expected):
+    out = extract_entities(pd.DataFrame({"id": [0], "text": [text]}))
+    assert out.loc[out["entity_type"] == "business", "mention"].tolist() == expected
+
+
 def test_extract_entities_columns_and_offsets(entities):
     assert list(entities.columns) == ENTITY_COLUMNS
     text = dict(zip(MESSAGES["id"], MESSAGES["text"], strict=True))

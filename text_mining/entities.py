@@ -40,9 +40,11 @@ BUSINESS_SUFFIXES = (
     "培训中心 培训机构 驾校 网吧 棋牌室 台球厅 健身房 浴池 洗浴中心 足浴店 美容院 美发沙龙 理发店 KTV 加油站 "
     "代收点 配货站 养殖场 工厂 加工厂 厂 店"
 ).split()
-# Suffixes that are also the first character of a common non-name word: 摊贩/摊位/摊点/摊主, 店铺/店员, 铺设;
-# 店 before 街 is a place (北书店街道, 书店街), not a shop.
-_NOT_AFTER = {"摊": "贩位点主子", "店": "铺员街", "铺": "设好开"}
+# Suffixes that are also the first character of a common non-name word: 摊贩/摊位/摊点/摊主, 店铺/店员,
+# 铺设, 厂房/厂区/厂家; 店 before 街 is a place (北书店街道, 书店街), not a shop.
+_NOT_AFTER = {"摊": "贩位点主子", "店": "铺员街", "铺": "设好开", "厂": "房区家"}
+# A shop word followed by a settlement word is a place name: 南史店村, 刘店乡, 官坊街道, 八里铺村.
+_PLACE_AFTER = "村|乡|镇|街道"
 ROAD_SUFFIXES = ("大道", "大街", "路", "街", "巷")
 COMMUNITY_SUFFIXES = ("家属院", "家属楼", "小区", "社区", "花园", "家园", "公寓", "新村")
 
@@ -52,32 +54,44 @@ _BOUNDARY = re.compile(
     r"(?:的|了|在|是|到|向|对|被|把|将|从|给|让|我|你|他|她|们|这|那|该|以及|"
     r"一家|一个|几家|多家|这家|那家|投诉|举报|反映|反应|请求|要求|希望|建议|咨询|位于|附近|旁边|对面|门口|"
     r"楼下|隔壁|里面|周边|发现|经营|开了|开的|开设|购买|买了|吃了|去了|入住|就餐|消费|无证|无照|"
-    r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主|摆|有人|关于|讨要|来电人称|其为|原单位|去|等|由|交叉口|单元|市场内|市场|[0-9]+米|[0-9]+组)"
+    r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主|摆|有人|关于|讨要|来电人称|高于|低于|其为|原单位|去|等|由|交叉口|单元|市场内|市场|[0-9]+米|[0-9]+组)"
 )
 # Business-type nouns without a proper name ("the property company") are not business names.
 GENERIC_BUSINESS = frozenset(
     "物业公司 开发公司 房地产公司 地产公司 建筑公司 装修公司 快递公司 保险公司 中介公司 劳务公司 施工公司 "
     "运营公司 公交公司 燃气公司 供电公司 电力公司 自来水公司 热力公司 开发商公司 总公司 分公司 子公司 母公司 "
     "小饭店 小超市 小诊所 小药店 小卖店 小商店 大超市 大药房 私立医院 民营医院 小作坊 黑诊所 黑作坊 黑网吧 "
-    "商户店 小餐馆 小旅馆 无证作坊 地下作坊 加工作坊 流动摊 夜市摊 小吃摊 水果摊 早餐摊".split()
+    "商户店 小餐馆 小旅馆 无证作坊 地下作坊 加工作坊 流动摊 夜市摊 小吃摊 水果摊 早餐摊 "
+    "供水公司 自来水厂 水务公司 供热公司 天然气公司 有线电视公司 通信公司 移动公司 联通公司 电信公司 "
+    "有限公司 有限责任公司 股份有限公司".split()
+)
+# Words that carry no 字号 and that a run glues to a generic noun: verbs and particles (打燃气公司电话,
+# 请供水公司, 找物业公司), conjunctions (物业和供水公司) and generic activity
+# words of company names (管理有限公司). A name made of these and a generic noun is no name.
+_NO_NAME_HEAD = re.compile(
+    r"(?:打|请|找|叫|让|问|催|联系|拨打|致电|通知|和|与|及|跟|同|或|"
+    r"物业|小区|管理|企业管理|餐饮管理|酒店管理|商务|实业|商贸|科技|发展|服务|集团)"
 )
 # Public venues (事业单位, outside the market-entity register) end like shops but are not businesses.
-PUBLIC_VENUE_SUFFIXES = tuple("博物馆 纪念馆 会馆 图书馆 体育馆 场馆 展览馆 文化馆 科技馆 美术馆 殡仪馆".split())
+PUBLIC_VENUE_SUFFIXES = tuple(
+    "博物馆 纪念馆 会馆 图书馆 体育馆 场馆 展览馆 文化馆 科技馆 美术馆 殡仪馆 年画馆 艺术馆 陈列馆 展馆 展示馆 "
+    "民俗馆 非遗馆 档案馆 规划馆 天文馆".split()
+)
 _MASKED_DISTRICT = re.compile(r"[A-Z]\d{1,2}[区县]")
 
 
 def _suffix_pattern(suffixes, not_followed_by: str = "", not_after: dict[str, str] | None = None) -> re.Pattern[str]:
-    """Shortest run of name characters ending in a suffix; ``not_after`` names characters that may not
-    follow a given suffix (摊 in 摊贩 is no shop)."""
+    """Shortest run of name characters ending in a suffix and not followed by ``not_followed_by`` (a regex
+    alternation); ``not_after`` names characters that may not follow a given suffix (摊 in 摊贩 is no shop)."""
     not_after = not_after or {}
     alts = "|".join(re.escape(x) + (f"(?![{not_after[x]}])" if x in not_after else "")
                     for x in sorted(suffixes, key=len, reverse=True))
-    tail = f"(?![{not_followed_by}])" if not_followed_by else ""
+    tail = f"(?!{not_followed_by})" if not_followed_by else ""
     return re.compile(rf"{_NAME_CHARS}{{1,16}}?(?:{alts}){tail}")
 
 
-_BUSINESS = _suffix_pattern(BUSINESS_SUFFIXES, not_after=_NOT_AFTER)
-_ROAD = _suffix_pattern(ROAD_SUFFIXES, not_followed_by="道办")
+_BUSINESS = _suffix_pattern(BUSINESS_SUFFIXES, not_followed_by=_PLACE_AFTER, not_after=_NOT_AFTER)
+_ROAD = _suffix_pattern(ROAD_SUFFIXES, not_followed_by="道|办")
 _COMMUNITY = _suffix_pattern(COMMUNITY_SUFFIXES)
 
 
@@ -97,7 +111,7 @@ def _alternation(names) -> str:  # noqa: ANN001
 def _place_prefix() -> re.Pattern[str]:
     """Known places and generic place-looking heads that precede a business or compound name."""
     return re.compile(
-        rf"(?:{_alternation(_place_names())}|[A-Z]\d{{0,2}}[市区县]|{_NAME_CHARS}{{1,6}}?(?:区|县|镇|乡|村|街道|大道|大街|路|街|巷|号|楼|层|栋))"
+        rf"(?:{_alternation(_place_names())}|[A-Z]\d{{0,2}}[市区县]|{_NAME_CHARS}{{1,6}}?(?:区|县|镇|乡|村|街道|大道|大街|路|街|巷|号院|号|楼|层|栋))"
     )
 
 
@@ -139,13 +153,21 @@ def _find_suffixed(text, pattern, suffixes, kind, strip_places, min_core):
         run = m.group()
         slen = _suffix_len(run, suffixes)
         name = _trim(run, slen, strip_places)
-        if len(name) - slen < min_core or name in GENERIC_BUSINESS:
+        if len(name) - slen < min_core or _generic(name):
             continue
         if strip_places and (_public_venue(name) or _bare_place(name, slen, min_core)):
             continue
         start = m.end() - len(name)
         out.append((kind, name, name, start, m.end()))
     return out
+
+
+def _generic(name: str) -> bool:
+    """A generic business noun, alone or after words that carry no 字号 (打燃气公司, 物业和供水公司, 管理有限公司)."""
+    rest = name
+    while rest not in GENERIC_BUSINESS and (m := _NO_NAME_HEAD.match(rest)) and m.end() < len(rest):
+        rest = rest[m.end() :]
+    return rest in GENERIC_BUSINESS
 
 
 @lru_cache(maxsize=1)
