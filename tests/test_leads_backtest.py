@@ -1,7 +1,7 @@
 """``bianjian eval planted --json`` on the test demo (seed 7, scale 0.01, end 2026-06-30): floors a bit below
-the measured numbers (recall 0.95, precision 0.52, median delay 1.5 days — spike leads recall 1.0 / precision
-1.0, trend 1.0 / 1.0, entity 0.83 / 0.20, unlicensed 1.0 / 1.0; docs/risk_leads.md), and the run is stored
-for the model cards."""
+the measured numbers (recall 0.95, precision 0.89, median delay 1.5 days — spike leads recall 1.0 / precision
+1.0, trend 1.0 / 1.0, entity 0.83 / 0.67 with 6 leads, unlicensed 1.0 / 1.0; docs/risk_leads.md), and the run
+is stored for the model cards."""
 
 from __future__ import annotations
 
@@ -29,13 +29,15 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
         db.engine.cache_clear()
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
-    assert result["recall"] >= 0.9 and result["precision"] >= 0.45 and result["median_delay_days"] <= 2
+    assert result["recall"] >= 0.9 and result["precision"] >= 0.8 and result["median_delay_days"] <= 2
     spike = result["kinds"]["spike"]
     assert spike["recall"] >= 0.8 and spike["precision"] >= 0.8
     # one lead per alarm episode that passes SpikeLeadRule: never more leads than alarm days
     assert spike["leads"] <= spike["alarm_days"] and spike["alarm_precision"] < spike["precision"]
     assert result["kinds"]["trend"]["recall"] >= 0.6 and result["kinds"]["trend"]["precision"] >= 0.6
-    assert result["kinds"]["high_risk_entity"]["in_top_k"] >= 5
+    entity = result["kinds"]["high_risk_entity"]
+    # entity leads need the entity's own record to confirm the model (select_entity_leads): few, mostly planted
+    assert entity["in_top_k"] >= 5 and entity["leads"] <= 10 and entity["precision"] >= 0.5
     assert result["kinds"]["unlicensed_operator"]["recall"] >= 0.75
     assert result["kinds"]["unlicensed_operator"]["precision"] >= 0.75
     with Session(demo_engine_copy) as session:

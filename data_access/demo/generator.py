@@ -40,6 +40,8 @@ URBAN_PER_YEAR = 100_000
 INSPECTIONS_PER_YEAR = 200_000
 PROVINCIAL_PER_YEAR = 3_000
 YEARS = 3
+# Latent risk added to planted high-risk entities (their truth row's magnitude).
+PLANTED_RISK_BOOST = 3.0
 
 SUBJECT_TYPE_MIX = {"91": 0.27, "92": 0.70, "93": 0.03}
 WEEKDAY_FACTOR = np.array([1.10, 1.05, 1.05, 1.05, 1.00, 0.78, 0.72])
@@ -185,7 +187,7 @@ def _subjects(ctx: Context) -> pd.DataFrame:
     n_high = max(5, round(60 * ctx.scale ** 0.5))
     eligible = np.flatnonzero((status == "存续") & np.isin(industry, ["H", "F"]))
     high = rng.choice(eligible, size=min(n_high, len(eligible)), replace=False)
-    latent[high] += 3.0
+    latent[high] += PLANTED_RISK_BOOST
 
     rows_name, rows_addr, rows_town, rows_uscc, rows_rep = [], [], [], [], []
     seen: set[str] = set()
@@ -227,7 +229,7 @@ def _subjects(ctx: Context) -> pd.DataFrame:
     df["planted_high_risk"] = False
     df.loc[high, "planted_high_risk"] = True
     _plant(ctx, [{"kind": "high_risk_entity", "region_code": df.at[i, "region_code"], "subject_uscc": df.at[i, "uscc"],
-                  "name": df.at[i, "name"], "start_day": ctx.start, "end_day": ctx.end, "magnitude": 3.0,
+                  "name": df.at[i, "name"], "start_day": ctx.start, "end_day": ctx.end, "magnitude": PLANTED_RISK_BOOST,
                   "detail": {"industry_code": df.at[i, "industry_code"]}} for i in high])
     return df
 
