@@ -232,6 +232,21 @@ class _Prepared:
     chunk: RawChunk
     good: pd.DataFrame
     quarantine: list[tuple[int, dict, list[str]]]
+    ready: _Ready | None = None  # SQLite: every good row as the driver inserts it
+
+
+@dataclass
+class _Ready:
+    """Insert-ready columns (defaults and lineage filled, driver types) of a chunk's good rows, made by the
+    reading thread so that the writer thread, the slower of the two on SQLite, only binds them."""
+
+    names: list[str]
+    index: pd.Index
+    values: list[np.ndarray]
+
+    def rows(self, labels: pd.Index) -> list[tuple]:
+        take = self.index.get_indexer(labels)
+        return list(zip(*(v[take] for v in self.values), strict=True))
 
 
 class _Loader:
@@ -262,13 +277,18 @@ class _Loader:
         for pos, why in reasons.items():
             quarantine.append((int(chunk.lines[pos]), chunk.record(pos), why))
         good = good[[c for c in good.columns if c in self.table.c]]
-        return _Prepared(chunk, good, quarantine)
+        ready = None
+        if self.conn.dialect.name != "postgresql" and len(good):
+            frame = self._row_frame(good)
+            ready = _Ready(list(frame.columns), frame.index,
+                           [_driver_column(frame[c], self.table.c[c].type) for c in frame.columns])
+        return _Prepared(chunk, good, quarantine, ready)
 
     def apply(self, prepared: _Prepared) -> None:
         """Upsert the good rows and write the quarantine, inside the batch's transaction."""
         self.applied += len(prepared.chunk)
         self.indexes.consider(self.applied, self.result.inserted)
-        conflicts = self._upsert(prepared.good)
+        conflicts = self._upsert(prepared.good, prepared.ready)
         chunk, quarantine = prepared.chunk, prepared.quarantine
         for pos, why in conflicts.items():
             quarantine.append((int(chunk.lines[pos]), chunk.record(pos), [why]))
@@ -287,23 +307,23 @@ class _Loader:
 
     # --------------------------------------------------------------------------------------- upsert
 
-    def _upsert(self, good: pd.DataFrame) -> dict[int, str]:
+    def _upsert(self, good: pd.DataFrame, ready: _Ready | None) -> dict[int, str]:
         """Apply the rows; a key repeated inside the chunk is applied in file order, one pass per repeat."""
         conflicts: dict[int, str] = {}
         if good.empty:
             return conflicts
         occurrence = good.groupby(list(self.key_cols), sort=False).cumcount()
         for k in range(int(occurrence.max()) + 1):
-            conflicts.update(self._apply(good[occurrence.to_numpy() == k]))
+            conflicts.update(self._apply(good[occurrence.to_numpy() == k], ready))
         return conflicts
 
-    def _apply(self, part: pd.DataFrame) -> dict[int, str]:
+    def _apply(self, part: pd.DataFrame, ready: _Ready | None) -> dict[int, str]:
         known = self._existing_keys(part)
         is_new = np.array([k not in known for k in self._keys(part)], dtype=bool)
         new, old = part[is_new], part[~is_new]
         conflicts = self._unique_conflicts(new)
         new = new.drop(index=list(conflicts))
-        self._insert(new)
+        self._insert(new, ready)
         if len(old):
             self._update(old, self._existing(old))
         return conflicts
@@ -384,10 +404,20 @@ class _Loader:
         conflicts.update({int(pos): f"{label}: “{new.at[pos, col]}”在本批次中对应多条不同记录" for pos in repeated})
         return conflicts
 
-    def _insert(self, new: pd.DataFrame) -> None:
+    def _insert(self, new: pd.DataFrame, ready: _Ready | None) -> None:
         if new.empty:
             return
-        frame = new.copy()
+        if ready is not None:
+            write_rows(self.conn, self.table, ready.names, ready.rows(new.index))
+        else:
+            frame = self._row_frame(new)
+            if not copy_csv(self.conn, self.table, frame):
+                write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
+        self.result.inserted += len(new)
+
+    def _row_frame(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` as inserted: the table's default where a value is missing, and the batch's lineage."""
+        frame = rows.copy()
         for col in self.table.c:
             default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
             if default is not None:
@@ -395,9 +425,7 @@ class _Loader:
                                    else default)
         if self.source.lineage:
             frame["load_batch"], frame["loaded_at"] = self.result.batch_id, pd.Timestamp(self.loaded_at)
-        if self.conn.dialect.name != "postgresql" or not copy_csv(self.conn, self.table, frame):
-            write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
-        self.result.inserted += len(frame)
+        return frame
 
     def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
         if old.empty:
@@ -524,7 +552,7 @@ def _columns(chunk: RawChunk, mapping: dict[str, str]) -> dict[str, pa.Array]:
 
 
 def driver_rows(frame: pd.DataFrame, table: Table) -> list[tuple]:
-    """Rows ready for the raw drivers, converted column by column (the ingest hot path).
+    """Rows ready for the raw drivers, converted column by column.
 
     ``bulk.insert_frame`` converts arbitrary frames value by value; ingest knows its columns' types, so
     whole columns are converted at once: timestamps in Arrow into SQLAlchemy's text format (which COPY also
@@ -533,21 +561,22 @@ def driver_rows(frame: pd.DataFrame, table: Table) -> list[tuple]:
     return list(zip(*(_driver_column(frame[name], table.c[name].type) for name in frame.columns), strict=True))
 
 
-def _driver_column(series: pd.Series, sql_type: object) -> list:
+def _driver_column(series: pd.Series, sql_type: object) -> np.ndarray:
+    """One column as Python objects the drivers take (an object array)."""
     if pd.api.types.is_datetime64_any_dtype(series):
         stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
         if isinstance(sql_type, Date) and not isinstance(sql_type, DateTime):
             stamps = pc.cast(stamps, pa.date32())
-        return pc.cast(stamps, pa.string()).to_numpy(zero_copy_only=False).tolist()
+        return np.asarray(pc.cast(stamps, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     if series.dtype == object:
         arr = series.to_numpy(dtype=object, copy=True)
         arr[pd.isna(arr)] = None
-        return arr.tolist()
+        return arr
     if pd.api.types.is_float_dtype(series):
         arr = series.to_numpy(dtype=object)
         arr[series.isna().to_numpy()] = None
-        return arr.tolist()
-    return series.astype(object).where(series.notna(), None).tolist()  # nullable integers and booleans
+        return arr
+    return series.astype(object).where(series.notna(), None).to_numpy(dtype=object)  # nullable ints, booleans
 
 
 def copy_csv(conn: Connection, table: Table, frame: pd.DataFrame) -> bool:

@@ -130,8 +130,8 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
         parsed, bad = _parse(f, arr, now_limit, source)
         reasons.add(bad & present, lambda i, f=f, a=arr, p=parsed: _bad_value(f, a[i].as_py(), p, i, source))
         if f.ref is not None and f.ref != "ticket":
-            mapped = map_values(arr, getattr(refs, f.ref))  # reference fields are plain text
-            unknown = present & ~bad & mapped.isna().to_numpy()
+            mapped, missing = map_values(arr, getattr(refs, f.ref))  # reference fields are plain text
+            unknown = present & ~bad & missing
             reasons.add(unknown, lambda i, f=f, a=arr: f"{f.label}: 未知的{_REF_NAMES[f.ref]}“{a[i].as_py()}”")
             parsed = mapped
         typed[f.column] = parsed
@@ -225,8 +225,10 @@ def _parse(f: Field, arr: pa.Array, now_limit: dt.datetime, source: Source) -> t
             parsed = parsed.dt.normalize()
         return parsed.where(~bad), bad
     if f.type == "bool":
-        parsed = map_values(arr, _BOOLS)
-        return parsed, parsed.isna().to_numpy()
+        return map_values(arr, _BOOLS)
+    if f.type == "int" and pc.all(pc.match_substring_regex(arr, r"^\d{1,9}$")).as_py():  # only ASCII digits
+        ints = pd.array(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False), dtype="Int64")
+        return pd.Series(ints), np.zeros(len(arr), bool)
     s = _objects(arr)
     if f.type == "int":
         num = pd.to_numeric(s, errors="coerce")
@@ -239,16 +241,15 @@ def _parse(f: Field, arr: pa.Array, now_limit: dt.datetime, source: Source) -> t
     return (num.round(2) if f.type == "money" else num), bad.to_numpy()
 
 
-def map_values(values: pd.Series | pa.Array, mapping: dict) -> pd.Series:
-    """``values.map(mapping)`` through the distinct values only: a chunk has few distinct codes and many rows."""
-    if isinstance(values, pd.Series):
-        positions, uniques = pd.factorize(values, use_na_sentinel=True)
-    else:
-        encoded = values.dictionary_encode()
-        uniques = encoded.dictionary.to_pylist()
-        positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+def map_values(values: pa.Array, mapping: dict) -> tuple[pd.Series, np.ndarray]:
+    """``values.map(mapping)`` through the distinct values only (a chunk has few distinct codes and many
+    rows), and where the result is missing: a null, or a value the mapping lacks."""
+    encoded = values.dictionary_encode()
+    uniques = encoded.dictionary.to_pylist()
+    positions = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     mapped = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(mapped[positions], dtype=object)
+    missing = np.array([m is None for m in mapped], dtype=bool)
+    return pd.Series(mapped[positions], dtype=object), missing[positions]
 
 
 def too_long(s: pd.Series, limit: int) -> pd.Series:
@@ -260,8 +261,7 @@ def _map_codes(f: Field, arr: pa.Array) -> tuple[pd.Series, np.ndarray]:
                else {k: k for k in f.codes})
     if f.multi:
         mapping = {v: _multi(v, mapping) for v in pc.unique(arr).to_pylist() if v is not None}
-    parsed = map_values(arr, mapping)
-    return parsed, parsed.isna().to_numpy()
+    return map_values(arr, mapping)
 
 
 def _multi(value: str, mapping: dict) -> str | None:
