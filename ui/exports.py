@@ -52,7 +52,8 @@ def ids(page: str, table: Any) -> dict[str, dict[str, Any]]:
 
 
 def controls(page: str, table: str) -> html.Div:
-    """CSV and Excel buttons for ``table`` with the row limit stated, and the dcc.Download they fill."""
+    """CSV and Excel buttons for ``table`` with the row limit stated, the job's 正在生成… indicator and status
+    line, and the dcc.Download they fill."""
     component_ids = ids(page, table)
     return html.Div([
         *(dbc.Button(f"导出 {label}", id=component_ids[fmt], size="sm", color="secondary", outline=True,
