@@ -93,19 +93,32 @@ def test_large_first_load_rebuilds_the_same_indexes(engine, tmp_path):
     assert len(rows) == MIN_ROWS + 500
 
 
-def test_rule_keeps_indexes_when_the_table_is_larger_than_the_batch(engine, tmp_path):
-    ingest_file(engine, "hotline", _tickets(tmp_path / "base.csv", 0, MIN_ROWS + 10))
+def test_rule_waits_until_the_batch_has_caught_up_with_the_table(engine, tmp_path):
+    held = 2 * MIN_ROWS + 10
+    ingest_file(engine, "hotline", _tickets(tmp_path / "base.csv", 0, held))
     with engine.begin() as conn:
         indexes = DeferredIndexes(conn, TABLE)
-        indexes.consider(received=MIN_ROWS, inserted=0)  # the table holds more than the batch brings
+        indexes.consider(received=MIN_ROWS, inserted=0)  # counted up to 2 x MIN_ROWS + 1: only a lower bound
+        assert (indexes.dropped, indexes.held, indexes.at_least) == ([], None, 2 * MIN_ROWS + 1)
+        indexes.consider(received=2 * MIN_ROWS + 1, inserted=0)  # counted to the end this time
+        assert (indexes.dropped, indexes.held) == ([], held)
+        indexes.consider(received=held - 1, inserted=0)
         assert indexes.dropped == []
-        larger = DeferredIndexes(conn, TABLE)
-        larger.consider(received=MIN_ROWS + 10, inserted=0)
-        assert larger.dropped
-        larger.restore()
+        indexes.consider(received=held, inserted=0)  # the batch is now as large as the table was
+        assert len(indexes.dropped) == 7
+        indexes.restore()
         small = DeferredIndexes(conn, TABLE)
         small.consider(received=MIN_ROWS - 1, inserted=0)  # too few rows to be worth a rebuild
-        assert small.dropped == []
+        assert small.dropped == [] and small.held is None
+
+
+def test_rows_of_the_batch_do_not_count_as_the_tables(engine, tmp_path):
+    ingest_file(engine, "hotline", _tickets(tmp_path / "base.csv", 0, 100))
+    with engine.begin() as conn:
+        indexes = DeferredIndexes(conn, TABLE)
+        indexes.consider(received=MIN_ROWS, inserted=90)  # 90 of the 100 stored rows came with this batch
+        assert indexes.held == 10 and len(indexes.dropped) == 7
+        indexes.restore()
 
 
 def test_failed_batch_rolls_back_to_the_original_indexes(engine, tmp_path):

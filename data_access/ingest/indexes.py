@@ -28,19 +28,29 @@ class DeferredIndexes:
     def __init__(self, conn: Connection, table: Table) -> None:
         self.conn, self.table = conn, table
         self.dropped: list[tuple[str, str]] = []  # (name, CREATE INDEX statement)
-        self.decided = False
+        self.done = False
+        self.held: int | None = None  # rows in the table when the batch began, once counted to the end
+        self.at_least = 0  # ... or a lower bound, while the table is larger than anything counted so far
 
     def consider(self, received: int, inserted: int) -> None:
-        """Drop the indexes if the batch (``received`` rows so far) is at least the table's size at its start.
+        """Drop the indexes once the batch (``received`` rows so far) is at least the table's size at its start.
 
-        ``inserted`` rows of this batch are already in the table; they do not count as the table's own.
+        ``inserted`` rows of this batch are already in the table; they do not count as the table's own. The
+        table is counted up to twice what the batch has brought, and again only once the batch has passed that
+        bound, so all the counting together costs about as much as reading the batch's rows once more.
         """
-        if self.decided or received < MIN_ROWS:
+        if self.done or received < max(MIN_ROWS, self.at_least):
             return
-        self.decided = True
-        held_before = self._count_up_to(received + inserted + 1) - inserted
-        if held_before > received:
+        if self.held is None:
+            limit = 2 * received + inserted + 1
+            counted = self._count_up_to(limit)
+            if counted == limit:
+                self.at_least = limit - inserted
+                return
+            self.held = counted - inserted
+        if self.held > received:
             return
+        self.done = True
         self.dropped = self._secondary()
         for name, _ in self.dropped:
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
