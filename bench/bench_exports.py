@@ -48,13 +48,13 @@ def _key(component_id: dict, prop: str) -> str:
     return json.dumps({**component_id, "table": ["MATCH"]}, sort_keys=True, separators=(",", ":")) + "." + prop
 
 
-def _export_body(period: str, fmt: str, outputs: list[tuple[dict, str]]) -> dict:
+def _export_body(period: str, fmt: str, clicks: int, outputs: list[tuple[dict, str]]) -> dict:
     keys = [_key(i, p) for i, p in outputs]
     return {"output": keys[0] if len(keys) == 1 else ".." + "...".join(keys) + "..",
             "outputs": [{"id": i, "property": p} for i, p in outputs] if len(outputs) > 1
             else {"id": outputs[0][0], "property": outputs[0][1]},
-            "inputs": [{"id": CSV_ID, "property": "n_clicks", "value": 1 if fmt == "csv" else None},
-                       {"id": XLSX_ID, "property": "n_clicks", "value": 1 if fmt == "xlsx" else None}],
+            "inputs": [{"id": CSV_ID, "property": "n_clicks", "value": clicks if fmt == "csv" else None},
+                       {"id": XLSX_ID, "property": "n_clicks", "value": clicks if fmt == "xlsx" else None}],
             "state": [{"id": "complaints-region", "property": "value", "value": []},
                       {"id": "complaints-category", "property": "value", "value": []},
                       {"id": "complaints-period", "property": "value", "value": period},
@@ -70,7 +70,7 @@ PROBE_BODY = {"output": ".._pages_content.children..._pages_store.data..",
               "state": [], "changedPropIds": ["_pages_location.pathname"]}
 
 
-def in_process(url: str, period: str) -> None:
+def in_process(url: str, period: str, formats: list[str]) -> None:
     """The job's own cost: what the request did before, and the background job does now."""
     os.environ["BIANJIAN_DATABASE_URL"] = url
     from data_access import db, queries, queries_analytics
@@ -78,7 +78,7 @@ def in_process(url: str, period: str) -> None:
     from ui import exports, filters
 
     scope = Scope(user="bench", role="ANALYST", dept_code=None)
-    for fmt in ("csv", "xlsx"):
+    for fmt in formats:
         wall, cpu = time.perf_counter(), time.process_time()
         with db.session_scope() as session:
             start = filters.period_start(period, queries.data_as_of(session))
@@ -136,7 +136,8 @@ def rows_in(payload: dict) -> int:
     return len(pd.read_csv(io.StringIO(payload["content"].removeprefix("\ufeff")), dtype=str))
 
 
-def measure(label: str, tree: Path, url: str, period: str, fmt: str, poll: float, workdir: Path) -> None:
+def measure(label: str, tree: Path, url: str, period: str, fmt: str, args: argparse.Namespace,
+            workdir: Path) -> None:
     from data_access.db import make_engine
     from tests.browser import _wait_until_up, demo_login, free_port
 
@@ -157,31 +158,31 @@ def measure(label: str, tree: Path, url: str, period: str, fmt: str, poll: float
         outputs = [({"table": "tickets", "type": "complaints-download"}, "data")]
         if background:
             outputs.append(({"table": "tickets", "type": "complaints-status"}, "children"))
-        body = _export_body(period, fmt, outputs)
         client.post(PROBE_BODY)  # warm
-        idle = [client.post(PROBE_BODY)[0] for _ in range(7)]
-        busy: list[float] = []
-        done = threading.Event()
+        for clicks in range(1, args.repeat + 1):
+            body = _export_body(period, fmt, clicks, outputs)
+            idle = [client.post(PROBE_BODY)[0] for _ in range(7)]
+            busy: list[float] = []
+            done = threading.Event()
 
-        def probe() -> None:
-            prober = Client(base, username, password)
-            while not done.is_set():
-                busy.append(prober.post(PROBE_BODY)[0])
-                time.sleep(0.5)
+            def probe(busy: list[float] = busy, done: threading.Event = done) -> None:
+                prober = Client(base, username, password)
+                while not done.is_set():
+                    busy.append(prober.post(PROBE_BODY)[0])
+                    time.sleep(0.5)
 
-        thread = threading.Thread(target=probe)
-        load = os.getloadavg()[0]
-        thread.start()
-        time.sleep(1)
-        seconds, held, payload = export(client, body, poll)
-        done.set()
-        thread.join()
-        rows = rows_in(payload)
-        print(f"{label} ({'background job' if background else 'in the request'}), load {load:.1f}: export "
-              f"{rows:,} {fmt} rows in {seconds:.2f} s over {len(held)} requests (first {held[0] * 1000:.0f} ms, "
-              f"last {held[-1] * 1000:.0f} ms, longest {max(held) * 1000:.0f} ms); probe {PROBE_PATH} "
-              f"idle median {statistics.median(idle) * 1000:.0f} ms, during export median "
-              f"{statistics.median(busy) * 1000:.0f} ms max {max(busy) * 1000:.0f} ms (n={len(busy)})")
+            thread = threading.Thread(target=probe)
+            load = os.getloadavg()[0]
+            thread.start()
+            time.sleep(1)
+            seconds, held, payload = export(client, body, args.poll)
+            done.set()
+            thread.join()
+            print(f"{label} ({'background job' if background else 'in the request'}), load {load:.1f}: export "
+                  f"{rows_in(payload):,} {fmt} rows in {seconds:.2f} s over {len(held)} requests (first "
+                  f"{held[0] * 1000:.0f} ms, last {held[-1] * 1000:.0f} ms, longest {max(held) * 1000:.0f} ms); "
+                  f"probe {PROBE_PATH} idle median {statistics.median(idle) * 1000:.0f} ms, during export median "
+                  f"{statistics.median(busy) * 1000:.0f} ms max {max(busy) * 1000:.0f} ms (n={len(busy)})", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -192,6 +193,7 @@ def main() -> None:
     parser.add_argument("--baseline-tree", type=Path, help="a checkout whose exports ran in the request")
     parser.add_argument("--period", default="all", help="complaints period filter (all: every ticket)")
     parser.add_argument("--formats", default="csv,xlsx", help="export formats over HTTP, comma-separated")
+    parser.add_argument("--repeat", type=int, default=1, help="exports per server and format")
     parser.add_argument("--poll", type=float, default=0.25, help="seconds between background polls")
     args = parser.parse_args()
     source = os.environ["BIANJIAN_DATABASE_URL"].removeprefix("sqlite:///")
@@ -200,10 +202,10 @@ def main() -> None:
         shutil.copy(source, workdir / "warehouse.db")
         url = f"sqlite:///{workdir / 'warehouse.db'}"
         print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load {os.getloadavg()}", flush=True)
-        in_process(url, args.period)
+        in_process(url, args.period, args.formats.split(","))
         for label, tree in ([("baseline", args.baseline_tree)] if args.baseline_tree else []) + [("now", ROOT)]:
             for fmt in args.formats.split(","):
-                measure(label, tree.resolve(), url, args.period, fmt, args.poll, workdir)
+                measure(label, tree.resolve(), url, args.period, fmt, args, workdir)
 
 
 if __name__ == "__main__":
