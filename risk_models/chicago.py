@@ -17,6 +17,11 @@ test schedule is fixed before any test outcome is known):
   smoothed (prior 0.14, weight 2) rates / means over those inspections;
 * ``licence_term_age``: years since the start date of the licence term (from ``Business_ID``);
 * ``LOG_COLUMNS`` (heat densities and previous-inspection counts) replaced by their ``log1p``;
+* ``heat_neighbour_rate``: smoothed critical rate of the ``NEIGHBOURS`` known inspections closest in
+  standardised log-heat space (burglary, garbage, sanitation: a location signature, since the table
+  has no coordinates), known before the first day of the row's month;
+* ``<facility>_x_<heat>``: log heat times the restaurant / grocery-store indicator (for the linear half);
+* ``n_licences``: how many of the twelve other licence kinds the business holds;
 * ``inspector_rate_180`` (only with the inspector column): smoothed critical rate of the
   inspector cluster over the last 180 days of known outcomes before the scheduling time.
 
@@ -54,9 +59,17 @@ LEAK_COLUMNS = [
 ]
 HISTORY_COLUMNS = ["hist_n", "hist_critical_rate", "hist_serious_rate", "hist_fail_rate",
                    "hist_critical_mean", "licence_term_age"]
+LICENCE_COLUMNS = [
+    "consumption_on_premises_incidental_activity", "tobacco_retail_over_counter", "package_goods",
+    "limited_business_license", "outdoor_patio", "public_place_of_amusement", "childrens_services_facility_license",
+    "tavern", "regulated_business_license", "filling_station", "caterers_liquor_license", "mobile_food_license",
+]
+HEAT_COLUMNS = ["heat_burglary", "heat_garbage", "heat_sanitation"]
+INTERACTION_FACILITIES = ["Restaurant", "Grocery_Store"]
+NEIGHBOURS = 50
 # Heavy-tailed counts and kernel densities enter as log1p (the paper caps them instead); the
 # linear half of the ensemble needs it, trees are unaffected.
-LOG_COLUMNS = ["heat_burglary", "heat_garbage", "heat_sanitation", "pastCritical", "pastSerious", "pastMinor"]
+LOG_COLUMNS = [*HEAT_COLUMNS, "pastCritical", "pastSerious", "pastMinor"]
 PRIOR_RATE, PRIOR_WEIGHT = 0.14, 2.0
 CV_FOLDS = 4
 # EntityRiskModel parameters chosen by cross_validate (training period only): the mean of the
@@ -103,7 +116,40 @@ def build_features(df: pd.DataFrame, *, inspector: bool = True, known=None) -> p
     if inspector:
         d["inspector_rate_180"] = _inspector_rate(d, 180)
         feats.append("inspector_rate_180")
+    d["heat_neighbour_rate"] = _heat_neighbour_rate(d, NEIGHBOURS)
+    feats.append("heat_neighbour_rate")
+    for facility in INTERACTION_FACILITIES:
+        for heat in HEAT_COLUMNS:
+            d[f"{facility}_x_{heat}"] = (d["Facility_Type"] == facility) * d[heat]
+            feats.append(f"{facility}_x_{heat}")
+    d["n_licences"] = d[LICENCE_COLUMNS].sum(axis=1).astype(float)
+    feats.append("n_licences")
     return d.loc[df.index, feats]
+
+
+def _heat_neighbour_rate(d: pd.DataFrame, k: int) -> pd.Series:
+    """Smoothed critical rate of the ``k`` known inspections nearest in standardised log-heat space.
+
+    Nearby businesses share a heat signature; the pool for a row is the known inspections before the
+    first day of its month (capped at the last known outcome), so no row sees its own month's outcomes.
+    """
+    from sklearn.neighbors import NearestNeighbors
+
+    z = d[HEAT_COLUMNS].to_numpy(float)  # already log1p
+    z = (z - z.mean(axis=0)) / z.std(axis=0)
+    known = d["_known"].to_numpy() == 1
+    y = d[LABEL].to_numpy(float)
+    dates = d["Inspection_Date"]
+    month = dates.dt.to_period("M")
+    last_known = dates[known].max() + pd.Timedelta(days=1)
+    out = np.full(len(d), PRIOR_RATE)
+    for m in month.unique():
+        rows = np.flatnonzero(month == m)
+        pool = np.flatnonzero(known & (dates < min(m.start_time, last_known)).to_numpy())
+        if len(pool) >= k:
+            _, idx = NearestNeighbors(n_neighbors=k).fit(z[pool]).kneighbors(z[rows])
+            out[rows] = (y[pool][idx].sum(axis=1) + PRIOR_RATE * PRIOR_WEIGHT) / (k + PRIOR_WEIGHT)
+    return pd.Series(out, index=d.index)
 
 
 def _inspector_rate(d: pd.DataFrame, days: int) -> pd.Series:
