@@ -10,6 +10,12 @@ the generator's latent risk, which the warehouse does not store. It is a diagnos
 only: nothing here feeds a model or a rule. Columns: ``planted`` (the backtest's truth), ``latent>=3`` (live
 entities whose latent risk reaches the boost the generator gives planted ones, ``PLANTED_RISK_BOOST``, or
 that were planted) and an oracle row (the 20 live entities of highest latent risk).
+
+A second table gives the backtest's entity recall against the size of the risk-based inspection plan (a share
+of live entities, ``backtest.ENTITY_SHARES``, and the old fixed top 30): planted entities in the plan of the
+model's ranking, and the entity recall ``eval planted`` counts (plan, entity leads or credit/repeat rules);
+with ``--latent`` also planted entities in a plan of the same size ranked by latent risk (a ceiling no model
+of the observable record can beat on average).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from data_access import warehouse
 from data_access.db import make_engine
 from data_access.demo import generator
 from data_access.schema import PlantedEvent, Setting
-from risk_models import leads
+from risk_models import backtest, leads
+from risk_models.rules import CreditRule, RepeatRule
 
 OWN_RATES = (0.0, 0.5, 0.6, 0.7, 0.8)
 
@@ -58,6 +65,8 @@ def main() -> None:
             PlantedEvent.kind == "high_risk_entity")).scalars())
         demo = dict(conn.execute(select(Setting.key, Setting.value)).all())
         tables = leads.load_entity_tables(conn)
+        ruled = {x.subject_uscc for x in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
+                 if x.subject_uscc}
     scored = leads.score_entities(tables, leads.fit_entity_model(tables, as_of + dt.timedelta(days=1)), as_of)
     scored["planted"] = scored["uscc"].isin(truth)
     header = "| min own rate | leads | on planted | precision (planted) |"
@@ -85,6 +94,25 @@ def main() -> None:
         print(row(f"{rate:.1f}", leads.select_entity_leads(scored, min_own_rate=rate)))
     if args.latent:
         print(row("oracle: top 20 by latent risk", scored.nlargest(20, "latent")))
+    print_plan_recall(scored, truth, ruled | set(leads.select_entity_leads(scored)["uscc"]), args.latent)
+
+
+def print_plan_recall(scored: pd.DataFrame, truth: set[str], flagged: set[str], latent: bool) -> None:
+    """Entity recall against the inspection plan's size; ``flagged`` = entity leads and credit/repeat rules."""
+    print()
+    header = "| plan | entities | planted in plan | recall (eval planted) |" + (" planted in plan by latent |"
+                                                                             if latent else "")
+    print(header)
+    print("|" + "---|" * header.count(" |"))
+    by_latent = scored.sort_values("latent", ascending=False)["uscc"] if latent else None
+    plans = [(f"top {backtest.OLD_TOP_K} (old)", backtest.OLD_TOP_K)]
+    plans += [(f"{share:.2%}", backtest.plan_size(len(scored), share)) for share in backtest.ENTITY_SHARES]
+    for label, k in plans:
+        top = set(scored["uscc"].head(k))
+        out = f"| {label} | {k} | {len(top & truth)} | {len((top | flagged) & truth) / len(truth):.2f} |"
+        if latent:
+            out += f" {len(set(by_latent.head(k)) & truth)} |"
+        print(out)
 
 
 if __name__ == "__main__":

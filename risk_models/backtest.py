@@ -10,7 +10,9 @@ Match rules (planted event → lead), as stated in docs/risk_leads.md:
   same county × category, raised on a day in [start, end + 2 days]; delay = that day − start (the
   detector's raw alarm days and their precision are reported too, as ``alarm_days``/``alarm_precision``);
 * trend: a rising-trend lead (last 26 weeks, as of the last day) for the same county × category;
-* high_risk_entity: the entity is in the top ``top_k`` risk scores, or has an entity, credit or repeat lead;
+* high_risk_entity: the entity is in the risk-based inspection plan — the top ``inspection_share`` of live
+  entities by risk score (:func:`plan_size`) — or has an entity, credit or repeat lead; the old fixed top 30
+  is reported beside it (``recall_top30``), and recall at every share in ``ENTITY_SHARES``;
 * unlicensed_operator: an unlicensed lead (replayed day by day over the history) in the same county whose
   name matches; delay = the day the rule first fired − start.
 
@@ -23,6 +25,7 @@ plant is a false positive even when its record looks as risky, since the demo re
 from __future__ import annotations
 
 import datetime as dt
+import math
 import uuid
 
 import numpy as np
@@ -38,6 +41,17 @@ from text_mining.entities import normalize_business_name
 
 SPIKE_GRACE_DAYS = 2
 TREND_WEEKS = 26
+# The risk-based inspection plan whose members count as detected: a share of the live register, so it grows
+# with the city. 1 % is what a Henan-style 双随机 plan gives the high-risk grade in a year (D grade 1.5-3.5 %
+# of firms, sampled at 30 %), and a quarter of the 3-5 % of entities spot-checked a year (docs/risk_leads.md).
+INSPECTION_SHARE = 0.01
+ENTITY_SHARES = (0.0025, 0.005, 0.01, 0.02)  # the sensitivity reported beside it
+OLD_TOP_K = 30  # the fixed depth used before, kept in the output for comparison
+
+
+def plan_size(live_entities: int, share: float) -> int:
+    """Entities in an inspection plan covering ``share`` of the live register (at least one)."""
+    return max(1, math.ceil(share * live_entities))
 
 
 def _planted(conn: Connection) -> pd.DataFrame:
@@ -104,20 +118,29 @@ def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) 
     return out
 
 
-def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *, top_k: int) -> tuple[dict, dict]:
+def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *,
+                      inspection_share: float = INSPECTION_SHARE) -> tuple[dict, dict]:
     tables = leads.load_entity_tables(conn)
     model = leads.fit_entity_model(tables, as_of + dt.timedelta(days=1))
     scored = leads.score_entities(tables, model, as_of)
     lead_set = set(leads.select_entity_leads(scored)["uscc"])
     ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
              if s.subject_uscc}
-    top = set(scored.head(top_k)["uscc"])
-    ev = planted[planted["kind"] == "high_risk_entity"]
-    truth = set(ev["subject_uscc"])
-    detected = [u in top or u in lead_set or u in ruled for u in ev["subject_uscc"]]
-    out = _summary(detected, [u in truth for u in sorted(lead_set)], [])
-    out.update(top_k=top_k, in_top_k=int(sum(u in top for u in truth)),
-               precision_at_k=len(top & truth) / top_k)
+    truth = list(planted.loc[planted["kind"] == "high_risk_entity", "subject_uscc"])
+
+    def at_depth(k: int) -> tuple[list[bool], int]:
+        top = set(scored.head(k)["uscc"])
+        return [u in top or u in lead_set or u in ruled for u in truth], sum(u in top for u in set(truth))
+
+    top_k = plan_size(len(scored), inspection_share)
+    detected, in_top = at_depth(top_k)
+    out = _summary(detected, [u in set(truth) for u in sorted(lead_set)], [])
+    detected30, in_top30 = at_depth(OLD_TOP_K)
+    out.update(live_entities=len(scored), inspection_share=inspection_share, top_k=top_k, in_top_k=in_top,
+               precision_at_k=in_top / top_k, recall_top30=float(np.mean(detected30)) if truth else None,
+               detected_top30=int(sum(detected30)), in_top30=in_top30,
+               recall_by_share={str(s): float(np.mean(at_depth(plan_size(len(scored), s))[0])) if truth else None
+                                for s in ENTITY_SHARES})
     # Time-based hold-out of the model itself: fit before the last 180 days, test on them.
     cut = as_of - dt.timedelta(days=179)
     held = leads.fit_entity_model(tables, cut)
@@ -152,7 +175,8 @@ def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date,
     return _summary(detected, matched, delays)
 
 
-def planted_backtest(engine: Engine, *, top_k: int = 30, store: bool = True, n_jobs: int = 2) -> dict:
+def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHARE, store: bool = True,
+                     n_jobs: int = 2) -> dict:
     """Recall, precision and delay of every lead generator against ``truth_planted_event``; stored when
     ``store``. Returns a JSON-ready dict (overall and per kind)."""
     with engine.connect() as conn:
@@ -165,7 +189,8 @@ def planted_backtest(engine: Engine, *, top_k: int = 30, store: bool = True, n_j
         spikes = leads.city_spikes(frame, n_jobs=n_jobs)
         kinds = {"spike": backtest_spikes(planted, spikes),
                  "trend": backtest_trends(planted, frame, as_of)}
-        kinds["high_risk_entity"], holdout = backtest_entities(conn, planted, as_of, top_k=top_k)
+        kinds["high_risk_entity"], holdout = backtest_entities(conn, planted, as_of,
+                                                                       inspection_share=inspection_share)
         kinds["unlicensed_operator"] = backtest_unlicensed(conn, planted, first_day, as_of)
         series = frame.groupby(["district", "category"]).ngroups
     events = sum(k["events"] for k in kinds.values())
@@ -177,8 +202,11 @@ def planted_backtest(engine: Engine, *, top_k: int = 30, store: bool = True, n_j
         "recall": sum(k["detected"] for k in kinds.values()) / events if events else None,
         "precision": sum(k["matched_leads"] for k in kinds.values()) / leads_n if leads_n else None,
         "median_delay_days": float(np.median(delays)) if delays else None,
-        "kinds": kinds, "entity_model_holdout": holdout, "top_k": top_k,
+        "kinds": kinds, "entity_model_holdout": holdout,
     }
+    ent = kinds["high_risk_entity"]
+    result["recall_top30"] = ((result["recall"] * events - ent["detected"] + ent["detected_top30"]) / events
+                              if events else None)
     if store:
         store_planted(engine, result)
     return result
@@ -203,7 +231,8 @@ def store_planted(engine: Engine, result: dict) -> str:
     rows = [{"model": "线索生成（全部）", "dataset": dataset, "metric": m, "value": result[m]}
             for m in ("recall", "precision", "median_delay_days")]
     for kind, k in result["kinds"].items():
-        for m in ("recall", "precision", "median_delay_days", "recall_testable", "precision_at_k", "alarm_precision"):
+        for m in ("recall", "precision", "median_delay_days", "recall_testable", "recall_top30", "precision_at_k",
+                  "alarm_precision"):
             if m in k:
                 rows.append({"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": m, "value": k[m],
                              "n": k["events"] if m.startswith("recall")

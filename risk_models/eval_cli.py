@@ -19,15 +19,18 @@ def eval_group() -> None:
 
 @eval_group.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-@click.option("--top-k", default=30, show_default=True, help="Entity ranking depth counted as a detection.")
+@click.option("--inspection-share", type=click.FloatRange(0, 1, min_open=True),
+              help="Share of live entities in the risk-based inspection plan; a planted entity in it is detected "
+                   "(default: risk_models.backtest.INSPECTION_SHARE).")
 @click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
-def planted(as_json: bool, top_k: int, no_store: bool) -> None:
+def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> None:
     """Recall, precision and delay against the demo warehouse's planted events."""
     from bianjian_cli import _engine
-    from risk_models.backtest import planted_backtest
+    from risk_models.backtest import INSPECTION_SHARE, planted_backtest
 
+    share = INSPECTION_SHARE if inspection_share is None else inspection_share
     try:
-        result = planted_backtest(_engine(), top_k=top_k, store=not no_store)
+        result = planted_backtest(_engine(), inspection_share=share, store=not no_store)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

@@ -1,7 +1,8 @@
 """``bianjian eval planted --json`` on the test demo (seed 7, scale 0.01, end 2026-06-30): floors a bit below
-the measured numbers (recall 0.95, precision 0.89, median delay 1.5 days — spike leads recall 1.0 / precision
-1.0, trend 1.0 / 1.0, entity 0.83 / 0.67 with 6 leads, unlicensed 1.0 / 1.0; docs/risk_leads.md), and the run
-is stored for the model cards."""
+the measured numbers (recall 1.0, precision 0.89, median delay 1.5 days — spike leads recall 1.0 / precision
+1.0, trend 1.0 / 1.0, entity 1.0 (6 of 6 in the 1 % inspection plan of 4,025 live entities, 41; 0.83 in the
+old top 30) / 0.67 with 6 leads, unlicensed 1.0 / 1.0; docs/risk_leads.md), and the run is stored for the
+model cards."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 from data_access import queries_analytics
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
+from risk_models import backtest
 
 
 def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
@@ -37,11 +39,18 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert result["kinds"]["trend"]["recall"] >= 0.6 and result["kinds"]["trend"]["precision"] >= 0.6
     entity = result["kinds"]["high_risk_entity"]
     # entity leads need the entity's own record to confirm the model (select_entity_leads): few, mostly planted
-    assert entity["in_top_k"] >= 5 and entity["leads"] <= 10 and entity["precision"] >= 0.5
+    assert entity["leads"] <= 10 and entity["precision"] >= 0.5
+    # the inspection plan is a share of the live register, not a fixed depth; the old top 30 is still reported
+    assert entity["top_k"] == backtest.plan_size(entity["live_entities"], backtest.INSPECTION_SHARE)
+    assert entity["in_top_k"] >= 5 and entity["recall"] >= 0.8 and entity["recall_top30"] >= 0.6
+    by_share = [entity["recall_by_share"][str(s)] for s in backtest.ENTITY_SHARES]
+    assert by_share == sorted(by_share) and entity["recall_by_share"][str(backtest.INSPECTION_SHARE)] == entity["recall"]
+    assert result["recall_top30"] <= result["recall"]
     assert result["kinds"]["unlicensed_operator"]["recall"] >= 0.75
     assert result["kinds"]["unlicensed_operator"]["precision"] >= 0.75
     with Session(demo_engine_copy) as session:
         stored = queries_analytics.backtest_results(session)
     assert {"SpikeDetector", "EntityRiskModel", "UnlicensedRule", "线索生成（全部）"} <= set(stored["model"])
+    assert "recall_top30" in set(stored.loc[stored["model"] == "EntityRiskModel", "metric"])
     overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
     assert overall["value"].iloc[0] == result["recall"]
