@@ -7,7 +7,10 @@ Platt scaling (sigmoid) on ``calibration_cv``-fold cross-validated decision valu
 confidence of a prediction is its largest class probability. Alternatives measured on inner
 folds (docs/text_mining.md) did not beat it: char 1-3-grams, a separate title block, balanced
 class weights, logistic regression, SGD, complement naive Bayes, and score-averaging ensembles of
-them; averaging the per-fold calibrated SVMs (``ensemble=True``) lost 0.5 macro-F1 points.
+them; averaging the per-fold calibrated SVMs (``ensemble=True``) lost 0.5 macro-F1 points. Nor
+did NB-SVM, other ``min_df``/title weights/n-gram ranges, block weights, chi2 selection, an RBF
+SVM, a kNN vote, a title-only model for messages without a body, self-training on the unlabelled
+messages, or per-class score offsets tuned for macro-F1.
 
 Also here: :func:`train_from_csv` / :func:`classify_csv` (called by ``bianjian text``) and
 :func:`route`, which maps a predicted category to a department and flags low-confidence cases
