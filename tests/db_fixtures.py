@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import psycopg
 from sqlalchemy import Engine
 
+from data_access import warehouse
 from data_access.db import make_engine
 from tests.conftest import require_or_skip
 
@@ -45,3 +46,19 @@ def postgres_database() -> Iterator[str]:
 
 def sqlite_engine(path) -> Engine:
     return make_engine(f"sqlite:///{path}")
+
+
+@contextmanager
+def initialised_warehouse(backend: str, directory) -> Iterator[Engine]:
+    """An empty warehouse with the whole schema: a SQLite file in ``directory``, or a throw-away PostgreSQL one."""
+    if backend == "sqlite":
+        engine = sqlite_engine(directory / "w.db")
+        warehouse.init(engine)
+        yield engine
+        engine.dispose()
+        return
+    with postgres_database() as url:
+        engine = make_engine(url)
+        warehouse.init(engine)
+        yield engine
+        engine.dispose()

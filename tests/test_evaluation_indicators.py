@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from data_access import queries_evaluation, warehouse
+from data_access import queries_evaluation
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import (
     CheckImpl,
@@ -30,7 +30,7 @@ from data_access.schema import (
 from data_access.scope import SYSTEM
 from evaluation import indicators
 from evaluation.indicators import Window
-from tests.db_fixtures import postgres_database, sqlite_engine
+from tests.db_fixtures import initialised_warehouse
 
 SCJG, CGJ = DEPT_CODE_BY_KEY["SCJG"], DEPT_CODE_BY_KEY["CGJ"]
 LT, SH = "410202", "410203"  # 龙亭区, 顺河回族区
@@ -44,19 +44,8 @@ def t(day: str, hour: int = 10) -> dt.datetime:
 
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        eng = sqlite_engine(tmp_path_factory.mktemp("ind") / "w.db")
-        warehouse.init(eng)
+    with initialised_warehouse(request.param, tmp_path_factory.mktemp("ind")) as eng:
         yield eng
-        eng.dispose()
-        return
-    with postgres_database() as url:
-        from data_access.db import make_engine
-
-        eng = make_engine(url)
-        warehouse.init(eng)
-        yield eng
-        eng.dispose()
 
 
 @pytest.fixture

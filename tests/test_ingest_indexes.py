@@ -10,12 +10,10 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from data_access import warehouse
-from data_access.db import make_engine
 from data_access.ingest import UnreadableFile, ingest_file
 from data_access.ingest.indexes import MIN_ROWS, DeferredIndexes
 from data_access.schema import HotlineTicket
-from tests.db_fixtures import postgres_database, sqlite_engine
+from tests.db_fixtures import initialised_warehouse
 from tests.test_ingest_files import HOTLINE_HEADER, _count, _ticket, _write_csv
 
 TABLE = HotlineTicket.__table__
@@ -23,18 +21,8 @@ TABLE = HotlineTicket.__table__
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path_factory):
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("indexes") / "w.db"
-        eng = sqlite_engine(path)
-        warehouse.init(eng)
+    with initialised_warehouse(request.param, tmp_path_factory.mktemp("indexes")) as eng:
         yield eng
-        eng.dispose()
-        return
-    with postgres_database() as url:
-        eng = make_engine(url)
-        warehouse.init(eng)
-        yield eng
-        eng.dispose()
 
 
 def _definitions(engine) -> dict[str, str]:
@@ -149,3 +137,18 @@ def test_reimport_of_a_large_file_after_deferral_is_unchanged(engine, tmp_path):
     assert ingest_file(engine, "hotline", path, chunk_rows=3000).inserted == MIN_ROWS + 100
     again = ingest_file(engine, "hotline", path, chunk_rows=3000)
     assert (again.unchanged, again.inserted, again.updated) == (MIN_ROWS + 100, 0, 0)
+
+
+def test_postgres_batch_keeps_its_indexes_when_readers_hold_the_table(engine, tmp_path):
+    """A dashboard query still open on the table: the drop gives up after LOCK_WAIT instead of queueing every
+    later reader behind its exclusive lock, and the batch loads with the indexes maintained row by row."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer and no table locks to wait for")
+    before = _definitions(engine)
+    with engine.connect() as reader:
+        reader.begin()
+        reader.execute(select(HotlineTicket.ticket_id).limit(1)).all()  # holds ACCESS SHARE until rollback
+        result = ingest_file(engine, "hotline", _tickets(tmp_path / "busy.csv", 0, MIN_ROWS + 10), chunk_rows=4000)
+        reader.rollback()
+    assert result.inserted == MIN_ROWS + 10
+    assert _definitions(engine) == before  # had the drop waited, it would still wait for the reader's rollback

@@ -11,15 +11,21 @@ rolls back to the original indexes.
 
 On PostgreSQL the dropped indexes hold an exclusive lock on the table until the commit, so readers of that
 table wait for the batch; that is why the rule only fires when the batch is the larger part of the table
-(a first load, a re-population), never for the everyday feed into a full table.
+(a first load, a re-population), never for the everyday feed into a full table. The drop waits at most
+``LOCK_WAIT`` for readers already on the table (a waiting exclusive lock would queue every later reader
+behind it too); if they do not let go, the batch keeps its indexes and maintains them row by row.
 """
 
 from __future__ import annotations
 
+import psycopg.errors
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import OperationalError
 
 # Below this many incoming rows, row-by-row maintenance is cheap and the drop/rebuild is not worth its DDL.
 MIN_ROWS = 10_000
+# PostgreSQL: the longest the drop may wait for the table's current readers (a lock_timeout value).
+LOCK_WAIT = "2s"
 
 
 class DeferredIndexes:
@@ -51,15 +57,36 @@ class DeferredIndexes:
         if self.held > received:
             return
         self.done = True
-        self.dropped = self._secondary()
-        for name, _ in self.dropped:
-            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        secondary = self._secondary()
+        if self._drop([name for name, _ in secondary]):
+            self.dropped = secondary
 
     def restore(self) -> None:
         """Create the dropped indexes again (inside the batch's transaction)."""
         for _, ddl in self.dropped:
             self.conn.exec_driver_sql(ddl)
         self.dropped = []
+
+    def _drop(self, names: list[str]) -> bool:
+        """Drop ``names``; on PostgreSQL within ``LOCK_WAIT``, else nothing is dropped and False returned."""
+        if self.conn.dialect.name != "postgresql":
+            for name in names:
+                self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            return True
+        previous = self.conn.exec_driver_sql("SHOW lock_timeout").scalar_one()
+        savepoint = self.conn.begin_nested()
+        try:
+            self.conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            for name in names:
+                self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+        except OperationalError as exc:
+            savepoint.rollback()  # also undoes the SET LOCAL
+            if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
+                return False
+            raise
+        savepoint.commit()
+        self.conn.exec_driver_sql("SELECT set_config('lock_timeout', %(v)s, true)", {"v": previous})
+        return True
 
     def _count_up_to(self, limit: int) -> int:
         """The table's row count, counted no further than ``limit`` (a bounded cost on a large table)."""
