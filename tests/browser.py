@@ -220,6 +220,19 @@ def open_browser(profile_dir: Path, *, width: int = 1920, height: int = 1080) ->
     return Browser(profile_dir, width, height)
 
 
+@contextmanager
+def downloading_browser(workdir: Path) -> Iterator[tuple[Browser, Path]]:
+    """A fresh browser whose downloads land in ``workdir/downloads``, yielded with that folder."""
+    downloads = workdir / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    browser = open_browser(workdir / "chrome")
+    try:
+        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+        yield browser, downloads
+    finally:
+        browser.quit()
+
+
 @pytest.fixture
 def chrome(tmp_path) -> Iterator[Browser]:
     """A headless Chromium at 1920×1080 for one test (``chrome.set_viewport`` changes the size)."""

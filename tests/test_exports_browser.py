@@ -19,7 +19,7 @@ from data_access import queries, queries_analytics
 from data_access.db import make_engine
 from data_access.schema import AuditLog, HotlineTicket
 from data_access.scope import Scope
-from tests.browser import demo_login, live_server, log_in, open_browser
+from tests.browser import demo_login, downloading_browser, live_server, log_in
 from tests.test_ops_background import CELERY_ENV, celery_worker
 from ui import filters
 
@@ -51,11 +51,7 @@ def _clicked(browser, element) -> bool:  # noqa: ANN001
 
 def _export_tickets(base_url: str, username: str, password: str, workdir: Path) -> Path:
     """Log in, click 导出 CSV under 匹配工单 on 投诉分析 and return the file received."""
-    downloads = workdir / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    browser = open_browser(workdir / "chrome")
-    try:
-        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    with downloading_browser(workdir) as (browser, downloads):
         log_in(browser, base_url, username, password)
         browser.get(base_url + "/complaints")
         button = browser.wait_until(lambda d: d.find_elements(By.XPATH, _part("csv")), "no export button", 60)[0]
@@ -73,8 +69,6 @@ def _export_tickets(base_url: str, username: str, password: str, workdir: Path) 
         assert browser.find_element(By.XPATH, _part("status")).text == ""
         assert browser.console_errors() == []
         assert browser.off_host_requests() == []
-    finally:
-        browser.quit()
     (csv,) = [p for p in downloads.iterdir() if p.suffix == ".csv"]
     return csv
 

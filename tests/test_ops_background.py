@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 
 from data_access.db import make_engine
 from security import users
-from tests.browser import demo_login, live_server, log_in, open_browser, prepared_warehouse
+from tests.browser import demo_login, downloading_browser, live_server, log_in, prepared_warehouse
 from tests.conftest import REPO_ROOT, require_or_skip
 
 BROKER_DB = "redis://127.0.0.1:6379/12"
@@ -37,11 +37,7 @@ def _download_bulletin(base_url: str, warehouse: str, workdir: Path) -> Path:
     engine = make_engine(warehouse)
     username, password = demo_login(engine, "DEPT_HEAD")
     engine.dispose()
-    downloads = workdir / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
-    browser = open_browser(workdir / "chrome")
-    try:
-        browser.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
+    with downloading_browser(workdir) as (browser, downloads):
         log_in(browser, base_url, username, password)
         browser.get(base_url + "/my-department")
         browser.wait_until(lambda d: "市市场监管局" in d.find_element(By.ID, "my-dept-summary").text, "no summary", 60)
@@ -56,8 +52,6 @@ def _download_bulletin(base_url: str, warehouse: str, workdir: Path) -> Path:
         assert browser.find_element(By.ID, "my-dept-download-status").text == ""
         assert browser.console_errors() == []
         assert browser.off_host_requests() == []
-    finally:
-        browser.quit()
     (pdf,) = [p for p in downloads.iterdir() if p.suffix == ".pdf"]
     return pdf
 
