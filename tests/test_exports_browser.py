@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from selenium.common.exceptions import ElementClickInterceptedException
+from selenium.common.exceptions import ElementClickInterceptedException, TimeoutException
 from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from data_access import queries, queries_analytics
 from data_access.db import make_engine
 from data_access.schema import AuditLog, HotlineTicket
 from data_access.scope import Scope
-from tests.browser import demo_login, downloading_browser, live_server, log_in
+from tests.browser import demo_login, downloading_browser, live_server, log_in, prepared_warehouse
 from tests.test_ops_background import CELERY_ENV, celery_worker
 from ui import filters
 
@@ -34,17 +34,17 @@ def _part(part: str) -> str:
 @pytest.fixture
 def warehouse(demo_db_path, tmp_path) -> str:
     """A private copy: the export writes audit rows."""
-    path = tmp_path / "exports.db"
-    path.write_bytes(demo_db_path.read_bytes())
-    return f"sqlite:///{path}"
+    return prepared_warehouse(demo_db_path, tmp_path / "exports.db", steps=())
 
 
-def _clicked(browser, element) -> bool:  # noqa: ANN001
-    """Scroll ``element`` to the middle and click it; False while the page still moves under the pointer."""
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'});", element)
+def _clicked(browser, element, covers: list[str]) -> bool:  # noqa: ANN001
+    """Scroll ``element`` to the middle and click it; False (noting why) while it is covered. The scroll is
+    instant: Bootstrap makes scrolling smooth, and a smooth scroll restarted at every poll may never arrive."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});", element)
     try:
         element.click()
-    except ElementClickInterceptedException:
+    except ElementClickInterceptedException as exc:
+        covers[:] = [exc.msg]
         return False
     return True
 
@@ -59,7 +59,15 @@ def _export_tickets(base_url: str, username: str, password: str, workdir: Path) 
         assert not running.is_displayed()
         browser.wait_until(lambda d: d.find_elements(By.CSS_SELECTOR, "#complaints-grid .ag-row"),
                            "the ticket grid did not load", 60)
-        browser.wait_until(lambda _d: _clicked(browser, button), "the export button stayed covered", 30)
+        covers: list[str] = []
+        try:
+            browser.wait_until(lambda _d: _clicked(browser, button, covers), "the export button stayed covered", 30)
+        except TimeoutException:
+            browser.save_screenshot(str(workdir / "covered.png"))
+            top, scroll_y, height = browser.execute_script(
+                "return [arguments[0].getBoundingClientRect().top, window.scrollY, window.innerHeight];", button)
+            raise AssertionError(f"the export button stayed covered: {covers}; its top at {top} px of a "
+                                 f"{height} px viewport scrolled to {scroll_y} (screenshot: covered.png)") from None
         browser.wait_until(lambda _d: running.is_displayed() and running.text == "正在生成…"
                            and not button.is_enabled() and not excel.is_enabled(),
                            "the export did not show its running state", 30)
