@@ -139,16 +139,18 @@ def test_reimport_of_a_large_file_after_deferral_is_unchanged(engine, tmp_path):
     assert (again.unchanged, again.inserted, again.updated) == (MIN_ROWS + 100, 0, 0)
 
 
-def test_postgres_batch_keeps_its_indexes_when_readers_hold_the_table(engine, tmp_path):
+@pytest.mark.postgres
+def test_postgres_batch_keeps_its_indexes_when_readers_hold_the_table(tmp_path):
     """A dashboard query still open on the table: the drop gives up after LOCK_WAIT instead of queueing every
-    later reader behind its exclusive lock, and the batch loads with the indexes maintained row by row."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer and no table locks to wait for")
-    before = _definitions(engine)
-    with engine.connect() as reader:
-        reader.begin()
-        reader.execute(select(HotlineTicket.ticket_id).limit(1)).all()  # holds ACCESS SHARE until rollback
-        result = ingest_file(engine, "hotline", _tickets(tmp_path / "busy.csv", 0, MIN_ROWS + 10), chunk_rows=4000)
-        reader.rollback()
-    assert result.inserted == MIN_ROWS + 10
-    assert _definitions(engine) == before  # had the drop waited, it would still wait for the reader's rollback
+    later reader behind its exclusive lock, and the batch loads with the indexes maintained row by row.
+    (PostgreSQL only: SQLite has one writer and no table locks to wait for.)"""
+    with initialised_warehouse("postgresql", tmp_path) as engine:
+        before = _definitions(engine)
+        with engine.connect() as reader:
+            reader.begin()
+            reader.execute(select(HotlineTicket.ticket_id).limit(1)).all()  # holds ACCESS SHARE until rollback
+            result = ingest_file(engine, "hotline", _tickets(tmp_path / "busy.csv", 0, MIN_ROWS + 10),
+                                 chunk_rows=4000)
+            reader.rollback()
+        assert result.inserted == MIN_ROWS + 10
+        assert _definitions(engine) == before  # had the drop waited, it would still wait for the reader's rollback
