@@ -127,14 +127,15 @@ def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *
     ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
              if s.subject_uscc}
     truth = list(planted.loc[planted["kind"] == "high_risk_entity", "subject_uscc"])
+    truth_set = set(truth)
 
     def at_depth(k: int) -> tuple[list[bool], int]:
         top = set(scored.head(k)["uscc"])
-        return [u in top or u in lead_set or u in ruled for u in truth], sum(u in top for u in set(truth))
+        return [u in top or u in lead_set or u in ruled for u in truth], len(top & truth_set)
 
     top_k = plan_size(len(scored), inspection_share)
     detected, in_top = at_depth(top_k)
-    out = _summary(detected, [u in set(truth) for u in sorted(lead_set)], [])
+    out = _summary(detected, [u in truth_set for u in sorted(lead_set)], [])
     detected30, in_top30 = at_depth(OLD_TOP_K)
     out.update(live_entities=len(scored), inspection_share=inspection_share, top_k=top_k, in_top_k=in_top,
                precision_at_k=in_top / top_k, recall_top30=float(np.mean(detected30)) if truth else None,

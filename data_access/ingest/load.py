@@ -411,7 +411,7 @@ class _Loader:
             write_rows(self.conn, self.table, ready.names, ready.rows(new.index))
         else:
             frame = self._row_frame(new)
-            if not copy_csv(self.conn, self.table, frame):
+            if self.conn.dialect.name != "postgresql" or not copy_csv(self.conn, self.table, frame):
                 write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
         self.result.inserted += len(new)
 
