@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from data_access.ingest import UnreadableFile, ingest_file
 from data_access.ingest.indexes import MIN_ROWS, DeferredIndexes
-from data_access.schema import HotlineTicket
+from data_access.schema import HotlineTicket, IngestQuarantine
 from tests.db_fixtures import initialised_warehouse
 from tests.test_ingest_files import HOTLINE_HEADER, _count, _ticket, _write_csv
 
@@ -154,3 +154,49 @@ def test_postgres_batch_keeps_its_indexes_when_readers_hold_the_table(tmp_path):
             reader.rollback()
         assert result.inserted == MIN_ROWS + 10
         assert _definitions(engine) == before  # had the drop waited, it would still wait for the reader's rollback
+
+
+def _key_lookups(statements: list[str]) -> int:
+    """Existing-key and unique-number look-ups SQLite ran against the work-order table."""
+    return sum(s.startswith("SELECT") and 'FROM "fact_hotline_ticket" WHERE' in s for s in statements)
+
+
+def test_first_load_into_an_empty_table_answers_key_lookups_itself(engine, tmp_path):
+    """While the batch holds the emptied-out table alone, it knows every key in it: no look-ups are sent."""
+    with sqlite_statements(engine) as statements:
+        result = ingest_file(engine, "hotline", _tickets(tmp_path / "first.csv", 0, 3 * MIN_ROWS), chunk_rows=MIN_ROWS)
+    assert result.inserted == 3 * MIN_ROWS
+    if engine.dialect.name == "sqlite":
+        assert _drops(statements) == 7 and _key_lookups(statements) == 0
+    with sqlite_statements(engine) as statements:  # the same rows again: the table is no longer empty
+        again = ingest_file(engine, "hotline", _tickets(tmp_path / "first.csv", 0, 3 * MIN_ROWS), chunk_rows=MIN_ROWS)
+    assert again.unchanged == 3 * MIN_ROWS
+    if engine.dialect.name == "sqlite":
+        assert _key_lookups(statements) >= 3
+
+
+def test_first_load_finds_repeats_and_taken_numbers_across_chunks(engine, tmp_path):
+    """Without asking the database, a first load still updates a record repeated in a later chunk, keeps an
+    identical repeat unchanged and quarantines a 工单编号 that another 来源记录编号 already took, before and after
+    the update that makes the database answer again."""
+    header = [*HOTLINE_HEADER, "来源记录编号"]
+    rows = [[*_ticket(f"KF{i:07d}"), f"KF{i:07d}"] for i in range(MIN_ROWS)]  # chunk 1
+    rows += [[*_ticket("KF0000005"), "OTHER-1"],  # chunk 2: a number taken in chunk 1 (answered in memory)
+             [*_ticket("KF0000007", status="已办结", updated="2025-01-09 10:00:00"), "KF0000007"]]  # newer version
+    rows += [[*_ticket(f"KF{i:07d}"), f"KF{i:07d}"] for i in range(MIN_ROWS, 2 * MIN_ROWS - 3)]
+    rows += [[*_ticket("KF0000009"), "OTHER-2"],  # chunk 3: after the update, the database answers
+             [*_ticket("KF0000001"), "KF0000001"],  # identical to chunk 1
+             [*_ticket("KF0000002", updated="2025-01-01 10:00:00", 诉求标题="旧版本"), "KF0000002"]]  # older
+    result = ingest_file(engine, "hotline", _write_csv(tmp_path / "mixed.csv", header, rows), chunk_rows=MIN_ROWS)
+    assert (result.received, result.inserted, result.updated, result.unchanged, result.quarantined) == (
+        2 * MIN_ROWS + 2, 2 * MIN_ROWS - 3, 1, 2, 2)
+    with engine.connect() as conn:
+        reasons = conn.execute(select(IngestQuarantine.line_no, IngestQuarantine.reasons)
+                               .order_by(IngestQuarantine.line_no)).all()
+        assert [line for line, _ in reasons] == [MIN_ROWS + 2, 2 * MIN_ROWS + 1]
+        assert all("已由来源系统" in why for _, why in reasons)
+        stored = dict(conn.execute(select(HotlineTicket.order_no, HotlineTicket.title)
+                                   .where(HotlineTicket.order_no.in_(["KF0000002", "KF0000007"]))).all())
+        status = conn.execute(select(HotlineTicket.status).where(HotlineTicket.order_no == "KF0000007")).scalar_one()
+    assert stored["KF0000002"] == "预付卡退费难" and status != "待签收"
+    assert _count(engine, HotlineTicket) == 2 * MIN_ROWS - 3

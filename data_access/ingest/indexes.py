@@ -61,6 +61,10 @@ class DeferredIndexes:
         if self._drop([name for name, _ in secondary]):
             self.dropped = secondary
 
+    def table_is_empty(self) -> bool:
+        """Whether the table holds no rows at all (asked after the drop, under the batch's lock)."""
+        return self._count_up_to(1) == 0
+
     def restore(self) -> None:
         """Create the dropped indexes again (inside the batch's transaction)."""
         for _, ddl in self.dropped:
