@@ -229,3 +229,18 @@ def test_link_entities_validates():
         link_entities(pd.DataFrame({"mention": []}), pd.DataFrame({"name": []}))
     with pytest.raises(ValueError, match="mention"):
         link_entities(pd.DataFrame({"x": []}), REGISTER)
+
+
+def test_link_entities_other_counties_namesakes_do_not_crowd_out_the_own_county():
+    """Twelve 龙亭区 branches with the same core come before 鼓楼区's 老王饭店 in the register: a 鼓楼区 mention
+    still finds its own county's shop (the namesakes, 25 points down, could never reach the cutoff); with a
+    cutoff low enough for a namesake to pass, every county is searched again."""
+    register = pd.DataFrame({"entity_id": [f"L{i}" for i in range(12)] + ["G"],
+                             "name": ["开封市龙亭区老王饭店"] * 12 + ["开封市鼓楼区老王饭店"],
+                             "district": ["龙亭区"] * 12 + ["鼓楼区"]})
+    mentions = pd.DataFrame({"mention": ["老王饭店", "老王饭店"], "district": ["鼓楼区", "兰考县"],
+                             "entity_type": ["business"] * 2})
+    linked = link_entities(mentions, register)
+    assert linked.loc[0, "entity_id"] == "G" and linked["unlicensed_candidate"].tolist() == [False, True]
+    loose = link_entities(mentions, register, score_cutoff=70)
+    assert loose.loc[1, "entity_id"] == "L0" and loose.loc[1, "match_score"] == 75

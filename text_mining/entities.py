@@ -283,6 +283,18 @@ def _heads_agree(a: str, b: str, cutoff: float) -> bool:
                                           and long_.startswith(short))
 
 
+def _district_pools(reg_core: list[str], reg_district: list[str | None]) -> dict:
+    """Per county: (cores, register rows) of the names registered in it or in no county, in register order;
+    key None: the names of no county."""
+    rows_by: dict[str | None, list[int]] = {}
+    for j, d in enumerate(reg_district):
+        rows_by.setdefault(d, []).append(j)
+    unplaced = rows_by.pop(None, [])
+    pools = {d: sorted(rows + unplaced) for d, rows in rows_by.items()}
+    pools[None] = unplaced
+    return {d: ([reg_core[j] for j in rows], rows) for d, rows in pools.items()}
+
+
 def link_entities(
     mentions_df: pd.DataFrame,
     register_df: pd.DataFrame,
@@ -336,12 +348,19 @@ def link_entities(
     reg_district = [districts.get(d, d) if isinstance(d, str) else None for d in reg_district]
     mention_district = biz["district"].tolist() if "district" in biz.columns else [None] * len(biz)
 
+    # A registered name of another county loses ``district_penalty`` points; when that alone keeps it below the
+    # cutoff, a mention with a county is compared with the names of its county and of none only, so the rest of
+    # the register neither costs time nor takes the ten candidate places.
+    pools = _district_pools(reg_core, reg_district) if score_cutoff > 100 - district_penalty else None
+
     ids, names, scores = [], [], []
     for mention, dist in zip(biz["mention"], mention_district, strict=True):
         dist = districts.get(dist, dist) if isinstance(dist, str) else None
         core = normalize_business_name(mention)
         best = (None, None, 0.0)
-        for _, score, j in process.extract(core, reg_core, scorer=fuzz.WRatio, limit=10):
+        cores, rows = pools.get(dist, pools[None]) if pools is not None and dist else (reg_core, None)
+        for _, score, j in process.extract(core, cores, scorer=fuzz.WRatio, limit=10):
+            j = j if rows is None else rows[j]
             if not _heads_agree(*name_heads(core, reg_core[j]), head_cutoff):
                 continue
             if dist and reg_district[j] and reg_district[j] != dist:
