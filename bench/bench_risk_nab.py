@@ -29,8 +29,8 @@ import pandas as pd
 from risk_models import nab
 from risk_models.spikes import SpikeDetector
 
-FILES = ["realKnownCause/nyc_taxi.csv"] + [f"realTweets/Twitter_volume_{t}.csv" for t in ("AAPL", "GOOG", "IBM", "UPS")]
-TWITTER = [k for k in FILES if "Twitter" in k]
+FILES = ["realKnownCause/nyc_taxi.csv", *nab.TWITTER_FILES]
+TWITTER = list(nab.TWITTER_FILES)
 PUBLISHED = {"ARTime": "ARTime", "numenta": "Numenta HTM", "twitterADVec": "Twitter ADVec",
              "windowedGaussian": "Windowed Gaussian", "null_detector": "null"}
 # One-step neighbours of the defaults in the grid they were chosen from; cooldown in seasons.

@@ -246,30 +246,30 @@ def store_planted(engine: Engine, result: dict) -> str:
 
 
 def external_backtest(engine: Engine | None, shared_data, *, store: bool = True) -> dict:
-    """NAB (SpikeDetector, standard profile, corpus-optimised threshold) and Chicago food inspections
-    (the production entity model, without the inspector feature) on ``shared_data``; stored when ``store``."""
+    """NAB (the production SpikeDetector's 0/1 alarms, standard profile, per file and the mean of the
+    four Twitter files) and Chicago food inspections (the production entity model, without the
+    inspector feature) on ``shared_data``; stored when ``store``."""
     from pathlib import Path
 
     from risk_models import chicago, nab
-    from risk_models.spikes import SpikeDetector
 
     root = Path(shared_data)
-    windows = nab.load_windows(root / "nab" / "combined_windows_subset.json")
-    files, scores = [], []
-    for path in sorted((root / "nab" / "series").glob("*.csv")):
-        df = nab.load_series(path)
-        y = pd.Series(df["value"].to_numpy(float), index=pd.DatetimeIndex(df["timestamp"]))
-        files.append(nab.prepare_file(df["timestamp"], windows[nab.nab_file_key(path.name)], path.name))
-        scores.append(SpikeDetector().fit(y).detect()["score"].to_numpy())
-    threshold = nab.optimize_threshold(files, scores)
-    _, nab_score = nab.score_corpus(files, scores, threshold)
+    per_file = nab.alarm_file_scores(root / "nab").set_index("file")["normalized_file_score"]
+    twitter = [f for f in nab.TWITTER_FILES if f in per_file.index]
+    twitter_mean = float(per_file[twitter].mean()) if twitter else float("nan")
     chi = chicago.evaluate(chicago.load_table(root / "chicago_food"), inspector=False,
                            model=leads.production_entity_model())
-    result = {"nab": {"files": len(files), "standard_score": float(nab_score), "threshold": threshold},
+    result = {"nab": {"files": len(per_file), "profile": "standard",
+                      "normalized_file_score": {k: float(v) for k, v in per_file.items()},
+                      "twitter_mean": twitter_mean, "twitter_files": len(twitter)},
               "chicago": {k: v for k, v in chi.items() if k != "features"}}
     if engine is not None and store:
-        rows = [{"model": "SpikeDetector", "dataset": f"NAB v1.1 子集（{len(files)}条序列，standard配置）",
-                 "metric": "nab_standard_score", "value": float(nab_score), "n": len(files)}]
+        rows = [{"model": "SpikeDetector", "dataset": f"NAB v1.1 子集：{Path(key).stem}（standard配置，0/1告警）",
+                 "metric": "nab_normalized_score", "value": float(value), "n": 1} for key, value in per_file.items()]
+        if twitter:
+            rows.append({"model": "SpikeDetector", "dataset": f"NAB v1.1 子集：{len(twitter)}条Twitter序列均值"
+                                                              "（standard配置，0/1告警）",
+                         "metric": "nab_normalized_score_mean", "value": twitter_mean, "n": len(twitter)})
         for m in ("auc", "average_precision", "days_earlier_mean", "first_half_share_model", "first_half_share_bau"):
             rows.append({"model": "EntityRiskModel", "dataset": "Chicago食品检查（2014年9-10月时间外样本，不含检查员特征）",
                          "metric": m, "value": float(chi[m]), "n": int(chi["n_test"])})

@@ -62,5 +62,5 @@ def external(as_json: bool, data_dir: str | None, no_store: bool) -> None:
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return
-    click.echo(f"NAB standard score {result['nab']['standard_score']:.1f}; "
+    click.echo(f"NAB normalised score, mean of the Twitter files {result['nab']['twitter_mean']:.1f}; "
                f"Chicago AUC {result['chicago']['auc']:.3f}, days earlier {result['chicago']['days_earlier_mean']:.2f}")

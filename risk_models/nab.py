@@ -239,3 +239,32 @@ def nab_file_key(filename: str) -> str:
     """Map a series filename to its NAB label key (``realTweets/...`` or ``realKnownCause/...``)."""
     base = Path(filename).name
     return f"realTweets/{base}" if base.startswith("Twitter_volume") else f"realKnownCause/{base}"
+
+
+TWITTER_FILES = tuple(f"realTweets/Twitter_volume_{t}.csv" for t in ("AAPL", "GOOG", "IBM", "UPS"))
+"""The four files whose mean the published comparison (ARTime 77.9, Numenta HTM 56.2) is quoted on."""
+
+
+def alarm_file_scores(data_dir, detector=None, profile: str = "standard") -> pd.DataFrame:
+    """NAB rows (``score_file``) of a detector's 0/1 alarms on every series of the subset in ``data_dir``.
+
+    The production detector outputs an alarm, not a score to threshold, so each file is scored at
+    threshold 0.5 — what every threshold in (0, 1] gives. ``detector``: an unfitted estimator with
+    ``fit(y).detect()`` returning an ``alarm`` column (default ``SpikeDetector()``, cloned per file).
+    """
+    from sklearn.base import clone
+
+    from risk_models.spikes import SpikeDetector
+
+    data_dir = Path(data_dir)
+    template = detector if detector is not None else SpikeDetector()
+    windows = load_windows(data_dir / "combined_windows_subset.json")
+    rows = []
+    for path in sorted((data_dir / "series").glob("*.csv")):
+        s = load_series(path)
+        key = nab_file_key(path.name)
+        y = pd.Series(s["value"].to_numpy(float), index=pd.DatetimeIndex(s["timestamp"]))
+        alarms = clone(template).fit(y).detect()["alarm"].to_numpy(float)
+        fs = prepare_file(s["timestamp"], windows[key], key)
+        rows.append({**score_file(fs, alarms, 0.5, profile), "alarms": int(alarms.sum())})
+    return pd.DataFrame(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from data_access import queries_analytics
@@ -54,3 +55,36 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert "recall_top30" in set(stored.loc[stored["model"] == "EntityRiskModel", "metric"])
     overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
     assert overall["value"].iloc[0] == result["recall"]
+
+
+@pytest.mark.shared_data
+def test_eval_external_stores_the_alarm_scores_the_docs_quote(demo_engine_copy, shared_data, monkeypatch):
+    """The model card shows the production detector's NAB score as benchmarked (its 0/1 alarms per file and
+    the mean of the four Twitter files), not a threshold sweep of its internal score; Chicago without the
+    inspector beside it."""
+    from sqlalchemy.orm import Session
+
+    from bianjian_cli import cli
+    from data_access import db
+    from risk_models import nab
+
+    monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(demo_engine_copy.url))
+    db.engine.cache_clear()
+    try:
+        out = CliRunner().invoke(cli, ["eval", "external", "--json", "--data", str(shared_data)])
+    finally:
+        db.engine.cache_clear()
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)["nab"]
+    per_file = result["normalized_file_score"]
+    assert set(nab.TWITTER_FILES) <= set(per_file) and result["twitter_files"] == 4
+    assert result["twitter_mean"] == pytest.approx(sum(per_file[f] for f in nab.TWITTER_FILES) / 4)
+    assert result["twitter_mean"] >= 68.0  # measured 71.1 (docs/risk_models.md § 5.1)
+    with Session(demo_engine_copy) as session:
+        stored = queries_analytics.backtest_results(session)
+    spike = stored[stored["model"] == "SpikeDetector"]
+    assert spike.loc[spike["metric"] == "nab_normalized_score_mean", "value"].iloc[0] == pytest.approx(
+        result["twitter_mean"])
+    assert (spike["metric"] == "nab_normalized_score").sum() == len(per_file)
+    chicago_auc = stored[(stored["model"] == "EntityRiskModel") & (stored["metric"] == "auc")]["value"]
+    assert 0.55 <= chicago_auc.iloc[0] <= 0.75

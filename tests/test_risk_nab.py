@@ -9,7 +9,6 @@ import pytest
 from risk_models import nab
 
 pytestmark = pytest.mark.shared_data
-TWITTER = ["AAPL", "GOOG", "IBM", "UPS"]
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +104,8 @@ def test_threshold_sweep_equals_scoring_at_each_threshold(corpus):
     assert best == sweep["threshold"].iloc[int(sweep["raw_score"].to_numpy().argmax())]
 
 
-def test_production_spike_detector_beats_published_baselines_on_twitter(corpus):
-    from risk_models.spikes import SpikeDetector
-
-    _, files = corpus
-    scores = {}
-    for key, (s, fs) in files.items():
-        y = pd.Series(s["value"].to_numpy(float), index=pd.DatetimeIndex(s["timestamp"]))
-        alarms = SpikeDetector().fit(y).predict(y).to_numpy(float)
-        scores[key] = nab.score_file(fs, alarms, 0.5)["normalized_file_score"]
-    twitter = np.mean([scores[f"realTweets/Twitter_volume_{t}.csv"] for t in TWITTER])
-    assert twitter >= 68.0  # measured 71.1; Numenta HTM 56.2, Twitter ADVec 49.2 on these files
-    assert min(scores[f"realTweets/Twitter_volume_{t}.csv"] for t in TWITTER) >= 50.0
+def test_production_spike_detector_beats_published_baselines_on_twitter(shared_data):
+    scores = nab.alarm_file_scores(shared_data / "nab").set_index("file")["normalized_file_score"]
+    twitter = scores[list(nab.TWITTER_FILES)]
+    assert twitter.mean() >= 68.0  # measured 71.1; Numenta HTM 56.2, Twitter ADVec 49.2 on these files
+    assert twitter.min() >= 50.0
