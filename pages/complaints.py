@@ -69,7 +69,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         id="complaints-grid", rowModelType="infinite", columnDefs=GRID_COLUMNS,
         defaultColDef={"resizable": True},
         dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 10, "pagination": True, "paginationPageSize": 50,
-                         "tooltipShowDelay": 300, "localeText": {"noRowsToShow": "没有符合条件的工单"}},
+                         "tooltipShowDelay": 300, "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的工单"}},
         style={"height": "520px"}, className="ag-theme-alpine")
     return html.Div([
         html.H3("投诉分析"),

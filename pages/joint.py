@@ -11,6 +11,7 @@ from dash import Input, Output, callback, dcc, html
 
 import security
 from data_access import codes, db, queries_leads
+from ui import tables
 
 dash.register_page(__name__, path="/joint", name="联合监管", order=42, roles=("LEADER", "ANALYST", "DEPT_HEAD"))
 
@@ -44,7 +45,7 @@ def layout(**_query) -> html.Div:
         html.Div(id="joint-summary", className="mb-3"),
         dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=[], defaultColDef={"sortable": True, "filter": True,
                                                                                "resizable": True},
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50}, style={"height": "520px"},
+                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "localeText": tables.GRID_LOCALE}, style={"height": "520px"},
                    className="ag-theme-alpine"),
     ])
 

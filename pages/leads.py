@@ -17,6 +17,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 import security
 from data_access import codes, db, queries_leads
 from dispatch.lifecycle import ACTION_BY_KEY, LeadError, available_actions, transition
+from ui import tables
 
 dash.register_page(__name__, path="/leads", name="风险线索", order=40, roles=("LEADER", "ANALYST", "DEPT_HEAD"))
 
@@ -61,7 +62,7 @@ def layout(status=None, **_query) -> html.Div:
         defaultColDef={"sortable": True, "resizable": True, "filterParams": {"buttons": ["apply", "reset"]}},
         dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                          "cacheBlockSize": 100, "maxBlocksInCache": 20, "pagination": True, "paginationPageSize": 50,
-                         "localeText": {"noRowsToShow": "没有符合条件的线索"}},
+                         "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的线索"}},
         getRowId="params.data.lead_id", style={"height": "560px"}, className="ag-theme-alpine")
     panel = dbc.Card([dbc.CardHeader("线索处置"), dbc.CardBody([
         html.Div("请在左侧表格中选择一条线索", id="leads-selected"),

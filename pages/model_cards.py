@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import html
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,31 @@ dash.register_page(__name__, path="/model-cards", name="模型卡", order=82)
 
 PAGE = "model_cards"
 MODEL_COLUMN = "model"  # rows are grouped into one card per value of this column when it exists
+COLUMNS = {"run_at": "运行时间", "dataset": "数据集", "metric_label": "指标", "value_text": "取值", "n": "样本数",
+           "note": "说明"}
+COLUMN_FLEX = {"run_at": 2, "dataset": 4, "metric_label": 3, "note": 2}
+# What each metric the risk-model batch stores (risk_models/backtest.py) means to a reader; others show their key.
+METRIC_LABELS = {
+    "recall": "召回率", "precision": "精确率", "median_delay_days": "发现延迟中位数（天）",
+    "recall_testable": "可检验事件召回率", "recall_top30": "前30名召回率", "precision_at_k": "检查计划精确率",
+    "alarm_precision": "告警日精确率", "auc": "AUC", "average_precision": "平均精确率（AP）",
+    "auc_credit_grade_baseline": "AUC（仅信用等级，对照）", "days_earlier_mean": "平均提前发现天数",
+    "first_half_share_model": "前一半检查发现的问题占比（模型排序）",
+    "first_half_share_bau": "前一半检查发现的问题占比（原顺序）",
+    "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
+}
+
+
+def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """A card's rows for reading: newest run first, metrics in Chinese, values rounded (days to 0.1)."""
+    out = rows.sort_values("run_at", ascending=False, kind="stable").copy()
+    out["metric_label"] = [METRIC_LABELS.get(m, m) for m in out["metric"]]
+    days = out["metric"].str.contains("days")
+    out["value_text"] = [("" if pd.isna(v) else f"{v:.1f}" if d or abs(v) >= 10 else f"{v:.3f}")
+                         for v, d in zip(out["value"], days, strict=True)]
+    out["n"] = out["n"].map(lambda n: "" if pd.isna(n) else str(int(n)))
+    out["note"] = out["note"].fillna("")
+    return out
 
 
 def layout(**_query) -> html.Div:
@@ -32,8 +58,8 @@ def layout(**_query) -> html.Div:
                                    id="model_cards-empty")])
     groups = results.groupby(MODEL_COLUMN, sort=True) if MODEL_COLUMN in results else [("全部模型", results)]
     cards = [tables.card(f"模型：{name}（{len(rows)} 条回测记录）",
-                         tables.grid({"type": "model_cards-grid", "table": str(name)}, rows,
-                                     {c: c for c in rows.columns}, height=300),
+                         tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),
+                                     COLUMNS, height=300, flex=COLUMN_FLEX),
                          page=PAGE, table=str(name))
              for name, rows in groups]
     return html.Div([html.H3("模型卡"), intro, *cards])

@@ -24,6 +24,7 @@ from data_access.scope import Scope
 from evaluation import render, reports, scoring
 from evaluation.indicators import GROUP_NAMES, UNIT_GROUP_OF, UNITS, applicable, months_back
 from ops import background
+from ui import tables
 
 dash.register_page(__name__, path="/my-department", name="本部门", order=65, roles=("DEPT_HEAD", "LEADER"),
                    id_prefix="my-dept-")
@@ -127,11 +128,12 @@ def layout(unit=None, month=None, **_query) -> html.Div:
         html.Div(id="my-dept-summary", className="mb-2"),
         dbc.Row([
             dbc.Col(dag.AgGrid(id="my-dept-indicators", columnDefs=INDICATOR_COLUMNS, rowData=[],
-                               dashGridOptions={"domLayout": "autoHeight"}), md=6),
+                               dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}), md=6),
             dbc.Col(dcc.Graph(id="my-dept-trend"), md=6),
         ]),
         html.H5("超期风险线索", className="mt-3"),
-        dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=[], dashGridOptions={"domLayout": "autoHeight"}),
+        dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=[],
+                   dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
     ])
 
 

@@ -22,6 +22,7 @@ from evaluation import scoring
 from evaluation.charts import STATUS_COLOURS
 from evaluation.indicators import GROUP_NAMES, UNITS, applicable, months_back
 from evaluation.reports import change_text
+from ui import tables
 
 dash.register_page(__name__, path="/rankings", name="排名", order=60,
                    roles=("LEADER", "ANALYST", "SYS_ADMIN", "DEPT_HEAD"))
@@ -120,7 +121,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
             dbc.Col(controls, md=3),
             dbc.Col([html.Div(id="rankings-note", className="text-muted small"),
                      dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[],
-                                dashGridOptions={"domLayout": "autoHeight"}),
+                                dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
                      dcc.Graph(id="rankings-chart")], md=9),
         ]),
     ])

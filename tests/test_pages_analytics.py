@@ -417,6 +417,10 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
                              scope_of("LEADER"), 1, None)
         assert "模型：spike（2 条回测记录）" in page and "模型：entity（1 条回测记录）" in page
         assert "暂无回测结果" not in page
+        # read in Chinese: headers, known metrics named (key kept), values rounded, unknown keys as stored
+        assert "'headerName': '取值'" in page and "'headerName': 'run_id'" not in page
+        assert "'metric_label': '召回率'" in page and "'value_text': '0.620'" in page and "'value_text': '41.5'" in page
+        assert "'metric_label': 'nab_standard'" in page and "'run_at': '2026-07-01 03:00'" in page
         assert export_frame(payload)["value"].astype(float).tolist() == [41.5, 0.62]
     finally:
         with db.session_scope() as session:

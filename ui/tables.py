@@ -10,6 +10,18 @@ from dash import html
 from ui import exports
 
 EMPTY_TEXT = "暂无数据"
+# AG Grid's own words (pagination, filter menus) in Chinese; every grid of the app uses them.
+GRID_LOCALE = {
+    "noRowsToShow": EMPTY_TEXT, "loadingOoo": "加载中…", "page": "第", "of": "共", "to": "至", "more": "更多",
+    "first": "首页", "previous": "上一页", "next": "下一页", "last": "末页", "pageSizeSelectorLabel": "每页行数：",
+    "ariaPageSizeSelectorLabel": "每页行数", "filterOoo": "筛选…", "searchOoo": "搜索…", "selectAll": "全选",
+    "blanks": "空白", "noMatches": "无匹配项", "equals": "等于", "notEqual": "不等于", "blank": "为空",
+    "notBlank": "不为空", "empty": "请选择", "lessThan": "小于", "greaterThan": "大于", "lessThanOrEqual": "小于等于",
+    "greaterThanOrEqual": "大于等于", "inRange": "介于", "inRangeStart": "起", "inRangeEnd": "止",
+    "contains": "包含", "notContains": "不包含", "startsWith": "开头是", "endsWith": "结尾是",
+    "andCondition": "且", "orCondition": "或", "applyFilter": "应用", "resetFilter": "重置", "clearFilter": "清除",
+    "cancelFilter": "取消", "dateFormatOoo": "年-月-日",
+}
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -22,12 +34,15 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 
 def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, height: int = 360,
-         links: dict[str, str] | None = None) -> dag.AgGrid:
+         links: dict[str, str] | None = None, flex: dict[str, int] | None = None) -> dag.AgGrid:
     """Sortable, filterable grid of ``df``'s ``labels`` columns. ``links`` maps a column to a URL template
-    (``"/enterprise/{value}"``): those cells render as in-app links (dcc.Link-style, no reload)."""
+    (``"/enterprise/{value}"``): those cells render as in-app links (dcc.Link-style, no reload). ``flex``
+    gives long columns a larger share of the width than the default 1."""
     columns = []
     for field, label in labels.items():
         col = {"field": field, "headerName": label, "filter": True, "sortable": True, "resizable": True}
+        if flex and field in flex:
+            col["flex"] = flex[field]
         if links and field in links:
             col["cellRenderer"] = "markdown"
             col["linkTarget"] = "_self"
@@ -38,7 +53,7 @@ def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, 
     return dag.AgGrid(id=component_id, rowData=records(data), columnDefs=columns,
                       defaultColDef={"flex": 1, "minWidth": 100},
                       dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                       "localeText": {"noRowsToShow": EMPTY_TEXT}},
+                                       "localeText": GRID_LOCALE},
                       style={"height": f"{height}px"}, className="ag-theme-alpine")
 
 
