@@ -454,6 +454,20 @@ def months_back(month: str, n: int) -> str:
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
+def default_month(months: list[str], today: dt.date | None = None) -> str:
+    """The month a ranking opens on: the latest month already over (the 月通报 ranks the month just ended);
+    the running month only when no earlier month has values. ``months``: ``YYYY-MM``, oldest first."""
+    running = (today or dt.date.today()).strftime("%Y-%m")
+    over = [m for m in months if m < running]
+    return over[-1] if over else months[-1]
+
+
+def month_options(months: list[str], today: dt.date | None = None) -> list[dict]:
+    """Dropdown options, newest first; the running month is marked as not yet over (本月至今)."""
+    running = (today or dt.date.today()).strftime("%Y-%m")
+    return [{"label": f"{m}（本月至今）" if m == running else m, "value": m} for m in reversed(months)]
+
+
 def markdown_table() -> str:
     """The indicator table of docs/evaluation.md (a test keeps the doc equal to this)."""
     head = "| key | 指标 | 类别 | 方向 | 默认目标 | 适用 | 口径 |\n|---|---|---|---|---|---|---|\n"

@@ -22,7 +22,15 @@ import security
 from data_access import db, queries_evaluation
 from data_access.scope import Scope
 from evaluation import render, reports, scoring
-from evaluation.indicators import GROUP_NAMES, UNIT_GROUP_OF, UNITS, applicable, months_back
+from evaluation.indicators import (
+    GROUP_NAMES,
+    UNIT_GROUP_OF,
+    UNITS,
+    applicable,
+    default_month,
+    month_options,
+    months_back,
+)
 from ops import background
 from ui import tables
 
@@ -116,11 +124,11 @@ def layout(unit=None, month=None, **_query) -> html.Div:
         dbc.Row([
             dbc.Col(dcc.Dropdown(id="my-dept-unit", options=options, value=own or options[0]["value"],
                                  clearable=False, disabled=not scope.all_departments), md=4),
-            dbc.Col(dcc.Dropdown(id="my-dept-month", options=months[::-1],
-                                 value=month if month in months else months[-1], clearable=False), md=2),
+            dbc.Col(dcc.Dropdown(id="my-dept-month", options=month_options(months),
+                                 value=month if month in months else default_month(months), clearable=False), md=3),
             dbc.Col(dbc.RadioItems(id="my-dept-format", value="pdf", inline=True,
                                    options=[{"label": "PDF", "value": "pdf"}, {"label": "Excel", "value": "xlsx"},
-                                            {"label": "Word", "value": "docx"}]), md=3),
+                                            {"label": "Word", "value": "docx"}]), md=2),
             dbc.Col([dbc.Button(DOWNLOAD_LABEL, id="my-dept-download-button", color="primary", size="sm"),
                      html.Small(id="my-dept-download-status", className="ms-2 text-danger")], md=3),
         ], className="mb-3"),

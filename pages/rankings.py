@@ -20,7 +20,7 @@ from data_access import db, queries_evaluation
 from data_access.scope import Scope
 from evaluation import scoring
 from evaluation.charts import STATUS_COLOURS
-from evaluation.indicators import GROUP_NAMES, UNITS, applicable, months_back
+from evaluation.indicators import GROUP_NAMES, UNITS, applicable, default_month, month_options, months_back
 from evaluation.reports import change_text
 from ui import tables
 
@@ -101,11 +101,11 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
     if not months:
         return html.Div([html.H3("排名"), dbc.Alert("暂无评价指标，请先运行 bianjian pipeline --step indicators",
                                                   color="warning", id="rankings-empty")])
-    month = month if month in months else months[-1]
+    month = month if month in months else default_month(months)
     group = group if group in UNITS else "COUNTY"
     editable = scope.role in WHAT_IF_ROLES
     controls = dbc.Card(dbc.CardBody([
-        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=months[::-1], value=month, clearable=False),
+        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=month_options(months), value=month, clearable=False),
         dbc.Label("分组", className="mt-2"),
         dbc.RadioItems(id="rankings-group", value=group, inline=True,
                        options=[{"label": n, "value": g} for g, n in GROUP_NAMES.items()]),

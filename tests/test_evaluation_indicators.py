@@ -338,3 +338,18 @@ def test_read_side_queries_on_this_backend(conn):
     new = scoring.default_config().with_weights(C, {"hotline_sign_ontime": 2})
     scoring.save_config(session, Scope("root", "SYS_ADMIN"), new)
     assert scoring.load_config(session) == new
+
+
+def test_rankings_open_on_the_month_just_ended_and_mark_the_running_one():
+    """The 月通报 ranks the month that is over: on 6 December with data through the 5th, November; the running
+    month is still offered, marked 本月至今; with values for the running month only, that month."""
+    from evaluation.indicators import default_month, month_options
+
+    today = dt.date(2026, 12, 6)
+    months = ["2026-10", "2026-11", "2026-12"]
+    assert default_month(months, today) == "2026-11"
+    assert default_month(["2026-12"], today) == "2026-12"
+    assert default_month(["2026-05", "2026-06"], today) == "2026-06"  # a warehouse that ends months ago
+    assert month_options(months, today) == [{"label": "2026-12（本月至今）", "value": "2026-12"},
+                                            {"label": "2026-11", "value": "2026-11"},
+                                            {"label": "2026-10", "value": "2026-10"}]
