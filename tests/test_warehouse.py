@@ -106,6 +106,18 @@ def test_planted_unlicensed_operators_are_named_in_complaints_but_not_registered
             assert named >= 3, name
 
 
+def test_unlicensed_leads_run_through_the_three_years(sqlite_demo):
+    """无证无照 leads come from the 数字城管 street-trading cases of the whole period, not only its first part
+    (the home page's 近30天无证无照线索 read 0 on a fresh demo)."""
+    engine, _ = sqlite_demo
+    found = pd.read_sql(text("SELECT found_at FROM fact_unlicensed_lead"), engine, parse_dates=["found_at"])["found_at"]
+    first_case = pd.read_sql(text("SELECT MIN(reported_at) AS t FROM fact_urban_case"), engine, parse_dates=["t"])["t"][0]
+    assert found.max() >= pd.Timestamp(END) - pd.Timedelta(days=30)
+    assert found.min() <= first_case + pd.Timedelta(days=60)
+    last_year = (found > pd.Timestamp(END) - pd.Timedelta(days=365)).mean()
+    assert 0.25 <= last_year <= 0.45  # about a third of three years' leads fall in the last one
+
+
 def test_planted_spikes_raise_the_daily_counts(sqlite_demo):
     engine, _ = sqlite_demo
     spikes = pd.read_sql(text("SELECT * FROM truth_planted_event WHERE kind='spike'"), engine)

@@ -778,8 +778,10 @@ def _credit(ctx: Context, subjects: pd.DataFrame) -> None:
 def _unlicensed(ctx: Context, urban: pd.DataFrame) -> None:
     rng, rnd = ctx.np_rng, ctx.rnd
     src = urban[urban.minor_name.isin(["无照经营游商", "占道经营"])].reset_index(drop=True)
-    src = src.iloc[: max(20, round(len(src) * 0.6))]
-    m = len(src)
+    # 60 % of those cases, spread evenly over the three years (the cases are in time order; the first 60 %
+    # stopped the leads more than a year before the demo's end); no random draw, so later steps are unchanged
+    m = min(len(src), max(20, round(len(src) * 0.6)))
+    src = src.iloc[(np.arange(m) * len(src)) // m].reset_index(drop=True)
     kind = rng.choice(codes.UNLICENSED_KINDS, m, p=[0.6, 0.25, 0.15])
     # 无照 → market regulator; 无证 / 无证无照 → the permit-issuing department (国务院令第684号 art. 5–7)
     permit_dept = rng.choice(["SCJG", "WJW", "WGLY", "JTYS"], m, p=[0.6, 0.15, 0.15, 0.1])
