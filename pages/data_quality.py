@@ -11,6 +11,7 @@ import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.express as px
+import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 import security
@@ -104,7 +105,13 @@ def _when(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
+NO_LOADS_TEXT = ("暂无接入批次。各来源经 bianjian ingest（文件）或 POST /api/v1/ingest/<类型>（推送）接入后，在此显示"
+                 "最近入库、静默状态与隔离率；演示数据由 bianjian demo 直接写入仓库，不产生接入批次。")
+
+
 def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
+    if fresh.empty:
+        return dbc.Alert(NO_LOADS_TEXT, color="secondary", id="data-quality-no-loads")
     rows = [[KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.last_load_at),
              "—" if pd.isna(r.days_since_load) else f"{r.days_since_load:.1f}",
              dbc.Badge("静默", color="danger") if silent else dbc.Badge("正常", color="success"),
@@ -116,6 +123,12 @@ def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
 
 
 def _daily_figure(daily: pd.DataFrame):
+    if daily.empty:
+        fig = go.Figure()
+        fig.add_annotation(text="所选区间内暂无接收记录", showarrow=False, font={"size": 16, "color": "#6c757d"})
+        fig.update_layout(xaxis_visible=False, yaxis_visible=False, height=220, plot_bgcolor="white",
+                          margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        return fig
     daily = daily.assign(来源=daily["source_kind"].map(KIND_NAMES).fillna(daily["source_kind"]))
     fig = px.bar(daily, x="day", y="received", color="来源", labels={"day": "日期", "received": "接收记录（条）"})
     fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend_title_text="来源", barmode="stack")

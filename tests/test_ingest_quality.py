@@ -123,3 +123,22 @@ def test_page_callback_renders_every_panel(app_on, loaded, monkeypatch):
     with Session(loaded) as session:
         lag = quality.load_lag(session, dt.datetime(2025, 3, 31), days=120)
     assert set(lag["source_kind"]) == {"hotline", "inspection"}
+
+
+def test_page_explains_a_warehouse_without_loads(tmp_path):
+    """A warehouse filled by ``bianjian demo`` (or just created) has no ingest batches: the page says how data
+    arrives instead of an empty table and a chart with bare axes."""
+    from data_access import warehouse
+    from pages import data_quality
+
+    engine = sqlite_engine(tmp_path / "empty.db")
+    warehouse.init(engine)
+    now = dt.datetime.now()
+    with Session(engine) as session:
+        fresh = quality.source_freshness(session, now)
+        daily = quality.rows_per_day(session, now.date() - dt.timedelta(days=30), now.date())
+    engine.dispose()
+    panel = data_quality._freshness_table(fresh)
+    assert panel.id == "data-quality-no-loads" and "bianjian ingest" in panel.children
+    figure = data_quality._daily_figure(daily)
+    assert not figure.data and figure.layout.annotations[0].text == "所选区间内暂无接收记录"
