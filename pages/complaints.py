@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
-from ui import exports, filters, tables
+from ui import charts, exports, filters, tables
 from ui.kaifeng_map import county_count_figure
 
 dash.register_page(__name__, path="/complaints", name="投诉分析", order=20)
@@ -181,6 +181,7 @@ def update_panels(regions: list[str] | None, categories: list[str] | None, perio
     category_names = dict(zip(by_category["code"], by_category["name"], strict=True))
     trend = go.Figure([go.Scatter(x=g["month"], y=g["n"], name=name, mode="lines+markers")
                        for name, g in monthly.groupby("name")])
+    trend.update_xaxes(**charts.MONTH_AXIS)
     trend.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, yaxis_title="诉求量（件）", height=340,
                         hovermode="x unified", legend_title_text="类别")
     parts = [f"区县：{'、'.join(names.get(r, r) for r in regions)}" if regions else "全部区县",

@@ -17,6 +17,7 @@ from dash import Input, Output, callback, dcc, html
 import security
 import settings
 from data_access import cache, db, quality
+from ui import charts
 
 dash.register_page(__name__, path="/data-quality", name="数据质量", order=80, id_prefix="data-quality-",
                    roles=("DATA_ADMIN", "SYS_ADMIN", "LEADER"))
@@ -131,6 +132,7 @@ def _daily_figure(daily: pd.DataFrame):
         return fig
     daily = daily.assign(来源=daily["source_kind"].map(KIND_NAMES).fillna(daily["source_kind"]))
     fig = px.bar(daily, x="day", y="received", color="来源", labels={"day": "日期", "received": "接收记录（条）"})
+    fig.update_xaxes(**charts.DAY_AXIS)
     fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend_title_text="来源", barmode="stack")
     return fig
 

@@ -11,6 +11,7 @@ from dash import dcc, html
 import security
 from data_access import codes, db, queries_leads
 from dispatch.lifecycle import ACTION_BY_KEY
+from ui import charts
 
 dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
                    roles=("LEADER", "ANALYST", "DEPT_HEAD"))
@@ -96,6 +97,7 @@ def series_figure(series) -> go.Figure | None:  # noqa: ANN001
                                  line={"dash": "dash"}, name="预测值"))
     fig.add_trace(go.Scatter(x=days, y=[p.get("n") for p in series], mode="lines+markers", name="实际诉求量",
                              line={"color": "#dc3545"}))
+    fig.update_xaxes(**charts.DAY_AXIS)
     fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, hovermode="x unified", height=320,
                       yaxis_title="件", legend={"orientation": "h"})
     return fig

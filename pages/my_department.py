@@ -32,7 +32,7 @@ from evaluation.indicators import (
     months_back,
 )
 from ops import background
-from ui import tables
+from ui import charts, tables
 
 dash.register_page(__name__, path="/my-department", name="本部门", order=65, roles=("DEPT_HEAD", "LEADER"),
                    id_prefix="my-dept-")
@@ -79,6 +79,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
     median = ranking.groupby("month")["score"].median()
     fig = go.Figure([go.Scatter(x=list(trend.index), y=list(trend), name=UNITS[group][unit], mode="lines+markers"),
                      go.Scatter(x=list(median.index), y=list(median), name="城市中位数", line={"dash": "dash"})])
+    fig.update_xaxes(**charts.MONTH_AXIS)
     fig.update_layout(title="近12个月综合得分", height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     as_of = min(dt.datetime.fromisoformat(months_back(month, -1) + "-01"), dt.datetime.now())
     leads = queries_evaluation.overdue_leads(session, scope, as_of, region_code=unit if group == "COUNTY" else None,

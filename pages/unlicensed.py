@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
-from ui import exports, filters, tables
+from ui import charts, exports, filters, tables
 
 dash.register_page(__name__, path="/unlicensed", name="无证无照", order=65)
 
@@ -103,6 +103,7 @@ def update_panels(regions: list[str] | None, period: str | None):
                            go.Bar(x=trend["month"], y=trend["closed"], name="已销号"),
                            go.Scatter(x=trend["month"], y=trend["open_end"], name="月末未销号", mode="lines+markers",
                                       line={"dash": "dash"})])
+    trend_fig.update_xaxes(**charts.MONTH_AXIS)
     trend_fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title="线索（条）")
     routing = f["routing"]
     off_rule = int(routing.loc[~routing["conforms"], "n"].sum())
