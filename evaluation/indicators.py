@@ -454,17 +454,21 @@ def months_back(month: str, n: int) -> str:
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
+def _running_month(today: dt.date | None) -> str:
+    return f"{today or dt.date.today():%Y-%m}"
+
+
 def default_month(months: list[str], today: dt.date | None = None) -> str:
     """The month a ranking opens on: the latest month already over (the 月通报 ranks the month just ended);
     the running month only when no earlier month has values. ``months``: ``YYYY-MM``, oldest first."""
-    running = (today or dt.date.today()).strftime("%Y-%m")
+    running = _running_month(today)
     over = [m for m in months if m < running]
     return over[-1] if over else months[-1]
 
 
 def month_options(months: list[str], today: dt.date | None = None) -> list[dict]:
     """Dropdown options, newest first; the running month is marked as not yet over (本月至今)."""
-    running = (today or dt.date.today()).strftime("%Y-%m")
+    running = _running_month(today)
     return [{"label": f"{m}（本月至今）" if m == running else m, "value": m} for m in reversed(months)]
 
 
