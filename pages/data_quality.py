@@ -17,13 +17,12 @@ from dash import Input, Output, callback, dcc, html
 import security
 import settings
 from data_access import cache, db, quality
+from data_access.ingest.sources import KIND_NAMES
 from ui import charts
 
 dash.register_page(__name__, path="/data-quality", name="数据质量", order=80, id_prefix="data-quality-",
                    roles=("DATA_ADMIN", "SYS_ADMIN", "LEADER"))
 
-KIND_NAMES = {"hotline": "12345热线", "urban": "数字城管", "provincial": "省级线索", "inspection": "行政检查",
-              "penalty": "行政处罚", "entity": "市场主体", "credit": "信用", "catalog": "监管事项目录"}
 WINDOWS = {7: "近7天", 30: "近30天", 90: "近90天", 365: "近一年"}
 # Freshness and load lag scan every fact table (≈ 2 s at city scale) and are the same for every viewer:
 # computed once per minute and shared; the page says "as of" that minute.
@@ -107,7 +106,7 @@ def _when(value: object) -> str:
 
 
 NO_LOADS_TEXT = ("暂无接入批次。各来源经 bianjian ingest（文件）或 POST /api/v1/ingest/<类型>（推送）接入后，在此显示"
-                 "最近入库、静默状态与隔离率；演示数据由 bianjian demo 直接写入仓库，不产生接入批次。")
+                 "最近入库、静默状态与隔离率；由其他方式写入的数据只计入库记录，不产生接入批次。")
 
 
 def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:

@@ -22,7 +22,8 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 from data_access import codes, workdays
 from data_access.bulk import insert_frame
 from data_access.demo import complaint_text, names, places
-from data_access.demo.generator import HANDLE_DAYS, SRC, URBAN_FACTOR
+from data_access.demo.exchange import SRC_SYSTEM
+from data_access.demo.generator import HANDLE_DAYS, URBAN_FACTOR
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
 from data_access.schema import DailyComplaintCount, HotlineTicket
 
@@ -48,7 +49,7 @@ def _order(rnd: random.Random, np_rng: np.random.Generator, ticket_id: int, acce
     dispatched = accepted + dt.timedelta(minutes=rnd.randint(5, 60))
     order_no = f"KF{accepted:%Y%m%d}{ticket_id:07d}"
     return {
-        "ticket_id": ticket_id, "src_system": SRC, "src_id": order_no, "load_batch": batch, "loaded_at": dt.datetime.now(),
+        "ticket_id": ticket_id, "src_system": SRC_SYSTEM, "src_id": order_no, "load_batch": batch, "loaded_at": dt.datetime.now(),
         "order_no": order_no, "channel": rnd.choice(codes.CHANNELS[:4]), "appeal_type": appeal,
         "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topic.category], "topic": topic.key,
         "title": title, "content": content, "caller_name": names.person_name(rnd), "caller_phone": names.phone(rnd),

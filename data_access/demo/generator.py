@@ -25,10 +25,10 @@ from data_access import codes, uscc, workdays
 from data_access.bulk import insert_frame
 from data_access.demo import complaint_text, names, places
 from data_access.demo.catalog import build_catalog
+from data_access.demo.exchange import SOURCE_BY_TABLE, SRC_SYSTEM, Exchange
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code, urban_category_code
 from dispatch.demo_history import generate_history
 
-SRC = "demo"
 DAY = np.timedelta64(1, "D")
 HOUR = np.timedelta64(1, "h")
 MINUTE = np.timedelta64(1, "m")
@@ -78,6 +78,7 @@ class Context:
     loaded_at: dt.datetime
     progress: Callable[[str], None]
     counts: dict[str, int]
+    exchange: Exchange | None = None  # None: every row in one load (``batch`` at ``loaded_at``)
 
     @property
     def as_of(self) -> np.datetime64:
@@ -85,8 +86,10 @@ class Context:
         return np.datetime64(dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time()))
 
     def write(self, table: str, df: pd.DataFrame, lineage: bool = True) -> None:
-        if lineage:
-            df = df.assign(src_system=SRC, load_batch=self.batch, loaded_at=self.loaded_at)
+        if lineage and self.exchange is not None and table in SOURCE_BY_TABLE:
+            df = self.exchange.stamp(self.conn, table, df)
+        elif lineage:
+            df = df.assign(src_system=SRC_SYSTEM, load_batch=self.batch, loaded_at=self.loaded_at)
         self.counts[table] = self.counts.get(table, 0) + insert_frame(self.conn, table, df)
 
 
@@ -99,7 +102,7 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
     ctx = Context(conn=conn, np_rng=np.random.default_rng(seed), rnd=random.Random(seed), scale=scale,
                   start=start, end=end, batch=f"demo-{seed}-{end:%Y%m%d}",
                   loaded_at=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(2, 0)),
-                  progress=progress, counts={})
+                  progress=progress, counts={}, exchange=Exchange(start, end, seed))
     progress("监管事项目录")
     items = _catalog(ctx, seed)
     progress("市场主体")
@@ -119,6 +122,8 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
     _provincial(ctx, subjects)
     progress("线索转办历史")
     ctx.counts["derived_risk_lead"] = generate_history(conn, seed, end, n=max(200, round(2000 * scale)))
+    progress("数据交换记录")
+    ctx.counts["app_load_batch"] = ctx.exchange.record(conn)
     return ctx.counts
 
 

@@ -186,6 +186,10 @@ def _checks_grade(df: pd.DataFrame) -> list[tuple[pd.Series, str]]:
 
 # ---------------------------------------------------------------------------------------------- sources
 
+# What users call each source kind (the data-quality page, the 数据中断 lead).
+KIND_NAMES = {"hotline": "12345热线", "urban": "数字城管", "provincial": "省级线索", "inspection": "行政检查",
+              "penalty": "行政处罚", "entity": "市场主体", "credit": "信用", "catalog": "监管事项目录"}
+
 HOTLINE = Source(
     "hotline", "hotline", "12345工单", "fact_hotline_ticket", key="order_no", version="updated_at",
     event_time="accepted_at", unique="order_no", derive=_derive_hotline, checks=_checks_hotline,
