@@ -67,22 +67,31 @@ class Exchange:
         return self.end + dt.timedelta(days=1 - SILENT_DAYS)
 
     def load_days(self, source: Source, df: pd.DataFrame) -> pd.Series:
-        """The night each row was delivered: the day after it arrived, the first day at the earliest."""
+        """The night each row was delivered (midnight of the day after it arrived, the first day at the
+        earliest), as datetime64: no Python object per row, the tables are large."""
         arrived = pd.to_datetime(df[ARRIVAL.get(source.kind, source.event_time)])
         day = (arrived.dt.normalize() + pd.Timedelta(days=1)).clip(lower=pd.Timestamp(self.start))
-        return day.fillna(pd.Timestamp(self.end + dt.timedelta(days=1))).dt.date
+        return day.fillna(pd.Timestamp(self.end + dt.timedelta(days=1)))
 
     def stamp(self, conn: Connection, table: str, df: pd.DataFrame) -> pd.DataFrame:
         """``df`` with its lineage (``src_system``, ``load_batch``, ``loaded_at``), less what never arrived."""
         source = SOURCE_BY_TABLE[table]
         day = self.load_days(source, df)
-        keep = (day <= (self.silent_after if source.kind == SILENT_SOURCE else self.end + dt.timedelta(days=1)))
-        df, day = df[keep.to_numpy()], day[keep]
+        last = self.silent_after if source.kind == SILENT_SOURCE else self.end + dt.timedelta(days=1)
+        keep = (day <= pd.Timestamp(last)).to_numpy()
+        # The lineage columns go onto a shallow copy (the caller keeps using its frame); only a table that
+        # loses rows is copied, once.
+        if keep.all():
+            df = df.copy(deep=False)
+        else:
+            df, day = df.take(np.flatnonzero(keep)), day[keep]
         slot = SLOT[source.kind]
-        loaded = pd.to_datetime(day) + pd.Timedelta(hours=slot.hour, minutes=slot.minute)
-        df = df.assign(src_system=SRC_SYSTEM, load_batch=[batch_id(source, d) for d in day], loaded_at=loaded.to_numpy())
-        for d, n in day.value_counts().items():
-            self.received[(source.name, d)] += int(n)
+        nights = day.value_counts()
+        df["src_system"] = SRC_SYSTEM
+        df["load_batch"] = day.map({d: batch_id(source, d.date()) for d in nights.index}).to_numpy()
+        df["loaded_at"] = (day + pd.Timedelta(hours=slot.hour, minutes=slot.minute)).to_numpy()
+        for d, n in nights.items():
+            self.received[(source.name, d.date())] += int(n)
         self._break(conn, source, df, day)
         return df
 
@@ -101,7 +110,7 @@ class Exchange:
         refs = References.load(conn)
         arrays = {c: pa.array(v, pa.string()) for c, v in raw.items()}
         _, reasons = validate(source, arrays, k, refs, src_system=SRC_SYSTEM)
-        days = day.to_numpy()[picked]
+        days = [d.date() for d in day.iloc[picked]]
         for i, why in sorted(reasons.items()):
             self.broken.append({"source": source, "day": days[i], "line_no": i + 1, "reasons": why,
                                 "raw": {f.label: raw[f.column][i] for f in columns if raw[f.column][i] is not None}})
