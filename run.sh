@@ -16,11 +16,18 @@ done
 . .venv/bin/activate
 bianjian init >/dev/null
 DEMO_LOG="${BIANJIAN_VAR_DIR:-var}/demo.log"
+NEW_DEMO=0
 if bianjian demo --scale "$SCALE" --json >/dev/null 2>"$DEMO_LOG"; then
+  NEW_DEMO=1
   grep "^demo login:" "$DEMO_LOG" >&2 || true   # the logins the README promises on the first run
 else
   grep -q "already holds data" "$DEMO_LOG" || { cat "$DEMO_LOG" >&2; exit 1; }
   echo "warehouse already filled: keeping it (bianjian demo --replace regenerates it; logins: docs/security.md)" >&2
 fi
 bianjian pipeline
+if [ "$NEW_DEMO" = 1 ]; then
+  # The model cards (模型卡) open with the models' track record on the new demo's planted events.
+  echo "backtest against the demo's planted events (stored for 模型卡):" >&2
+  bianjian eval planted >&2
+fi
 exec bianjian serve --host 127.0.0.1 --port "$PORT"

@@ -1,4 +1,4 @@
-"""模型卡: each risk model's stored backtest track record, exactly as the risk-model batch stored it.
+"""模型卡: each risk model's stored backtest track record, exactly as the backtest commands stored it.
 
 Reads table ``derived_model_backtest`` (queries_analytics.backtest_results). Nothing here computes or
 quotes a score: with no stored results the page says so (暂无回测结果).
@@ -51,11 +51,13 @@ def layout(**_query) -> html.Div:
     with db.session_scope() as session:
         results = queries_analytics.backtest_results(session)
     intro = html.P("模型卡列出各风险模型在历史数据上的回测记录（数据集、指标、取值、运行时间），"
-                   "由风险模型批处理写入；本页只展示已存储的结果。", className="text-muted")
+                   "由回测命令写入；本页只展示已存储的结果。", className="text-muted")
     if results.empty:
         return html.Div([html.H3("模型卡"), intro,
-                         dbc.Alert("暂无回测结果。风险模型批处理写入回测结果后将在此显示。", color="secondary",
-                                   id="model_cards-empty")])
+                         dbc.Alert(["暂无回测结果。运行 ", html.Code("bianjian eval planted"),
+                                    "（对照演示数据植入的事件）或 ", html.Code("bianjian eval external"),
+                                    "（公开基准数据）后，结果将在此显示。"],
+                                   color="secondary", id="model_cards-empty")])
     groups = results.groupby(MODEL_COLUMN, sort=True) if MODEL_COLUMN in results else [("全部模型", results)]
     cards = [tables.card(f"模型：{name}（{len(rows)} 条回测记录）",
                          tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 import urllib.request
@@ -53,5 +54,11 @@ def test_run_script_prints_the_demo_logins_serves_and_keeps_the_warehouse(tmp_pa
     assert "demo login: leader / " in first and "demo login: wall / " in first
     assert "rule_leads: ok" in first  # the pipeline ran before the dashboard came up
     assert (tmp_path / "bianjian.db").is_file()
+    # the model cards open with the planted backtest of the new demo, stored after the pipeline
+    assert "backtest against the demo's planted events" in first and "recall=" in first
+    with sqlite3.connect(tmp_path / "bianjian.db") as db:
+        runs = db.execute("SELECT COUNT(DISTINCT run_at) FROM derived_model_backtest").fetchone()[0]
+    assert runs == 1
     again, status = _run_until_served(tmp_path)
     assert status == 200 and "warehouse already filled" in again and "demo login:" not in again
+    assert "backtest against" not in again  # a kept warehouse keeps its track record; no second run
