@@ -4,6 +4,10 @@ Every pipeline run and every ingest load bumps ``app_setting.data_version``; cac
 keyed by it, so ten walls refreshing every 30 s cost one query per data change, and nothing stale is
 ever served after new data lands. Backend: diskcache under VAR_DIR/cache by default, Redis when
 ``BIANJIAN_CACHE_URL`` is ``redis://…`` (shared by all gunicorn workers).
+
+Keys also carry the code's fingerprint (``code_version``): the cache outlives a deploy, and an entry an
+older version wrote may have another shape than what the new code expects (a page callback unpacking six
+values from a tuple of seven failed with HTTP 500 until the next pipeline run).
 """
 
 from __future__ import annotations
@@ -105,6 +109,23 @@ def reset() -> None:
     _version_memo.clear()
 
 
+# ---------------------------------------------------------------------------------------- code version
+
+RUNTIME_CODE = ("app.py", "bianjian_cli.py", "settings.py", "api", "data_access", "dispatch", "evaluation", "ops",
+                "pages", "pipeline", "risk_models", "security", "text_mining", "ui")
+
+
+@functools.cache
+def code_version() -> str:
+    """Fingerprint of the Python sources the server runs (paths and contents, read once per process)."""
+    digest = hashlib.sha256()
+    for entry in RUNTIME_CODE:
+        path = settings.ROOT / entry
+        for source in sorted(path.rglob("*.py")) if path.is_dir() else [path] if path.is_file() else []:
+            digest.update(str(source.relative_to(settings.ROOT)).encode() + b"\0" + source.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 # ---------------------------------------------------------------------------------------- data version
 
 _version_memo: dict[str, tuple[float, str]] = {}
@@ -146,7 +167,7 @@ def memoize(ttl: int = 3600) -> Callable:
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            call = repr((settings.database_url(), name, args, sorted(kwargs.items())))
+            call = repr((code_version(), settings.database_url(), name, args, sorted(kwargs.items())))
             last_good = "bj:last:" + hashlib.sha256(call.encode()).hexdigest()
             try:
                 version = data_version()

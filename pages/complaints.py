@@ -119,8 +119,8 @@ def click_category(click: dict | None, current: list[str] | None) -> list[str]:
     return filters.toggle(current, filters.clicked(click))
 
 
-def _filters(session, regions, categories, period, q) -> dict:  # noqa: ANN001
-    start = filters.period_start(period, queries.data_as_of(session))
+def _filters(session, regions, categories, period, q, as_of=None) -> dict:  # noqa: ANN001
+    start = filters.period_start(period, as_of or queries.data_as_of(session))
     return {"regions": regions or None, "categories": categories or None, "start": start, "text": q or None}
 
 
@@ -157,11 +157,13 @@ def panel_data(scope: Scope, regions: list[str], categories: list[str], period: 
     issues, hot words), shared through the read-side cache: keyed by the warehouse's data version, so a
     view someone opened before comes back without querying until new data lands."""
     with db.session_scope() as session:
-        f = _filters(session, regions, categories, period, q)
+        as_of = queries.data_as_of(session)
+        f = _filters(session, regions, categories, period, q, as_of)
         ran = queries_analytics.text_mining_ran(session)
         return (queries_analytics.complaint_counts(session, scope, "region", **{**f, "regions": None}),
                 queries_analytics.complaint_counts(session, scope, "category", **{**f, "categories": None}),
-                queries_analytics.complaint_monthly(session, scope, **f), ran,
+                queries_analytics.complaint_monthly(session, scope, **f), charts.partial_months(f["start"], as_of),
+                ran,
                 queries_analytics.hot_issues(session, scope, **f) if ran else None,
                 queries_analytics.hot_words(session, scope, **f) if ran else None)
 
@@ -175,14 +177,12 @@ def panel_data(scope: Scope, regions: list[str], categories: list[str], period: 
 def update_panels(regions: list[str] | None, categories: list[str] | None, period: str | None, q: str | None):
     """Every panel under the current filters; the county and category bars skip their own filter."""
     regions, categories = regions or [], categories or []
-    by_region, by_category, monthly, ran, issues, words = panel_data(security.current_scope(), regions, categories,
-                                                                     period, q)
+    by_region, by_category, monthly, partial, ran, issues, words = panel_data(
+        security.current_scope(), regions, categories, period, q)
     names = dict(zip(by_region["code"], by_region["name"], strict=True))
     category_names = dict(zip(by_category["code"], by_category["name"], strict=True))
-    trend = go.Figure([go.Scatter(x=g["month"], y=g["n"], name=name, mode="lines+markers")
-                       for name, g in monthly.groupby("name")])
-    trend.update_xaxes(**charts.MONTH_AXIS)
-    trend.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, yaxis_title="诉求量（件）", height=340,
+    trend = charts.monthly_lines(monthly, partial)
+    trend.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, yaxis_title="诉求量（件）", height=340,
                         hovermode="x unified", legend_title_text="类别")
     parts = [f"区县：{'、'.join(names.get(r, r) for r in regions)}" if regions else "全部区县",
              f"类别：{'、'.join(category_names.get(c, c) for c in categories)}" if categories else "全部类别",

@@ -65,13 +65,15 @@ def click_region(click: dict | None, current: list[str] | None) -> list[str]:
 
 
 def _frames(session, scope, regions, period, limit: int = 500) -> dict:  # noqa: ANN001
-    start = filters.period_start(period, queries_analytics.unlicensed_as_of(session))
+    as_of = queries_analytics.unlicensed_as_of(session)
+    start = filters.period_start(period, as_of)
     routing = queries_analytics.unlicensed_routing(session, scope, regions=regions, start=start)
     routing["conforms_text"] = routing["conforms"].map({True: "✓ 符合", False: "✗ 应转市场监管部门"})
     return {"by_region": queries_analytics.unlicensed_by(session, scope, "region", start=start),
             "by_source": queries_analytics.unlicensed_by(session, scope, "source", regions=regions, start=start),
             "routing": routing,
             "trend": queries_analytics.unlicensed_trend(session, scope, regions=regions, start=start),
+            "partial": charts.partial_months(start, as_of),
             "leads": queries_analytics.unlicensed_rows(session, scope, regions=regions, start=start, limit=limit)}
 
 
@@ -104,7 +106,8 @@ def update_panels(regions: list[str] | None, period: str | None):
                            go.Scatter(x=trend["month"], y=trend["open_end"], name="月末未销号", mode="lines+markers",
                                       line={"dash": "dash"})])
     trend_fig.update_xaxes(**charts.MONTH_AXIS)
-    trend_fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, height=320, yaxis_title="线索（条）")
+    charts.fade_partial_bars(trend_fig, trend["month"], f["partial"])
+    trend_fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=320, yaxis_title="线索（条）")
     routing = f["routing"]
     off_rule = int(routing.loc[~routing["conforms"], "n"].sum())
     names = dict(zip(by_region["code"], by_region["name"], strict=True))

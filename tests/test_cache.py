@@ -95,6 +95,36 @@ def test_results_are_reused_until_the_data_version_changes(warehouse_env, monkey
     assert expensive(4) == 8 and CALLS == [3, 3, 4]
 
 
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_entries_written_by_other_code_are_not_read(warehouse_env, monkeypatch, backend):
+    """The cache outlives a deploy: a result the old code cached (perhaps of another shape) must not reach
+    the new code, though the data version is the same."""
+    _use_backend(backend, monkeypatch)
+    _bump()
+    assert expensive(3) == 6 and CALLS == [3]
+    monkeypatch.setattr(cache, "code_version", lambda: "the next deploy")
+    assert expensive(3) == 6 and CALLS == [3, 3]
+    assert expensive(3) == 6 and CALLS == [3, 3]  # and cached again under the new code
+
+
+def test_code_version_follows_the_server_sources(tmp_path, monkeypatch):
+    (tmp_path / "pages").mkdir()
+    page = tmp_path / "pages" / "home.py"
+    page.write_text("LAYOUT = 1\n")
+    (tmp_path / "settings.py").write_text("")
+    monkeypatch.setattr(settings, "ROOT", tmp_path)
+    versions = []
+    for text in ("LAYOUT = 1\n", "LAYOUT = 2\n", "LAYOUT = 1\n"):
+        page.write_text(text)
+        cache.code_version.cache_clear()
+        versions.append(cache.code_version())
+    (tmp_path / "notes.py").write_text("not served")  # outside the server's code: no new version
+    cache.code_version.cache_clear()
+    versions.append(cache.code_version())
+    cache.code_version.cache_clear()  # the real tree's version for the tests that follow
+    assert versions[0] != versions[1] and versions[0] == versions[2] == versions[3]
+
+
 def test_a_dead_cache_server_does_not_break_queries(warehouse_env, monkeypatch):
     monkeypatch.setenv("BIANJIAN_CACHE_URL", "redis://127.0.0.1:1/0")  # nothing listens on port 1
     cache.reset()
