@@ -35,6 +35,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("demo_scale", "0.1", "Scale of the demo data the first run creates (1.0 = the whole city)."),
     Setting("lead_sign_days", "1", "Working days a department has to sign off a dispatched lead."),
     Setting("lead_handle_days", "RED=3,ORANGE=5,YELLOW=10,BLUE=15", "Working days to handle a lead, by level."),
+    Setting("inspection_plan_share", "0.01", "Share of live market entities, highest entity-risk score first, in the "
+            "risk-based inspection plan (风险分级检查名单 on 企业画像); set it from the departments' inspection "
+            "capacity. The planted backtest counts a planted high-risk entity in the plan as detected."),
     Setting("ingest_chunk_rows", "10000", "Rows per chunk when ingesting a file (bounds memory; one transaction per file)."),
     Setting("ingest_api_max_records", "10000", "Most records one POST /api/v1/ingest/KIND request may carry."),
     Setting("silent_source_days", "3", "Days without a load after which a source counts as silent (data quality, risk leads)."),

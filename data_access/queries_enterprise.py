@@ -7,11 +7,13 @@ for a department head and masked for roles outside PII_ROLES; risk leads are sco
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, SUBJECT_TYPES
+from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, INDUSTRIES, SUBJECT_TYPES
 from data_access.queries_analytics import SEARCH_MAX_CHARS, complaint_rows
 from data_access.queries_credit import measure_rows
 from data_access.schema import (
@@ -19,6 +21,7 @@ from data_access.schema import (
     CreditGrade,
     CreditList,
     Department,
+    EntityRiskScore,
     HotlineTicket,
     Inspection,
     Penalty,
@@ -103,3 +106,52 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
     return {"subject": subject, "grades": grades, "lists": lists, "complaints": complaints,
             "complaints_total": complaints_total, "inspections": inspections, "penalties": penalties,
             "measures": measure_rows(session, scope, subject_uscc=uscc, limit=limit), "leads": leads}
+
+
+# ------------------------------------------------------------------------------ risk-based inspection plan
+
+INDUSTRY_NAMES = {code: name for code, name, _ in INDUSTRIES}
+PLAN_COLUMNS = ["rank", "uscc", "name", "region_code", "region", "industry", "dept_code", "dept", "score",
+                "complaints_90", "inspections_prior", "problems_prior", "penalties_prior", "credit_grade", "as_of"]
+
+
+def plan_size(live_entities: int, share: float) -> int:
+    """Entities in an inspection plan covering ``share`` of the live register (at least one)."""
+    return max(1, math.ceil(share * live_entities))
+
+
+def inspection_plan(session: Session, scope: Scope, *, share: float, regions: list[str] | None = None
+                    ) -> tuple[pd.DataFrame, dict]:
+    """The risk-based inspection plan (风险分级检查名单): the ``share`` of live entities ranked highest by the
+    entity model (city-wide rank, step ``entity_leads``), as this scope may see it — a department head only
+    the entities their department supervises — and within ``regions`` when given.
+
+    Returns the rows (``PLAN_COLUMNS``, rank order) and ``{"scored", "size", "as_of"}``: live entities
+    scored, the plan's city-wide size, the data day the scores are as of (None before the first run)."""
+    r = EntityRiskScore
+    scored = session.scalar(select(func.count()).select_from(r)) or 0
+    size = plan_size(scored, share) if scored else 0
+    stmt = (select(r.rank, r.uscc, r.name, r.region_code, Region.name, r.industry_code, r.dept_code,
+                   Department.short_name, r.score, r.complaints_90, r.inspections_prior, r.problems_prior,
+                   r.penalties_prior, r.credit_grade, r.as_of)
+            .outerjoin(Region, Region.region_code == r.region_code)
+            .outerjoin(Department, Department.dept_code == r.dept_code)
+            .where(r.rank <= size).order_by(r.rank))
+    if regions:
+        stmt = stmt.where(r.region_code.in_(regions))
+    df = _frame(session, scope.restrict(stmt, r.dept_code), PLAN_COLUMNS)
+    df["industry"] = df["industry"].map(INDUSTRY_NAMES).fillna(df["industry"])
+    as_of = session.scalar(select(func.max(r.as_of)))
+    return df, {"scored": scored, "size": size, "as_of": as_of}
+
+
+def subject_risk(session: Session, uscc: str, *, share: float) -> dict | None:
+    """The entity model's score of ``uscc`` (``score``, ``rank``, ``scored``, ``in_plan``, ``as_of``), or
+    None when it was not scored (not live, or the step has not run). Public like the register: no scope."""
+    row = session.execute(select(EntityRiskScore.score, EntityRiskScore.rank, EntityRiskScore.as_of)
+                          .where(EntityRiskScore.uscc == uscc)).first()
+    if row is None:
+        return None
+    scored = session.scalar(select(func.count()).select_from(EntityRiskScore))
+    return {"score": row.score, "rank": row.rank, "scored": scored, "as_of": row.as_of,
+            "in_plan": row.rank <= plan_size(scored, share)}

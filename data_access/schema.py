@@ -770,6 +770,31 @@ class HotIssue(Base):
     computed_at: Mapped[timestamp]
 
 
+# ============================================================================ risk leads: entity risk
+
+
+class EntityRiskScore(Base):
+    """The entity model's score of every live market entity as of the data's last day (step ``entity_leads``
+    rewrites the table). Ranked by score, the top share is the risk-based inspection plan (风险分级检查名单,
+    setting ``inspection_plan_share``); the profile page shows an entity's own score and rank."""
+
+    __tablename__ = "derived_entity_risk"
+    uscc: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[name]
+    industry_code: Mapped[str] = mapped_column(String(4))
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    score: Mapped[float]
+    rank: Mapped[int] = mapped_column(index=True)
+    region_code: Mapped[region_code]
+    dept_code: Mapped[dept_code]  # the department that supervises it (industry, food permit)
+    complaints_90: Mapped[int]
+    inspections_prior: Mapped[int]
+    problems_prior: Mapped[int]
+    penalties_prior: Mapped[int]
+    credit_grade: Mapped[str | None] = mapped_column(String(1))
+    computed_at: Mapped[timestamp]
+
+
 # ============================================================================ risk leads: model backtests
 
 

@@ -1,5 +1,9 @@
 """企业画像: search the register by name or USCC; /enterprise/<uscc> shows one subject across every source.
 
+Without a subject the page opens on the risk-based inspection plan (风险分级检查名单): the share of live
+entities the entity model ranks highest (setting ``inspection_plan_share``), by county, scoped to a
+department head's own department.
+
 Other pages link here with the subject's USCC (complaint grid, credit lists, measures). The USCC check
 digit (GB 32100) is shown as a flag, never used to refuse a code: real registered codes fail it.
 """
@@ -8,13 +12,15 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
+import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
 import security
+import settings
 from data_access import codes, db, queries_analytics, queries_enterprise
 from data_access.scope import Scope
-from ui import exports, tables
+from ui import exports, filters, tables
 from ui.theme import level_label
 
 dash.register_page(__name__, path="/enterprise", path_template="/enterprise/<uscc>", name="企业画像", order=25)
@@ -37,16 +43,66 @@ SECTIONS: dict[str, tuple[str, dict[str, str]]] = {
 }
 
 
-def layout(uscc=None, q=None, **_query) -> html.Div:
+PLAN_LABELS = {"rank": "排名", "name": "名称", "region": "区县", "industry": "行业", "dept": "监管部门",
+               "score_pct": "问题概率", "complaints_90": "90日投诉", "inspections_prior": "检查", "problems_prior": "发现问题",
+               "penalties_prior": "处罚", "credit_grade": "信用分类", "uscc": "统一社会信用代码"}
+PLAN_FLEX = {"name": 4, "industry": 3, "dept": 2, "uscc": 4}
+
+
+def plan_share() -> float:
+    return float(settings.get("inspection_plan_share"))
+
+
+def layout(uscc=None, q=None, region=None, **_query) -> html.Div:
     search = dbc.Row([
         dbc.Col(dbc.Input(id="enterprise-q", value=q or "", debounce=True, placeholder="输入企业名称或统一社会信用代码，回车检索",
                           maxLength=queries_analytics.SEARCH_MAX_CHARS), md=6),
         dbc.Col(html.Small("支持名称模糊匹配与信用代码前缀匹配，最多显示 50 条。", className="text-muted"), md=6),
     ], className="mb-2 align-items-center")
-    body = [html.H3("企业画像"), search, html.Div(id="enterprise-results", className="mb-3")]
+    body = [html.H3("企业画像"), search, html.Div(id="enterprise-results", className="mb-3"),
+            dcc.Store(id="enterprise-uscc", data=uscc.strip().upper() if uscc else None)]
     if uscc:
         body.append(_profile(uscc.strip().upper()))
+    else:
+        body.append(_plan_section(region))
     return html.Div(body)
+
+
+def _plan_section(region: str | None) -> html.Div:
+    options = [{"label": c.name, "value": c.code} for c in codes.COUNTIES]
+    picker = dbc.Row(dbc.Col([dbc.Label("区县"), dcc.Dropdown(
+        id="enterprise-plan-region", multi=True, options=options, placeholder="全部区县",
+        value=filters.parse_list(region, {o["value"] for o in options}))], md=6), className="mb-2")
+    return html.Div([picker, tables.card(
+        "风险分级检查名单", html.Div(id="enterprise-plan"), page=PAGE, table="plan",
+        note="问题概率：主体风险模型（由历次检查结果训练）估计的下次检查发现问题的概率；全市在营主体按其排序，"
+             "靠前者列入名单，供双随机抽查和重点检查参考。检查、发现问题、处罚为历年累计；点击名称查看企业画像。")])
+
+
+def plan_view(scope, regions: list[str]) -> tuple[pd.DataFrame, str]:  # noqa: ANN001
+    """The plan's rows for display and a one-line summary (what share, of how many, as of when)."""
+    with db.session_scope() as session:
+        df, meta = queries_enterprise.inspection_plan(session, scope, share=plan_share(), regions=regions or None)
+    if not meta["scored"]:
+        return df, "尚未运行主体风险评分（流水线步骤 entity_leads），暂无名单。"
+    df["score_pct"] = df["score"].map(lambda v: f"{v:.0%}")
+    df["credit_grade"] = df["credit_grade"].fillna("未评")
+    mine = "（本部门监管的主体）" if not scope.all_departments else ""
+    where = "、".join(codes.COUNTY_BY_CODE[r].name for r in regions if r in codes.COUNTY_BY_CODE) if regions else ""
+    summary = (f"评分截至 {meta['as_of']:%Y-%m-%d}：全市在营主体 {meta['scored']:,} 家，名单取前 "
+               f"{plan_share():.1%} 共 {meta['size']:,} 家；{where or '全部区县'}{mine} {len(df):,} 家。")
+    return df, summary
+
+
+@callback(Output("enterprise-plan", "children"), Input("enterprise-plan-region", "value"))
+def show_plan(regions: list[str] | None):
+    """The plan for the chosen counties (all when none)."""
+    df, summary = plan_view(security.current_scope(), regions or [])
+    if df.empty:
+        return html.P(summary, className="text-muted mb-0", id="enterprise-plan-summary")
+    return html.Div([html.P(summary, className="mb-2", id="enterprise-plan-summary"),
+                     tables.grid("enterprise-plan-grid", df, PLAN_LABELS, height=460, flex=PLAN_FLEX,
+                                 links={"name": "/enterprise/{uscc}"})])
 
 
 def _fact(label: str, value) -> html.Div:  # noqa: ANN001
@@ -54,10 +110,19 @@ def _fact(label: str, value) -> html.Div:  # noqa: ANN001
                                                                             else "—")], className="me-4 mb-1")
 
 
+def _risk_text(risk: dict | None) -> str:
+    if risk is None:
+        return "未评分（非在营主体，或尚未运行主体风险评分）"
+    plan = "，列入风险分级检查名单" if risk["in_plan"] else ""
+    return (f"下次检查发现问题概率 {risk['score']:.0%}（{risk['as_of']:%Y-%m-%d}，全市在营主体第 {risk['rank']:,} / "
+            f"{risk['scored']:,} 位{plan}）")
+
+
 def _profile(uscc: str) -> html.Div:
     scope = security.current_scope()
     with db.session_scope() as session:
         profile = queries_enterprise.subject_profile(session, scope, uscc)
+        risk = queries_enterprise.subject_risk(session, uscc, share=plan_share())
     if profile is None:
         return dbc.Alert(f"市场主体登记库中未找到统一社会信用代码 {uscc}。", color="warning", id="enterprise-missing")
     s = profile["subject"]
@@ -71,7 +136,8 @@ def _profile(uscc: str) -> html.Div:
         html.Div([_fact("统一社会信用代码", s["uscc"]), _fact("主体类型", s["subject_type"]), _fact("登记状态", s["status"]),
                   _fact("区县", s["region"]), _fact("成立日期", s["reg_date"]), _fact("行业门类", s["industry_code"]),
                   _fact("法定代表人/经营者", s["legal_rep"]), _fact("住所", s["address"]),
-                  _fact("食品经营许可", "有" if s["has_food_permit"] else "无"), _fact("信用风险分类", grade_text)],
+                  _fact("食品经营许可", "有" if s["has_food_permit"] else "无"), _fact("信用风险分类", grade_text),
+                  _fact("主体风险评分", _risk_text(risk))],
                  className="d-flex flex-wrap"),
         html.Div([dbc.Badge(f"{title} {len(profile[key]) if key != 'complaints' else profile['complaints_total']}",
                             color="light", text_color="dark", className="me-2") for key, (title, _) in SECTIONS.items()]),
@@ -83,8 +149,7 @@ def _profile(uscc: str) -> html.Div:
                          tables.grid({"type": "enterprise-grid", "table": key}, profile[key], labels, height=260),
                          page=PAGE, table=key)
              for key, (title, labels) in SECTIONS.items()]
-    return html.Div([facts, dcc.Store(id="enterprise-uscc", data=uscc),
-                     dbc.Row([dbc.Col(c, lg=6) for c in cards])])
+    return html.Div([facts, dbc.Row([dbc.Col(c, lg=6) for c in cards])])
 
 
 @callback(Output("enterprise-results", "children"), Input("enterprise-q", "value"))
@@ -103,7 +168,14 @@ def search(text: str | None):
 
 
 def export_table(session: Session, scope: Scope, table: str, uscc: str | None):  # noqa: ANN201
-    """One section of the profile; complaint exports are masked per role and audited."""
+    """One section of the profile, or the whole inspection plan (scoped like the page); complaint exports
+    are masked per role and audited."""
+    if table == "plan":
+        df, _ = queries_enterprise.inspection_plan(session, scope, share=plan_share())
+        df["credit_grade"] = df["credit_grade"].fillna("未评")
+        labels = {**PLAN_LABELS, "score": "下次检查发现问题概率"}  # the export keeps the number
+        del labels["score_pct"]
+        return df[list(labels)].rename(columns=labels), "风险分级检查名单"
     profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
                                                  record_view=False) if uscc else None
     if profile is None or table not in SECTIONS:

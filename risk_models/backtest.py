@@ -25,7 +25,6 @@ plant is a false positive even when its record looks as risky, since the demo re
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 
 import numpy as np
@@ -33,6 +32,8 @@ import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sqlalchemy import Connection, Engine, insert, select
 
+import settings
+from data_access.queries_enterprise import plan_size
 from data_access.schema import ModelBacktest, PlantedEvent
 from risk_models import leads
 from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule
@@ -44,14 +45,10 @@ TREND_WEEKS = 26
 # The risk-based inspection plan whose members count as detected: a share of the live register, so it grows
 # with the city. 1 % is what a Henan-style 双随机 plan gives the high-risk grade in a year (D grade 1.5-3.5 %
 # of firms, sampled at 30 %), and a quarter of the 3-5 % of entities spot-checked a year (docs/risk_leads.md).
-INSPECTION_SHARE = 0.01
+# The declared default of the setting that sizes the plan users see (企业画像), so both count the same plan.
+INSPECTION_SHARE = float(settings.SETTINGS_BY_NAME["inspection_plan_share"].default)
 ENTITY_SHARES = (0.0025, 0.005, 0.01, 0.02)  # the sensitivity reported beside it
 OLD_TOP_K = 30  # the fixed depth used before, kept in the output for comparison
-
-
-def plan_size(live_entities: int, share: float) -> int:
-    """Entities in an inspection plan covering ``share`` of the live register (at least one)."""
-    return max(1, math.ceil(share * live_entities))
 
 
 def _planted(conn: Connection) -> pd.DataFrame:

@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy.stats import beta
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
-from data_access import codes
+from data_access import bulk, codes
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
 from data_access.schema import (
     CreditGrade,
     CreditList,
     DailyComplaintCount,
+    EntityRiskScore,
     HotlineCategory,
     HotlineTicket,
     Inspection,
@@ -583,11 +584,33 @@ def trends_step(conn: Connection) -> int:
     return LeadWriter().write(conn, trend_signals(conn, daily_frame(conn, as_of), as_of))
 
 
+def write_entity_scores(conn: Connection, scored: pd.DataFrame, as_of: dt.date) -> int:
+    """Replace ``derived_entity_risk`` with ``scored`` (every live entity, ranked): the inspection plan and
+    the profile page read it."""
+    scored = scored.drop_duplicates("uscc", keep="first")  # the register may hold a subject per source system
+    industry = scored["industry_code"].fillna("")
+    depts = {(i, f): subject_department(i, f) for i in industry.unique() for f in (False, True)}
+    rows = pd.DataFrame({
+        "uscc": scored["uscc"], "name": scored["name"], "industry_code": industry,
+        "as_of": [as_of] * len(scored), "score": scored["score"].astype(float), "rank": scored["rank"].astype(int),
+        "region_code": scored["region_code"],
+        "dept_code": [depts[i, bool(f)] for i, f in zip(industry, scored["has_food_permit"], strict=True)],
+        "complaints_90": scored["complaints_90"].astype(int), "inspections_prior": scored["inspections_prior"].astype(int),
+        "problems_prior": scored["problems_prior"].astype(int), "penalties_prior": scored["penalties_prior"].astype(int),
+        "credit_grade": scored["credit_grade"].map({v: k for k, v in _GRADE_ORDINAL.items()}),
+        "computed_at": pd.Timestamp(dt.datetime.now().replace(microsecond=0))})
+    conn.execute(delete(EntityRiskScore))
+    return bulk.insert_frame(conn, EntityRiskScore.__table__, rows)
+
+
 def entities_step(conn: Connection) -> int:
-    """Pipeline step ``entity_leads``: fit on past inspections, score live entities, lead the riskiest."""
+    """Pipeline step ``entity_leads``: fit on past inspections, score live entities (stored ranked: the
+    inspection plan), lead the riskiest."""
     as_of = data_as_of(conn)
     tables = load_entity_tables(conn)
     if as_of is None or tables.inspections["has_problem"].nunique() < 2:
         return 0
     model = fit_entity_model(tables, as_of + dt.timedelta(days=1))
-    return LeadWriter().write(conn, entity_signals(conn, score_entities(tables, model, as_of), as_of))
+    scored = score_entities(tables, model, as_of)
+    write_entity_scores(conn, scored, as_of)
+    return LeadWriter().write(conn, entity_signals(conn, scored, as_of))

@@ -36,7 +36,8 @@ def records(df: pd.DataFrame) -> list[dict]:
 def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, height: int = 360,
          links: dict[str, str] | None = None, flex: dict[str, int] | None = None) -> dag.AgGrid:
     """Sortable, filterable grid of ``df``'s ``labels`` columns. ``links`` maps a column to a URL template
-    (``"/enterprise/{value}"``): those cells render as in-app links (dcc.Link-style, no reload). ``flex``
+    (``"/enterprise/{value}"``, or another column of the row: ``"/enterprise/{uscc}"``): those cells render
+    as in-app links (dcc.Link-style, no reload). ``flex``
     gives long columns a larger share of the width than the default 1."""
     columns = []
     for field, label in labels.items():
@@ -49,7 +50,9 @@ def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, 
         columns.append(col)
     data = df[list(labels)].copy()
     for field, template in (links or {}).items():
-        data[field] = [f"[{v}]({template.format(value=v)})" if v else "" for v in data[field]]
+        rows = df.to_dict("records") if "{value}" not in template else [{}] * len(df)
+        data[field] = [f"[{v}]({template.format(value=v, **row)})" if v else ""
+                       for v, row in zip(data[field], rows, strict=True)]
     return dag.AgGrid(id=component_id, rowData=records(data), columnDefs=columns,
                       defaultColDef={"flex": 1, "minWidth": 100},
                       dashGridOptions={"pagination": True, "paginationPageSize": 20,
