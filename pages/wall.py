@@ -100,10 +100,11 @@ def county_risk(scope: Scope) -> pd.DataFrame:
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
-def trend_data() -> pd.DataFrame:
+def trend_data() -> tuple[pd.DataFrame, dt.datetime | None]:
+    """The city's daily orders with their band, and how far the data reaches (the partial day's label)."""
     with db.session_scope() as session:
-        as_of = queries.data_as_of(session) or dt.datetime.now()
-        return queries_wall.complaint_trend(session, as_of.date())
+        as_of = queries.data_as_of(session)
+        return queries_wall.complaint_trend(session, (as_of or dt.datetime.now()).date()), as_of
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
@@ -177,7 +178,7 @@ def _kpis(texts: dict[str, str]) -> html.Div:
                             className="wall-kpi-level", style={"color": theme.LEVEL_STYLES[lv].colour})
                    for lv in theme.LEVEL_ORDER]
     return html.Div([
-        html.Div([html.Div("今日诉求量（件）", className="wall-kpi-name"),
+        html.Div([html.Div(texts["today_name"], id="wall-kpi-today-name", className="wall-kpi-name"),
                   html.Div(texts["today"], id="wall-kpi-today", className="wall-kpi-value"),
                   html.Div(texts["compare"], id="wall-kpi-today-compare", className="wall-kpi-note")],
                  className="wall-kpi"),
@@ -213,7 +214,7 @@ def layout(mode: str | None = None, refresh: str | None = None, dwell: str | Non
             _panel("风险线索区县分布", _graph("wall-map", district_risk_figure(county_risk(scope), width=MAP_SIZE[0],
                                                                          height=MAP_SIZE[1])),
                    panel_id="wall-panel-map", extra=_map_legend()),
-            _panel("诉求量趋势与预警（近60天，带状为预期区间）", _graph("wall-trend", wall_views.trend_figure(trend_data())),
+            _panel("诉求量趋势与预警（近60天，带状为预期区间）", _graph("wall-trend", wall_views.trend_figure(*trend_data())),
                    panel_id="wall-panel-trend"),
             _panel("近7日诉求热词", wall_views.hotword_spans(hotword_data()), panel_id="wall-panel-hotwords",
                    body_id="wall-hotwords"),
@@ -279,8 +280,10 @@ def _pulse(panel: str) -> tuple[Output, Input]:
     return Output(f"wall-done-{panel}", "data"), Input("wall-pulse", "data")
 
 
-KPI_OUTPUTS = ("today", "compare", *(f"open_{lv}" for lv in theme.LEVEL_ORDER), "overdue", "ontime", "as_of")
-KPI_IDS = {"today": "wall-kpi-today", "compare": "wall-kpi-today-compare", "overdue": "wall-kpi-overdue",
+KPI_OUTPUTS = ("today_name", "today", "compare", *(f"open_{lv}" for lv in theme.LEVEL_ORDER), "overdue", "ontime",
+               "as_of")
+KPI_IDS = {"today_name": "wall-kpi-today-name", "today": "wall-kpi-today", "compare": "wall-kpi-today-compare",
+           "overdue": "wall-kpi-overdue",
            "ontime": "wall-kpi-ontime", "as_of": "wall-as-of",
            **{f"open_{lv}": f"wall-kpi-open-{lv.lower()}" for lv in theme.LEVEL_ORDER}}
 
@@ -304,7 +307,7 @@ def refresh_map(pulse: int):
 
 @callback(Output("wall-trend", "figure"), *_pulse("trend"), prevent_initial_call=True)
 def refresh_trend(pulse: int):
-    return wall_views.trend_figure(trend_data()), pulse
+    return wall_views.trend_figure(*trend_data()), pulse
 
 
 @callback(Output("wall-hotwords", "children"), *_pulse("hotwords"), prevent_initial_call=True)

@@ -17,7 +17,8 @@ def _values(**overrides) -> dict:
 
 
 def test_kpi_texts():
-    texts = wall_views.kpi_texts(_values())
+    texts = wall_views.kpi_texts(_values(), clock=dt.date(2026, 6, 30))
+    assert texts["today_name"] == "今日诉求量（件）"
     assert texts["today"] == "1,234" and texts["compare"] == "较昨日同时段 −6"
     assert texts["as_of"] == "数据截至 2026-06-30 14:05"
     assert texts["ontime"] == "87.7%" and texts["overdue"] == "3"
@@ -30,7 +31,14 @@ def test_kpi_texts():
     ({"today": 5, "yesterday": 2}, "compare", "较昨日同时段 +3"),
 ])
 def test_kpi_texts_edge_cases(values, key, expected):
-    assert wall_views.kpi_texts(_values(**values))[key] == expected
+    assert wall_views.kpi_texts(_values(**values), clock=dt.date(2026, 6, 30))[key] == expected
+
+
+def test_a_lagging_feed_names_the_latest_day_by_its_date():
+    """A nightly exchange delivers yesterday's orders: on 07-01 the counter must not call 06-30's count 今日."""
+    texts = wall_views.kpi_texts(_values(), clock=dt.date(2026, 7, 1))
+    assert texts["today_name"] == "06-30诉求量（件）" and texts["compare"] == "较前一日同时段 −6"
+    assert wall_views.latest_day_names(None) == ("今日", "昨日")
 
 
 def test_levels_have_distinct_marks_symbols_and_colours():
@@ -45,10 +53,12 @@ def test_trend_figure_marks_alarms_and_the_partial_day():
     df = pd.DataFrame({"day": days, "n": [10, 40, 11, 12, 3], "expected": [10.0] * 5, "lower": [4.0] * 5,
                        "upper": [20.0] * 5, "alarm": [False, True, False, False, False],
                        "partial": [False] * 4 + [True]})
-    fig = wall_views.trend_figure(df)
+    fig = wall_views.trend_figure(df, dt.datetime(2026, 6, 5, 9, 30), clock=dt.date(2026, 6, 5))
     band, line, today, alarms = fig["data"][1], fig["data"][3], fig["data"][4], fig["data"][5]
     assert band["fill"] == "tonexty"
     assert line["y"] == [10, 40, 11, 12] and today["y"] == [3] and today["text"] == ["今日（未满一天）"]
+    lagging = wall_views.trend_figure(df, dt.datetime(2026, 6, 5, 22, 18), clock=dt.date(2026, 6, 6))
+    assert lagging["data"][4]["text"] == ["06-05（截至 22:18）"]
     assert alarms["x"] == ["2026-06-02"] and alarms["text"] == ["▲告警"]
     assert fig["layout"]["width"] == wall_views.TREND_SIZE[0]
 

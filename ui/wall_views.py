@@ -29,13 +29,24 @@ def _floats(series: pd.Series) -> list[float | None]:
 # ------------------------------------------------------------------------------------------ counters
 
 
-def kpi_texts(values: dict) -> dict[str, str]:
-    """Display text of each counter: today, its comparison with yesterday, open leads per level, overdue,
-    on-time rate, and the 数据截至 stamp."""
+def latest_day_names(as_of: dt.datetime | None, clock: dt.date | None = None) -> tuple[str, str]:
+    """How to name the data's latest day and the day before it on the wall: 今日 / 昨日 while the data is
+    of today; when the feed lags (a nightly exchange delivers yesterday's orders), the date itself, so a
+    24×7 wall never calls yesterday's count today's."""
+    if as_of is None or as_of.date() == (clock or dt.date.today()):
+        return "今日", "昨日"
+    return f"{as_of:%m-%d}", "前一日"
+
+
+def kpi_texts(values: dict, clock: dt.date | None = None) -> dict[str, str]:
+    """Display text of each counter: the latest day's orders, its comparison with the day before at the same
+    time, open leads per level, overdue, on-time rate, and the 数据截至 stamp."""
     delta = values["today"] - values["yesterday"]
+    day, before = latest_day_names(values["as_of"], clock)
     texts = {
+        "today_name": f"{day}诉求量（件）",
         "today": f"{values['today']:,}",
-        "compare": f"较昨日同时段 {'+' if delta >= 0 else '−'}{abs(delta)}",
+        "compare": f"较{before}同时段 {'+' if delta >= 0 else '−'}{abs(delta)}",
         "overdue": str(values["overdue"]),
         "ontime": "—" if values["ontime"] is None else f"{100 * values['ontime']:.1f}%",
         "as_of": f"数据截至 {values['as_of']:%Y-%m-%d %H:%M}" if values["as_of"] else "仓库暂无数据",
@@ -47,9 +58,12 @@ def kpi_texts(values: dict) -> dict[str, str]:
 # ------------------------------------------------------------------------------------------- figures
 
 
-def trend_figure(df: pd.DataFrame) -> dict:
+def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.date | None = None) -> dict:
     """Daily orders (line) against the expected band (shaded) and baseline (dashed); alarms are ▲ with
-    the word 告警, and today's partial count is a hollow point labelled as such."""
+    the word 告警, and the latest, partial day is a hollow point labelled as such (今日（未满一天） while
+    the data is of today, else its date and the time the data reaches)."""
+    day, _ = latest_day_names(as_of, clock)
+    partial_label = "今日（未满一天）" if day == "今日" else f"{day}（截至 {as_of:%H:%M}）"
     full, today, alarms = df[~df["partial"]], df[df["partial"]], df[df["alarm"]]
     red = theme.LEVEL_STYLES["RED"]
     days = _dates(df["day"])
@@ -62,7 +76,7 @@ def trend_figure(df: pd.DataFrame) -> dict:
         {"type": "scatter", "x": _dates(full["day"]), "y": full["n"].tolist(), "mode": "lines+markers",
          "line": {"color": theme.ACCENT, "width": 3}, "marker": {"size": 6}},
         {"type": "scatter", "x": _dates(today["day"]), "y": today["n"].tolist(), "mode": "markers+text",
-         "text": ["今日（未满一天）"] * len(today), "textposition": "top left",
+         "text": [partial_label] * len(today), "textposition": "top left",
          "textfont": {"color": theme.TEXT_MUTED, "size": 15},
          "marker": {"size": 12, "color": theme.BACKGROUND, "line": {"color": theme.ACCENT, "width": 3}}},
         {"type": "scatter", "x": _dates(alarms["day"]), "y": alarms["n"].tolist(), "mode": "markers+text",
