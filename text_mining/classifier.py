@@ -10,7 +10,9 @@ class weights, logistic regression, SGD, complement naive Bayes, and score-avera
 them; averaging the per-fold calibrated SVMs (``ensemble=True``) lost 0.5 macro-F1 points. Nor
 did NB-SVM, other ``min_df``/title weights/n-gram ranges, block weights, chi2 selection, an RBF
 SVM, a kNN vote, a title-only model for messages without a body, self-training on the unlabelled
-messages, or per-class score offsets tuned for macro-F1.
+messages, or per-class score offsets tuned for macro-F1. Nor did dense views appended, stacked or
+blended (``bench/bench_text_classifier_dense.py``): the word vectors and synonym sets shipped in the
+``cnsyn`` wheel, word2vec/fastText/LSA learnt on our own messages, and the label taxonomy.
 
 Also here: :func:`train_from_csv` / :func:`classify_csv` (called by ``bianjian text``) and
 :func:`route`, which maps a predicted category to a department and flags low-confidence cases
