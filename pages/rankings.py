@@ -70,9 +70,10 @@ def ranking_view(session: Session, scope: Scope, month: str, group: str,
     fig = go.Figure(go.Bar(x=scored["score"], y=scored["unit_name"], orientation="h",
                            marker_color=[STATUS_COLOURS[s] for s in scored["status"]]))
     if len(scored):
-        fig.add_vline(x=float(scored["score"].median()), line_dash="dash", line_color="#1565c0",
-                      annotation_text="中位数")
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 30, "b": 10}, height=max(300, 24 * len(scored) + 80),
+        median = float(scored["score"].median())  # labelled above the plot, where no bar can cover it
+        fig.add_vline(x=median, line_dash="dash", line_color="#1565c0", annotation_text=f"中位数 {median:.1f}",
+                      annotation_position="top", annotation_font_color="#1565c0")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 10}, height=max(300, 24 * len(scored) + 80),
                       title=f"{month} {GROUP_NAMES[group]}综合得分", xaxis_title="综合得分（100 = 全部达标）")
     note = "当前为模拟权重，仅用于分析，未保存。" if what_if != stored else "当前为现行权重。"
     return rows, fig, note
