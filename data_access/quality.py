@@ -88,6 +88,17 @@ def silent_sources(session: Session, as_of: dt.datetime, days: float | None = No
             .sort_values("days_since_load", ascending=False).reset_index(drop=True))
 
 
+def last_loads(session: Session, source_kind: str, src_system: str, limit: int = 10) -> list[dict]:
+    """The source's latest loads, newest first (``started_at``, ``received``, ``quarantined``, ``status``): a
+    数据中断 lead's evidence, so the exchange's operators see the cadence the feed kept until it stopped."""
+    b = LoadBatch
+    rows = session.execute(select(b.started_at, b.received, b.quarantined, b.status)
+                           .where(b.source_kind == source_kind, b.src_system == src_system)
+                           .order_by(b.started_at.desc()).limit(limit)).all()
+    return [{"started_at": r.started_at.isoformat(sep=" ", timespec="minutes"), "received": int(r.received),
+             "quarantined": int(r.quarantined), "status": r.status} for r in rows]
+
+
 def rows_per_day(session: Session, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Records received and quarantined per load day and source kind (from ``app_load_batch``)."""
     day = func.date(LoadBatch.started_at)

@@ -11,6 +11,7 @@ from dash import dcc, html
 import security
 from data_access import codes, db, queries_leads
 from dispatch.lifecycle import ACTION_BY_KEY
+from security import access
 from ui import charts
 
 dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
@@ -31,7 +32,7 @@ def layout(lead_id=None, **_query) -> html.Div:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
         _header(lead),
-        dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}), lg=8),
+        dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
                  dbc.Col([_parts(lead["parts"]), _timeline(lead["events"])], lg=4)]),
     ], id="lead-detail")
 
@@ -54,7 +55,7 @@ def _header(lead: dict) -> html.Div:
     ], className="mb-3")
 
 
-def _evidence(evidence: dict) -> html.Div:
+def _evidence(evidence: dict, role: str) -> html.Div:
     blocks = []
     figure = series_figure(evidence.get("series"))
     if figure is not None:
@@ -74,6 +75,16 @@ def _evidence(evidence: dict) -> html.Div:
         blocks.append(dbc.Card([dbc.CardHeader("涉及主体"), dbc.CardBody(dbc.Table(html.Tbody(
             [html.Tr([html.Th(str(k)), html.Td(str(v))]) for k, v in entity.items()]), size="sm",
             id="lead-detail-entity"))], className="mb-3"))
+    loads = evidence.get("loads") or []
+    if loads:
+        rows = [html.Tr([html.Td(b.get("started_at", "")), html.Td(f"{b.get('received', 0):,}"),
+                         html.Td(f"{b.get('quarantined', 0):,}"), html.Td(b.get("status", ""))]) for b in loads]
+        quality_page = dash.page_registry.get("pages.data_quality")
+        link = ([dcc.Link("在「数据质量」页查看全部来源的时效与隔离原因", href=quality_page["path"])]
+                if quality_page and access.can_see(role, quality_page) else [])
+        blocks.append(dbc.Card([dbc.CardHeader("该数据源最近的导入批次"), dbc.CardBody([dbc.Table(
+            [html.Thead(html.Tr([html.Th("导入时间"), html.Th("接收记录"), html.Th("隔离记录"), html.Th("状态")])),
+             html.Tbody(rows)], size="sm", striped=True, id="lead-detail-loads"), *link])], className="mb-3"))
     return html.Div(blocks or [dbc.Alert("该线索没有附带证据", color="light")])
 
 

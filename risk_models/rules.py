@@ -274,7 +274,8 @@ class SilentSourceRule:
         self.days = days
 
     def signals(self, conn: Connection, now: dt.datetime) -> list[Signal]:
-        silent = quality.silent_sources(Session(bind=conn), now, self.days)
+        session = Session(bind=conn)
+        silent = quality.silent_sources(session, now, self.days)
         out = []
         for r in silent.itertuples():
             last, days = pd.Timestamp(r.last_load_at), int(r.days_since_load)  # whole days: stable re-runs
@@ -286,7 +287,8 @@ class SilentSourceRule:
                 reason=f"数据源{name}（来源系统{r.src_system}）自{last:%Y-%m-%d %H:%M}起已{days}天未报送数据",
                 dept_code=DEPT_CODE_BY_KEY["ZWFW"],
                 evidence={"signal": {"rule": "silent_source", "source_kind": r.source_kind, "src_system": r.src_system,
-                                     "last_load_at": last.isoformat(), "days_since_load": days}}))
+                                     "last_load_at": last.isoformat(), "days_since_load": days},
+                          "loads": quality.last_loads(session, r.source_kind, r.src_system)}))
         return out
 
 

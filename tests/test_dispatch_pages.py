@@ -135,6 +135,32 @@ def test_lead_detail_renders_evidence_and_timeline(dash_app, warehouse_copy):
     assert [t.name for t in figure.data] == ["预测上限", "预测区间", "预测值", "实际诉求量"]
 
 
+def test_a_silent_source_lead_shows_the_feeds_last_loads(dash_app, warehouse_copy):
+    """数据中断: the evidence is the feed's own load history (the cadence it kept until it stopped); the link to
+    数据质量 shows only to roles that may open that page."""
+    from pages import lead_detail
+    from risk_models.leads import LeadWriter
+    from risk_models.rules import SilentSourceRule
+
+    now = dt.datetime(2026, 7, 3, 9, 0)  # the demo ends 06-30; its provincial feed stopped 6 nights before
+    with warehouse_copy.begin() as conn:
+        signals = SilentSourceRule().signals(conn, now)
+        LeadWriter().write(conn, signals, now=now)
+    provincial = next(sig for sig in signals if sig.key.startswith("silent_source:provincial:"))
+    loads = provincial.evidence["loads"]
+    assert len(loads) == 10 and loads == sorted(loads, key=lambda b: b["started_at"], reverse=True)
+    assert loads[0]["started_at"] == provincial.evidence["signal"]["last_load_at"][:16].replace("T", " ")
+    assert all(b["status"] == "ok" and b["received"] >= b["quarantined"] >= 0 for b in loads)
+    with Session(warehouse_copy) as s:
+        lead_id = s.scalar(select(RiskLead.lead_id).where(RiskLead.lead_key == provincial.key))
+    with acting_as(dash_app, Scope("领导", "LEADER")):
+        page = str(lead_detail.layout(lead_id=str(lead_id)))
+    assert "lead-detail-loads" in page and "该线索没有附带证据" not in page and "/data-quality" in page
+    with acting_as(dash_app, Scope("分析员", "ANALYST")):
+        page = str(lead_detail.layout(lead_id=str(lead_id)))
+    assert "lead-detail-loads" in page and "/data-quality" not in page  # 数据质量 is not an analyst's page
+
+
 def test_joint_page_by_department(dash_app, warehouse_copy):
     from pages import joint
 
