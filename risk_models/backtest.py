@@ -233,8 +233,8 @@ def store_planted(engine: Engine, result: dict) -> str:
                   "alarm_precision"):
             if m in k:
                 rows.append({"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": m, "value": k[m],
-                             "n": k["events"] if m.startswith("recall")
-                             else k["alarm_days"] if m == "alarm_precision" else k["leads"]})
+                             "n": k["events"] if m.startswith("recall") else k["alarm_days"] if m == "alarm_precision"
+                             else k["top_k"] if m == "precision_at_k" else k["leads"]})  # what the rate is over
     for m, v in result["entity_model_holdout"].items():
         if m not in ("holdout_inspections", "holdout_positive_rate"):
             rows.append({"model": "EntityRiskModel", "dataset": f"{dataset}；最近180天检查为时间外样本", "metric": m,

@@ -53,6 +53,9 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
         stored = queries_analytics.backtest_results(session)
     assert {"SpikeDetector", "EntityRiskModel", "UnlicensedRule", "线索生成（全部）"} <= set(stored["model"])
     assert "recall_top30" in set(stored.loc[stored["model"] == "EntityRiskModel", "metric"])
+    entity_rows = stored[stored["model"] == "EntityRiskModel"].set_index("metric")
+    # each rate's n is what it is a share of: plan precision over the plan, lead precision over the leads
+    assert entity_rows.loc["precision_at_k", "n"] == entity["top_k"] and entity_rows.loc["precision", "n"] == entity["leads"]
     overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
     assert overall["value"].iloc[0] == result["recall"]
 
