@@ -32,17 +32,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from bench_risk_nab import FILES, TWITTER, short  # the companion bench, beside this script
 from scipy import stats
 
 from risk_models import nab, spikes
 
-FILES = ["realKnownCause/nyc_taxi.csv", *nab.TWITTER_FILES]
-TWITTER = list(nab.TWITTER_FILES)
 Z_CRIT = float(stats.norm.isf(0.001))
-
-
-def short(key: str) -> str:
-    return key.split("/")[1].replace("Twitter_volume_", "").replace(".csv", "")
 
 
 def load(data: Path) -> dict:
