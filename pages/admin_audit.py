@@ -29,7 +29,7 @@ def layout(**_query) -> html.Div:
     filters = dbc.Row([
         dbc.Col([dbc.Label("操作人"), dbc.Input(id="admin_audit-actor", debounce=True, placeholder="全部")], md=3),
         dbc.Col([dbc.Label("操作类型"), dbc.Select(
-            id="admin_audit-action", value="",
+            id="admin_audit-action", value="", placeholder="全部",  # the text shown for the empty value
             options=[{"label": "全部", "value": ""}] + [{"label": v, "value": k} for k, v in ACTIONS.items()])],
             md=3),
         dbc.Col(dbc.Button("校验日志链", id="admin_audit-verify", color="warning"), md=3,

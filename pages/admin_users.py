@@ -12,12 +12,14 @@ from dash import Input, Output, State, callback, html
 
 import security
 from data_access import codes, db
+from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.scope import ROLES
 from security import api_keys, kiosk, users
 
 dash.register_page(__name__, path="/admin/users", name="用户与密钥", order=91, roles=("SYS_ADMIN",))
 
 _ERRORS = (users.UserError, kiosk.KioskError, api_keys.ApiKeyError)
+NO_DEPT = "（部门负责人所属部门）"
 
 
 def layout(**_query) -> html.Div:
@@ -25,7 +27,8 @@ def layout(**_query) -> html.Div:
         dbc.Col(dbc.Input(id="admin_users-username", placeholder="用户名"), md=2),
         dbc.Col(dbc.Select(id="admin_users-role", value="ANALYST",
                            options=[{"label": v, "value": k} for k, v in ROLES.items()]), md=2),
-        dbc.Col(dbc.Select(id="admin_users-dept", value="", options=[{"label": "（部门负责人所属部门）", "value": ""}]
+        dbc.Col(dbc.Select(id="admin_users-dept", value="", placeholder=NO_DEPT,
+                           options=[{"label": NO_DEPT, "value": ""}]
                            + [{"label": d.short_name, "value": d.key} for d in codes.DEPARTMENTS]), md=3),
         dbc.Col(dbc.Input(id="admin_users-password", type="password", placeholder="初始密码"), md=2),
         dbc.Col(dbc.Button("新增用户", id="admin_users-add", color="primary"), md=1),
@@ -47,7 +50,9 @@ def layout(**_query) -> html.Div:
 
 def _tables() -> list:
     with db.session_scope() as session:
-        user_rows = [(u.username, ROLES[u.role], u.dept_code or "", "停用" if u.disabled else "正常",
+        dept_names = {DEPT_CODE_BY_KEY[d.key]: d.short_name for d in codes.DEPARTMENTS}
+        user_rows = [(u.username, ROLES[u.role], dept_names.get(u.dept_code, u.dept_code or ""),
+                      "停用" if u.disabled else "正常",
                       f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "")
                      for u in users.list_users(session)]
         kiosk_rows = [(k.name, f"{k.created_at:%Y-%m-%d %H:%M}", "已吊销" if k.revoked_at else "有效",
@@ -57,7 +62,7 @@ def _tables() -> list:
                      f"{k.last_used_at:%Y-%m-%d %H:%M}" if k.last_used_at else "")
                     for k in api_keys.list_keys(session)]
     return [
-        html.H5("用户"), _table(("用户名", "角色", "部门代码", "状态", "最近登录"), user_rows),
+        html.H5("用户"), _table(("用户名", "角色", "部门", "状态", "最近登录"), user_rows),
         html.H5("大屏令牌"), _table(("名称", "签发时间", "状态", "最近使用"), kiosk_rows),
         html.H5("接口密钥"), _table(("来源系统", "密钥前缀", "状态", "最近使用"), key_rows),
     ]
