@@ -173,8 +173,9 @@ def export_table(session: Session, scope: Scope, table: str, uscc: str | None): 
     if table == "plan":
         df, _ = queries_enterprise.inspection_plan(session, scope, share=plan_share())
         df["credit_grade"] = df["credit_grade"].fillna("未评")
-        labels = {**PLAN_LABELS, "score": "下次检查发现问题概率"}  # the export keeps the number
-        del labels["score_pct"]
+        # the export keeps the probability as a number, in the percentage's place
+        labels = {("score" if k == "score_pct" else k): ("下次检查发现问题概率" if k == "score_pct" else v)
+                  for k, v in PLAN_LABELS.items()}
         return df[list(labels)].rename(columns=labels), "风险分级检查名单"
     profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
                                                  record_view=False) if uscc else None
