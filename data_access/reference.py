@@ -31,6 +31,7 @@ def department_code(dept: codes.Department) -> str:
 
 
 DEPT_CODE_BY_KEY = {d.key: department_code(d) for d in codes.DEPARTMENTS}
+DEPT_SHORT_NAME_BY_CODE = {DEPT_CODE_BY_KEY[d.key]: d.short_name for d in codes.DEPARTMENTS}
 
 
 def county_government_code(county_code: str) -> str:

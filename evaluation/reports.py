@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from data_access import codes, db, queries_evaluation
-from data_access.reference import DEPT_CODE_BY_KEY
+from data_access import db, queries_evaluation
+from data_access.reference import DEPT_SHORT_NAME_BY_CODE
 from data_access.scope import SYSTEM, Scope
 from evaluation import charts, render, scoring
 from evaluation.indicators import (
@@ -32,7 +32,6 @@ from evaluation.indicators import (
 from evaluation.render import Document, Section, Table
 
 TREND_MONTHS = 12
-DEPT_NAMES = {DEPT_CODE_BY_KEY[d.key]: d.short_name for d in codes.DEPARTMENTS}
 LEAD_ROWS = 100  # leads listed in a document; the total is always stated
 
 
@@ -97,7 +96,7 @@ def _family_table(values: pd.DataFrame, reference: pd.DataFrame, config: scoring
 def _lead_table(leads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "线索编号": leads["lead_id"], "标题": leads["title"], "等级": leads["level"],
-        "责任单位": [DEPT_NAMES.get(d, d or "") for d in leads["dept_code"]],
+        "责任单位": [DEPT_SHORT_NAME_BY_CODE.get(d, d or "") for d in leads["dept_code"]],
         "区县": [UNITS["COUNTY"].get(r, r or "") for r in leads["region_code"]],
         "超期环节": leads["overdue_stage"], "超期天数": leads["overdue_days"].astype(int),
     }).head(LEAD_ROWS)

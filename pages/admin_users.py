@@ -12,7 +12,7 @@ from dash import Input, Output, State, callback, html
 
 import security
 from data_access import codes, db
-from data_access.reference import DEPT_CODE_BY_KEY
+from data_access.reference import DEPT_SHORT_NAME_BY_CODE
 from data_access.scope import ROLES
 from security import api_keys, kiosk, users
 
@@ -50,8 +50,7 @@ def layout(**_query) -> html.Div:
 
 def _tables() -> list:
     with db.session_scope() as session:
-        dept_names = {DEPT_CODE_BY_KEY[d.key]: d.short_name for d in codes.DEPARTMENTS}
-        user_rows = [(u.username, ROLES[u.role], dept_names.get(u.dept_code, u.dept_code or ""),
+        user_rows = [(u.username, ROLES[u.role], DEPT_SHORT_NAME_BY_CODE.get(u.dept_code, u.dept_code or ""),
                       "停用" if u.disabled else "正常",
                       f"{u.last_login_at:%Y-%m-%d %H:%M}" if u.last_login_at else "")
                      for u in users.list_users(session)]

@@ -378,6 +378,7 @@ ENTITY_FEATURES = ["complaints_90", "complaints_365", "inspections_prior", "prob
                    "abnormal_list", "serious_list", "credit_grade", "licence_age_days", "industry_code",
                    "subject_type", "has_food_permit"]
 _GRADE_ORDINAL = {"A": 1.0, "B": 2.0, "C": 3.0, "D": 4.0}
+_GRADE_LETTER = {v: k for k, v in _GRADE_ORDINAL.items()}
 
 
 @dataclass
@@ -511,7 +512,7 @@ def score_entities(tables: EntityTables, model: EntityRiskModel, as_of: dt.date)
 
 def entity_record(conn: Connection, row) -> dict:
     """Plain-Chinese record summary of an entity for a lead's evidence."""
-    grade = {v: k for k, v in _GRADE_ORDINAL.items()}.get(row.credit_grade, "未评")
+    grade = _GRADE_LETTER.get(row.credit_grade, "未评")
     lists = conn.execute(select(CreditList.list_type).where(
         CreditList.subject_uscc == row.uscc, CreditList.out_date.is_(None))).scalars().all()
     return {"名称": row.name, "统一社会信用代码": row.uscc, "所属区县": codes.COUNTY_BY_CODE[row.region_code].name
@@ -597,7 +598,7 @@ def write_entity_scores(conn: Connection, scored: pd.DataFrame, as_of: dt.date) 
         "dept_code": [depts[i, bool(f)] for i, f in zip(industry, scored["has_food_permit"], strict=True)],
         "complaints_90": scored["complaints_90"].astype(int), "inspections_prior": scored["inspections_prior"].astype(int),
         "problems_prior": scored["problems_prior"].astype(int), "penalties_prior": scored["penalties_prior"].astype(int),
-        "credit_grade": scored["credit_grade"].map({v: k for k, v in _GRADE_ORDINAL.items()}),
+        "credit_grade": scored["credit_grade"].map(_GRADE_LETTER),
         "computed_at": pd.Timestamp(dt.datetime.now().replace(microsecond=0))})
     conn.execute(delete(EntityRiskScore))
     return bulk.insert_frame(conn, EntityRiskScore.__table__, rows)
