@@ -19,10 +19,10 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "heads") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the warehouse to ``revision`` (creates every table on an empty database).
 
-    Feature areas add their own migrations on top of ``0001``; "heads" applies every branch.
+    The history is linear from 0011 on: a new migration revises the single head (``script_heads()``).
     """
     cfg = alembic_config()
     with engine.begin() as connection:
@@ -35,6 +35,11 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, revision)
+
+
+def script_heads() -> list[str]:
+    """The head revisions of the migration scripts (one, unless someone branched the history)."""
+    return list(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def current_tables(engine: Engine) -> set[str]:
