@@ -202,8 +202,12 @@ def worker(beat: bool, concurrency: int) -> None:
 
 
 @cli.command("settings")
-def show_settings() -> None:
+@click.option("--markdown", is_flag=True, help="Print docs/configuration.md (defaults, not current values).")
+def show_settings(markdown: bool) -> None:
     """Print every setting with its environment variable, current value and help."""
+    if markdown:
+        click.echo(settings.markdown(), nl=False)
+        return
     for s in settings.SETTINGS:
         click.echo(f"{s.env}={settings.get(s.name)!r}\n    {s.help}")
 
