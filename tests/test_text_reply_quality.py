@@ -81,3 +81,47 @@ def test_reply_quality_on_gov_messages(shared_data):
     scored = score_replies(df)
     assert scored["quality"].between(0, 1).all()
     assert scored["timeliness"].notna().mean() > 0.95
+
+
+# Excerpts of real replies from messages_replies.csv (附件4); handles and numbers as published (masked).
+GREETING_ONLY = "网友“UU0081893”您好！您的留言已收悉。现将有关情况回复如下：已转交相关部门。"
+HANDLE_A = "网友“A000110735”：您好！您在平台《问政西地省》上的留言已收悉。"
+PHONE = "详情可咨询政务服务中心住建局受理申请老旧小区加装电梯窗口，咨询电话：0000-00000000。"
+PHONE_BARE = "如有疑问可致电0731-00000000向A9县城管局反映。"
+FORWARD_ONLY = "现将我们调查处理情况答复如下：已转A4区纪委区监委进行调查、核实及妥善处置。对于调查处置结果，可直接联系。"
+VERIFY_HANDLE = "行核查处理，"
+REAL_ACTION = "对该店依法立案查处，责令其停业整顿。"
+REAL_ACTION_BARE = "A7县城管局渣土办将会加大违规运输行为的查处力度。"
+
+
+def _cues(text):
+    return set(score_replies(pd.DataFrame({"title": ["x"], "body": ["x"], "reply": [text]})).loc[0, "cues"].split(","))
+
+
+def test_contact_cue_ignores_the_user_handle_in_the_greeting():
+    assert "contact" not in _cues(GREETING_ONLY)
+    assert "contact" not in _cues(HANDLE_A)
+    assert "contact" in _cues(PHONE)
+    assert "contact" in _cues(PHONE_BARE)
+
+
+def test_action_cue_ignores_investigate_and_handle():
+    assert "action" not in _cues(FORWARD_ONLY)
+    assert "action" not in _cues(VERIFY_HANDLE)
+    assert "action" in _cues(REAL_ACTION)
+    assert "action" in _cues(REAL_ACTION_BARE)
+
+
+@pytest.mark.shared_data
+def test_cue_hits_on_all_replies(shared_data):
+    """On all 2,816 replies no contact hit comes from a handle alone and no action hit from 调查处理 alone.
+
+    Before the fix: contact 1,447 hits (805 only through the handle), action 622 (159 only through 调查处理/处置).
+    """
+    df = pd.read_csv(shared_data / "gov_messages" / "messages_replies.csv")
+    cues = score_replies(df)["cues"].str.split(",")
+    contact = int(cues.map(lambda c: "contact" in c).sum())
+    action = int(cues.map(lambda c: "action" in c).sum())
+    assert contact == 642 and action == 463
+    handle = df["reply"].fillna("").str.replace(r"[“\"]?[A-Z]+\d{4,}[”\"]?", "", regex=True)
+    assert int(score_replies(df.assign(reply=handle))["cues"].str.contains("contact").sum()) == contact
