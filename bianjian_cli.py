@@ -14,6 +14,7 @@ import sys
 import click
 
 import settings
+from data_access.cli_engine import warehouse_engine
 
 
 def _progress(label: str):
@@ -25,18 +26,6 @@ def _progress(label: str):
         click.echo(f"[{elapsed:6.1f}s] {label}: {stage}", err=True)
 
     return report
-
-
-def _engine():
-    from data_access import db
-
-    try:
-        engine = db.engine()
-        with engine.connect():
-            pass
-    except Exception as exc:
-        raise click.ClickException(f"cannot open the warehouse at {settings.database_url()}: {exc}") from exc
-    return engine
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -59,7 +48,7 @@ def init() -> None:
     """
     from data_access import warehouse
 
-    counts = warehouse.init(_engine())
+    counts = warehouse.init(warehouse_engine())
     for table, n in counts.items():
         click.echo(f"{table}: {n}")
 
@@ -88,7 +77,7 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
     """
     from data_access import warehouse
 
-    engine = _engine()
+    engine = warehouse_engine()
     if follow:
         from data_access.demo.follow import follow as follow_orders
 
@@ -146,7 +135,7 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
     steps = [STEP_BY_NAME[s] for s in step_names] if step_names else list(STEPS)
     from data_access.migrate import missing_revisions
 
-    engine = _engine()
+    engine = warehouse_engine()
     if missing := missing_revisions(engine):
         raise click.ClickException(f"the warehouse schema is older than this code (missing migrations "
                                    f"{', '.join(missing)}); run `bianjian init` to upgrade it")
@@ -170,7 +159,7 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
               help="With --prod: worker processes. Default: BIANJIAN_WEB_WORKERS.")
 def serve(host: str, port: int, debug: bool, prod: bool, workers: int | None) -> None:
     """Serve the dashboard at http://HOST:PORT (development server, or gunicorn with --prod)."""
-    _engine()
+    warehouse_engine()
     if prod:
         import os
 
@@ -194,7 +183,7 @@ def worker(beat: bool, concurrency: int) -> None:
 
     if not broker_url():
         raise click.ClickException("no broker: set BIANJIAN_BROKER_URL or BIANJIAN_CACHE_URL to redis://…")
-    _engine()
+    warehouse_engine()
     import ops.wsgi  # noqa: F401 — builds the Dash app, which registers its background callbacks as tasks
 
     argv = ["worker", "--loglevel=INFO", f"--concurrency={concurrency}"] + (["--beat"] if beat else [])

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from data_access.cli_engine import warehouse_engine
+
 ROLE_CHOICES = ("ANALYST", "DEPT_HEAD", "LEADER")
 
 
@@ -21,10 +23,6 @@ def _dept_code(key: str | None) -> str | None:
     return DEPT_CODE_BY_KEY[key]
 
 
-def _engine():
-    from bianjian_cli import _engine as open_engine
-
-    return open_engine()
 
 
 @click.group("leads")
@@ -50,7 +48,7 @@ def list_cmd(statuses: tuple[str, ...], dept: str | None, limit: int, as_json: b
     bad = [s for s in statuses if s not in codes.LEAD_STATUSES]
     if bad:
         raise click.BadParameter(f"unknown status {bad}; one of {', '.join(codes.LEAD_STATUSES)}", param_hint="--status")
-    with Session(_engine()) as session:
+    with Session(warehouse_engine()) as session:
         df = queries_leads.list_leads(session, SYSTEM, as_of=dt.datetime.now(), statuses=list(statuses) or None,
                                       dept_code=_dept_code(dept), limit=limit)
     for row in df.to_dict("records"):
@@ -93,7 +91,7 @@ def transition_cmd(lead_id: int, action: str, actor: str, role: str, actor_dept:
         scope = Scope(actor, role, _dept_code(actor_dept))
     except ValueError as exc:
         raise click.UsageError("DEPT_HEAD needs --actor-dept") from exc
-    with Session(_engine()) as session:
+    with Session(warehouse_engine()) as session:
         try:
             with session.begin():
                 lead = transition(session, lead_id, action, scope, note=note, dept_code=_dept_code(dept),
@@ -119,7 +117,7 @@ def export_cmd(fmt: str, out: Path, since: dt.datetime | None) -> None:
     from data_access.scope import SYSTEM
     from dispatch.exchange import export_records, write_export
 
-    with Session(_engine()) as session:
+    with Session(warehouse_engine()) as session:
         records = export_records(session, SYSTEM, since=since)
     write_export(records, out, fmt)
     click.echo(f"{len(records)} leads → {out}")
@@ -130,6 +128,6 @@ def import_provincial_cmd() -> None:
     """Import open provincial leads (fact_provincial_lead) as risk leads to triage; re-runs add only new ones."""
     from dispatch.exchange import import_provincial_leads
 
-    with _engine().begin() as conn:
+    with warehouse_engine().begin() as conn:
         n = import_provincial_leads(conn)
     click.echo(f"{n} provincial leads imported")

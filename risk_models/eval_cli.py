@@ -9,6 +9,8 @@ import json
 
 import click
 
+from data_access.cli_engine import warehouse_engine
+
 __all__ = ["eval_group"]
 
 
@@ -25,12 +27,11 @@ def eval_group() -> None:
 @click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
 def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> None:
     """Recall, precision and delay against the demo warehouse's planted events."""
-    from bianjian_cli import _engine
     from risk_models.backtest import INSPECTION_SHARE, planted_backtest
 
     share = INSPECTION_SHARE if inspection_share is None else inspection_share
     try:
-        result = planted_backtest(_engine(), inspection_share=share, store=not no_store)
+        result = planted_backtest(warehouse_engine(), inspection_share=share, store=not no_store)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -52,13 +53,12 @@ def external(as_json: bool, data_dir: str | None, no_store: bool) -> None:
     from pathlib import Path
 
     import settings
-    from bianjian_cli import _engine
     from risk_models.backtest import external_backtest
 
     root = Path(data_dir) if data_dir else settings.ROOT.parent / "shared" / "data"
     if not (root / "nab").is_dir() or not (root / "chicago_food").is_dir():
         raise click.ClickException(f"benchmark data not found under {root} (needs nab/ and chicago_food/)")
-    result = external_backtest(None if no_store else _engine(), root, store=not no_store)
+    result = external_backtest(None if no_store else warehouse_engine(), root, store=not no_store)
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return

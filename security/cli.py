@@ -11,21 +11,19 @@ import sys
 
 import click
 
+from data_access.cli_engine import warehouse_engine
+
 
 def _actor() -> str:
     return f"cli:{getpass.getuser()}"[:40]
 
 
-def _engine():
-    from bianjian_cli import _engine as warehouse_engine
-
-    return warehouse_engine()
 
 
 def _session():
     from sqlalchemy.orm import Session
 
-    return Session(_engine())
+    return Session(warehouse_engine())
 
 
 def _stamp(value) -> str:  # noqa: ANN001
@@ -224,7 +222,7 @@ def audit_verify() -> None:
     """
     from security import audit as lib
 
-    engine = _engine()
+    engine = warehouse_engine()
     problems = lib.verify(engine)
     if problems:
         for problem in problems:

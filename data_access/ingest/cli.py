@@ -6,6 +6,7 @@ import json
 
 import click
 
+from data_access.cli_engine import warehouse_engine
 from data_access.codes import INGEST_KINDS  # a light module: plain tuples and dicts
 
 
@@ -22,11 +23,10 @@ def ingest(kind: str, path: str, dry_run: bool, as_json: bool) -> None:
 
     Example: bianjian ingest hotline 12345_工单_2025-01.csv --json
     """
-    from bianjian_cli import _engine
     from data_access.ingest import UnreadableFile, ingest_file
 
     try:
-        result = ingest_file(_engine(), kind, path, dry_run=dry_run)
+        result = ingest_file(warehouse_engine(), kind, path, dry_run=dry_run)
     except UnreadableFile as exc:
         raise click.ClickException(f"{path}: {exc}") from exc
     if as_json:
