@@ -1,0 +1,116 @@
+"""The packages form layers and import only downward (docs/architecture.md).
+
+Every import statement of the product's modules counts — module-level or inside a function — so a cycle cannot be
+hidden behind a function-local import. Imports that still break the rule are listed in ``KNOWN_EXCEPTIONS`` with
+the reason; the list may only shrink: a new upward import fails, and so does an entry that no longer occurs.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+# Bottom to top. A package may import packages of lower layers and, within its layer, none that imports it back.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("settings",),
+    ("data_access",),
+    ("security", "text_mining"),
+    ("risk_models", "dispatch", "evaluation"),
+    ("pipeline",),
+    ("ops", "api"),
+    ("ui",),
+    ("pages",),
+    ("app", "bianjian_cli"),
+)
+RANK = {package: i for i, layer in enumerate(LAYERS) for package in layer}
+# Process entry points live in a low package's folder but stand at the top: they build the whole app.
+ENTRY_POINTS = {"ops/wsgi.py": "app"}
+
+KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
+    ("data_access/demo/generator.py", "dispatch.demo_history"):
+        "the demo generator lives inside data_access; it moves to its own package above dispatch (#24)",
+    ("data_access/queries_analytics.py", "security"):
+        "audit of personal-data views and masking inside read functions; they move to the pages/security layer (#24)",
+    ("data_access/queries_text.py", "security"):
+        "masking inside a read function; moves to the layer that knows the user (#24)",
+    ("data_access/queries_leads.py", "dispatch.deadlines"):
+        "overdue status computed in the read; the working-day calendar moves below dispatch (#24)",
+    ("data_access/queries_wall.py", "text_mining.tokenizer"):
+        "the wall tokenises titles per request; it will read the pipeline's hot words (#20, #24)",
+    ("security/web.py", "ops.faults"):
+        "the login guard answers the health route and the outage banner; the web glue moves above ops (#24)",
+    ("security/web.py", "pages"):
+        "the login guard renders the login page; the web glue moves above pages (#24)",
+}
+
+
+def _product_modules() -> list[Path]:
+    files = [REPO_ROOT / f"{name}.py" for name in ("app", "bianjian_cli", "settings")]
+    for package in RANK:
+        folder = REPO_ROOT / package
+        if folder.is_dir():
+            files += [p for p in folder.rglob("*.py") if "migrations" not in p.parts]
+    return sorted(files)
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in RANK}
+
+
+def _edges() -> dict[tuple[str, str], tuple[str, str]]:
+    """(file, imported module) -> (importing package, imported package), for imports across packages."""
+    edges = {}
+    for path in _product_modules():
+        rel = path.relative_to(REPO_ROOT).as_posix()
+        source = ENTRY_POINTS.get(rel, rel.split("/")[0].removesuffix(".py"))
+        for module in _imports(path):
+            target = module.split(".")[0]
+            if target != source:
+                edges[(rel, module)] = (source, target)
+    return edges
+
+
+def _violations() -> set[tuple[str, str]]:
+    edges = _edges()
+    package_edges = set(edges.values())
+    bad = set()
+    for key, (source, target) in edges.items():
+        upward = RANK[target] > RANK[source]
+        same_layer_cycle = RANK[target] == RANK[source] and (target, source) in package_edges
+        if upward or same_layer_cycle:
+            bad.add(key)
+    return bad
+
+
+NOT_PRODUCT = {"tests", "bench", "notebooks", "scripts"}  # they may import anything; nothing imports them
+
+
+def test_every_package_is_in_a_layer():
+    top_level = {p.name for p in REPO_ROOT.iterdir()
+                 if p.is_dir() and any(p.glob("*.py")) and p.name not in NOT_PRODUCT}
+    assert top_level <= set(RANK), f"declare these packages in LAYERS: {sorted(top_level - set(RANK))}"
+
+
+def test_no_new_upward_import():
+    new = sorted(_violations() - set(KNOWN_EXCEPTIONS))
+    assert not new, "imports against the layers of docs/architecture.md: " + ", ".join(f"{f} -> {m}" for f, m in new)
+
+
+def test_the_exception_list_only_shrinks():
+    gone = sorted(set(KNOWN_EXCEPTIONS) - _violations())
+    assert not gone, "no longer needed, remove from KNOWN_EXCEPTIONS: " + ", ".join(f"{f} -> {m}" for f, m in gone)
+
+
+def test_the_check_sees_function_local_imports(tmp_path):
+    """Guard against a vacuous test: an import inside a function body is found."""
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from pages import home\n    return home\n", encoding="utf-8")
+    assert _imports(module) == {"pages"}
