@@ -5,7 +5,7 @@ time; the Theil-Sen slope and its distribution-free confidence interval (Gilbert
 size of the rise. A *rising* lead needs all of:
 
 * Benjamini-Hochberg q-value <= ``alpha`` across all series tested together (FDR control over
-  district x category);
+  district x category; ``scipy.stats.false_discovery_control``);
 * lower confidence bound of the Sen slope > 0;
 * relative slope (Sen slope / median level, per period) >= ``min_relative_slope``.
 """
@@ -19,10 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import validate_data
 
-__all__ = ["TrendDetector", "mann_kendall", "benjamini_hochberg", "detect_trends_frame"]
+__all__ = ["TrendDetector", "mann_kendall", "detect_trends_frame"]
 
 
 def mann_kendall(y, conf_level: float = 0.95) -> dict:
@@ -59,22 +58,12 @@ def mann_kendall(y, conf_level: float = 0.95) -> dict:
     return out
 
 
-def benjamini_hochberg(p) -> np.ndarray:
-    """BH-adjusted q-values (same as statsmodels ``multipletests(method="fdr_bh")``)."""
-    p = np.asarray(p, dtype=float)
-    n = len(p)
-    if n == 0:
-        return p
-    order = np.argsort(p)
-    ranked = p[order] * n / np.arange(1, n + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty(n)
-    out[order] = np.minimum(q, 1.0)
-    return out
-
-
 class TrendDetector(BaseEstimator):
     """Significant rising trends over many series with false-discovery-rate control.
+
+    The test is transductive, like a clustering: the Benjamini-Hochberg step ranks the series of one batch
+    against each other, so ``fit(X)`` tests the rows of ``X`` and ``fit_predict(X)`` returns their labels; there
+    is no ``predict`` for unseen series (it would need the batch they belong to).
 
     Parameters
     ----------
@@ -83,7 +72,7 @@ class TrendDetector(BaseEstimator):
     conf_level : float, default=0.95
         Confidence level of the Sen-slope interval.
     window : int or None, default=None
-        Use only the last ``window`` points of each series (None: all).
+        Use only the last ``window`` periods of each series (None: all).
     min_relative_slope : float, default=0.01
         Effect-size floor: Sen slope divided by the median level (``max(median, 1)``), per step.
         0.01 per week is roughly +50 % a year.
@@ -93,26 +82,22 @@ class TrendDetector(BaseEstimator):
     Attributes
     ----------
     results_ : pandas.DataFrame
-        One row per series: ``series, n, tau, z, p_value, q_value, slope, slope_low,
-        slope_high, level, relative_slope, tested, rising``.
-    series_names_ : list
+        One row per series (row of ``X``): ``series, n, tau, z, p_value, q_value, slope, slope_low,
+        slope_high, level, relative_slope, tested, rising``; ``series`` is the row label of a DataFrame ``X``,
+        else the row number.
+    labels_ : ndarray of shape (n_series,)
+        1 where the series rises significantly, else 0.
+    n_features_in_ : int
+        Number of periods of the series ``fit`` saw.
 
     Examples
     --------
     >>> import numpy as np, pandas as pd
     >>> rng = np.random.default_rng(0)
-    >>> Y = pd.DataFrame({"flat": rng.poisson(20, 52), "up": rng.poisson(np.linspace(10, 40, 52))})
-    >>> TrendDetector().fit(Y).results_.set_index("series")["rising"].to_dict()
-    {'flat': False, 'up': True}
+    >>> X = pd.DataFrame([rng.poisson(20, 52), rng.poisson(np.linspace(10, 40, 52))], index=["flat", "up"])
+    >>> TrendDetector().fit_predict(X).tolist()
+    [0, 1]
     """
-
-    _parameter_constraints: dict = {
-        "alpha": [Interval(Real, 0, 1, closed="neither")],
-        "conf_level": [Interval(Real, 0, 1, closed="neither")],
-        "window": [Interval(Integral, 4, None, closed="left"), None],
-        "min_relative_slope": [Interval(Real, None, None, closed="neither")],
-        "min_total": [Interval(Real, None, None, closed="neither")],
-    }
 
     def __init__(self, *, alpha=0.05, conf_level=0.95, window=None, min_relative_slope=0.01, min_total=10.0):
         self.alpha = alpha
@@ -121,52 +106,56 @@ class TrendDetector(BaseEstimator):
         self.min_relative_slope = min_relative_slope
         self.min_total = min_total
 
-    def fit(self, Y, y=None):
-        """Test every column of ``Y`` (wide frame: rows = time, columns = series) or one Series."""
-        self._validate_params()
-        Y = _as_frame(Y)
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing period is skipped by the Mann-Kendall test
+        return tags
+
+    def fit(self, X, y=None):
+        """Test every row of ``X`` (rows = series, columns = periods in time order)."""
+        self._check_params()
+        names = list(X.index) if isinstance(X, pd.DataFrame) else None
+        values = validate_data(self, X, ensure_all_finite="allow-nan", dtype=float)
         if self.window is not None:
-            Y = Y.iloc[-self.window:]
+            values = values[:, -self.window:]
         rows = []
-        for name in Y.columns:
-            v = Y[name].to_numpy(dtype=float)
-            r = mann_kendall(v, self.conf_level)
-            r["series"] = name
-            r["tested"] = bool(np.nansum(v) >= self.min_total and r["n"] >= 4)
+        for i, series in enumerate(values):
+            r = mann_kendall(series, self.conf_level)
+            r["series"] = names[i] if names is not None else i
+            r["tested"] = bool(np.nansum(series) >= self.min_total and r["n"] >= 4)
             rows.append(r)
         res = pd.DataFrame(rows)
         res["q_value"] = 1.0
         tested = res["tested"].to_numpy()
         if tested.any():
-            res.loc[tested, "q_value"] = benjamini_hochberg(res.loc[tested, "p_value"].to_numpy())
+            res.loc[tested, "q_value"] = stats.false_discovery_control(res.loc[tested, "p_value"].to_numpy())
         res["relative_slope"] = res["slope"] / np.maximum(res["level"], 1.0)
         res["rising"] = (
             res["tested"] & (res["q_value"] <= self.alpha) & (res["slope_low"] > 0)
             & (res["relative_slope"] >= self.min_relative_slope)
         )
-        cols = ["series", "n", "tau", "z", "p_value", "q_value", "slope", "slope_low", "slope_high",
-                "level", "relative_slope", "tested", "rising"]
-        self.results_ = res[cols]
-        self.series_names_ = list(Y.columns)
+        self.results_ = res[RESULT_COLUMNS]
+        self.labels_ = res["rising"].to_numpy(dtype=int)
         return self
 
-    def predict(self, Y=None):
-        """0/1 per series (1 = significant rising trend); refits on ``Y`` when given."""
-        if Y is not None:
-            self.fit(Y)
-        check_is_fitted(self)
-        return self.results_.set_index("series")["rising"].astype(int)
+    def fit_predict(self, X, y=None):
+        """1 per row of ``X`` whose series rises significantly, else 0."""
+        return self.fit(X).labels_
+
+    def _check_params(self) -> None:
+        for name in ("alpha", "conf_level"):
+            value = getattr(self, name)
+            if not isinstance(value, Real) or not 0 < value < 1:
+                raise ValueError(f"{name} must be a number strictly between 0 and 1, got {value!r}")
+        if self.window is not None and (not isinstance(self.window, Integral) or self.window < 4):
+            raise ValueError(f"window must be None or an integer >= 4, got {self.window!r}")
+        for name in ("min_relative_slope", "min_total"):
+            if not isinstance(getattr(self, name), Real):
+                raise ValueError(f"{name} must be a number, got {getattr(self, name)!r}")
 
 
-def _as_frame(Y) -> pd.DataFrame:
-    if isinstance(Y, pd.Series):
-        return Y.to_frame(Y.name if Y.name is not None else "series")
-    if isinstance(Y, pd.DataFrame):
-        return Y
-    arr = np.asarray(Y, dtype=float)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    return pd.DataFrame(arr, columns=[f"s{i}" for i in range(arr.shape[1])])
+RESULT_COLUMNS = ["series", "n", "tau", "z", "p_value", "q_value", "slope", "slope_low", "slope_high",
+                  "level", "relative_slope", "tested", "rising"]
 
 
 def detect_trends_frame(df: pd.DataFrame, *, keys=("district", "category"), date="date", count="count",
@@ -193,8 +182,6 @@ def detect_trends_frame(df: pd.DataFrame, *, keys=("district", "category"), date
         wide = wide.iloc[:-1]
     det = detector if detector is not None else TrendDetector()
     det = TrendDetector(**{**det.get_params(), "window": window if window is not None else det.window})
-    flat = wide.copy()
-    flat.columns = range(flat.shape[1])
-    res = det.fit(flat).results_
+    res = det.fit(wide.T.to_numpy(dtype=float)).results_
     key_frame = pd.DataFrame(list(wide.columns) if len(keys) > 1 else [(c,) for c in wide.columns], columns=keys)
     return pd.concat([key_frame, res.drop(columns="series").reset_index(drop=True)], axis=1)

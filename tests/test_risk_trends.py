@@ -1,4 +1,4 @@
-"""TrendDetector: Mann-Kendall / Sen slope, BH control, batch helper."""
+"""TrendDetector: Mann-Kendall / Sen slope, BH control, the estimator contract, batch helper."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from risk_models.trends import TrendDetector, benjamini_hochberg, detect_trends_frame, mann_kendall
+from risk_models.trends import TrendDetector, detect_trends_frame, mann_kendall
+
+
+@parametrize_with_checks([TrendDetector(min_total=0.0)])
+def test_scikit_learn_common_checks(estimator, check):
+    check(estimator)
 
 
 def test_mann_kendall_known_values():
@@ -22,11 +27,15 @@ def test_mann_kendall_known_values():
     assert with_ties["var_s"] < 6 * 5 * 17 / 18  # tie correction reduces the variance
 
 
-def test_bh_matches_statsmodels():
+def test_q_values_are_statsmodels_benjamini_hochberg_over_the_tested_series():
     from statsmodels.stats.multitest import multipletests
 
-    p = np.random.default_rng(0).uniform(0, 0.3, 40)
-    assert np.allclose(benjamini_hochberg(p), multipletests(p, method="fdr_bh")[1])
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.poisson(np.linspace(10, 10 + 10 * k / 40, 30)) for k in range(40)] + [np.zeros(30)])
+    res = TrendDetector().fit(X).results_
+    tested = res[res["tested"]]
+    assert len(tested) == 40 and not res.iloc[-1]["tested"]
+    assert np.allclose(tested["q_value"], multipletests(tested["p_value"], method="fdr_bh")[1])
 
 
 def test_fdr_control_on_null_series_and_power_on_rising():
@@ -36,18 +45,23 @@ def test_fdr_control_on_null_series_and_power_on_rising():
         Y[f"up{i}"] = rng.poisson(np.linspace(10, 40, 52))
     det = TrendDetector()
     assert clone(det).get_params() == det.get_params()
-    with pytest.raises(NotFittedError):
-        det.predict()
-    res = det.fit(Y).results_.set_index("series")
+    labels = det.fit_predict(Y.T)  # rows = series
+    res = det.results_.set_index("series")
     assert res.loc[[f"up{i}" for i in range(5)], "rising"].all()
     assert res.filter(like="null", axis=0)["rising"].sum() <= 2
     assert (res["slope_low"] <= res["slope"]).all() and (res["slope"] <= res["slope_high"]).all()
-    assert det.predict().sum() == res["rising"].sum()
+    assert labels.tolist() == res["rising"].astype(int).tolist()
+
+
+@pytest.mark.parametrize("params", [{"alpha": 0}, {"alpha": 1.5}, {"conf_level": "high"}, {"window": 2}])
+def test_bad_parameters_are_refused_at_fit(params):
+    with pytest.raises(ValueError):
+        TrendDetector(**params).fit(np.ones((3, 10)))
 
 
 def test_falling_and_tiny_series_are_not_rising():
     Y = pd.DataFrame({"down": np.linspace(40, 10, 30), "tiny": [0] * 29 + [1]})
-    res = TrendDetector().fit(Y).results_.set_index("series")
+    res = TrendDetector().fit(Y.T).results_.set_index("series")
     assert not res.loc["down", "rising"] and not res.loc["tiny", "tested"]
 
 
