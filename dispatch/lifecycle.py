@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from data_access import codes
+from data_access import codes, limits
 from data_access.schema import Department, JointTask, JointTaskPart, RiskLead, RiskLeadEvent
 from data_access.scope import ROLES, Scope
 from dispatch import deadlines
@@ -113,6 +113,9 @@ def transition(session: Session, lead_id: int, action: str, scope: Scope, *, at:
     act = find_action(action)
     at = at or dt.datetime.now().replace(microsecond=0)
     note = (note or "").strip() or None
+    refusal = limits.too_long("lead_note", note)
+    if refusal:
+        raise InvalidLeadInput(refusal)
     lead = session.execute(select(RiskLead).where(RiskLead.lead_id == lead_id)
                            .execution_options(populate_existing=True)).scalar_one_or_none()
     own_part = _own_open_part(session, lead, scope) if lead is not None and act.key == "complete_part" else None
@@ -188,8 +191,10 @@ def _effects(session: Session, lead: RiskLead, act: Action, scope: Scope, at: dt
         if not note:
             raise InvalidLeadInput("反馈须填写核查情况")
         files = [str(f).strip() for f in attachments if str(f).strip()]
-        if any(len(f) > 260 for f in files):
-            raise InvalidLeadInput("附件文件名或路径过长（最多260个字符）")
+        if len(files) > limits.MAX_ATTACHMENTS:
+            raise InvalidLeadInput(f"附件最多{limits.MAX_ATTACHMENTS}个，当前{len(files)}个")
+        if any(len(f) > limits.MAX_ATTACHMENT_CHARS for f in files):
+            raise InvalidLeadInput(f"附件文件名或路径过长（最多{limits.MAX_ATTACHMENT_CHARS}个字符）")
         return ({"feedback_at": at, "feedback_result": result, "feedback_actions": ",".join(actions) or None,
                  "feedback_text": note, "feedback_attachments": files or None},
                 {"result": result, "actions": list(actions), "attachments": files})

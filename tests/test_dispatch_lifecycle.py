@@ -166,6 +166,13 @@ def test_refusals_explain_in_chinese(engine):
                           at=clock())
         with pytest.raises(lc.IllegalTransition, match="没有待审批的延期申请"):
             lc.transition(session, checking, "approve_extension", Scope("a", "ANALYST"), at=clock())
+        # input limits (data_access.limits) hold for every caller: pages, crafted requests, the CLI
+        with pytest.raises(lc.InvalidLeadInput, match="核查情况 / 理由最多1000个字，当前30000个字"):
+            lc.transition(session, checking, "request_extension", Scope("h", "DEPT_HEAD", SCJG), days=3,
+                          note="长" * 30_000, at=clock())
+        with pytest.raises(lc.InvalidLeadInput, match="附件最多20个"):
+            lc.transition(session, checking, "feedback", Scope("h", "DEPT_HEAD", SCJG), result="属实", note="x",
+                          attachments=[f"{i}.pdf" for i in range(21)], at=clock())
         lc.transition(session, checking, "escalate", Scope("l", "LEADER"), level="重点督办", at=clock())
         with pytest.raises(lc.IllegalTransition, match="督办只能升级"):
             lc.transition(session, checking, "escalate", Scope("a", "ANALYST"), level="一般督办", at=clock())

@@ -8,6 +8,7 @@ import datetime as dt
 import time
 from contextlib import contextmanager
 
+import dash
 import pandas as pd
 import pytest
 from dash._callback_context import context_value
@@ -87,7 +88,42 @@ def test_department_head_grid_is_scoped(dash_app, warehouse_copy):
     assert response["rowData"] and {r["dept_code"] for r in response["rowData"]} == {SCJG}
 
 
-def test_inbox_sign_and_feedback(dash_app, warehouse_copy):
+def _find(component, kind: str) -> list:
+    """Every component in a layout tree whose pattern-matching id has ``type == kind``."""
+    found, stack = [], [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if getattr(node, "id", None) and isinstance(node.id, dict) and node.id.get("type") == kind:
+            found.append(node)
+        children = getattr(node, "children", None)
+        if children is not None and not isinstance(children, str):
+            stack.append(children)
+    return found
+
+
+def _submit_args(form, **typed) -> tuple:
+    """The action callback's state for ``form`` (a ui.lead_form tree) with ``typed`` values filled in."""
+    from ui import inputs, lead_form
+
+    texts = _find(form, inputs.TEXT)
+    fields = _find(form, lead_form.FIELD)
+    return ([c.data for c in _find(form, lead_form.LEAD)],
+            [typed.get(c.id["name"]) for c in texts], [c.id for c in texts],
+            [typed.get(c.id["name"], getattr(c, "value", None)) for c in fields], [c.id for c in fields])
+
+
+def _buttons(form) -> set[str]:
+    from ui import lead_form
+
+    return {b.id["action"] for b in _find(form, lead_form.ACT)}
+
+
+def test_inbox_form_follows_the_lead_through_sign_start_feedback(dash_app, warehouse_copy):
+    """After each action the form is drawn again from the database: new status, buttons and version, so
+    the next click is accepted (the old form kept the stale version and answered 该线索已被他人更新)."""
     from pages import inbox
 
     with Session(warehouse_copy) as s, s.begin():
@@ -99,23 +135,55 @@ def test_inbox_sign_and_feedback(dash_app, warehouse_copy):
     with acting_as(dash_app, head):
         assert f"/leads/{lead_id}" in str(inbox.layout())
     with acting_as(dash_app, head, {"type": "inbox-open", "lead": lead_id}):
-        selected, current, disabled = inbox.open_lead([1])
-        assert {k for k, off in zip(inbox.FORM_ACTIONS, disabled, strict=True) if not off} == {"sign", "return"}
-    for action, kwargs, expected in (
-            ("sign", {}, "已签收"), ("start", {}, "核查中"),
-            ("feedback", {"result": "属实", "measures": ["责令整改"], "text": "已责令整改", "attachments": "整改通知书.pdf\n"},
-             "已反馈")):
-        with acting_as(dash_app, head, {"type": "inbox-act", "action": action}):
-            message, _cards = inbox.act([1], selected, kwargs.get("result"), kwargs.get("measures"),
-                                        kwargs.get("text"), kwargs.get("attachments"), None)
-        assert expected in str(message), message
-        selected = {**selected, "version": selected["version"] + 1}
-    with acting_as(dash_app, head, {"type": "inbox-act", "action": "request_extension"}):
-        message, _ = inbox.act([1], selected, None, None, "x", None, "两天")
-        assert "延期天数须为整数" in str(message)
+        form, _message = inbox.open_lead([1])
+    assert _buttons(form) == {"sign", "return"}
+    steps = (("sign", {}, "已签收", {"start", "request_extension", "return"}),
+             ("start", {}, "核查中", {"feedback", "request_extension", "return"}),
+             ("request_extension", {"note": "需调取监控", "days": "5"}, "核查中", {"feedback", "return"}),
+             ("feedback", {"result": "属实", "measures": ["责令整改"], "note": "已责令整改",
+                           "attachments": "整改通知书.pdf\n"}, "已反馈", set()))
+    for action, typed, status, buttons in steps:
+        with acting_as(dash_app, head, {"type": "lead-form-act", "form": "inbox", "action": action}):
+            message, form, cards = inbox.act([1], *_submit_args(form, **typed))
+        assert f"当前状态：{status}" in str(message) and "success" in str(message), message
+        assert f"状态：{status}" in str(form) and _buttons(form) == buttons
+        assert f"/leads/{lead_id}" in str(cards)
     with Session(warehouse_copy) as s:
         lead = s.get(RiskLead, lead_id)
-    assert (lead.feedback_result, lead.feedback_attachments) == ("属实", ["整改通知书.pdf"])
+    assert (lead.feedback_result, lead.feedback_attachments, lead.extension_request_days) == \
+        ("属实", ["整改通知书.pdf"], 5)
+    assert _find(form, "lead-form-lead")[0].data["version"] == lead.version
+
+
+@pytest.mark.parametrize(("typed", "refusal"), [
+    ({"note": "x", "days": "-5"}, "延期天数须为 1–30 之间的整数"),
+    ({"note": "x", "days": "两天"}, "延期天数须为 1–30 之间的整数"),
+    ({"note": "x" * 30_000, "days": "3"}, "核查情况 / 理由最多1000个字"),
+    ({"days": "3"}, "须填写理由"),
+])
+def test_inbox_refuses_bad_input_and_keeps_the_form(dash_app, warehouse_copy, typed, refusal):
+    """Bad days and over-long text (as a crafted request would send them, past the box's maxLength) are
+    refused with a Chinese message, nothing is written and the form is left as typed."""
+    from pages import inbox
+
+    with Session(warehouse_copy) as s, s.begin():
+        from dispatch.lifecycle import transition
+
+        lead_id = s.scalar(select(RiskLead.lead_id).where(RiskLead.status == "待研判").limit(1))
+        transition(s, lead_id, "dispatch", Scope("a", "ANALYST"), dept_code=SCJG)
+        for action in ("sign", "start"):
+            transition(s, lead_id, action, Scope("科长", "DEPT_HEAD", SCJG))
+        version = s.get(RiskLead, lead_id).version
+    head = Scope("科长", "DEPT_HEAD", SCJG)
+    with acting_as(dash_app, head, {"type": "inbox-open", "lead": lead_id}):
+        form, _message = inbox.open_lead([1])
+    with acting_as(dash_app, head, {"type": "lead-form-act", "form": "inbox", "action": "request_extension"}):
+        message, kept, cards = inbox.act([1], *_submit_args(form, **typed))
+    assert refusal in str(message) and "danger" in str(message), message
+    assert kept is dash.no_update and cards is dash.no_update
+    with Session(warehouse_copy) as s:
+        lead = s.get(RiskLead, lead_id)
+    assert (lead.version, lead.extension_request_days) == (version, None)
 
 
 def test_lead_detail_renders_evidence_and_timeline(dash_app, warehouse_copy):

@@ -2,15 +2,14 @@
 
 A wall is read from across a room and nobody hovers on it, so a risk level is never told by colour
 alone: each level has a shape mark and a label as well (▲红 ◆橙 ●黄 ■蓝), used the same way in the
-KPI counters, the map, the ticker and the lists. assets/wall.css holds no colour of its own: it reads
-the CSS custom properties below, which the wall page sets on its root element.
+KPI counters, the map, the ticker and the lists (declared once in ui.levels, shared with every page).
+assets/wall.css holds no colour of its own: it reads the CSS custom properties below, which the wall page
+sets on its root element.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from data_access.codes import LEAD_LEVELS
+from ui.levels import LEVEL_ORDER, LEVEL_STYLES, level_label  # noqa: F401 (the wall reads levels here)
 
 # The design canvas: everything is laid out at this size and scaled to the physical wall.
 CANVAS_WIDTH = 1920
@@ -29,30 +28,6 @@ NO_RISK = "#16325e"  # a county with no open lead
 FONT_FAMILY = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif'
 
 # CSS custom properties the wall page sets on its root element for assets/wall.css.
-
-
-@dataclass(frozen=True)
-class LevelStyle:
-    level: str  # RED / ORANGE / YELLOW / BLUE (data_access.codes.LEAD_LEVELS keys)
-    mark: str  # shape drawn next to the label
-    colour: str
-    symbol: str  # plotly marker symbol with the same shape
-
-    @property
-    def label(self) -> str:
-        """Shape and Chinese name, e.g. ``▲红``."""
-        return f"{self.mark}{LEAD_LEVELS[self.level]}"
-
-
-LEVEL_STYLES: dict[str, LevelStyle] = {
-    "RED": LevelStyle("RED", "▲", "#ff4d4f", "triangle-up"),
-    "ORANGE": LevelStyle("ORANGE", "◆", "#ff9f1a", "diamond"),
-    "YELLOW": LevelStyle("YELLOW", "●", "#ffd836", "circle"),
-    "BLUE": LevelStyle("BLUE", "■", "#3d8bff", "square"),
-}
-LEVEL_ORDER: tuple[str, ...] = tuple(LEVEL_STYLES)  # most severe first
-
-# CSS custom properties the wall page sets on its root element for assets/wall.css.
 CSS_VARIABLES: dict[str, str] = {
     "--wall-bg": BACKGROUND, "--wall-panel": PANEL, "--wall-border": PANEL_BORDER, "--wall-text": TEXT,
     "--wall-muted": TEXT_MUTED, "--wall-accent": ACCENT, "--wall-good": GOOD,
@@ -60,10 +35,6 @@ CSS_VARIABLES: dict[str, str] = {
     "--wall-font": FONT_FAMILY,
 }
 ALERT_LEVELS: tuple[str, ...] = ("RED", "ORANGE")  # levels announced on the ticker
-
-
-def level_label(level: str) -> str:
-    return LEVEL_STYLES[level].label
 
 
 def base_layout(width: int, height: int, **extra) -> dict:

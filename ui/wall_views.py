@@ -2,7 +2,7 @@
 
 Figures are plain plotly dicts, not ``plotly.graph_objects``: the wall rebuilds them every refresh and
 graph-object validation cost more than the queries (see bench/bench_wall.py). Every level shown carries
-its mark and label (ui.theme.LEVEL_STYLES), never colour alone.
+its mark and label (ui.levels.level_badge), never colour alone.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import datetime as dt
 import pandas as pd
 from dash import html
 
-from ui import theme
+from ui import levels, theme
 
 TREND_SIZE = (920, 336)
 FUNNEL_SIZE = (530, 648)
@@ -109,8 +109,7 @@ def funnel_figure(df: pd.DataFrame, stages: tuple[str, ...]) -> dict:
 
 
 def level_cell(level: str) -> html.Span:
-    style = theme.LEVEL_STYLES[level]
-    return html.Span(style.label, className="wall-level", style={"color": style.colour})
+    return levels.level_badge(level, className="wall-level")
 
 
 def hotword_spans(words: pd.DataFrame) -> list:
