@@ -11,6 +11,7 @@ from dash import dcc, html
 import security
 from data_access import codes, db, queries_leads
 from dispatch.lifecycle import ACTION_BY_KEY
+from risk_models import calibration
 from security import access
 from ui import charts
 
@@ -28,10 +29,12 @@ def layout(lead_id=None, **_query) -> html.Div:
         return dbc.Alert(f"线索编号无效：{lead_id}", color="warning", id="lead-detail-missing")
     with db.session_scope() as session:
         lead = queries_leads.lead_detail(session, scope, key)
+        basis = calibration.level_basis(session.connection(), lead["kind"]) if lead else None
     if lead is None:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
         _header(lead),
+        html.P(basis, className="text-muted small", id="lead-detail-level-basis") if basis else None,
         dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
                  dbc.Col([_parts(lead["parts"]), _timeline(lead["events"])], lg=4)]),
     ], id="lead-detail")

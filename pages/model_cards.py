@@ -26,7 +26,7 @@ COLUMN_FLEX = {"run_at": 2, "dataset": 4, "metric_label": 3, "note": 2}
 # What each metric the risk-model batch stores (risk_models/backtest.py) means to a reader; others show their key.
 METRIC_LABELS = {
     "recall": "召回率", "precision": "精确率", "median_delay_days": "发现延迟中位数（天）",
-    "recall_testable": "可检验事件召回率", "recall_top30": "前30名召回率", "precision_at_k": "检查计划精确率",
+    "recall_testable": "可检验事件召回率", "recall_top30": "前30名召回率", "plan_recall": "检查计划召回率", "precision_at_k": "检查计划精确率",
     "alarm_precision": "告警日精确率", "auc": "AUC", "average_precision": "平均精确率（AP）",
     "auc_credit_grade_baseline": "AUC（仅信用等级，对照）", "days_earlier_mean": "平均提前发现天数",
     "first_half_share_model": "前一半检查发现的问题占比（模型排序）",

@@ -9,6 +9,7 @@ from dispatch.exchange import import_provincial_leads
 from evaluation import indicators
 from pipeline import marts
 from pipeline.runner import Step
+from risk_models import calibration
 from risk_models import leads as risk_leads
 from risk_models import rules as risk_rules
 from text_mining.pipeline_step import hot_topics, text_features
@@ -36,5 +37,6 @@ STEPS: tuple[Step, ...] = (
     Step("trend_leads", "持续上升线索：近26周趋势检验（BH校正）", risk_leads.trends_step),
     Step("entity_leads", "高风险主体线索：检查结果训练的主体风险评分", risk_leads.entities_step),
     Step("rule_leads", "规则线索：信用、无照经营、重复投诉、数据中断", risk_rules.rules_step),
+    Step("lead_levels", "线索等级校准：待研判线索按同类线索核查属实率（或回测精确率）定级", calibration.relevel_open_leads),
 )
 STEP_BY_NAME = {s.name: s for s in STEPS}

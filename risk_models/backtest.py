@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine, insert, select
 import settings
 from data_access.queries_enterprise import plan_size
 from data_access.schema import ModelBacktest, PlantedEvent
-from risk_models import leads
+from risk_models import calibration, leads
 from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule
 from risk_models.trends import detect_trends_frame
 from text_mining.entities import normalize_business_name
@@ -51,22 +51,67 @@ ENTITY_SHARES = (0.0025, 0.005, 0.01, 0.02)  # the sensitivity reported beside i
 OLD_TOP_K = 30  # the fixed depth used before, kept in the output for comparison
 
 
+def _strength(kind: str, magnitude: float, detail: dict | None) -> float:
+    """A planted event's strength (``detail.strength``; warehouses built before it was recorded: the same
+    figure from the detail the generator always wrote)."""
+    detail = detail or {}
+    if "strength" in detail:
+        return float(detail["strength"])
+    if kind == "spike" and detail.get("extra_per_day"):
+        return float(np.mean(detail["extra_per_day"]))
+    if kind == "trend" and "rise_per_day" in detail:
+        return float(detail["rise_per_day"]) / max(float(detail.get("baseline_per_day") or 0.0), 0.1)
+    if kind == "unlicensed_operator" and "complaints" in detail:
+        return float(detail["complaints"])
+    return float(magnitude)
+
+
 def _planted(conn: Connection) -> pd.DataFrame:
     df = pd.DataFrame(conn.execute(select(PlantedEvent.planted_id, PlantedEvent.kind, PlantedEvent.region_code,
                                           PlantedEvent.category_code, PlantedEvent.subject_uscc, PlantedEvent.name,
-                                          PlantedEvent.start_day, PlantedEvent.end_day)).all(),
+                                          PlantedEvent.dept_code, PlantedEvent.start_day, PlantedEvent.end_day,
+                                          PlantedEvent.magnitude, PlantedEvent.detail)).all(),
                       columns=["planted_id", "kind", "region_code", "category_code", "subject_uscc", "name",
-                               "start_day", "end_day"])
+                               "dept_code", "start_day", "end_day", "magnitude", "detail"])
     df["start_day"], df["end_day"] = pd.to_datetime(df["start_day"]), pd.to_datetime(df["end_day"])
+    df["strength"] = [_strength(k, m, d) for k, m, d in zip(df["kind"], df["magnitude"], df["detail"], strict=True)]
     return df
 
 
-def _summary(detected: list[bool], matched: list[bool], delays: list[float]) -> dict:
-    return {"events": len(detected), "detected": int(sum(detected)),
-            "recall": float(np.mean(detected)) if detected else None,
-            "leads": len(matched), "matched_leads": int(sum(matched)),
-            "precision": float(np.mean(matched)) if matched else None,
-            "median_delay_days": float(np.median(delays)) if delays else None, "delays_days": [int(d) for d in delays]}
+# Strength buckets of the detection curve (lower edges), per planted kind, in the unit the generator plants
+# them: spikes in mean extra complaints a day (SpikeLeadRule needs 8 above the usual level within 3 days),
+# trends in their 180-day rise as a multiple of the baseline, unlicensed operators in reports (the rule
+# needs 3 in 30 days). Entities are planted at one strength (PLANTED_RISK_BOOST).
+STRENGTH_EDGES = {"spike": (0.0, 2.0, 4.0, 6.0), "trend": (0.0, 0.5, 1.0, 1.5),
+                  "unlicensed_operator": (1.0, 2.0, 3.0, 5.0), "high_risk_entity": (0.0,)}
+
+
+def _bucket(kind: str, strength: float) -> str:
+    edges = STRENGTH_EDGES[kind]
+    i = max(int(np.searchsorted(edges, strength, side="right")) - 1, 0)
+    return f"≥{edges[i]:g}" if i == len(edges) - 1 else f"{edges[i]:g}–{edges[i + 1]:g}"
+
+
+def _by_strength(kind: str, detected: list[bool], strengths: list[float]) -> dict:
+    """Recall per strength bucket: the detection curve."""
+    out: dict[str, dict] = {}
+    for label in [_bucket(kind, e) for e in STRENGTH_EDGES[kind]]:
+        hits = [d for d, s in zip(detected, strengths, strict=True) if _bucket(kind, s) == label]
+        out[label] = {"events": len(hits), "detected": int(sum(hits)),
+                      "recall": float(np.mean(hits)) if hits else None}
+    return out
+
+
+def _summary(detected: list[bool], matched: list[bool], delays: list[float], *, kind: str | None = None,
+             strengths: list[float] | None = None) -> dict:
+    out = {"events": len(detected), "detected": int(sum(detected)),
+           "recall": float(np.mean(detected)) if detected else None,
+           "leads": len(matched), "matched_leads": int(sum(matched)),
+           "precision": float(np.mean(matched)) if matched else None,
+           "median_delay_days": float(np.median(delays)) if delays else None, "delays_days": [int(d) for d in delays]}
+    if kind is not None and strengths is not None:
+        out["recall_by_strength"] = _by_strength(kind, detected, strengths)
+    return out
 
 
 def _spike_match(ev: pd.DataFrame, district: str, category: str, day: pd.Timestamp) -> bool:
@@ -88,7 +133,7 @@ def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: leads.Spi
         if not hit.empty:
             delays.append((hit["lead_day"].min() - e.start_day).days)
     matched = [_spike_match(ev, x.district, x.category, x.lead_day) for x in episodes.itertuples()]
-    out = _summary(detected, matched, delays)
+    out = _summary(detected, matched, delays, kind="spike", strengths=list(ev["strength"]))
     alarms = spikes[spikes["alarm"] == 1]
     alarm_matched = [_spike_match(ev, a.district, a.category, a.date) for a in alarms.itertuples()]
     out.update(alarm_days=len(alarms), alarm_precision=float(np.mean(alarm_matched)) if alarm_matched else None)
@@ -107,7 +152,7 @@ def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) 
         testable.append(bool(key in keyed.index and keyed.loc[key, "tested"]))
     matched = [bool(((ev["region_code"] == r.district) & (ev["category_code"] == r.category)).any())
                for r in rising.itertuples()]
-    out = _summary(detected, matched, [])
+    out = _summary(detected, matched, [], kind="trend", strengths=list(ev["strength"]))
     # Series with fewer complaints than the detector's own min_total in the window are never tested.
     out["testable_events"] = int(sum(testable))
     out["recall_testable"] = (float(np.mean([d for d, t in zip(detected, testable, strict=True) if t]))
@@ -123,22 +168,29 @@ def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *
     lead_set = set(leads.select_entity_leads(scored)["uscc"])
     ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
              if s.subject_uscc}
-    truth = list(planted.loc[planted["kind"] == "high_risk_entity", "subject_uscc"])
+    ev = planted[planted["kind"] == "high_risk_entity"]
+    truth = list(ev["subject_uscc"])
     truth_set = set(truth)
 
-    def at_depth(k: int) -> tuple[list[bool], int]:
+    def in_plan(k: int) -> tuple[list[bool], int]:
         top = set(scored.head(k)["uscc"])
-        return [u in top or u in lead_set or u in ruled for u in truth], len(top & truth_set)
+        return [u in top for u in truth], len(top & truth_set)
 
+    # The lead unit: a planted entity is found when an entity lead names it; precision over the same leads.
+    out = _summary([u in lead_set for u in truth], [u in truth_set for u in sorted(lead_set)], [],
+                   kind="high_risk_entity", strengths=list(ev["strength"]))
     top_k = plan_size(len(scored), inspection_share)
-    detected, in_top = at_depth(top_k)
-    out = _summary(detected, [u in truth_set for u in sorted(lead_set)], [])
-    detected30, in_top30 = at_depth(OLD_TOP_K)
+    planned, in_top = in_plan(top_k)
+    planned30, in_top30 = in_plan(OLD_TOP_K)
+    # The inspection plan is a ranking, not a lead: its recall is reported on its own, and with the
+    # credit/repeat rules' hits (what a department would reach by acting on plan and rules together).
     out.update(live_entities=len(scored), inspection_share=inspection_share, top_k=top_k, in_top_k=in_top,
-               precision_at_k=in_top / top_k, recall_top30=float(np.mean(detected30)) if truth else None,
-               detected_top30=int(sum(detected30)), in_top30=in_top30,
-               recall_by_share={str(s): float(np.mean(at_depth(plan_size(len(scored), s))[0])) if truth else None
-                                for s in ENTITY_SHARES})
+               precision_at_k=in_top / top_k, plan_recall=float(np.mean(planned)) if truth else None,
+               plan_or_rule_recall=float(np.mean([p or u in lead_set or u in ruled
+                                                  for p, u in zip(planned, truth, strict=True)])) if truth else None,
+               plan_recall_top30=float(np.mean(planned30)) if truth else None, in_top30=in_top30,
+               plan_recall_by_share={str(sh): float(np.mean(in_plan(plan_size(len(scored), sh))[0])) if truth else None
+                                     for sh in ENTITY_SHARES})
     # Time-based hold-out of the model itself: fit before the last 180 days, test on them.
     cut = as_of - dt.timedelta(days=179)
     held = leads.fit_entity_model(tables, cut)
@@ -170,7 +222,7 @@ def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date,
     matched = [any(r == f.region_code and _same_name(f.mention, n) for r, n in zip(ev["region_code"], ev["name"],
                                                                                     strict=True))
                for f in found.itertuples()]
-    return _summary(detected, matched, delays)
+    return _summary(detected, matched, delays, kind="unlicensed_operator", strengths=list(ev["strength"]))
 
 
 def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHARE, store: bool = True,
@@ -191,23 +243,90 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
                                                                        inspection_share=inspection_share)
         kinds["unlicensed_operator"] = backtest_unlicensed(conn, planted, first_day, as_of)
         series = frame.groupby(["district", "category"]).ngroups
+        precisions = calibration.kind_precisions(conn)
+        ranking = ranking_warnings(conn, planted, as_of)
     events = sum(k["events"] for k in kinds.values())
     leads_n = sum(k["leads"] for k in kinds.values())
     # Overall delay: events with an onset day (spike and unlicensed detections); trends ramp up slowly.
     delays = kinds["spike"]["delays_days"] + kinds["unlicensed_operator"]["delays_days"]
+    ent = kinds["high_risk_entity"]
     result = {
         "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}, {series} county×category series",
         "recall": sum(k["detected"] for k in kinds.values()) / events if events else None,
         "precision": sum(k["matched_leads"] for k in kinds.values()) / leads_n if leads_n else None,
         "median_delay_days": float(np.median(delays)) if delays else None,
+        "plan_recall": ent["plan_recall"],
+        "recall_by_strength": {kind: k["recall_by_strength"] for kind, k in kinds.items()},
+        **by_level(kinds, precisions),
+        "ranking_warnings": ranking,
         "kinds": kinds, "entity_model_holdout": holdout,
     }
-    ent = kinds["high_risk_entity"]
-    result["recall_top30"] = ((result["recall"] * events - ent["detected"] + ent["detected_top30"]) / events
-                              if events else None)
     if store:
         store_planted(engine, result)
     return result
+
+
+LEAD_KIND_OF = {"spike": "spike", "trend": "trend", "high_risk_entity": "entity", "unlicensed_operator": "unlicensed"}
+
+
+def by_level(kinds: dict, precisions: dict[str, calibration.KindPrecision]) -> dict:
+    """Leads and their precision by the level they get (their kind's calibrated level in force in the
+    warehouse before this run: department feedback, else the last stored backtest, else capped at
+    黄), and what each kind's level stands on."""
+    levels: dict[str, dict] = {}
+    basis = {}
+    for kind, k in kinds.items():
+        p = precisions.get(LEAD_KIND_OF[kind])
+        level = calibration.level_for_kind(precisions, LEAD_KIND_OF[kind])
+        basis[kind] = {"level": level, "source": p.source if p else None, "hits": p.hits if p else None,
+                       "n": p.n if p else None}
+        row = levels.setdefault(level, {"leads": 0, "matched": 0})
+        row["leads"] += k["leads"]
+        row["matched"] += k["matched_leads"]
+    for row in levels.values():
+        row["precision"] = row["matched"] / row["leads"] if row["leads"] else None
+    ordered = {lv: levels[lv] for lv, _ in (*calibration.LEVEL_TARGETS, (calibration.WATCH_LEVEL, 0)) if lv in levels}
+    return {"by_level": ordered, "level_basis": basis}
+
+
+RANKING_MONTHS = 12  # complete months the ranking check covers
+
+
+def ranking_warnings(conn: Connection, planted: pd.DataFrame, as_of: dt.date) -> dict | None:
+    """How the rankings' 黄/红 warnings (:func:`evaluation.scoring.rank_units`) meet the planted slow
+    departments over the last ``RANKING_MONTHS`` complete months before ``as_of``: planted units warned in
+    the last of them (and the share of months they were warned), unplanted units warned red per month.
+    ``None`` when the mart is empty (run the pipeline's ``indicators`` step)."""
+    from sqlalchemy.orm import Session
+
+    from data_access import queries_evaluation
+    from data_access.scope import Scope
+    from evaluation import scoring
+
+    slow = set(planted.loc[planted["kind"] == "slow_department", "dept_code"])
+    with Session(bind=conn) as session:
+        config = scoring.load_config(session)
+        frames = []
+        for group in ("COUNTY", "DEPARTMENT"):
+            values = queries_evaluation.indicator_values(session, Scope("回测", "SYS_ADMIN"), group=group)
+            if not values.empty:
+                frames.append(scoring.rank_units(values, config, group))
+    if not frames:
+        return None
+    ranked = pd.concat(frames, ignore_index=True)
+    complete = f"{as_of:%Y-%m}" if (as_of + dt.timedelta(days=1)).day == 1 else f"{as_of.replace(day=1) - dt.timedelta(days=1):%Y-%m}"
+    months = sorted(m for m in ranked["month"].unique() if m <= complete)[-RANKING_MONTHS:]
+    if not months:
+        return None
+    ranked = ranked[ranked["month"].isin(months)]
+    warned = ranked["status"].isin(["yellow", "red"])
+    last = ranked[(ranked["month"] == months[-1]) & warned]
+    planted_rows = ranked[ranked["unit_code"].isin(slow)]
+    red_unplanted = ranked[(ranked["status"] == "red") & ~ranked["unit_code"].isin(slow)]
+    return {"planted_units": len(slow), "planted_warned": int(len(slow & set(last["unit_code"]))),
+            "planted_warned_month_share": float(warned[planted_rows.index].mean()) if len(planted_rows) else None,
+            "months": f"{months[0]}–{months[-1]}",
+            "unplanted_red_per_month": len(red_unplanted) / len(months)}
 
 
 MODEL_OF_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "high_risk_entity": "EntityRiskModel",
@@ -229,7 +348,7 @@ def store_planted(engine: Engine, result: dict) -> str:
     rows = [{"model": "线索生成（全部）", "dataset": dataset, "metric": m, "value": result[m]}
             for m in ("recall", "precision", "median_delay_days")]
     for kind, k in result["kinds"].items():
-        for m in ("recall", "precision", "median_delay_days", "recall_testable", "recall_top30", "precision_at_k",
+        for m in ("recall", "precision", "median_delay_days", "recall_testable", "plan_recall", "precision_at_k",
                   "alarm_precision"):
             if m in k:
                 rows.append({"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": m, "value": k[m],

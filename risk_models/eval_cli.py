@@ -26,7 +26,9 @@ def eval_group() -> None:
                    "(default: risk_models.backtest.INSPECTION_SHARE).")
 @click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
 def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> None:
-    """Recall, precision and delay against the demo warehouse's planted events."""
+    """Recall, precision and delay of the leads against the demo warehouse's planted events (one unit: leads
+    matched to events), recall by planted strength, precision by level, and the rankings' warnings against
+    the planted slow departments."""
     from risk_models.backtest import INSPECTION_SHARE, planted_backtest
 
     share = INSPECTION_SHARE if inspection_share is None else inspection_share
@@ -38,9 +40,13 @@ def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> No
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return
     click.echo(f"recall={result['recall']:.3f} precision={result['precision']:.3f} "
-               f"median_delay_days={result['median_delay_days']}")
+               f"median_delay_days={result['median_delay_days']} plan_recall={result['plan_recall']}")
     for kind, k in result["kinds"].items():
         click.echo(f"  {kind}: recall={k['recall']} precision={k['precision']} delay={k['median_delay_days']}")
+    for level, row in result["by_level"].items():
+        click.echo(f"  level {level}: {row['matched']}/{row['leads']} correct")
+    if result["ranking_warnings"]:
+        click.echo(f"  ranking warnings: {result['ranking_warnings']}")
 
 
 @eval_group.command()

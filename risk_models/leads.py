@@ -1,7 +1,8 @@
 """Risk-lead generation: model signals (spikes, trends, entity risk) and rule signals → ``derived_risk_lead``.
 
 Each signal generator reads the warehouse *as of* the last day with complaints (data up to that day only)
-and returns :class:`Signal` objects; :class:`LeadWriter` turns them into leads: level from the score, dedupe
+and returns :class:`Signal` objects; :class:`LeadWriter` turns them into leads: level from the kind's
+measured precision (:mod:`risk_models.calibration`), dedupe
 by ``lead_key`` against open leads (an open lead is updated in place and gets an "更新" event; a closed one
 is followed by a new lead ``<key>#<n>`` only when the signal's episode is new). Demo history leads
 (kind ``history``) and provincial leads are never touched. The pipeline steps at the bottom run after
@@ -36,6 +37,7 @@ from data_access.schema import (
     RiskLeadEvent,
     Subject,
 )
+from risk_models import calibration
 from risk_models.entity_risk import EntityRiskModel
 from risk_models.spikes import SpikeDetector, detect_spikes_frame
 from risk_models.trends import TrendDetector, detect_trends_frame
@@ -52,7 +54,7 @@ class Signal:
 
     key: str
     kind: str
-    score: float  # in [0, 1]; the level follows from it
+    score: float  # in [0, 1]; orders leads within a level (the level is the kind's measured precision)
     title: str
     reason: str
     episode: str
@@ -64,31 +66,31 @@ class Signal:
     co_dept_codes: str | None = None
 
 
+# The kinds of lead the pipeline's model and rule steps write (the demo's ``history`` and imported
+# ``provincial`` leads are not theirs and keep their levels).
+GENERATED_KINDS = ("spike", "trend", "entity", "unlicensed", "credit", "repeat", "silent_source")
+
+
 class LeadWriter:
-    """Writes signals as leads with a level from score thresholds; dedupes by ``lead_key``.
+    """Writes signals as leads at their kind's calibrated level (:mod:`risk_models.calibration`: how often
+    leads of that kind proved right, not the signal's raw score); dedupes by ``lead_key``.
 
     Parameters
     ----------
-    red, orange, yellow : float
-        Score thresholds of RED / ORANGE / YELLOW (below ``yellow``: BLUE).
+    precisions : dict of kind → :class:`calibration.KindPrecision`, optional
+        The measured precision per kind; read from the warehouse (feedback, else the stored backtest) when
+        omitted.
     """
 
-    def __init__(self, *, red=0.85, orange=0.7, yellow=0.5):
-        self.red = red
-        self.orange = orange
-        self.yellow = yellow
-
-    def level(self, score: float) -> str:
-        for level, floor in (("RED", self.red), ("ORANGE", self.orange), ("YELLOW", self.yellow)):
-            if score >= floor:
-                return level
-        return "BLUE"
+    def __init__(self, *, precisions: dict[str, calibration.KindPrecision] | None = None):
+        self.precisions = precisions
 
     def write(self, conn: Connection, signals: list[Signal], *, now: dt.datetime | None = None) -> int:
         """Insert new leads and update open ones; returns the number of leads inserted or updated."""
         now = now or dt.datetime.now().replace(microsecond=0)
         if not signals:
             return 0
+        precisions = self.precisions if self.precisions is not None else calibration.kind_precisions(conn, now)
         kinds = sorted({s.kind for s in signals})
         family: dict[str, list] = {}
         for row in conn.execute(select(RiskLead.lead_id, RiskLead.lead_key, RiskLead.status, RiskLead.version)
@@ -101,7 +103,8 @@ class LeadWriter:
             known = family.get(s.key, [])
             latest = known[-1] if known else None
             if latest is not None and latest.status not in CLOSED_STATUSES:
-                written += self._update(conn, latest, s, score, evidence, now)
+                written += self._update(conn, latest, s, score, evidence, now,
+                                        calibration.level_for_kind(precisions, s.kind))
                 continue
             if latest is not None:
                 old = conn.execute(select(RiskLead.evidence).where(RiskLead.lead_id == latest.lead_id)).scalar_one()
@@ -109,14 +112,15 @@ class LeadWriter:
                     continue  # this occurrence was already handled and closed
             key = s.key if latest is None else f"{s.key}#{len(known) + 1}"
             conn.execute(insert(RiskLead).values(
-                lead_key=key, kind=s.kind, level=self.level(score), score=score, title=s.title[:200],
+                lead_key=key, kind=s.kind, level=calibration.level_for_kind(precisions, s.kind), score=score,
+                title=s.title[:200],
                 reason=s.reason, evidence=evidence, region_code=s.region_code, category_code=s.category_code,
                 subject_uscc=s.subject_uscc, dept_code=s.dept_code, co_dept_codes=s.co_dept_codes,
                 status="待研判", created_at=now, updated_at=now, version=1))
             written += 1
         return written
 
-    def _update(self, conn, latest, s: Signal, score, evidence, now) -> int:
+    def _update(self, conn, latest, s: Signal, score, evidence, now, level: str) -> int:
         cur = conn.execute(select(RiskLead.score, RiskLead.reason, RiskLead.evidence)
                            .where(RiskLead.lead_id == latest.lead_id)).one()
         if cur.score == score and cur.reason == s.reason and cur.evidence == evidence:
@@ -124,7 +128,7 @@ class LeadWriter:
         values = {"score": score, "reason": s.reason, "evidence": evidence, "title": s.title[:200],
                   "updated_at": now, "version": latest.version + 1}
         if latest.status == "待研判":  # a dispatched lead keeps the level its deadlines were set from
-            values["level"] = self.level(score)
+            values["level"] = level
         done = conn.execute(update(RiskLead).where(RiskLead.lead_id == latest.lead_id,
                                                    RiskLead.version == latest.version).values(**values))
         if done.rowcount != 1:

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, select, update
 from data_access import warehouse
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import CreditGrade, HotlineTicket, LoadBatch, RiskLead, RiskLeadEvent, Subject
+from risk_models import calibration
 from risk_models.leads import LeadWriter, Signal
 from risk_models.rules import CreditRule, RepeatRule, SilentSourceRule, UnlicensedRule
 from tests.db_fixtures import sqlite_engine
@@ -104,13 +105,25 @@ def _signal(episode="2026-06-28", score=0.6):
                   dept_code=DEPT_CODE_BY_KEY["SCJG"])
 
 
+def test_levels_are_the_kinds_measured_precision():
+    """The bands are precision targets; a kind is as red as its leads were right (Beta(1,1) posterior mean),
+    whatever its raw scores; a kind nobody measured is capped at 黄."""
+    assert [calibration.level_of(p) for p in (0.85, 0.8, 0.7, 0.45, 0.2)] == ["RED", "RED", "ORANGE", "YELLOW", "BLUE"]
+    assert calibration.KindPrecision("spike", 9, 9, "backtest").level == "RED"  # 10/11 = 0.91
+    assert calibration.KindPrecision("entity", 3, 7, "backtest").level == "YELLOW"  # 4/9 = 0.44
+    assert calibration.KindPrecision("entity", 1, 7, "backtest").level == "BLUE"  # 0.143, the issue's entity model
+    assert calibration.KindPrecision("trend", 1, 1, "backtest").level == "ORANGE"  # one lucky lead: 0.67
+    assert calibration.level_for_kind({}, "credit") == calibration.UNCALIBRATED_LEVEL == "YELLOW"
+
+
 def test_writer_levels_dedupe_update_and_reopen(engine):
-    writer = LeadWriter()
-    assert [writer.level(s) for s in (0.9, 0.75, 0.55, 0.1)] == ["RED", "ORANGE", "YELLOW", "BLUE"]
+    precisions = {"spike": calibration.KindPrecision("spike", 9, 9, "backtest")}
+    writer = LeadWriter(precisions=precisions)
     with engine.begin() as conn:
-        assert writer.write(conn, [_signal()]) == 1
+        assert LeadWriter().write(conn, [_signal()]) == 1  # nothing measured in this warehouse: 黄
+        assert conn.scalar(select(RiskLead.level)) == "YELLOW"
         assert writer.write(conn, [_signal()]) == 0  # unchanged: nothing written
-        assert writer.write(conn, [_signal(score=0.9)]) == 1  # open lead updated in place
+        assert writer.write(conn, [_signal(score=0.9)]) == 1  # open lead updated in place, at the measured level
         lead = conn.execute(select(RiskLead.lead_id, RiskLead.level, RiskLead.version)
                             .where(RiskLead.lead_key == "spike:410204:HC39")).one()
         assert (lead.level, lead.version) == ("RED", 2)

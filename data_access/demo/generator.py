@@ -109,7 +109,7 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
     subjects = _subjects(ctx)
     slow = _slow_departments(ctx)
     progress("12345工单")
-    _hotline(ctx, subjects, slow)
+    hotline_counts = _hotline(ctx, subjects, slow)
     progress("数字城管")
     urban = _urban(ctx)
     progress("检查与处罚")
@@ -120,6 +120,7 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
     _unlicensed(ctx, urban)
     _joint_tasks(ctx)
     _provincial(ctx, subjects)
+    _graded_plants(ctx, subjects, slow, hotline_counts, seed)
     progress("线索转办历史")
     ctx.counts["derived_risk_lead"] = generate_history(conn, seed, end, n=max(200, round(2000 * scale)))
     progress("数据交换记录")
@@ -288,7 +289,9 @@ def _topic_tables() -> tuple[list, dict[str, list[int]]]:
     return topics, by_category
 
 
-def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
+def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> np.ndarray:
+    """12345 orders with the planted spikes, trends and unlicensed operators; returns the daily counts
+    (day × county × category) drawn before the unlicensed reports were added."""
     rng, rnd = ctx.np_rng, ctx.rnd
     topics, topics_by_cat = _topic_tables()
     days = np.arange(np.datetime64(ctx.start), np.datetime64(ctx.end) + DAY, DAY)
@@ -328,7 +331,8 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
                         "category_code": codes.hotline_category_code(ki), "start_day": ctx.end - dt.timedelta(days=179),
                         "end_day": ctx.end, "magnitude": float((base + rise) / max(base, 0.1)),
                         "detail": {"shape": "linear ramp over 180 days", "baseline_per_day": round(float(base), 2),
-                                   "rise_per_day": round(float(rise), 2)}})
+                                   "rise_per_day": round(float(rise), 2),
+                                   "strength": round(float(rise / max(base, 0.1)), 2)}})
     counts = rng.poisson(lam)
     # planted spikes: 3–6 days of extra complaints in one county × category, after a year of history
     n_spike = max(6, round(30 * ctx.scale ** 0.5))
@@ -342,7 +346,8 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
         planted.append({"kind": "spike", "region_code": codes.COUNTIES[ci].code,
                         "category_code": codes.hotline_category_code(ki), "start_day": days[d0].astype(object),
                         "end_day": days[d0 + length - 1].astype(object), "magnitude": float(extra.mean() / max(base, 0.1)),
-                        "detail": {"extra_per_day": extra.tolist(), "baseline_per_day": round(float(base), 2)}})
+                        "detail": {"extra_per_day": extra.tolist(), "baseline_per_day": round(float(base), 2),
+                                   "strength": round(float(extra.mean()), 2)}})
     d_idx, c_idx, k_idx = np.nonzero(counts)
     reps = counts[d_idx, c_idx, k_idx]
     day_of = np.repeat(d_idx, reps)
@@ -410,7 +415,7 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
         _plant(ctx, [{"kind": "unlicensed_operator", "region_code": county, "name": name,
                       "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topics[t_i].category],
                       "start_day": when[0].astype(object), "end_day": when[-1].astype(object), "magnitude": float(k),
-                      "detail": {"complaints": k}}])
+                      "detail": {"complaints": k, "strength": k}}])
     if extra_rows:
         add_days = np.concatenate([r[0] for r in extra_rows])
         add_county = np.concatenate([[r[1]] * len(r[0]) for r in extra_rows])
@@ -435,7 +440,19 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
         n = len(accepted)
     planted.sort(key=lambda r: (r["kind"], r["region_code"], r["category_code"], str(r["start_day"])))
     _plant(ctx, planted)
+    _hotline_rows(ctx, rng, rnd, subjects, slow, accepted=accepted, county_codes=county_codes, topic_of=topic_of,
+                  cat_of=cat_of, appeal=appeal, subject_idx=subject_idx, unlicensed_names=unlicensed_names)
+    return counts
 
+
+def _hotline_rows(ctx: Context, rng: np.random.Generator, rnd: random.Random, subjects: pd.DataFrame,
+                  slow: list[str], *, accepted: np.ndarray, county_codes: np.ndarray, topic_of: np.ndarray,
+                  cat_of: np.ndarray, appeal: np.ndarray, subject_idx: np.ndarray,
+                  unlicensed_names: dict[int, str]) -> None:
+    """Handling, text and events of orders accepted at ``accepted`` (sorted), written after any orders
+    already written (ids continue)."""
+    topics, _ = _topic_tables()
+    n = len(accepted)
     # handling
     dept_for_cat = [key for _, _, key in codes.HOTLINE_CATEGORIES]
     dept_key = np.array(dept_for_cat, dtype=object)[cat_of]
@@ -525,7 +542,8 @@ def _hotline(ctx: Context, subjects: pd.DataFrame, slow: list[str]) -> None:
     prev = frame.groupby("key")["t"].shift(1)
     is_repeat = ((frame["t"] - prev) <= pd.Timedelta(days=30)).to_numpy() & (subject_idx >= 0)
 
-    ids = np.arange(1, n + 1)
+    first = ctx.counts.get("fact_hotline_ticket", 0) + 1
+    ids = np.arange(first, first + n)
     accepted_dt = _to_py(accepted)
     order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids, strict=True)]
     township = [_random_township(rnd, c).code for c in county_codes]
@@ -563,11 +581,126 @@ def _hotline_events(ctx: Context, t: pd.DataFrame) -> None:
                                "at": ret["dispatched_at"] + pd.Timedelta(minutes=30),
                                "actor_dept_code": ret["main_dept_code"], "note": "非本单位职责，申请改派"}))
     ev = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "at"], kind="stable")
-    ev.insert(0, "event_id", np.arange(1, len(ev) + 1))
+    first = ctx.counts.get("fact_hotline_event", 0) + 1
+    ev.insert(0, "event_id", np.arange(first, first + len(ev)))
     ev["src_id"] = "EV" + ev["event_id"].astype(str)
     if "note" not in ev:
         ev["note"] = None
     ctx.write("fact_hotline_event", ev)
+
+
+# ----------------------------------------------------------------------------- graded (weaker) plants
+
+# Strengths of the planted events added over a range, many below what the lead rules need, so the backtest
+# draws a detection curve instead of a pass mark: spikes by their mean extra complaints a day (the strong
+# plants above add at least 6), unlicensed operators by their number of reports (the rule needs 3), trends
+# by their rise over 180 days as a multiple of the series' baseline (the strong plants rise by at least 1.5x).
+GRADED_SPIKE_PER_DAY = (1.0, 2.0, 3.0, 4.0, 5.0)
+GRADED_UNLICENSED_REPORTS = (1, 2, 3, 4)
+GRADED_TREND_RISE = (0.25, 0.5, 0.75, 1.0)
+
+
+def _graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], counts: np.ndarray, seed: int) -> None:
+    """Planted spikes, trends and unlicensed operators of graded strength, as extra 12345 orders.
+
+    Drawn from their own generators after every other step, so the rest of the warehouse is the same as
+    without them; each lands on a county × category no other plant uses.
+    """
+    rng, rnd = np.random.default_rng([seed, 20]), random.Random(seed * 1_000_003 + 20)
+    topics, topics_by_cat = _topic_tables()
+    cats = [c[0] for c in codes.HOTLINE_CATEGORIES]
+    days = np.arange(np.datetime64(ctx.start), np.datetime64(ctx.end) + DAY, DAY)
+    n_days = len(days)
+    county_codes = [c.code for c in codes.COUNTIES]
+    taken = {(r.region_code, r.category_code) for r in ctx.conn.exec_driver_sql(
+        "SELECT region_code, category_code FROM truth_planted_event WHERE category_code IS NOT NULL")}
+    big_cats = np.argsort(-counts.sum(axis=(0, 1)))[:25]
+    free = [(ci, ki) for ci in range(len(county_codes)) for ki in big_cats
+            if (county_codes[ci], codes.hotline_category_code(int(ki))) not in taken]
+    pick = rng.permutation(len(free))
+    slots = iter(free[i] for i in pick)
+    day_of, county_of, cat_of, names_of, planted = [], [], [], {}, []
+
+    def add(ci: int, ki: int, when: np.ndarray) -> None:
+        day_of.extend(when.tolist())
+        county_of.extend([ci] * len(when))
+        cat_of.extend([ki] * len(when))
+
+    n_spike = max(6, round(30 * ctx.scale ** 0.5))
+    for j in range(n_spike):
+        ci, ki = next(slots)
+        strength = GRADED_SPIKE_PER_DAY[j % len(GRADED_SPIKE_PER_DAY)]
+        d0, length = int(rng.integers(400, n_days - 10)), int(rng.integers(3, 7))
+        extra = rng.poisson(strength, size=length)
+        add(ci, ki, np.repeat(np.arange(d0, d0 + length), extra))
+        planted.append({"kind": "spike", "region_code": county_codes[ci], "category_code": codes.hotline_category_code(ki),
+                        "start_day": days[d0].astype(object), "end_day": days[d0 + length - 1].astype(object),
+                        "magnitude": float(extra.mean() / max(counts[d0 - 28:d0, ci, ki].mean(), 0.1)),
+                        "detail": {"extra_per_day": extra.tolist(), "strength": float(strength), "graded": True,
+                                   "baseline_per_day": round(float(counts[d0 - 28:d0, ci, ki].mean()), 2)}})
+    n_trend = max(3, round(8 * ctx.scale ** 0.3))
+    ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None)
+    for j in range(n_trend):
+        ci, ki = next(slots)
+        strength = GRADED_TREND_RISE[j % len(GRADED_TREND_RISE)]
+        base = float(counts[: n_days - 180, ci, ki].mean())
+        extra = rng.poisson(ramp * strength * max(base, 0.5))
+        add(ci, ki, np.repeat(np.arange(n_days), extra))
+        planted.append({"kind": "trend", "region_code": county_codes[ci], "category_code": codes.hotline_category_code(ki),
+                        "start_day": ctx.end - dt.timedelta(days=179), "end_day": ctx.end, "magnitude": 1.0 + strength,
+                        "detail": {"shape": "linear ramp over 180 days", "baseline_per_day": round(base, 2),
+                                   "rise_per_day": round(strength * max(base, 0.5), 2), "strength": strength,
+                                   "graded": True}})
+    n_unl = max(4, round(25 * ctx.scale ** 0.5))
+    unl_topics = [i for i, t in enumerate(topics) if t.names_business and "H" in (t.industries or ())]
+    registered = set(subjects["name"]) | set(ctx.conn.exec_driver_sql(
+        "SELECT name FROM truth_planted_event WHERE name IS NOT NULL").scalars())
+    unl_rows = []
+    for j in range(n_unl):
+        ci = int(rng.integers(len(county_codes)))
+        name = names.business_name(rnd, "H", county_codes[ci], "92")
+        if name in registered:
+            name = _numbered(name, registered)
+        registered.add(name)
+        k = GRADED_UNLICENSED_REPORTS[j % len(GRADED_UNLICENSED_REPORTS)]
+        d0 = int(rng.integers(200, n_days - 20))
+        when = np.minimum(d0 + np.sort(rng.integers(0, 14, k)), n_days - 1)
+        t_i = unl_topics[rnd.randrange(len(unl_topics))]
+        unl_rows.append((when, ci, t_i, name))
+        planted.append({"kind": "unlicensed_operator", "region_code": county_codes[ci], "name": name,
+                        "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topics[t_i].category],
+                        "start_day": days[when[0]].astype(object), "end_day": days[when[-1]].astype(object),
+                        "magnitude": float(k), "detail": {"complaints": k, "strength": k, "graded": True}})
+    # topic within category, appeal by topic (as the main orders); unlicensed reports are 举报 of their topic
+    topic_of = []
+    for ki in cat_of:
+        idx = topics_by_cat[cats[ki]]
+        w = np.array([topics[i].weight for i in idx], float)
+        topic_of.append(idx[int(rng.choice(len(idx), p=w / w.sum()))])
+    appeal = []
+    for t_i in topic_of:
+        aw = topics[t_i].appeal_weights
+        keys = list(aw)
+        p = np.array([aw[k] for k in keys], float)
+        appeal.append(keys[int(rng.choice(len(keys), p=p / p.sum()))])
+    for when, ci, t_i, name in unl_rows:
+        for d in when.tolist():
+            names_of[len(day_of)] = name
+            day_of.append(d)
+            county_of.append(ci)
+            cat_of.append(cats.index(topics[t_i].category))
+            topic_of.append(t_i)
+            appeal.append("举报")
+    accepted = _random_times(rng, days[np.array(day_of, dtype=int)])
+    order = np.argsort(accepted, kind="stable")
+    inverse = np.empty_like(order)
+    inverse[order] = np.arange(len(order))
+    _plant(ctx, planted)
+    _hotline_rows(ctx, rng, rnd, subjects, slow, accepted=accepted[order],
+                  county_codes=np.array(county_codes)[np.array(county_of)[order]],
+                  topic_of=np.array(topic_of)[order], cat_of=np.array(cat_of)[order],
+                  appeal=np.array(appeal, dtype=object)[order], subject_idx=np.full(len(order), -1),
+                  unlicensed_names={int(inverse[i]): v for i, v in names_of.items()})
 
 
 # ---------------------------------------------------------------------------------------------- 数字城管
