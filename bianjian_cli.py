@@ -211,6 +211,7 @@ COMMAND_GROUPS: tuple[tuple[str, str], ...] = (
     ("risk_models.eval_cli", "eval_group"),
     ("risk_models.cli", "risk"),
     ("text_mining.cli", "text"),
+    ("metrics.cli", "metrics_command"),
 )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from data_access.codes import DEPARTMENT_BY_KEY, LEAD_OPEN_STATUSES
+from data_access.codes import DEPARTMENT_BY_KEY
 from data_access.schema import (
     CheckImpl,
     ComplaintFeature,
@@ -55,50 +55,56 @@ def _like(text: str) -> str:
 # ------------------------------------------------------------------------------------------- overview
 
 
-def _count_between(session: Session, stmt: Select, column: ColumnElement, start: dt.datetime,
-                   end: dt.datetime) -> int:
-    return session.scalar(select(func.count()).select_from(
-        stmt.where(column >= start, column < end).subquery())) or 0
+# The overview's flows: key → (statement of the rows counted, the column that dates them). Each is scoped
+# by the department column a department head's view is limited to.
+def _overview_source(scope: Scope, key: str) -> tuple[Select, ColumnElement]:
+    sources = {
+        "complaints": (HotlineTicket.ticket_id, HotlineTicket.main_dept_code, HotlineTicket.accepted_at),
+        "leads": (RiskLead.lead_id, RiskLead.dept_code, RiskLead.created_at),
+        "inspections": (Inspection.inspection_id, Inspection.dept_code, Inspection.check_date),
+        "penalties": (Penalty.penalty_id, Penalty.dept_code, Penalty.decided_at),
+        "unlicensed": (UnlicensedLead.lead_id, UnlicensedLead.resp_dept_code, UnlicensedLead.found_at),
+        "credit_in": (CreditList.list_entry_id, CreditList.decided_by_dept_code, CreditList.in_date),
+    }
+    if key not in sources:
+        raise ValueError(f"unknown overview count {key!r}")
+    row_id, dept, when = sources[key]
+    return scope.restrict(select(row_id), dept), when
 
 
-def overview_kpis(session: Session, scope: Scope, as_of: dt.datetime, days: int = 30) -> pd.DataFrame:
-    """Key counts for the ``days`` before ``as_of`` and the ``days`` before that.
-
-    Columns: key, label, current, previous, change (relative, NaN when the previous period is 0), link.
-    """
-    end, mid = as_of, as_of - dt.timedelta(days=days)
-    start = mid - dt.timedelta(days=days)
-    specs = [
-        ("complaints", "12345 诉求", scope.restrict(select(HotlineTicket.ticket_id), HotlineTicket.main_dept_code),
-         HotlineTicket.accepted_at, "/complaints?period=30d"),
-        ("leads", "新增风险线索", scope.restrict(select(RiskLead.lead_id), RiskLead.dept_code),
-         RiskLead.created_at, "/leads"),
-        ("inspections", "行政检查", scope.restrict(select(Inspection.inspection_id), Inspection.dept_code),
-         Inspection.check_date, "/catalog"),
-        ("penalties", "行政处罚", scope.restrict(select(Penalty.penalty_id), Penalty.dept_code),
-         Penalty.decided_at, "/enterprise"),
-        ("unlicensed", "无证无照线索", scope.restrict(select(UnlicensedLead.lead_id), UnlicensedLead.resp_dept_code),
-         UnlicensedLead.found_at, "/unlicensed?period=30d"),
-        ("credit_in", "新列入信用名单", scope.restrict(select(CreditList.list_entry_id), CreditList.decided_by_dept_code),
-         CreditList.in_date, "/credit"),
-    ]
-    rows = []
-    for key, label, stmt, column, link in specs:
-        is_date = column.type.python_type is dt.date
-        bounds = [b.date() if is_date else b for b in (start, mid, end)]
-        previous = _count_between(session, stmt, column, bounds[0], bounds[1])
-        current = _count_between(session, stmt, column, bounds[1], bounds[2])
-        rows.append((key, label, current, previous, link))
-    df = pd.DataFrame(rows, columns=["key", "label", "current", "previous", "link"])
-    df["change"] = (df["current"] - df["previous"]) / df["previous"].where(df["previous"] > 0)
-    return df[["key", "label", "current", "previous", "change", "link"]]
+def _bounds(column: ColumnElement, start: dt.datetime, end: dt.datetime) -> tuple:
+    """``[start, end)`` in the column's type: a DATE column counts the whole days the instants touch."""
+    if column.type.python_type is dt.date:
+        return start.date(), (end - dt.timedelta(microseconds=1)).date() + dt.timedelta(days=1)
+    return start, end
 
 
-def open_lead_count(session: Session, scope: Scope) -> int:
-    """Risk leads dispatched and not yet answered (a stock, not a flow: no period comparison)."""
-    stmt = scope.restrict(select(func.count()).select_from(RiskLead).where(RiskLead.status.in_(LEAD_OPEN_STATUSES)),
-                          RiskLead.dept_code)
-    return session.scalar(stmt) or 0
+def overview_count(session: Session, scope: Scope, key: str, start: dt.datetime, end: dt.datetime) -> int:
+    """Rows of overview flow ``key`` (complaints, leads, inspections, penalties, unlicensed, credit_in)
+    dated in ``[start, end)``."""
+    stmt, column = _overview_source(scope, key)
+    low, high = _bounds(column, start, end)
+    return session.scalar(select(func.count()).select_from(stmt.where(column >= low, column < high).subquery())) or 0
+
+
+def overview_daily(session: Session, scope: Scope, key: str, start: dt.datetime, end: dt.datetime) -> pd.Series:
+    """Daily counts of overview flow ``key`` in ``[start, end)``, every day present (the sparkline)."""
+    stmt, column = _overview_source(scope, key)
+    low, high = _bounds(column, start, end)
+    sub = stmt.add_columns(func.date(column).label("day")).where(column >= low, column < high).subquery()
+    rows = session.execute(select(sub.c.day, func.count()).group_by(sub.c.day)).all()
+    index = pd.date_range(start.date(), (end - dt.timedelta(microseconds=1)).date(), freq="D")
+    found = pd.Series({pd.Timestamp(d): int(n) for d, n in rows}, dtype=int)
+    return found.reindex(index, fill_value=0).astype(int)
+
+
+def lead_count(session: Session, scope: Scope, statuses: tuple[str, ...], *, levels: tuple[str, ...] | None = None
+               ) -> int:
+    """Risk leads now in one of ``statuses`` (and of ``levels`` when given): a stock, not a flow."""
+    stmt = select(func.count()).select_from(RiskLead).where(RiskLead.status.in_(statuses))
+    if levels:
+        stmt = stmt.where(RiskLead.level.in_(levels))
+    return session.scalar(scope.restrict(stmt, RiskLead.dept_code)) or 0
 
 
 def unlicensed_as_of(session: Session) -> dt.datetime | None:
@@ -319,6 +325,13 @@ def _unlicensed(stmt: Select, scope: Scope, regions: list[str] | None, start: dt
     if start:
         stmt = stmt.where(u.found_at >= start)
     return stmt
+
+
+def unlicensed_open_count(session: Session, scope: Scope) -> int:
+    """无证无照 leads not yet closed (销号), whenever found: the stock the trend's 月末未销号 line ends at."""
+    u = UnlicensedLead
+    return session.scalar(_unlicensed(select(func.count()).select_from(u).where(u.closed_at.is_(None)),
+                                      scope, None, None)) or 0
 
 
 def unlicensed_by(session: Session, scope: Scope, column: str, *, regions: list[str] | None = None,

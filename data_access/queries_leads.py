@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from data_access import codes
 from data_access.schema import Department, JointTask, JointTaskPart, Region, RiskLead, RiskLeadEvent
 from data_access.scope import Scope
-from dispatch.deadlines import due_soon_cutoff
+from dispatch.deadlines import DEADLINE_STATES, day_start, due_soon_cutoff, overdue_cutoff
 
 L = RiskLead
 OPEN = codes.LEAD_OPEN_STATUSES
@@ -35,8 +35,10 @@ def active_deadline_expr() -> ColumnElement:
 
 
 def deadline_state_expr(as_of: dt.datetime) -> ColumnElement:
+    """dispatch.deadlines.deadline_state in SQL (超期 from the first working day past the deadline)."""
     deadline = active_deadline_expr()
-    return case((deadline < as_of, "超期"), (deadline <= due_soon_cutoff(as_of), "临期"),
+    return case((deadline < overdue_cutoff(as_of), "超期"), (deadline < day_start(as_of), "已到期"),
+                (deadline < day_start(as_of, 1), "今日到期"), (deadline <= due_soon_cutoff(as_of), "临期"),
                 (deadline.is_not(None), "正常"), else_=None)
 
 
@@ -206,8 +208,8 @@ def _may_see(session: Session, scope: Scope, lead: RiskLead) -> bool:
 
 
 def lead_status_counts(session: Session, scope: Scope, as_of: dt.datetime) -> dict[str, int]:
-    """Leads per status (退回 = returned leads waiting to be re-triaged), plus 临期, 超期 and 督办中 among
-    the open ones."""
+    """Leads per status (退回 = returned leads waiting to be re-triaged), plus the deadline states other
+    than 正常 (超期, 已到期, 今日到期, 临期) and 督办中 among the open ones."""
     by_status = dict(session.execute(_scoped(select(L.status, func.count()).group_by(L.status), scope)).all())
     counts = {s: int(by_status.get(s, 0)) for s in codes.LEAD_STATUSES if s != "退回"}
     counts["退回"] = session.scalar(_scoped(select(func.count()).select_from(L)
@@ -215,7 +217,7 @@ def lead_status_counts(session: Session, scope: Scope, as_of: dt.datetime) -> di
     state = deadline_state_expr(as_of)
     by_state = dict(session.execute(_scoped(select(state, func.count()).where(L.status.in_(OPEN)).group_by(state),
                                             scope)).all())
-    counts["临期"], counts["超期"] = int(by_state.get("临期", 0)), int(by_state.get("超期", 0))
+    counts.update({s: int(by_state.get(s, 0)) for s in DEADLINE_STATES if s != "正常"})
     counts["督办中"] = session.scalar(_scoped(select(func.count()).select_from(L)
                                            .where(L.status.in_(OPEN), L.supervise_level.is_not(None)), scope))
     return counts
@@ -235,8 +237,8 @@ def _deadline_leads(session: Session, scope: Scope, as_of: dt.datetime, state: s
 
 
 def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
-    """Open leads past their running deadline (签收超期 while 已转办, else 办理超期), oldest deadline first,
-    with ``overdue_workdays`` (working days since the deadline)."""
+    """Open leads at least one working day past their running deadline (签收超期 while 已转办, else 办理超期),
+    oldest deadline first, with ``overdue_workdays`` (working days since the deadline, always ≥ 1)."""
     from data_access.workdays import workdays_between
 
     df = _deadline_leads(session, scope, as_of, "超期")
@@ -247,6 +249,11 @@ def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.Data
 def due_soon_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
     """Open leads with at most one working day left (临期)."""
     return _deadline_leads(session, scope, as_of, "临期")
+
+
+def due_today_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
+    """Open leads whose running deadline ends on ``as_of``'s day (今日到期)."""
+    return _deadline_leads(session, scope, as_of, "今日到期")
 
 
 FUNNEL_STAGES = (("生成", None), ("已转办", "dispatch"), ("已签收", "sign"), ("核查中", "start"),

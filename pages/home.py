@@ -1,78 +1,136 @@
-"""概览: the landing page — key counts with period-over-period change, data freshness, links to pages.
+"""概览: the landing page — each key figure with its 30-day trend line, the leads that need attention now,
+and the newest red/orange leads, so a leader looks rather than reads.
 
-Counts are for the 30 days up to the data's latest 12345 order (not the clock), against the 30 days
-before; a department head's counts cover their own department only.
+Every figure is a declared metric (metrics/declarations.py): its label, hover definition and value come
+from there, and the change against the previous period is coloured by the metric's good direction
+(green when it moved the good way, red the bad way, grey when neither is better). A department head's
+figures cover their own department only.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+import metrics
 import security
-from data_access import db, queries, queries_analytics
+from data_access import db, queries_analytics, queries_wall
+from metrics.declarations import OVERVIEW_DAYS, overview, overview_daily
 from security import access
+from ui import theme
 
 dash.register_page(__name__, path="/", name="概览", order=0)
 
-PERIOD_DAYS = 30
+# Flows with their 30-day trend: (metric, overview source, page it opens).
+FLOWS = (("complaints_30d", "complaints", "/complaints?period=30d"), ("leads_new_30d", "leads", "/leads"),
+         ("inspections_30d", "inspections", "/catalog"), ("penalties_30d", "penalties", "/enterprise"),
+         ("unlicensed_30d", "unlicensed", "/unlicensed?period=30d"), ("credit_in_30d", "credit_in", "/credit"))
+# Stocks that ask for action, per role: (metric, page it opens).
+STOCKS_ALL = (("leads_triage", "/leads"), ("leads_handling", "/leads"), ("leads_unclosed", "/leads"),
+              ("leads_overdue", "/leads"), ("leads_due_today", "/leads"))
+STOCKS_DEPT = (("inbox_items", "/inbox"), ("leads_handling", "/inbox"), ("leads_overdue", "/inbox"),
+               ("leads_due_today", "/inbox"))
+ALERT_ROWS = 8
+SPARK_HEIGHT = 44
 
 
-def _change(change: float) -> html.Span:
-    """Direction by arrow and sign as well as colour (rises in complaints are not "good" or "bad" per se)."""
-    if change != change:  # NaN: nothing in the previous period
-        return html.Span("上期无数据", className="text-muted small")
+def change_badge(name: str, current: int | None, previous: int | None) -> html.Span:
+    """Arrow, sign and percentage against the previous period, coloured by the metric's good direction."""
+    if current is None or not previous:
+        return html.Span("上期无数据", className="small text-muted")
+    change = (current - previous) / previous
     arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
-    return html.Span(f"{arrow} {change:+.1%} 环比", className="small " + ("text-danger" if change > 0 else
-                                                                          "text-success" if change < 0 else "text-muted"))
+    good = metrics.get(name).good
+    better = change > 0 if good == "up" else change < 0 if good == "down" else None
+    colour = "text-muted" if good is None or change == 0 else "text-success" if better else "text-danger"
+    return html.Span(f"{arrow} {change:+.1%} 环比", className=f"small {colour}", title=f"上期（此前{OVERVIEW_DAYS}天）{previous:,}")
 
 
-def _kpi(label: str, value: int, extra, href: str | None, kpi_id: str) -> dbc.Col:  # noqa: ANN001
-    """A KPI card, linked to ``href`` when given (only pages the role may open are linked)."""
+def sparkline(daily, name: str) -> dcc.Graph:  # noqa: ANN001
+    """A static trend line of the daily counts behind a 30-day figure (the last day as a dot)."""
+    days = [d.strftime("%Y-%m-%d") for d in daily.index]
+    figure = {"data": [{"type": "scatter", "x": days, "y": daily.tolist(), "mode": "lines",
+                        "line": {"color": theme.ACCENT, "width": 2}, "hoverinfo": "skip"},
+                       {"type": "scatter", "x": days[-1:], "y": daily.tolist()[-1:], "mode": "markers",
+                        "marker": {"color": theme.ACCENT, "size": 5}, "hoverinfo": "skip"}],
+              "layout": {"height": SPARK_HEIGHT, "margin": {"l": 0, "r": 4, "t": 4, "b": 0}, "showlegend": False,
+                         "xaxis": {"visible": False}, "yaxis": {"visible": False, "rangemode": "tozero"},
+                         "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}}
+    return dcc.Graph(figure=figure, config={"staticPlot": True, "displayModeBar": False},
+                     style={"height": f"{SPARK_HEIGHT}px"}, className="home-spark", id=f"home-spark-{name}")
+
+
+def kpi_card(name: str, ctx: metrics.Context, href: str | None, *extra) -> dbc.Col:  # noqa: ANN002
+    """A card showing one declared metric: label (with its definition on hover), value and ``extra``."""
+    metric = metrics.get(name)
     card = dbc.Card(dbc.CardBody([
-        html.Div(label, className="text-muted small"),
-        html.Div(f"{value:,}", className="fs-3 fw-bold", id=f"home-kpi-{kpi_id}"),
-        extra,
-    ]))
+        html.Div(metric.label, className="text-muted small", title=metric.definition),
+        html.Div(metrics.text(name, ctx), className="fs-3 fw-bold", id=f"home-kpi-{name}", **metrics.mark(name)),
+        *extra,
+    ]), className="h-100 home-kpi")
     body = dcc.Link(card, href=href, className="text-decoration-none text-reset") if href else card
-    return dbc.Col(body, md=4, lg=3, className="mb-3")
+    return dbc.Col(body, xs=6, md=4, xl=2, className="mb-3")
+
+
+def alert_leads(leads, allowed: set[str]) -> html.Div:  # noqa: ANN001
+    """The newest red/orange leads, each with its level mark and, where the role may open it, a link."""
+    if leads.empty:
+        return html.Div("暂无红色、橙色线索", className="text-muted", id="home-alerts")
+    items = []
+    for r in leads.itertuples():
+        style = theme.LEVEL_STYLES[r.level]
+        title = dcc.Link(r.title, href=f"/leads/{r.lead_id}") if "/leads" in allowed else r.title
+        items.append(dbc.ListGroupItem([
+            html.Span(style.label, className="fw-bold me-2", style={"color": style.colour}),
+            html.Span(f"{r.created_at:%m-%d %H:%M} ", className="text-muted small"), title,
+            html.Span(f"（{r.region_name or '全市'} · {r.dept_name or '待研判'} · {r.status}）", className="small text-muted"),
+        ]))
+    return dbc.ListGroup(items, flush=True, id="home-alerts")
 
 
 def layout(**_query) -> html.Div:
     scope = security.current_scope()
     with db.session_scope() as session:
-        as_of = queries.data_as_of(session)
-        kpis = queries_analytics.overview_kpis(session, scope, as_of, PERIOD_DAYS) if as_of else None
-        open_leads = queries_analytics.open_lead_count(session, scope)
+        ctx = metrics.context(session, scope)
+        if ctx.data_as_of is None:
+            return html.Div([html.H2("开封市互联网+监管指挥中心"),
+                             html.P("仓库暂无数据，请先运行 bianjian demo", id="home-as-of", className="text-muted")])
+        allowed = {p["path"] for p in access.visible_pages(scope.role)}
+
+        def href(link: str) -> str | None:
+            return link if link.split("?")[0] in allowed else None
+
+        flows = [kpi_card(name, ctx, href(link), change_badge(name, metrics.value(name, ctx), overview(ctx, key, 1)),
+                          sparkline(overview_daily(ctx, key), name)) for name, key, link in FLOWS]
+        stock_specs = STOCKS_ALL if scope.all_departments else STOCKS_DEPT
+        stocks = [kpi_card(name, ctx, href(link), html.Div(metrics.get(name).window, className="small text-muted"))
+                  for name, link in stock_specs if metrics.get(name).applies_to(scope)]
+        alerts = queries_wall.latest_leads(session, scope, levels=theme.ALERT_LEVELS, limit=ALERT_ROWS)
         fresh = queries_analytics.freshness(session)
-    if as_of is None:
-        return html.Div([html.H2("开封市互联网+监管指挥中心"),
-                         html.P("仓库暂无数据，请先运行 bianjian demo", id="home-as-of", className="text-muted")])
-    pages = [p for p in access.visible_pages(scope.role) if p["path"] != "/" and p.get("nav", True)]
-    allowed = {p["path"] for p in pages}
-
-    def href(link: str) -> str | None:
-        return link if link.split("?")[0] in allowed else None
-
-    cards = [_kpi(f"近{PERIOD_DAYS}天{r.label}", int(r.current), _change(r.change), href(r.link), r.key)
-             for r in kpis.itertuples()]
-    cards.append(_kpi("在办风险线索（存量）", open_leads, html.Span("已转办、已签收、核查中", className="small text-muted"),
-                      href("/leads"), "open_leads"))
+    today = alerts[alerts["created_at"] >= ctx.now - dt.timedelta(days=1)] if len(alerts) else alerts
+    alerts_title = "今日红/橙线索（近24小时生成）" if len(today) else "最新红/橙线索"
     scope_note = "（本部门）" if not scope.all_departments else ""
     freshness = dbc.Table([html.Thead(html.Tr([html.Th("数据来源"), html.Th("最新记录")])),
                            html.Tbody([html.Tr([html.Td(r.source), html.Td(f"{r.latest:%Y-%m-%d %H:%M}"
                                                                            if hasattr(r.latest, "hour") else
                                                                            str(r.latest or "—"))])
                                        for r in fresh.itertuples()])], size="sm", bordered=False, id="home-freshness")
-    links = [dbc.ListGroupItem(p["name"], href=p["relative_path"]) for p in pages]
     return html.Div([
         html.H2("开封市互联网+监管指挥中心"),
-        html.P(f"数据截至 {as_of:%Y-%m-%d %H:%M}{scope_note} · 环比为近{PERIOD_DAYS}天与此前{PERIOD_DAYS}天之比",
+        html.P(f"数据截至 {ctx.data_as_of:%Y-%m-%d %H:%M}{scope_note} · 近{OVERVIEW_DAYS}天含数据截至日，环比为与此前"
+               f"{OVERVIEW_DAYS}天之比，绿色表示向好、红色表示变差、灰色表示不分好坏 · 风险线索按当前时间统计",
                id="home-as-of", className="text-muted"),
-        dbc.Row(cards),
+        html.H5("近30天", className="mt-2"),
+        dbc.Row(flows, className="g-2"),
+        html.H5("待处置", className="mt-2"),
+        dbc.Row(stocks, className="g-2"),
         dbc.Row([
-            dbc.Col(dbc.Card([dbc.CardHeader("各来源数据截至"), dbc.CardBody(freshness)]), md=6),
-            dbc.Col(dbc.Card([dbc.CardHeader("功能入口"), dbc.CardBody(dbc.ListGroup(links, flush=True))]), md=6),
+            dbc.Col(dbc.Card([dbc.CardHeader(alerts_title, id="home-alerts-title"),
+                              dbc.CardBody(alert_leads(today if len(today) else alerts, allowed))]), lg=8,
+                    className="mb-3"),
+            dbc.Col(dbc.Card([dbc.CardHeader("各来源数据截至"), dbc.CardBody(freshness)]), lg=4, className="mb-3"),
         ]),
     ])

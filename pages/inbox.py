@@ -18,7 +18,7 @@ from ui import lead_form, levels
 dash.register_page(__name__, path="/inbox", name="部门待办", order=41, roles=("DEPT_HEAD", "ANALYST"))
 
 FORM = "inbox"
-STATE_COLOR = {"超期": "danger", "临期": "warning", "正常": "success"}
+STATE_COLOR = {"超期": "danger", "已到期": "warning", "今日到期": "warning", "临期": "warning", "正常": "success"}
 
 
 def layout(**_query) -> html.Div:

@@ -19,11 +19,13 @@ import dash
 import pandas as pd
 from dash import ClientsideFunction, Input, Output, Patch, State, callback, clientside_callback, dcc, html
 
+import metrics
 import security
 import settings
 from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_wall
 from data_access.scope import Scope
-from evaluation import scoring
+from evaluation.indicators import DEPARTMENT
+from metrics.declarations import LEAD_WINDOW_DAYS, day_window, unit_ranking
 from ui import theme, wall_views
 from ui.kaifeng_map import district_risk_figure, risk_styling
 
@@ -33,7 +35,6 @@ dash.register_page(__name__, path="/wall", name="大屏", title="汴监 · 大�
 SCREENS = ("态势总览", "线索处置")
 PANELS = ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "ticker")
 MODES = ("fit", "fill")
-LEAD_WINDOW = dt.timedelta(days=90)  # dispatch funnel and on-time rate look back this far
 HOTWORD_WINDOW = dt.timedelta(days=7)
 OVERDUE_ROWS = 9
 RANKING_ROWS = 10
@@ -72,25 +73,17 @@ def wall_config(mode: str | None = None, refresh: str | None = None, dwell: str 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def kpi_values(scope: Scope) -> dict:
-    """Today's orders (and yesterday's up to the same time), open leads per level, overdue leads and the
-    on-time feedback rate of leads dispatched in the last 90 days."""
+    """The counters, each a declared metric: the latest day's orders (and the day before's up to the same
+    time), all unclosed leads per level, overdue leads and the 90-day on-time feedback rate."""
     with db.session_scope() as session:
-        as_of = queries.data_as_of(session)
-        if as_of is None:
+        ctx = metrics.context(session, scope)
+        if ctx.data_as_of is None:
             return {"as_of": None, "today": 0, "yesterday": 0, "open": dict.fromkeys(theme.LEVEL_ORDER, 0),
                     "overdue": 0, "ontime": None}
-        midnight = dt.datetime.combine(as_of.date(), dt.time())
-        second = dt.timedelta(seconds=1)
-        today = queries_wall.complaints_between(session, midnight, as_of + second)
-        yesterday = queries_wall.complaints_between(session, midnight - dt.timedelta(days=1),
-                                                    as_of - dt.timedelta(days=1) + second)
-        open_by_level = queries_wall.open_leads_by_level(session, scope)
-        overdue = len(queries_leads.overdue_leads(session, scope, as_of))
-        perf = queries_leads.dept_lead_performance(session, scope, as_of, since=as_of - LEAD_WINDOW)
-    fed_back = int(perf["fed_back"].sum())
-    ontime = float(perf["fed_back_on_time"].sum() / fed_back) if fed_back else None
-    return {"as_of": as_of, "today": today, "yesterday": yesterday, "open": open_by_level, "overdue": overdue,
-            "ontime": ontime}
+        return {"as_of": ctx.data_as_of, "today": metrics.value("complaints_today", ctx),
+                "yesterday": metrics.value("complaints_previous_day", ctx),
+                "open": {lv: metrics.value(f"leads_unclosed_{lv.lower()}", ctx) for lv in theme.LEVEL_ORDER},
+                "overdue": metrics.value("leads_overdue", ctx), "ontime": metrics.value("lead_feedback_on_time_rate", ctx)}
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
@@ -116,16 +109,18 @@ def hotword_data() -> pd.DataFrame:
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def funnel_data(scope: Scope) -> pd.DataFrame:
+    """Leads generated in the window of metric ``leads_generated_90d`` and the stages they reached."""
     with db.session_scope() as session:
-        as_of = queries.data_as_of(session) or dt.datetime.now()
-        return queries_leads.dispatch_funnel(session, scope, since=as_of - LEAD_WINDOW)
+        ctx = metrics.context(session, scope)
+        start, stop = day_window(ctx.now, LEAD_WINDOW_DAYS)
+        return queries_leads.dispatch_funnel(session, scope, since=start, until=stop)
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def overdue_data(scope: Scope) -> pd.DataFrame:
+    """The leads metric ``leads_overdue`` counts (at least one working day past their deadline)."""
     with db.session_scope() as session:
-        as_of = queries.data_as_of(session) or dt.datetime.now()
-        return queries_leads.overdue_leads(session, scope, as_of)
+        return queries_leads.overdue_leads(session, scope, metrics.context(session, scope).now)
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
@@ -139,21 +134,24 @@ _ranking_cache: dict[tuple, pd.DataFrame] = {}
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def department_ranking(scope: Scope) -> tuple[str | None, pd.DataFrame]:
-    """(latest month, departments ranked by the evaluation composite score in it). Scores change only
-    when the indicators step runs or the weights change, so the ranking is cached on exactly those."""
+    """(ranking month, departments ranked in it by the evaluation composite score): metric
+    ``department_ranking``, the same month and ranks as 排名, 本部门 and the 月通报. Scores change only when
+    the indicators step runs or the weights change, so the ranking is cached on exactly those."""
     with db.session_scope() as session:
-        months = queries_evaluation.indicator_months(session)
-        if not months:
+        ctx = metrics.context(session, scope)
+        if ctx.month is None:
             return None, pd.DataFrame()
-        key = (months[-1], queries_wall.last_step_run(session, "indicators"),
+        key = (ctx.month, queries_wall.last_step_run(session, "indicators"),
                queries_evaluation.stored_weights_text(session), scope.dept_code)
         if key not in _ranking_cache:
-            values = queries_evaluation.indicator_values(session, scope, first=months[-2:][0], last=months[-1],
-                                                         group="DEPARTMENT")
-            ranked = scoring.rank_units(values, scoring.load_config(session), "DEPARTMENT")
+            ranked = unit_ranking(ctx, DEPARTMENT)
             _ranking_cache.clear()
-            _ranking_cache[key] = ranked[(ranked["month"] == months[-1]) & ranked["score"].notna()]
-    return months[-1], _ranking_cache[key]
+            _ranking_cache[key] = ranked[ranked["score"].notna()]
+    return ctx.month, _ranking_cache[key]
+
+
+def _month_text(month: str | None) -> str | None:
+    return metrics.month_label(month, kpi_values(security.current_scope())["as_of"]) if month else None
 
 
 # ------------------------------------------------------------------------------------------------ layout
@@ -174,21 +172,26 @@ def _graph(graph_id: str, figure: dict) -> dcc.Graph:
 def _kpis(texts: dict[str, str]) -> html.Div:
     level_cells = [html.Div([html.Span(theme.LEVEL_STYLES[lv].label, className="wall-kpi-level-name"),
                              html.Span(texts[f"open_{lv}"], id=f"wall-kpi-open-{lv.lower()}",
-                                       className="wall-kpi-level-count")],
+                                       className="wall-kpi-level-count", **metrics.mark(f"leads_unclosed_{lv.lower()}"))],
                             className="wall-kpi-level", style={"color": theme.LEVEL_STYLES[lv].colour})
                    for lv in theme.LEVEL_ORDER]
     return html.Div([
         html.Div([html.Div(texts["today_name"], id="wall-kpi-today-name", className="wall-kpi-name"),
-                  html.Div(texts["today"], id="wall-kpi-today", className="wall-kpi-value"),
-                  html.Div(texts["compare"], id="wall-kpi-today-compare", className="wall-kpi-note")],
+                  html.Div(texts["today"], id="wall-kpi-today", className="wall-kpi-value",
+                           **metrics.mark("complaints_today")),
+                  html.Div(texts["compare"], id="wall-kpi-today-compare", className="wall-kpi-note",
+                           title=metrics.get("complaints_previous_day").definition)],
                  className="wall-kpi"),
-        html.Div([html.Div("在办风险线索（条）", className="wall-kpi-name"),
+        html.Div([html.Div(f"{metrics.get('leads_unclosed').label}（条）", className="wall-kpi-name",
+                           title=metrics.get("leads_unclosed").definition),
                   html.Div(level_cells, className="wall-kpi-levels")], className="wall-kpi wall-kpi-wide"),
-        html.Div([html.Div("超期线索（条）", className="wall-kpi-name"),
-                  html.Div(texts["overdue"], id="wall-kpi-overdue", className="wall-kpi-value wall-kpi-alert")],
+        html.Div([html.Div(f"{metrics.get('leads_overdue').label}（条）", className="wall-kpi-name"),
+                  html.Div(texts["overdue"], id="wall-kpi-overdue", className="wall-kpi-value wall-kpi-alert",
+                           **metrics.mark("leads_overdue"))],
                  className="wall-kpi"),
-        html.Div([html.Div("线索按时反馈率（近90天）", className="wall-kpi-name"),
-                  html.Div(texts["ontime"], id="wall-kpi-ontime", className="wall-kpi-value")], className="wall-kpi"),
+        html.Div([html.Div(metrics.get("lead_feedback_on_time_rate").label, className="wall-kpi-name"),
+                  html.Div(texts["ontime"], id="wall-kpi-ontime", className="wall-kpi-value",
+                           **metrics.mark("lead_feedback_on_time_rate"))], className="wall-kpi"),
     ], className="wall-kpis", id="wall-kpis")
 
 
@@ -224,7 +227,7 @@ def layout(mode: str | None = None, refresh: str | None = None, dwell: str | Non
                    panel_id="wall-panel-funnel"),
             _panel("超期线索", wall_views.overdue_rows(overdue_data(scope), OVERDUE_ROWS), panel_id="wall-panel-overdue",
                    body_id="wall-overdue"),
-            _panel("部门评价排名", wall_views.ranking_rows(ranked, month, RANKING_ROWS), panel_id="wall-panel-ranking",
+            _panel("部门评价排名", wall_views.ranking_rows(ranked, month, RANKING_ROWS, _month_text(month)), panel_id="wall-panel-ranking",
                    body_id="wall-ranking"),
         ], id="wall-screen-1", className=screen_class(1)),
     ]
@@ -328,7 +331,7 @@ def refresh_overdue(pulse: int):
 @callback(Output("wall-ranking", "children"), *_pulse("ranking"), prevent_initial_call=True)
 def refresh_ranking(pulse: int):
     month, ranked = department_ranking(security.current_scope())
-    return wall_views.ranking_rows(ranked, month, RANKING_ROWS), pulse
+    return wall_views.ranking_rows(ranked, month, RANKING_ROWS, _month_text(month)), pulse
 
 
 @callback(Output("wall-ticker", "children"), *_pulse("ticker"), prevent_initial_call=True)

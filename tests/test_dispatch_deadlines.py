@@ -13,6 +13,7 @@ from data_access import queries_leads, warehouse
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import RiskLead
 from data_access.scope import Scope
+from data_access.workdays import workdays_between
 from dispatch import deadlines
 from dispatch.lifecycle import transition
 
@@ -45,9 +46,20 @@ def test_deadline_state():
     # on 09-30 only 10-08 is left: a week of holiday away, but one working day
     assert deadlines.deadline_state(deadline, dt.datetime(2024, 9, 30, 12)) == "临期"
     assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 7, 12)) == "临期"
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 8, 20)) == "临期"
+    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 8, 0, 0)) == "今日到期"
+    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 8, 20)) == "今日到期"
     assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 9, 0, 0, 1)) == "超期"
     assert deadlines.deadline_state(None, dt.datetime(2024, 10, 9)) is None
+
+
+def test_overdue_starts_on_the_first_working_day_after_the_deadline():
+    friday = at_end(2024, 10, 18)
+    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 18, 23)) == "今日到期"
+    # Saturday and Sunday: the deadline has passed but no working day has begun since — not yet 超期
+    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 19, 10)) == "已到期"
+    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 20, 23)) == "已到期"
+    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 21, 0, 0, 1)) == "超期"
+    assert workdays_between(friday.date(), dt.date(2024, 10, 21)) == 1
 
 
 def test_settings_are_configurable_and_checked(monkeypatch):
@@ -83,7 +95,8 @@ def test_overdue_and_due_soon_queries(tmp_path):
         overdue = queries_leads.overdue_leads(session, analyst, as_of)
         assert overdue[["lead_id", "deadline_kind"]].values.tolist() == [[ids["unsigned"], "签收"]]
         assert overdue["overdue_workdays"].tolist() == [2]  # working days in (09-29, 10-08]: 09-30 and 10-08
-        assert queries_leads.due_soon_leads(session, analyst, as_of)["lead_id"].tolist() == [ids["red"]]
+        assert queries_leads.due_today_leads(session, analyst, as_of)["lead_id"].tolist() == [ids["red"]]
+        assert queries_leads.due_soon_leads(session, analyst, as_of).empty
         counts = queries_leads.lead_status_counts(session, analyst, as_of)
-        assert (counts["已转办"], counts["已签收"], counts["超期"], counts["临期"]) == (1, 2, 1, 1)
+        assert (counts["已转办"], counts["已签收"], counts["超期"], counts["今日到期"], counts["临期"]) == (1, 2, 1, 1, 0)
     engine.dispose()

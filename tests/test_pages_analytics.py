@@ -440,11 +440,13 @@ def test_home_counts_match_the_warehouse(app, pages):
         page = pages["home"].layout()
     with db.session_scope() as session:
         as_of = session.scalar(select(func.max(HotlineTicket.accepted_at)))
-    start = as_of - pd.Timedelta(days=30)
+    start = pd.Timestamp(as_of.date()) - pd.Timedelta(days=29)  # 30 calendar days including the as-of day
     expected = count(select(HotlineTicket.ticket_id).where(HotlineTicket.accepted_at >= start,
-                                                         HotlineTicket.accepted_at < as_of))
+                                                         HotlineTicket.accepted_at <= as_of))
     text_ = str(page)
-    assert "id='home-kpi-complaints'" in text_ and f"children='{expected:,}'" in text_
+    assert "id='home-kpi-complaints_30d'" in text_ and f"children='{expected:,}'" in text_
     assert "数据截至" in text_ and "环比" in text_
     with as_role(app, "DATA_ADMIN"):
         assert "href='/leads'" not in str(pages["home"].layout())
+
+

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 # path → (CSS selector of an element a callback fills, text it must contain)
 PAGES = {
-    "/": ("#home-kpi-complaints", ""),
+    "/": ("#home-kpi-complaints_30d", ""),
     "/complaints": ("#complaints-summary", "当前筛选"),
     "/enterprise?q=": ("#enterprise-q", ""),
     "/credit": ("#credit-summary", "当前筛选"),

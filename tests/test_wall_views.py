@@ -64,10 +64,12 @@ def test_trend_figure_marks_alarms_and_the_partial_day():
 
 
 def test_ranking_rows_spell_out_rank_change_and_warnings():
-    ranked = pd.DataFrame({"rank": [1.0, 2.0, 3.0], "unit_name": ["甲局", "乙局", "丙局"], "score": [101.0, 95.5, 80.0],
+    ranked = pd.DataFrame({"rank": [1.0, 2.0, 3.0], "unit_code": ["a", "b", "c"], "unit_name": ["甲局", "乙局", "丙局"],
+                           "score": [101.0, 95.5, 80.0],
                            "rank_change": [2.0, float("nan"), -1.0], "status": ["green", "yellow", "red"],
                            "status_name": ["正常", "黄色预警", "红色预警"]})
     rows = wall_views.ranking_rows(ranked, "2026-06", limit=10)
+    assert [getattr(row, "data-unit") for row in rows[1:]] == ["a", "b", "c"]
     texts = [[c.children for c in row.children] for row in rows[1:]]
     assert texts[0] == ["1", "甲局", "101.0", "↑2", ""]
     assert texts[1][3] == "—" and texts[1][4] == "黄色预警"

@@ -12,6 +12,7 @@ import datetime as dt
 import pandas as pd
 from dash import html
 
+import metrics
 from ui import levels, theme
 
 TREND_SIZE = (920, 336)
@@ -136,11 +137,13 @@ def overdue_rows(df: pd.DataFrame, limit: int) -> list:
                      className="wall-row") for r in df.itertuples()]
 
 
-def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int) -> list:
-    """Departments by composite score with rank change (↑/↓) and the warning status spelled out."""
+def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int, month_text: str | None = None) -> list:
+    """Departments by composite score with rank change (↑/↓) and the warning status spelled out; each row
+    is marked as a figure of metric ``department_ranking`` (same month and ranks as 排名 and the 月通报)."""
     if month is None:
         return [html.Div("暂无评价数据（请运行 bianjian pipeline）", className="wall-empty")]
-    rows = [html.Div(f"{month} 综合得分（100 = 全部达标）", className="wall-caption")]
+    rows = [html.Div([html.Span(month_text or month, **metrics.mark("ranking_month")), " 综合得分（100 = 全部达标）"],
+                     className="wall-caption")]
     for r in ranked.head(limit).itertuples():
         change = r.rank_change
         arrow = "—" if pd.isna(change) or change == 0 else f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
@@ -150,7 +153,8 @@ def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int) -> list:
                               html.Span(arrow, className="wall-change"),
                               html.Span("" if r.status == "green" else r.status_name,
                                         className=f"wall-status wall-status-{r.status}")],
-                             className="wall-row"))
+                             className="wall-row", **metrics.mark("department_ranking"),
+                             **{"data-unit": r.unit_code, "data-status": r.status_name}))
     return rows
 
 
