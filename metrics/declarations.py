@@ -15,7 +15,7 @@ from data_access import codes, queries_analytics, queries_evaluation, queries_le
 from evaluation import scoring
 from evaluation.indicators import COUNTY, DEPARTMENT, months_back, unit_of_department
 from metrics.core import Context, Metric
-from ui.filters import DEFAULT_PERIOD, PERIODS, period_start
+from metrics.windows import DEFAULT_PERIOD, PERIODS, day_window, period_start
 
 OVERVIEW_DAYS = 30  # 概览's flows: the last 30 days against the 30 before
 LEAD_WINDOW_DAYS = 90  # the wall's funnel and on-time rate
@@ -28,15 +28,6 @@ SURFACE_NAMES = {"wall": "大屏", "home": "概览", "inbox": "部门待办", "r
 
 
 # ------------------------------------------------------------------------------------------ windows
-
-
-def day_window(end: dt.datetime, days: int, back: int = 0) -> tuple[dt.datetime, dt.datetime]:
-    """``[start, stop)`` of the ``days`` calendar days ending with ``end``'s day (up to ``end`` itself),
-    shifted ``back`` whole windows earlier (1 = the previous period, for 环比)."""
-    stop = end + dt.timedelta(seconds=1)
-    start = dt.datetime.combine(end.date() - dt.timedelta(days=days - 1), dt.time())
-    shift = dt.timedelta(days=days * back)
-    return start - shift, (stop if back == 0 else start - shift + dt.timedelta(days=days))
 
 
 def overview_end(ctx: Context, key: str) -> dt.datetime | None:

@@ -25,7 +25,8 @@ import settings
 from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_wall
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT
-from metrics.declarations import LEAD_WINDOW_DAYS, day_window, unit_ranking
+from metrics.declarations import LEAD_WINDOW_DAYS, unit_ranking
+from metrics.windows import day_window
 from ui import theme, wall_views
 from ui.kaifeng_map import district_risk_figure, risk_styling
 

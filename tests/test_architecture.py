@@ -18,7 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data_access",),
     ("security", "text_mining"),
     ("risk_models", "dispatch", "evaluation"),
-    ("pipeline",),
+    ("pipeline", "metrics"),
     ("ops", "api"),
     ("ui",),
     ("pages",),

@@ -7,17 +7,13 @@ them through :func:`parse_list`, a callback writes them back with :func:`query_s
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 import dash
 from dash import Input, Output, clientside_callback, dcc
 
-# Period choices offered on every analyst page: key → (label, days back from the data's last day).
-PERIODS: dict[str, tuple[str, int | None]] = {
-    "30d": ("近30天", 30), "90d": ("近90天", 90), "365d": ("近一年", 365), "all": ("全部", None),
-}
-DEFAULT_PERIOD = "365d"
+from metrics.windows import DEFAULT_PERIOD, PERIODS, period_start  # noqa: F401 (the pages' period rule)
+
 # Pages' query results in the read-side cache (data_access.cache): entries are keyed by the warehouse's
 # data version, so this only bounds how long an unused entry is kept, never how stale a result may be.
 CACHE_SECONDS = 3600
@@ -31,14 +27,6 @@ def parse_list(value: str | None, allowed: set[str] | None = None) -> list[str]:
 
 def parse_period(value: str | None) -> str:
     return value if value in PERIODS else DEFAULT_PERIOD
-
-
-def period_start(period: str, as_of: dt.datetime | None) -> dt.datetime | None:
-    """First instant of ``period`` counted back from ``as_of`` (the data's freshness, not the clock)."""
-    days = PERIODS[parse_period(period)][1]
-    if days is None or as_of is None:
-        return None
-    return dt.datetime.combine(as_of.date() - dt.timedelta(days=days - 1), dt.time())
 
 
 def query_string(state: dict[str, str | list[str] | None]) -> str:
