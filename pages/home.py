@@ -20,7 +20,7 @@ import security
 from data_access import db, queries_analytics, queries_wall
 from metrics.declarations import OVERVIEW_DAYS, overview, overview_daily
 from security import access
-from ui import theme
+from ui import levels, theme
 
 dash.register_page(__name__, path="/", name="概览", order=0)
 
@@ -81,10 +81,9 @@ def alert_leads(leads, allowed: set[str]) -> html.Div:  # noqa: ANN001
         return html.Div("暂无红色、橙色线索", className="text-muted", id="home-alerts")
     items = []
     for r in leads.itertuples():
-        style = theme.LEVEL_STYLES[r.level]
         title = dcc.Link(r.title, href=f"/leads/{r.lead_id}") if "/leads" in allowed else r.title
         items.append(dbc.ListGroupItem([
-            html.Span(style.label, className="fw-bold me-2", style={"color": style.colour}),
+            levels.level_badge(r.level, className="me-2"),
             html.Span(f"{r.created_at:%m-%d %H:%M} ", className="text-muted small"), title,
             html.Span(f"（{r.region_name or '全市'} · {r.dept_name or '待研判'} · {r.status}）", className="small text-muted"),
         ]))
