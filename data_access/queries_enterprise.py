@@ -31,6 +31,7 @@ from data_access.schema import (
     Subject,
 )
 from data_access.scope import Scope
+from security import privacy
 
 
 def search_subjects(session: Session, text: str, *, limit: int = 50) -> pd.DataFrame:
@@ -103,6 +104,7 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
     leads = _frame(session, scope.restrict(select(lead.lead_id, lead.level, lead.title, lead.status, lead.created_at)
                                            .where(lead.subject_uscc == uscc), lead.dept_code)
                    .order_by(lead.created_at.desc()).limit(limit), ["lead_id", "level", "title", "status", "created_at"])
+    leads = privacy.mask_columns(leads, scope, texts=["title"])
     return {"subject": subject, "grades": grades, "lists": lists, "complaints": complaints,
             "complaints_total": complaints_total, "inspections": inspections, "penalties": penalties,
             "measures": measure_rows(session, scope, subject_uscc=uscc, limit=limit), "leads": leads}

@@ -17,6 +17,7 @@ from data_access import codes, workdays
 from data_access.reference import county_government_code
 from data_access.schema import HotlineEvent, HotlineTicket, MonthlyIndicator, RiskLead, Setting
 from data_access.scope import SYSTEM, Scope
+from security import privacy
 
 WEIGHTS_SETTING_KEY = "evaluation_weights"
 _VALUE_COLUMNS = ["month", "unit_code", "indicator_key", "unit_group", "numerator", "denominator", "value"]
@@ -89,6 +90,7 @@ def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime, *, region_
     df["overdue_since"] = pd.to_datetime(df["sign_deadline"].where(unsigned, df["handle_deadline"]))
     df["overdue_days"] = (pd.Timestamp(as_of) - df["overdue_since"]).dt.total_seconds() // 86400
     df["overdue_stage"] = ["超期未签收" if u else "超期未反馈" for u in unsigned]
+    df = privacy.mask_columns(df, scope, texts=["title"])
     return df.sort_values(["overdue_days", "lead_id"], ascending=[False, True]).reset_index(drop=True)[_LEAD_COLUMNS]
 
 

@@ -4,6 +4,8 @@ Every function takes ``session`` and ``scope`` first and filters server-side wit
 ``scope.restrict(stmt, <department column>)``: a department head sees the leads their department leads
 (and, for joint supervision, the parts their department holds), whatever a page asks for. Deadline states
 (临期 / 超期) are computed in SQL against an explicit ``as_of`` so the wall, rankings and tests agree.
+Lead titles, reasons, notes and evidence can quote complaints, so every function returns them through
+``security.privacy`` (masked for roles outside ``PII_ROLES``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from data_access import codes
 from data_access.schema import Department, JointTask, JointTaskPart, Region, RiskLead, RiskLeadEvent
 from data_access.scope import Scope
 from dispatch.deadlines import DEADLINE_STATES, day_start, due_soon_cutoff, overdue_cutoff
+from security import privacy
 
 L = RiskLead
 OPEN = codes.LEAD_OPEN_STATUSES
@@ -86,7 +89,7 @@ def lead_page(session: Session, scope: Scope, *, as_of: dt.datetime, start: int 
     page = _with_names(select(L.lead_id), joined).where(*conditions)
     page = _scoped(page, scope).order_by(*order).offset(start).limit(end - start).subquery()
     stmt = _grid_select(as_of).join(page, page.c.lead_id == L.lead_id).order_by(*order)
-    rows = [_jsonable(r) for r in session.execute(stmt).mappings()]
+    rows = privacy.redact([_jsonable(r) for r in session.execute(stmt).mappings()], scope)
     total = session.scalar(_scoped(_with_names(select(func.count()).select_from(L), joined).where(*conditions), scope))
     return rows, total
 
@@ -162,7 +165,8 @@ def list_leads(session: Session, scope: Scope, *, as_of: dt.datetime, statuses: 
     if dept_code:
         stmt = stmt.where(L.dept_code == dept_code)
     stmt = _scoped(stmt, scope).order_by(L.created_at.desc(), L.lead_id.desc()).limit(limit)
-    return pd.DataFrame(session.execute(stmt).mappings().all(), columns=list(_grid_columns(as_of)))
+    df = pd.DataFrame(session.execute(stmt).mappings().all(), columns=list(_grid_columns(as_of)))
+    return privacy.mask_columns(df, scope, texts=["title"])
 
 
 # ------------------------------------------------------------------------------------ one lead in full
@@ -190,7 +194,7 @@ def lead_detail(session: Session, scope: Scope, lead_id: int) -> dict | None:
         .join(Department, Department.dept_code == JointTaskPart.dept_code)
         .where(JointTaskPart.task_id == lead.joint_task_id).order_by(JointTaskPart.part_id)).mappings()
     ] if lead.joint_task_id else []
-    return data
+    return privacy.redact(data, scope)
 
 
 def _may_see(session: Session, scope: Scope, lead: RiskLead) -> bool:
@@ -233,7 +237,7 @@ def _deadline_leads(session: Session, scope: Scope, as_of: dt.datetime, state: s
     df = pd.DataFrame(session.execute(_scoped(stmt, scope)).mappings().all(),
                       columns=["lead_id", "title", "level", "status", "dept_code", "dept_name", "deadline",
                                "supervise_level", "deadline_kind"])
-    return df
+    return privacy.mask_columns(df, scope, texts=["title"])
 
 
 def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
@@ -326,7 +330,7 @@ def inbox(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
     columns = ["lead_id", "title", "level", "status", "version", "dept_code", "reason", "deadline",
                "deadline_state", "supervise_level", "extension_request_days", "role"]
     df = pd.concat([f for f in frames if not f.empty] or [pd.DataFrame(columns=columns)], ignore_index=True)
-    df = df.reindex(columns=columns)
+    df = privacy.mask_columns(df.reindex(columns=columns), scope, texts=["title", "reason"])
     return df.sort_values(["deadline", "lead_id"], na_position="last", ignore_index=True)
 
 
@@ -360,7 +364,7 @@ def joint_list(session: Session, scope: Scope, as_of: dt.datetime, *, dept_code:
                                "lead_dept_name", "dept_code", "dept_name", "duty", "status", "done_at", "lead_id",
                                "overdue"])
     df["overdue"] = df["overdue"].astype(bool)
-    return df
+    return privacy.mask_columns(df, scope, texts=["task_name", "duty"])
 
 
 def joint_summary(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from data_access import codes
 from data_access.schema import DailyComplaintCount, Department, HotlineTicket, PipelineRun, Region, RiskLead
 from data_access.scope import Scope
+from security import privacy
 
 CLOSED_LEAD_STATUSES = ("已办结", "误报")
 LEVELS = tuple(codes.LEAD_LEVELS)
@@ -77,8 +78,9 @@ def latest_leads(session: Session, scope: Scope, *, levels: tuple[str, ...], lim
             .outerjoin(Department, Department.dept_code == RiskLead.dept_code)
             .where(RiskLead.level.in_(levels))
             .order_by(RiskLead.created_at.desc(), RiskLead.lead_id.desc()).limit(limit))
-    return pd.DataFrame(session.execute(scope.restrict(stmt, RiskLead.dept_code)).all(),
-                        columns=["lead_id", "level", "title", "status", "region_name", "dept_name", "created_at"])
+    df = pd.DataFrame(session.execute(scope.restrict(stmt, RiskLead.dept_code)).all(),
+                      columns=["lead_id", "level", "title", "status", "region_name", "dept_name", "created_at"])
+    return privacy.mask_columns(df, scope, texts=["title"])
 
 
 def complaint_trend(session: Session, end: dt.date, *, days: int = 60, window: int = 28, k: float = 3.0
@@ -121,8 +123,15 @@ def hot_words(session: Session, start: dt.datetime, end: dt.datetime, *, limit: 
     places = {name for kind in gazetteer().values() for name in kind}
     counter: Counter[str] = Counter()
     for title in titles:
-        counter.update({w for w in tokenize(title) if len(w) > 1 and w not in places and w not in HOTWORD_IGNORE})
+        counter.update({w for w in tokenize(privacy.redact_text(title)) if len(w) > 1 and _may_be_hot(w, places)})
     return pd.DataFrame(counter.most_common(limit), columns=["term", "n"])
+
+
+def _may_be_hot(term: str, places: set[str]) -> bool:
+    """Place names, filler words, and anything with a digit or a mask (a phone number, ID or e-mail typed
+    into a title: personal data, never an issue) are not hot words."""
+    return (term not in places and term not in HOTWORD_IGNORE and privacy.MASK not in term
+            and not any(ch.isdigit() for ch in term))
 
 
 def last_step_run(session: Session, step: str) -> dt.datetime | None:

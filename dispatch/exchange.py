@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from data_access.schema import Department, ProvincialLead, RiskLead
 from data_access.scope import Scope
+from security import privacy
 
 PROVINCIAL_LEVEL = "YELLOW"  # handled in 10 working days, inside the province's usual 15 calendar days
 PROVINCIAL_CLOSED = ("已反馈", "已办结")
@@ -20,6 +21,9 @@ EXPORT_FIELDS = ("lead_key", "provincial_lead_no", "kind", "level", "title", "re
                  "co_dept_codes", "status", "dispatched_at", "sign_deadline", "signed_at", "handle_deadline",
                  "extension_days", "supervise_level", "feedback_at", "feedback_result", "feedback_actions",
                  "feedback_text", "feedback_attachments", "closed_at")
+
+# Fields that can quote complaints (personal data): masked unless the exporting scope may see it.
+_FREE_TEXT = ("title", "reason", "feedback_text", "feedback_actions")
 
 
 def import_provincial_leads(conn: Connection, *, now: dt.datetime | None = None) -> int:
@@ -52,7 +56,8 @@ def import_provincial_leads(conn: Connection, *, now: dt.datetime | None = None)
 
 def export_records(session: Session, scope: Scope, *, since: dt.datetime | None = None) -> list[dict]:
     """Dispatched leads and their feedback, for the provincial system: every lead dispatched, fed back or
-    closed at or after ``since`` (all dispatched leads without it), oldest dispatch first."""
+    closed at or after ``since`` (all dispatched leads without it), oldest dispatch first. Free text is
+    masked for scopes without personal-data rights (the CLI exports as SYSTEM)."""
     stmt = (select(RiskLead, Department.short_name).outerjoin(Department, Department.dept_code == RiskLead.dept_code)
             .where(RiskLead.dispatched_at.is_not(None)))
     if since is not None:
@@ -64,6 +69,7 @@ def export_records(session: Session, scope: Scope, *, since: dt.datetime | None 
         record = {f: getattr(lead, f, None) for f in EXPORT_FIELDS}
         record["dept_name"] = dept_name
         record["provincial_lead_no"] = lead.lead_key.split(":", 1)[1] if lead.kind == "provincial" else None
+        record.update(privacy.redact({k: record[k] for k in _FREE_TEXT}, scope))
         out.append({k: v.isoformat(sep=" ") if isinstance(v, dt.datetime) else v for k, v in record.items()})
     return out
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from data_access.scope import Scope
 
 MASK = "*"
+T = TypeVar("T")
 
 # Mainland mobile numbers (optionally +86/86-prefixed), landlines with a 0-led area code, 18- and 15-digit
 # resident ID numbers, bank card numbers and e-mail addresses. Digit runs must not touch other digits, so
@@ -94,7 +95,27 @@ def mask_columns(df: pd.DataFrame, scope: Scope, *, names: Sequence[str] = (), p
         return df
     df = df.copy()
     for columns, mask in ((names, mask_name), (phones, mask_phone), (id_numbers, mask_id_number),
-                          (texts, redact_text)):
+                          (texts, _redact_nested)):
         for column in columns:
             df[column] = df[column].map(mask, na_action="ignore")
     return df
+
+
+def redact(value: T, scope: Scope | None) -> T:
+    """``value`` with personal data masked in every string it holds — a string, or the strings nested in
+    dicts, lists and tuples (a lead's evidence JSON, a timeline) — unless ``scope`` may see personal data.
+    The one entry point for free text (complaint content, titles, reasons, notes, evidence) on its way to
+    a page, a file or a job's output; ``None`` (no known viewer) masks."""
+    if scope is not None and scope.sees_pii:
+        return value
+    return _redact_nested(value)
+
+
+def _redact_nested(value):  # noqa: ANN001, ANN202
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redact_nested(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(_redact_nested(v) for v in value)
+    return value
