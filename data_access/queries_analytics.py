@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from data_access import privacy
 from data_access.codes import DEPARTMENT_BY_KEY
 from data_access.schema import (
     CheckImpl,
@@ -33,7 +34,7 @@ from data_access.schema import (
     UnlicensedLead,
 )
 from data_access.scope import Scope
-from security import audit, privacy
+from security import audit
 
 SEARCH_MAX_CHARS = 50  # longest full-text query accepted (a LIKE pattern, not a query language)
 HOT_WORD_SAMPLE = 20_000  # most recent feature rows read to count hot words (bounds memory per request)

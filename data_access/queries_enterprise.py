@@ -13,6 +13,7 @@ import pandas as pd
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from data_access import privacy
 from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, INDUSTRIES, SUBJECT_TYPES
 from data_access.queries_analytics import SEARCH_MAX_CHARS, complaint_rows
 from data_access.queries_credit import measure_rows
@@ -31,7 +32,6 @@ from data_access.schema import (
     Subject,
 )
 from data_access.scope import Scope
-from security import privacy
 
 
 def search_subjects(session: Session, text: str, *, limit: int = 50) -> pd.DataFrame:

@@ -13,11 +13,10 @@ import pandas as pd
 from sqlalchemy import Connection, and_, case, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from data_access import codes, workdays
+from data_access import codes, privacy, workdays
 from data_access.reference import county_government_code
 from data_access.schema import HotlineEvent, HotlineTicket, MonthlyIndicator, RiskLead, Setting
 from data_access.scope import SYSTEM, Scope
-from security import privacy
 
 WEIGHTS_SETTING_KEY = "evaluation_weights"
 _VALUE_COLUMNS = ["month", "unit_code", "indicator_key", "unit_group", "numerator", "denominator", "value"]

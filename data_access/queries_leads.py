@@ -5,7 +5,7 @@ Every function takes ``session`` and ``scope`` first and filters server-side wit
 (and, for joint supervision, the parts their department holds), whatever a page asks for. Deadline states
 (临期 / 超期) are computed in SQL against an explicit ``as_of`` so the wall, rankings and tests agree.
 Lead titles, reasons, notes and evidence can quote complaints, so every function returns them through
-``security.privacy`` (masked for roles outside ``PII_ROLES``).
+``data_access.privacy`` (masked for roles outside ``PII_ROLES``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, not_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from data_access import codes
+from data_access import codes, privacy
 from data_access.schema import Department, JointTask, JointTaskPart, Region, RiskLead, RiskLeadEvent
 from data_access.scope import Scope
 from dispatch.deadlines import DEADLINE_STATES, day_start, due_soon_cutoff, overdue_cutoff
-from security import privacy
 
 L = RiskLead
 OPEN = codes.LEAD_OPEN_STATUSES

@@ -12,9 +12,9 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from data_access import privacy
 from data_access.schema import ComplaintFeature, HotIssue, HotlineTicket, HotWord, Region
 from data_access.scope import Scope
-from security import privacy
 
 __all__ = ["hot_words_for", "top_hot_issues", "unlinked_business_mentions"]
 

@@ -19,10 +19,9 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import codes
+from data_access import codes, privacy
 from data_access.schema import DailyComplaintCount, Department, HotlineTicket, PipelineRun, Region, RiskLead
 from data_access.scope import Scope
-from security import privacy
 
 CLOSED_LEAD_STATUSES = ("已办结", "误报")
 LEVELS = tuple(codes.LEAD_LEVELS)

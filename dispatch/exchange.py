@@ -11,9 +11,9 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
+from data_access import privacy
 from data_access.schema import Department, ProvincialLead, RiskLead
 from data_access.scope import Scope
-from security import privacy
 
 PROVINCIAL_LEVEL = "YELLOW"  # handled in 10 working days, inside the province's usual 15 calendar days
 PROVINCIAL_CLOSED = ("已反馈", "已办结")

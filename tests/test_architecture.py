@@ -32,9 +32,7 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
     ("data_access/demo/generator.py", "dispatch.demo_history"):
         "the demo generator lives inside data_access; it moves to its own package above dispatch (#24)",
     ("data_access/queries_analytics.py", "security"):
-        "audit of personal-data views and masking inside read functions; they move to the pages/security layer (#24)",
-    ("data_access/queries_text.py", "security"):
-        "masking inside a read function; moves to the layer that knows the user (#24)",
+        "audit of personal-data views inside read functions; it moves to the pages/security layer (#24)",
     ("data_access/queries_leads.py", "dispatch.deadlines"):
         "overdue status computed in the read; the working-day calendar moves below dispatch (#24)",
     ("data_access/queries_wall.py", "text_mining.tokenizer"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from data_access.privacy import mask_columns, mask_id_number, mask_name, mask_phone, redact_text
 from data_access.scope import Scope
-from security.privacy import mask_columns, mask_id_number, mask_name, mask_phone, redact_text
 
 
 @pytest.mark.parametrize(("phone", "masked"), [
