@@ -112,3 +112,18 @@ def test_the_check_sees_function_local_imports(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from pages import home\n    return home\n", encoding="utf-8")
     assert _imports(module) == {"pages"}
+
+
+def test_every_package_is_installed():
+    """A package missing from pyproject's list works in the editable checkout and vanishes from a real install."""
+    import fnmatch
+    import tomllib
+
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["packages"]["find"]["include"]
+    modules = set(config["tool"]["setuptools"]["py-modules"])
+    for name in RANK:
+        if (REPO_ROOT / name).is_dir():
+            assert any(fnmatch.fnmatch(name, p) for p in patterns), f"add {name}* to pyproject's packages.find"
+        else:
+            assert name in modules, f"add {name} to pyproject's py-modules"
