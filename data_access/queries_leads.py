@@ -25,6 +25,11 @@ from dispatch.deadlines import DEADLINE_STATES, day_start, due_soon_cutoff, over
 L = RiskLead
 OPEN = codes.LEAD_OPEN_STATUSES
 LEAD_DEPT = aliased(Department, name="lead_dept")
+# Severity rank of a level (RED 0 … BLUE 3, codes.LEAD_LEVELS order): the grid sorts 等级 by it, not by the code.
+LEVEL_RANK = case({level: rank for rank, level in enumerate(codes.LEAD_LEVELS)}, value=L.level,
+                  else_=len(codes.LEAD_LEVELS))
+# The triage order when the user has not sorted: most severe level, then highest score, then oldest.
+DEFAULT_ORDER = (LEVEL_RANK.asc(), L.score.desc(), L.created_at.asc())
 
 
 def _scoped(stmt: Select, scope: Scope) -> Select:
@@ -68,7 +73,8 @@ def lead_page(session: Session, scope: Scope, *, as_of: dt.datetime, start: int 
               statuses: list[str] | None = None, levels: list[str] | None = None) -> tuple[list[dict], int]:
     """One block of the leads table for AG Grid's infinite row model: rows ``start``..``end`` and the
     total row count after filtering. ``sort_model``/``filter_model`` are AG Grid's (text, number and date
-    filters, simple or combined); unknown fields raise ``ValueError``."""
+    filters, simple or combined); unknown fields raise ``ValueError``. Without a sort the block comes in
+    triage order (``DEFAULT_ORDER``); 等级 sorts by severity (ascending: 红 first)."""
     if start < 0 or end <= start or end - start > 1000:
         raise ValueError("bad block: 0 <= start < end, at most 1000 rows")
     cols = _grid_columns(as_of)
@@ -79,9 +85,9 @@ def lead_page(session: Session, scope: Scope, *, as_of: dt.datetime, start: int 
         conditions.append(L.level.in_(levels))
     order = []
     for item in sort_model or []:
-        expr = _column(cols, item.get("colId"))
+        expr = LEVEL_RANK if item.get("colId") == "level" else _column(cols, item.get("colId"))
         order.append(expr.desc() if item.get("sort") == "desc" else expr.asc())
-    order.append(L.lead_id.desc())
+    order = [*(order or DEFAULT_ORDER), L.lead_id.desc()]
     # Deferred join: page over the lead table alone (indexed sorts, cheap OFFSET), then join the names
     # for the block's rows only — unless a filter or sort needs the joined names.
     joined = {"dept_name", "region_name"} & ({*(filter_model or {})} | {i.get("colId") for i in sort_model or []})

@@ -12,6 +12,7 @@ rankings have something true to find.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 from sqlalchemy import Connection, insert, select
@@ -19,10 +20,11 @@ from sqlalchemy.orm import Session
 
 from data_access import codes
 from data_access.reference import DEPT_CODE_BY_KEY
-from data_access.schema import PlantedEvent, RiskLead
+from data_access.schema import HotlineTicket, PlantedEvent, RiskLead
 from data_access.scope import Scope
 from dispatch import deadlines
 from dispatch.lifecycle import transition
+from risk_models.leads import complaints
 
 # (12345 category, lead department key, possible co-department keys)
 THEMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -74,22 +76,43 @@ def generate_history(conn: Connection, seed: int, end: dt.date, *, n: int = 400)
 def _insert_lead(session: Session, rnd: random.Random, i: int, created: dt.datetime, cat: str, dept: str) -> int:
     county = codes.COUNTIES[rnd.randrange(len(codes.COUNTIES))]
     level = rnd.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
-    count, ratio = rnd.randint(8, 60), rnd.uniform(1.3, 3.5)
-    series = []
-    for d in range(14):
-        expected = count / 7 / ratio * rnd.uniform(0.8, 1.2)
-        observed = round(expected * (ratio if d >= 7 else rnd.uniform(0.6, 1.3)))
-        series.append({"day": (created.date() - dt.timedelta(days=13 - d)).isoformat(), "n": observed,
-                       "expected": round(expected, 2), "lower": round(expected * 0.5, 2),
-                       "upper": round(expected * 1.6 + 1, 2)})
-    complaints = [{"order_no": f"DEMO{created:%Y%m%d}{i:04d}{k}", "accepted_at": (created - dt.timedelta(
-        hours=rnd.randint(1, 160))).isoformat(sep=" "), "title": f"{county.name}{cat}问题反映"} for k in range(3)]
+    series = _spike_series(rnd, created.date())
+    category_code = codes.HOTLINE_CATEGORY_CODE_BY_NAME.get(cat)
+    evidence = {"series": series}
+    if category_code:  # real complaints of the county and category over the series' two weeks (none: no table)
+        evidence["complaints"] = complaints(
+            session.connection(), HotlineTicket.region_code == county.code, HotlineTicket.category_code == category_code,
+            start=created.date() - dt.timedelta(days=13), end=created.date())
     return session.execute(insert(RiskLead).values(
         lead_key=f"demo:history:{i}", kind="history", level=level, score=round(rnd.uniform(0.3, 0.99), 3),
-        title=f"{county.name}{cat}投诉异常升高", reason=f"近7日{county.name}{cat}投诉{count}件，超过预测上限{ratio:.1f}倍",
-        evidence={"complaints": complaints, "series": series}, region_code=county.code,
-        category_code=codes.HOTLINE_CATEGORY_CODE_BY_NAME.get(cat), dept_code=dept, status="待研判",
+        title=f"{county.name}{cat}投诉异常升高", reason=spike_reason(county.name, cat, series),
+        evidence=evidence, region_code=county.code, category_code=category_code, dept_code=dept, status="待研判",
         created_at=created, updated_at=created, version=1).returning(RiskLead.lead_id)).scalar_one()
+
+
+def _spike_series(rnd: random.Random, last_day: dt.date) -> list[dict]:
+    """Two weeks of daily counts with a forecast band; in the last week some days break through the band's
+    upper edge (by 10–150%), as a spike lead's chart shows."""
+    base = rnd.uniform(1.5, 8)
+    series = []
+    for d in range(14):
+        expected = base * rnd.uniform(0.8, 1.2)
+        upper = expected * 1.6 + 1
+        spike = d >= 7 and (d == 13 or rnd.random() < 0.5)
+        observed = math.ceil(upper * rnd.uniform(1.1, 2.5)) if spike else round(expected * rnd.uniform(0.6, 1.3))
+        series.append({"day": (last_day - dt.timedelta(days=13 - d)).isoformat(), "n": observed,
+                       "expected": round(expected, 2), "lower": round(expected * 0.5, 2), "upper": round(upper, 2)})
+    return series
+
+
+def spike_reason(county: str, category: str, series: list[dict]) -> str:
+    """The reason text, computed from the numbers the lead page's chart draws: the last 7 days' total and
+    the day furthest above the band's upper edge (the wording of risk_models.leads.spike_signals)."""
+    week = series[-7:]
+    peak = max(week, key=lambda p: p["n"] / p["upper"])
+    return (f"近7日{county}{category}投诉{sum(p['n'] for p in week)}件，"
+            f"{dt.date.fromisoformat(peak['day']):%m月%d日}当日{peak['n']}件，"
+            f"为预测上限（{peak['upper']:.1f}件）的{peak['n'] / peak['upper']:.1f}倍")
 
 
 def _play(session: Session, rnd: random.Random, lead_id: int, created: dt.datetime, dept: str, co_pool: list[str],

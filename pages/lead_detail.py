@@ -1,24 +1,27 @@
-"""线索详情: one lead's reason, evidence (complaints, series with forecast band, entity record), joint parts
-and timeline. Evidence is the JSON the risk models write; see docs/dispatch.md for its keys."""
+"""线索详情: one lead's reason, evidence (complaints, series with forecast band, entity record), the actions the
+user's role may take now (ui.lead_form: 转办 with departments, 误报, 办结, 签收, 反馈 …), joint parts and a
+timeline that starts with when and why the lead was created. Evidence is the JSON the risk models write;
+see docs/dispatch.md for its keys. After an action the header, form, parts and timeline are drawn again."""
 
 from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import dcc, html
+from dash import Output, callback, ctx, dcc, html
 
 import security
 from data_access import codes, db, queries_leads
 from dispatch.lifecycle import ACTION_BY_KEY
 from risk_models import calibration
 from security import access
-from ui import charts
+from ui import charts, lead_form, levels
 
 dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
                    roles=("LEADER", "ANALYST", "DEPT_HEAD"))
 
-LEVEL_STYLE = {"RED": "danger", "ORANGE": "warning", "YELLOW": "info", "BLUE": "primary"}
+FORM = "lead-detail"
+ORIGIN = {"provincial": "省级平台下发", "history": "风险模型生成"}  # kinds outside codes.GENERATED_LEAD_KINDS
 
 
 def layout(lead_id=None, **_query) -> html.Div:
@@ -33,11 +36,46 @@ def layout(lead_id=None, **_query) -> html.Div:
     if lead is None:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
-        _header(lead),
+        html.Div(_header(lead), id="lead-detail-header"),
         html.P(basis, className="text-muted small", id="lead-detail-level-basis") if basis else None,
         dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
-                 dbc.Col([_parts(lead["parts"]), _timeline(lead["events"])], lg=4)]),
+                 dbc.Col([_actions(lead, scope),
+                          html.Div(_parts(lead["parts"]), id="lead-detail-parts-box"),
+                          html.Div(_timeline(lead), id="lead-detail-timeline-box")], lg=4)]),
     ], id="lead-detail")
+
+
+def _actions(lead: dict, scope) -> dbc.Card | None:  # noqa: ANN001
+    """The 处置 card: the shared action form, or nothing for a role that never acts (a leader's 督办 is
+    an action, so a leader sees it while the lead is open)."""
+    if not any(scope.role in a.roles for a in ACTION_BY_KEY.values()):
+        return None
+    return dbc.Card([dbc.CardHeader("处置"), dbc.CardBody([
+        html.Div(lead_form.form(FORM, lead, scope), id="lead-detail-form"),
+        html.Div(id="lead-detail-message", className="mt-3"),
+    ])], className="mb-3", id="lead-detail-actions")
+
+
+@callback(output=[Output("lead-detail-message", "children"), Output("lead-detail-form", "children"),
+                  Output("lead-detail-header", "children"), Output("lead-detail-parts-box", "children"),
+                  Output("lead-detail-timeline-box", "children")],
+          **lead_form.dependencies(FORM), prevent_initial_call=True)
+def act(clicks, leads, texts, text_ids, fields, field_ids):  # noqa: ANN001
+    """Apply the clicked action from the lead page; redraw what it changed, or keep the form and say why."""
+    action = lead_form.clicked_action(ctx.triggered, ctx.triggered_id)
+    if action is None:
+        return (dash.no_update,) * 5
+    scope = security.current_scope()
+    ok, message, redraw = lead_form.submit(action, leads, texts, text_ids, fields, field_ids, scope)
+    alert = dbc.Alert(message, color="success" if ok else "danger", id="lead-detail-result")
+    if not redraw:
+        return (alert,) + (dash.no_update,) * 4
+    with db.session_scope() as session:
+        lead = queries_leads.lead_detail(session, scope, leads[0]["lead_id"])
+    if lead is None:  # e.g. a department head's 退回: the lead left their department
+        return alert, dbc.Alert("该线索已不在您的办理范围内", color="light"), dash.no_update, dash.no_update, \
+            dash.no_update
+    return alert, lead_form.form(FORM, lead, scope), _header(lead), _parts(lead["parts"]), _timeline(lead)
 
 
 def _header(lead: dict) -> html.Div:
@@ -49,9 +87,7 @@ def _header(lead: dict) -> html.Div:
         facts += [("核查结果", lead["feedback_result"]), ("处置措施", lead["feedback_actions"] or "无"),
                   ("反馈说明", lead["feedback_text"] or ""), ("附件", "、".join(lead["feedback_attachments"] or []) or "无")]
     return html.Div([
-        html.H3([dbc.Badge(codes.LEAD_LEVELS.get(lead["level"], lead["level"]),
-                           color=LEVEL_STYLE.get(lead["level"], "secondary"), className="me-2"),
-                 lead["title"]], id="lead-detail-title"),
+        html.H3([levels.level_badge(lead["level"], className="me-2"), lead["title"]], id="lead-detail-title"),
         html.P(lead["reason"], className="lead", id="lead-detail-reason"),
         dbc.Row([dbc.Col([html.Small(k, className="text-muted d-block"), html.Span(v)], xs=6, md=3, className="mb-2")
                  for k, v in facts]),
@@ -127,9 +163,16 @@ def _parts(parts: list[dict]) -> html.Div:
                     className="mb-3")
 
 
-def _timeline(events: list[dict]) -> dbc.Card:
-    items = []
-    for e in events:
+def _timeline(lead: dict) -> dbc.Card:
+    """生成 (when, by what, why: the lead's reason) first, then every recorded action."""
+    model = codes.GENERATED_LEAD_KINDS.get(lead["kind"])
+    origin = f"风险模型（{model}）生成" if model else ORIGIN.get(lead["kind"], "系统生成")
+    items = [dbc.ListGroupItem([
+        html.Div([html.Strong("生成"), html.Span(f"　{origin}", className="text-muted small")]),
+        html.Div(f"{_fmt(lead['created_at'])}　待研判", className="small text-muted"),
+        html.Div(lead["reason"], className="small"),
+    ], id="lead-detail-created")]
+    for e in lead["events"]:
         action = ACTION_BY_KEY.get(e["action"])
         label = action.label if action else e["to_status"]
         change = f"{e['from_status']} → {e['to_status']}" if e["from_status"] != e["to_status"] else e["to_status"]
@@ -138,8 +181,7 @@ def _timeline(events: list[dict]) -> dbc.Card:
             html.Div(f"{_fmt(e['at'])}　{e['actor']}", className="small text-muted"),
             html.Div(e["note"], className="small") if e["note"] else None,
         ]))
-    return dbc.Card([dbc.CardHeader("处置时间线"),
-                     dbc.ListGroup(items or [dbc.ListGroupItem("尚无处置记录")], flush=True, id="lead-detail-timeline")])
+    return dbc.Card([dbc.CardHeader("处置时间线"), dbc.ListGroup(items, flush=True, id="lead-detail-timeline")])
 
 
 def _fmt(value) -> str:  # noqa: ANN001

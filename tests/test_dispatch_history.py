@@ -66,6 +66,38 @@ def test_planted_slow_departments_are_overdue_far_more_often(session):
     assert set(perf.head(len(slow))["dept_code"]) == slow  # the ranking finds them
 
 
+def test_reason_is_what_the_chart_draws_and_complaints_are_real(session):
+    """Each history lead's reason is computed from its own series (the lead page draws that series with
+    its band: the peak named is above the band's upper edge by the ratio said), and its evidence lists
+    real complaints of its county and category, never placeholders."""
+    import re
+
+    from data_access.schema import HotlineTicket
+    from dispatch.demo_history import spike_reason
+
+    leads = session.scalars(select(RiskLead).where(RiskLead.kind == "history")).all()
+    with_complaints = 0
+    for lead in leads:
+        series = lead.evidence["series"]
+        county = codes.COUNTY_BY_CODE[lead.region_code].name
+        assert lead.reason == spike_reason(county, lead.title[len(county):].removesuffix("投诉异常升高"), series)
+        week = series[-7:]
+        match = re.search(r"当日(\d+)件，为预测上限（([\d.]+)件）的([\d.]+)倍", lead.reason)
+        assert match, lead.reason
+        n, upper, ratio = int(match[1]), float(match[2]), float(match[3])
+        peak = max(week, key=lambda p: p["n"] / p["upper"])
+        assert (n, round(upper, 1)) == (peak["n"], round(peak["upper"], 1)) and n > peak["upper"]
+        assert ratio == round(n / peak["upper"], 1) and ratio > 1
+        assert f"投诉{sum(p['n'] for p in week)}件" in lead.reason
+        for c in lead.evidence.get("complaints", []):
+            assert not c["order_no"].startswith("DEMO") and c["content"]
+            ticket = session.get(HotlineTicket, c["ticket_id"])
+            assert (ticket.order_no, ticket.region_code, ticket.category_code) == \
+                (c["order_no"], lead.region_code, lead.category_code)
+            with_complaints += 1
+    assert with_complaints >= len(leads) // 5  # the small test demo has few tickets per county, category, week
+
+
 def test_history_is_deterministic(demo_engine_copy):
     from dispatch.demo_history import generate_history
 

@@ -69,15 +69,32 @@ def test_leads_grid_dispatch_and_refusal(dash_app, warehouse_copy):
         rows = response["rowData"]
         assert rows and all(r["status"] == "待研判" for r in rows) and response["rowCount"] >= len(rows)
         assert [r["score"] for r in rows] == sorted((r["score"] for r in rows), reverse=True)
-        summary, disabled, dept = leads.show_selected([rows[0]])
-        enabled = {k for k, off in zip(leads.PANEL_ACTIONS, disabled, strict=True) if not off}
-        assert enabled == {"dispatch", "dismiss"}
-    with acting_as(dash_app, analyst, {"type": "leads-act", "action": "dispatch"}):
-        message, refresh = leads.act([1] + [None] * 6, [rows[0]], SCJG, [DEPT_CODE_BY_KEY["WJW"]], "请核查", None, 0)
-        assert "已转办" in str(message) and refresh == 1
-        # the same (now stale) row again: refused with the optimistic-locking message
-        message, refresh = leads.act([2] + [None] * 6, [rows[0]], SCJG, [], None, None, 1)
-        assert "该线索已被他人更新，请刷新后重试" in str(message)
+        form = leads.show_selected([rows[0]])
+    assert _buttons(form) == {"dispatch", "dismiss"}
+    with acting_as(dash_app, analyst, {"type": "lead-form-act", "form": "leads", "action": "dispatch"}):
+        message, panel, refresh = leads.act([1], *_submit_args(form, dept=SCJG, co_depts=[DEPT_CODE_BY_KEY["WJW"]],
+                                                               note="请核查"), 0)
+    assert "已转办" in str(message) and refresh == 1
+    assert "状态：已转办" in str(panel) and _buttons(panel) == {"escalate"}
+    # the form as it was before (now stale): refused with the optimistic-locking message, panel reloaded
+    with acting_as(dash_app, analyst, {"type": "lead-form-act", "form": "leads", "action": "dismiss"}):
+        message, panel, refresh = leads.act([1], *_submit_args(form, note="重复"), 1)
+    assert "该线索已被他人更新，请刷新后重试" in str(message) and "状态：已转办" in str(panel)
+
+
+def test_queue_comes_in_triage_order(dash_app, warehouse_copy):
+    """Unsorted, the queue shows the most severe level first (红>橙>黄>蓝), then the highest score, then the
+    oldest; sorting 等级 follows severity, not the code's alphabet."""
+    from pages import leads
+
+    rank = {lv: i for i, lv in enumerate(("RED", "ORANGE", "YELLOW", "BLUE"))}
+    with acting_as(dash_app, Scope("研判员", "ANALYST")):
+        rows = leads.load_rows({"startRow": 0, "endRow": 500, "sortModel": [], "filterModel": {}}, None, None)["rowData"]
+        by_level = leads.load_rows({"startRow": 0, "endRow": 500, "sortModel": [{"colId": "level", "sort": "desc"}],
+                                    "filterModel": {}}, None, None)["rowData"]
+    keys = [(rank[r["level"]], -r["score"], r["created_at"]) for r in rows]
+    assert len({r["level"] for r in rows}) > 1 and keys == sorted(keys)
+    assert [rank[r["level"]] for r in by_level] == sorted((rank[r["level"]] for r in by_level), reverse=True)
 
 
 def test_department_head_grid_is_scoped(dash_app, warehouse_copy):
@@ -263,6 +280,8 @@ def test_leads_table_stays_fast_over_100k_leads(tmp_path):
         insert_frame(conn, "derived_risk_lead", frame)
     as_of = dt.datetime(2025, 6, 1)
     requests = [
+        {"statuses": ["待研判"], "start": 0, "end": 100},  # the analyst's default: triage order, no index
+        {"sort_model": [{"colId": "level", "sort": "asc"}], "start": 50_000, "end": 50_100},
         {"sort_model": [{"colId": "score", "sort": "desc"}], "start": 0, "end": 100},
         {"sort_model": [{"colId": "created_at", "sort": "asc"}], "start": 100_000, "end": 100_100},
         {"filter_model": {"title": {"filterType": "text", "type": "contains", "filter": "线索9999"}}},
