@@ -7,10 +7,12 @@ stays real text (searchable, extractable) and displays on viewers without an Asi
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evaluation import pdf_font
@@ -18,11 +20,27 @@ from evaluation import pdf_font
 FORMATS = ("pdf", "xlsx", "docx")
 
 
+# Excel number formats a table column may carry, and how the PDF and DOCX print the same number.
+NUMBER_FORMATS = {"0": "{:.0f}", "0.0": "{:.1f}", "0.0%": "{:.1%}"}
+MISSING = "无数据"
+
+
 @dataclass
 class Table:
+    """A titled table. Number columns hold numbers (NaN when missing) and name their Excel number format
+    in ``formats``, so the workbook stores numbers Excel can sort and sum; PDF and DOCX print them with
+    the same format. A table without rows prints ``empty`` instead of a bare header."""
+
     title: str
-    frame: pd.DataFrame  # display-ready: Chinese headers, formatted cells
+    frame: pd.DataFrame  # Chinese headers; text cells display-ready, number cells raw
     sheet: str | None = None  # XLSX sheet it goes to; None keeps it out of the workbook
+    formats: dict[str, str] = field(default_factory=dict)  # column → key of NUMBER_FORMATS
+    empty: str = "本期无数据"
+
+    def __post_init__(self) -> None:
+        unknown = {c: f for c, f in self.formats.items() if c not in self.frame.columns or f not in NUMBER_FORMATS}
+        if unknown:
+            raise ValueError(f"table {self.title!r}: unknown columns or number formats {unknown}")
 
 
 @dataclass
@@ -50,9 +68,23 @@ def write(doc: Document, fmt: str, path: Path) -> Path:
     return path
 
 
-def _cells(frame: pd.DataFrame) -> list[list[str]]:
-    return [[str(c) for c in frame.columns]] + [["" if pd.isna(v) else str(v) for v in row]
-                                                for row in frame.itertuples(index=False)]
+def _is_missing(value: object) -> bool:
+    return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
+
+
+def _display(value: object, fmt: str | None) -> str:
+    if _is_missing(value):
+        return MISSING if fmt else ""
+    if fmt and not isinstance(value, str):
+        return NUMBER_FORMATS[fmt].format(value)
+    return str(value)
+
+
+def _cells(table: Table) -> list[list[str]]:
+    """The table as printed text: the header row, then each row with numbers in their formats."""
+    formats = [table.formats.get(c) for c in table.frame.columns]
+    return [[str(c) for c in table.frame.columns]] + [[_display(v, f) for v, f in zip(row, formats, strict=True)]
+                                                      for row in table.frame.itertuples(index=False)]
 
 
 def text_of(doc: Document) -> str:
@@ -61,7 +93,7 @@ def text_of(doc: Document) -> str:
     for section in doc.sections:
         parts += [section.heading, *section.paragraphs]
         for table in section.tables:
-            parts += [table.title, *(c for row in _cells(table.frame) for c in row)]
+            parts += [table.title, table.empty, *(c for row in _cells(table) for c in row)]
     return "".join(parts)
 
 
@@ -70,19 +102,29 @@ def to_pdf(doc: Document, path: Path) -> None:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import Image, LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import (
+        CondPageBreak,
+        Image,
+        LongTable,
+        Paragraph,
+        SimpleDocTemplate,
+        Spacer,
+        TableStyle,
+    )
 
     body = ParagraphStyle("body", fontName=pdf_font.register(text_of(doc)), fontSize=9.5, leading=14, wordWrap="CJK")
     cell = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5)
     h1 = ParagraphStyle("h1", parent=body, fontSize=18, leading=24, alignment=1, spaceAfter=4)
-    h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4)
-    h3 = ParagraphStyle("h3", parent=body, fontSize=10.5, leading=14, spaceBefore=4, spaceAfter=2)
+    # Headings keep with what follows (keepWithNext) and start a new page when less than a few table rows'
+    # room is left (CondPageBreak), so no heading is left alone at the bottom of a page.
+    h2 = ParagraphStyle("h2", parent=body, fontSize=13, leading=18, spaceBefore=8, spaceAfter=4, keepWithNext=1)
+    h3 = ParagraphStyle("h3", parent=body, fontSize=10.5, leading=14, spaceBefore=4, spaceAfter=2, keepWithNext=1)
     sub = ParagraphStyle("sub", parent=body, alignment=1, textColor=colors.grey)
     width = A4[0] - 30 * mm
 
     story = [Paragraph(doc.title, h1), Paragraph(doc.subtitle, sub), Spacer(1, 4 * mm)]
     for section in doc.sections:
-        story.append(Paragraph(section.heading, h2))
+        story += [CondPageBreak(60 * mm), Paragraph(section.heading, h2)]
         story += [Paragraph(p, body) for p in section.paragraphs]
         for png in section.images:
             img = Image(io.BytesIO(png))
@@ -90,8 +132,11 @@ def to_pdf(doc: Document, path: Path) -> None:
             img.drawWidth, img.drawHeight = img.drawWidth * scale, img.drawHeight * scale
             story.append(img)
         for table in section.tables:
-            story.append(Paragraph(table.title, h3))
-            rows = [[Paragraph(c, cell) for c in r] for r in _cells(table.frame)]
+            story += [CondPageBreak(35 * mm), Paragraph(table.title, h3)]
+            if table.frame.empty:
+                story += [Paragraph(table.empty, body), Spacer(1, 3 * mm)]
+                continue
+            rows = [[Paragraph(c, cell) for c in r] for r in _cells(table)]
             t = LongTable(rows, repeatRows=1, colWidths=[width / max(1, len(table.frame.columns))] * len(rows[0]))
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3ecf7")),
@@ -116,14 +161,30 @@ def to_xlsx(doc: Document, path: Path) -> None:
                 ws.append([])
             ws.append([table.title])
             ws.cell(ws.max_row, 1).font = Font(bold=True)
-            for i, row in enumerate(_cells(table.frame)):
-                ws.append(row)
-                if i == 0:
-                    for c in ws[ws.max_row]:
-                        c.font = Font(bold=True)
+            if table.frame.empty:
+                ws.append([table.empty])
+                continue
+            ws.append([str(c) for c in table.frame.columns])
+            for c in ws[ws.max_row]:
+                c.font = Font(bold=True)
+            formats = [table.formats.get(c) for c in table.frame.columns]
+            for row in table.frame.itertuples(index=False):
+                ws.append([_xlsx_value(v, f) for v, f in zip(row, formats, strict=True)])
+                for c, fmt in zip(ws[ws.max_row], formats, strict=True):
+                    if fmt and isinstance(c.value, int | float):
+                        c.number_format = fmt
     if not wb.sheetnames:
         wb.create_sheet("说明").append([doc.title, doc.subtitle])
     wb.save(path)
+
+
+def _xlsx_value(value: object, fmt: str | None) -> object:
+    """A number stays a number (numpy scalars become Python's); a missing number reads 无数据."""
+    if _is_missing(value):
+        return MISSING if fmt else None
+    if isinstance(value, np.generic):
+        value = value.item()
+    return value if isinstance(value, int | float | str | dt.date) else str(value)
 
 
 def to_docx(doc: Document, path: Path) -> None:
@@ -146,7 +207,10 @@ def to_docx(doc: Document, path: Path) -> None:
             d.add_picture(io.BytesIO(png), width=Cm(16))
         for table in section.tables:
             d.add_heading(table.title, level=2)
-            cells = _cells(table.frame)
+            if table.frame.empty:
+                d.add_paragraph(table.empty)
+                continue
+            cells = _cells(table)
             t = d.add_table(rows=len(cells), cols=len(cells[0]))
             t.style = "Table Grid"
             for r, row in enumerate(cells):

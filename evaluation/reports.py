@@ -15,6 +15,7 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data_access import db, queries_evaluation
+from data_access.codes import LEAD_LEVELS
 from data_access.reference import DEPT_SHORT_NAME_BY_CODE
 from data_access.scope import SYSTEM, Scope
 from evaluation import charts, render, scoring
@@ -64,15 +65,18 @@ def resolve_unit(scope: Scope, unit: str | None) -> str | None:
     return own[1]
 
 
-def _ranking_table(ranking: pd.DataFrame, group: str) -> pd.DataFrame:
+def _ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "排名": [("" if pd.isna(r) else f"{r:.0f}") for r in ranking["rank"]],
-        "单位": ranking["unit_name"],
-        "综合得分": [("无数据" if pd.isna(s) else f"{s:.1f}") for s in ranking["score"]],
+        "排名": ranking["rank"].to_numpy(),
+        "单位": ranking["unit_name"].to_numpy(),
+        "综合得分": ranking["score"].to_numpy(),
         "排名变化": [change_text(c) if not pd.isna(r) else "" for c, r in zip(ranking["rank_change"], ranking["rank"], strict=True)],
-        "参评指标数": ranking["indicators"],
-        "状态": ranking["status_name"],
+        "参评指标数": ranking["indicators"].to_numpy(),
+        "状态": ranking["status_name"].to_numpy(),
     })
+
+
+RANKING_FORMATS = {"排名": "0", "综合得分": "0.0", "参评指标数": "0"}
 
 
 def _family_table(values: pd.DataFrame, reference: pd.DataFrame, config: scoring.ScoringConfig, group: str,
@@ -86,16 +90,26 @@ def _family_table(values: pd.DataFrame, reference: pd.DataFrame, config: scoring
     frame = pd.DataFrame({"单位": [UNITS[group][c] for c in wide.index]})
     ref = reference[reference.unit_group == group].set_index("indicator_key")
     for key in keys:
-        frame[INDICATOR_BY_KEY[key].name] = [pct(x) for x in wide[key]]
+        frame[INDICATOR_BY_KEY[key].name] = wide[key].to_numpy(dtype=float)
     extra = [("城市中位数", lambda k: ref["median"].get(k)), ("全市合计", lambda k: ref["pooled"].get(k)),
              ("目标", config.target)]
-    rows = [{"单位": label, **{INDICATOR_BY_KEY[k].name: pct(fn(k)) for k in keys}} for label, fn in extra]
+    rows = [{"单位": label, **{INDICATOR_BY_KEY[k].name: _number(fn(k)) for k in keys}} for label, fn in extra]
     return pd.concat([frame, pd.DataFrame(rows)], ignore_index=True)
+
+
+def _number(value: object) -> float:
+    return float("nan") if value is None or pd.isna(value) else float(value)
+
+
+def _percent_formats(frame: pd.DataFrame, first: str = "单位") -> dict[str, str]:
+    """Every column but the label column ``first`` is a rate printed as a percentage."""
+    return {c: "0.0%" for c in frame.columns if c != first}
 
 
 def _lead_table(leads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
-        "线索编号": leads["lead_id"], "标题": leads["title"], "等级": leads["level"],
+        "线索编号": leads["lead_id"], "标题": leads["title"],
+        "等级": [LEAD_LEVELS.get(v, v) for v in leads["level"]],
         "责任单位": [DEPT_SHORT_NAME_BY_CODE.get(d, d or "") for d in leads["dept_code"]],
         "区县": [UNITS["COUNTY"].get(r, r or "") for r in leads["region_code"]],
         "超期环节": leads["overdue_stage"], "超期天数": leads["overdue_days"].astype(int),
@@ -131,8 +145,8 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         now = ranking[ranking.month == month]
         section = Section(f"{'二三'[n - 2]}、{GROUP_NAMES[group]}综合排名")
         section.images.append(charts.ranking_bars(now, f"{month} {GROUP_NAMES[group]}综合得分"))
-        section.tables.append(Table(f"{GROUP_NAMES[group]}综合排名（{month}）", _ranking_table(now, group),
-                                    sheet=f"综合排名-{GROUP_NAMES[group]}"))
+        section.tables.append(Table(f"{GROUP_NAMES[group]}综合排名（{month}）", _ranking_table(now),
+                                    sheet=f"综合排名-{GROUP_NAMES[group]}", formats=RANKING_FORMATS))
         reds = now[now.status == "red"]["unit_name"].tolist()
         section.paragraphs.append("连续两个月不达标（红色预警）：" + ("、".join(reds) if reds else "无") + "。")
         sections.append(section)
@@ -141,7 +155,11 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         for group in UNITS:
             frame = _family_table(current, reference, config, group, family)
             if frame is not None:
-                detail.tables.append(Table(f"{family}（{GROUP_NAMES[group]}）", frame, sheet=family))
+                # One table per sheet: the two peer groups track different indicators, so a shared sheet
+                # would put the second table's extra columns under the first table's empty header cells.
+                detail.tables.append(Table(f"{family}（{GROUP_NAMES[group]}）", frame,
+                                           sheet=f"{family}-{GROUP_NAMES[group]}",
+                                           formats=_percent_formats(frame)))
     trend = scoring.city_reference(values)
     trend = trend[(trend.unit_group == "COUNTY")].pivot_table(index="month", columns="indicator_key", values="pooled")
     keys = [k for k in ("hotline_sign_ontime", "hotline_finish_ontime", "hotline_satisfaction", "urban_close_ontime")
@@ -171,12 +189,13 @@ def _unit_section(unit: str, month: str, ranking: pd.DataFrame, current: pd.Data
     mine = current[(current.unit_code == unit)].set_index("indicator_key")
     ref = reference[reference.unit_group == group].set_index("indicator_key")
     keys = [i.key for i in applicable(group)]
-    section.tables.append(Table(f"{name} 各项指标", pd.DataFrame({
+    frame = pd.DataFrame({
         "指标": [INDICATOR_BY_KEY[k].name for k in keys],
-        "本单位": [pct(mine["value"].get(k)) for k in keys],
-        "城市中位数": [pct(ref["median"].get(k)) for k in keys],
-        "目标": [pct(config.target(k)) for k in keys],
-    }), sheet="本单位"))
+        "本单位": [_number(mine["value"].get(k)) for k in keys],
+        "城市中位数": [_number(ref["median"].get(k)) for k in keys],
+        "目标": [_number(config.target(k)) for k in keys],
+    })
+    section.tables.append(Table(f"{name} 各项指标", frame, sheet="本单位", formats=_percent_formats(frame, "指标")))
     trend = ranking[ranking.unit_code == unit].set_index("month")["score"]
     median = ranking.groupby("month")["score"].median()
     section.images.append(charts.trend_lines(pd.DataFrame({name: trend / 100, "中位数": median / 100}),
@@ -191,7 +210,8 @@ def _lead_section(heading: str, session: Session, scope: Scope, as_of: dt.dateti
         dept_code=unit if group == "DEPARTMENT" else None)
     section = Section(heading, [f"截至 {as_of:%Y-%m-%d %H:%M}，超期风险线索共 {len(leads)} 条"
                                 + (f"，下表列出超期最久的 {LEAD_ROWS} 条。" if len(leads) > LEAD_ROWS else "。")])
-    section.tables.append(Table("超期风险线索清单", _lead_table(leads), sheet="超期线索"))
+    section.tables.append(Table("超期风险线索清单", _lead_table(leads), sheet="超期线索",
+                                formats={"线索编号": "0", "超期天数": "0"}, empty="本期无超期线索"))
     return section
 
 
@@ -218,9 +238,9 @@ def weekly_check(session: Session, week: str, *, scope: Scope = SYSTEM) -> Docum
         g = counts[counts[column].isin(UNITS[group])].groupby(column)[["due", "overdue"]].sum()
         g = g[g.overdue > 0].sort_values(["overdue", "due"], ascending=[False, True]).head(5)
         worst.tables.append(Table(f"{GROUP_NAMES[group]}（超期件数前5）", pd.DataFrame({
-            "单位": [UNITS[group][c] for c in g.index], "应办结": g["due"].astype(int),
-            "超期": g["overdue"].astype(int), "超期率": [pct(o / d) for o, d in zip(g.overdue, g.due, strict=True)],
-        }), sheet="超期工单"))
+            "单位": [UNITS[group][c] for c in g.index], "应办结": g["due"].astype(int).to_numpy(),
+            "超期": g["overdue"].astype(int).to_numpy(), "超期率": (g.overdue / g.due).to_numpy(dtype=float),
+        }), sheet="超期工单", formats={"应办结": "0", "超期": "0", "超期率": "0.0%"}, empty="本周无超期工单"))
     sections = [worst]
     months = queries_evaluation.indicator_months(session)
     latest = [m for m in months if _month_end(m) <= end]
@@ -234,7 +254,8 @@ def weekly_check(session: Session, week: str, *, scope: Scope = SYSTEM) -> Docum
             r = r[(r.month == latest[-1]) & r.status.isin(["red", "yellow"])]
             flagged += [(GROUP_NAMES[group], u, s, n) for u, s, n in zip(r.unit_name, r.score, r.status_name, strict=True)]
         sections.append(Section(f"二、{latest[-1]} 月度排名预警单位", tables=[Table("预警单位", pd.DataFrame(
-            flagged, columns=["分组", "单位", "综合得分", "状态"]), sheet="预警单位")]))
+            flagged, columns=["分组", "单位", "综合得分", "状态"]), sheet="预警单位", formats={"综合得分": "0.0"},
+            empty="本期无预警单位")]))
     sections.append(_lead_section("三、超期风险线索", session, scope, as_of, None))
     sunday = next_monday - dt.timedelta(days=1)
     return Document(f"开封市互联网+监管周检查（{week}）", f"{monday:%Y-%m-%d} 至 {sunday:%Y-%m-%d}", sections)

@@ -67,7 +67,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
     stamp = f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "仓库暂无 12345 数据"
     grid = dag.AgGrid(
         id="complaints-grid", rowModelType="infinite", columnDefs=GRID_COLUMNS,
-        defaultColDef={"resizable": True},
+        defaultColDef={**tables.HEADER_WRAP, "resizable": True},
         dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 10, "pagination": True, "paginationPageSize": 50,
                          "tooltipShowDelay": 300, "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的工单"}},
         style={"height": "520px"}, className="ag-theme-alpine")

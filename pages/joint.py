@@ -43,7 +43,7 @@ def layout(**_query) -> html.Div:
                                                        placeholder="全部状态")], md=6),
         ], className="mb-3"),
         html.Div(id="joint-summary", className="mb-3"),
-        dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=[], defaultColDef={"sortable": True, "filter": True,
+        dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=[], defaultColDef={**tables.HEADER_WRAP, "sortable": True, "filter": True,
                                                                                "resizable": True},
                    dashGridOptions={"pagination": True, "paginationPageSize": 50, "localeText": tables.GRID_LOCALE}, style={"height": "520px"},
                    className="ag-theme-alpine"),

@@ -54,7 +54,7 @@ def layout(status=None, **_query) -> html.Div:
     ], className="mb-2")
     grid = dag.AgGrid(
         id="leads-grid", rowModelType="infinite", columnDefs=COLUMNS,
-        defaultColDef={"sortable": True, "resizable": True, "filterParams": {"buttons": ["apply", "reset"]}},
+        defaultColDef={**tables.HEADER_WRAP, "sortable": True, "resizable": True, "filterParams": {"buttons": ["apply", "reset"]}},
         dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                          "cacheBlockSize": 100, "maxBlocksInCache": 20, "pagination": True, "paginationPageSize": 50,
                          "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的线索"}},

@@ -121,7 +121,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
         dbc.Row([
             dbc.Col(controls, md=3),
             dbc.Col([html.Div(id="rankings-note", className="text-muted small"),
-                     dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[],
+                     dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
                                 dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
                      dcc.Graph(id="rankings-chart")], md=9),
         ]),

@@ -101,7 +101,7 @@ def test_monthly_bulletin_renders_pdf_xlsx_and_docx(engine, month, tmp_path):
     assert_cjk_font_embedded(pdf)
 
     sheets = load_workbook(xlsx).sheetnames
-    assert set(FAMILIES) <= set(sheets)
+    assert set(FAMILIES) <= {s.split("-")[0] for s in sheets}  # one sheet per family and peer group
     assert {"综合排名-区县", "综合排名-市直部门", "超期线索", "本单位"} <= set(sheets)
     ranking = load_workbook(xlsx)["综合排名-区县"]
     header = [c.value for c in ranking[2]]
@@ -111,6 +111,48 @@ def test_monthly_bulletin_renders_pdf_xlsx_and_docx(engine, month, tmp_path):
     word = Docx(docx)
     assert word.paragraphs[0].text.startswith("开封市互联网+监管分析评价月通报")
     assert any(t.cell(0, 0).text == "排名" for t in word.tables)
+
+
+def test_bulletin_workbook_stores_numbers_as_numbers_under_full_headers(engine, month, tmp_path):
+    with Session(engine) as session:
+        doc = reports.monthly_bulletin(session, month, unit="410202")
+    book = load_workbook(render.write(doc, "xlsx", tmp_path / "b.xlsx"))
+    ranking = book["综合排名-区县"]
+    header = [c.value for c in ranking[2]]
+    rows = list(ranking.iter_rows(min_row=3))
+    score = [r[header.index("综合得分")] for r in rows if r[header.index("综合得分")].value != render.MISSING]
+    assert score and all(c.data_type == "n" and isinstance(c.value, int | float) and c.number_format == "0.0"
+                         for c in score)
+    assert all(r[header.index("排名")].number_format == "0" for r in rows if isinstance(r[0].value, int))
+    rates = [c for row in book["12345热线-区县"].iter_rows(min_row=3) for c in row[1:] if c.value != render.MISSING]
+    assert rates and all(c.data_type == "n" and 0 <= c.value <= 1.5 and c.number_format == "0.0%" for c in rates)
+    assert not [c.coordinate for ws in book for row in ws.iter_rows() for c in row
+                if isinstance(c.value, str) and c.value.replace(".", "").replace("%", "").isdigit()]
+    # Every sheet's header row (under the title) names every column its rows use.
+    for ws in book:
+        if ws.max_row > 2:
+            used = max(len([c for c in row if c.value is not None]) for row in ws.iter_rows(min_row=3))
+            assert None not in [c.value for c in ws[2]][:used], ws.title
+
+
+def test_pdf_keeps_headings_with_their_tables_and_says_when_no_lead_is_overdue(engine, month, tmp_path):
+    with Session(engine) as session:
+        doc = reports.monthly_bulletin(session, month)
+    headings = {s.heading for s in doc.sections} | {t.title for s in doc.sections for t in s.tables}
+    leads = next(t for s in doc.sections for t in s.tables if t.sheet == "超期线索")
+    pdf = render.write(doc, "pdf", tmp_path / "b.pdf")
+    pages = [[line.strip() for line in p.extract_text().splitlines() if line.strip()] for p in pypdf.PdfReader(pdf).pages]
+    assert len(pages) > 3
+    alone = [(i, lines[-1]) for i, lines in enumerate(pages) if lines[-1] in headings]
+    assert alone == []  # no page ends on a heading or a table title
+    # An empty overdue list prints one sentence instead of a bare header row.
+    empty = render.Table(leads.title, leads.frame.iloc[0:0], sheet=leads.sheet, formats=leads.formats,
+                         empty=leads.empty)
+    doc.sections[-1].tables = [empty]
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(render.write(doc, "pdf", tmp_path / "e.pdf")).pages)
+    assert "本期无超期线索" in text and "超期天数" not in text
+    book = load_workbook(render.write(doc, "xlsx", tmp_path / "e.xlsx"))
+    assert [c.value for c in book["超期线索"]["A"]] == ["超期风险线索清单", "本期无超期线索"]
 
 
 def test_weekly_check_lists_overdue_work_and_worst_performers(engine, tmp_path):

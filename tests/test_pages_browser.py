@@ -121,3 +121,19 @@ def test_map_click_filters_the_other_panels_and_the_url(site):
                        "the URL kept the cleared county")
     assert browser.console_errors() == []
     assert browser.off_host_requests() == []
+
+
+def test_county_map_labels_stay_inside_the_frame(site):
+    """Every county label of 投诉分析's map is drawn whole inside the map's frame (two were clipped)."""
+    browser, base_url = site
+    browser.get(base_url + "/complaints?period=all")
+    _text_of(browser, "#complaints-summary", "全部区县")
+    browser.wait_until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#complaints-map .scattergeo text")) >= 10,
+                       "the map drew no labels", timeout=30)
+    outside = browser.execute_script("""
+        const frame = document.querySelector('#complaints-map .main-svg').getBoundingClientRect();
+        return [...document.querySelectorAll('#complaints-map .scattergeo text')].filter(t => {
+            const r = t.getBoundingClientRect();
+            return r.left < frame.left || r.right > frame.right || r.top < frame.top || r.bottom > frame.bottom;
+        }).map(t => t.textContent);""")
+    assert outside == []

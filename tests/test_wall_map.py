@@ -77,3 +77,33 @@ def test_map_range_holds_every_polygon_and_label():
     points += list(zip(fig["data"][3]["lon"], fig["data"][3]["lat"], strict=True))
     assert all(west < x < east and south < y < north for x, y in points)
     assert fig["layout"]["geo"]["visible"] is False  # no base map; nothing fetched but our topology
+
+
+def _rgb(colour: str) -> tuple[int, ...]:
+    colour = colour.strip()
+    if colour.startswith("#"):
+        return tuple(int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return tuple(int(float(x)) for x in colour[colour.index("(") + 1:colour.index(")")].split(","))
+
+
+def test_county_counts_shade_darker_for_more_and_grey_for_no_data():
+    """The analyst map: the busiest county is the darkest, a quiet one is still visibly blue, and a county
+    without data is grey and named 无数据 in the legend (it used to look like the busiest)."""
+    import plotly.colors
+
+    names = {c.code: c.name for c in codes.COUNTIES}
+    counts = pd.DataFrame({"code": ["410221", "410222", "410202", "410290"], "n": [2685, 40, 900, 300]})
+    counts["name"] = counts["code"].map(names)
+    fig = kaifeng_map.county_count_figure(counts, [], highlight="#d9480f", other="#343a40")
+    shaded = fig["data"][0]
+    colour_of = dict(zip(shaded["locations"], plotly.colors.sample_colorscale(
+        shaded["colorscale"], [z / shaded["zmax"] for z in shaded["z"]]), strict=True))
+    lightness = {code: sum(_rgb(c)) for code, c in colour_of.items()}
+    assert lightness["410221"] < lightness["410202"] < lightness["410222"]  # more = darker
+    no_data = next(t for t in fig["data"] if t.get("name") == kaifeng_map.NO_DATA_LABEL)
+    polygons = {f["id"] for f in kaifeng_map.districts()["features"]}
+    assert set(no_data["locations"]) == polygons - set(counts["code"]) and no_data["showlegend"]
+    assert fig["layout"]["showlegend"]
+    grey = _rgb(kaifeng_map.NO_DATA_COLOUR)
+    assert max(grey) - min(grey) < 10  # a neutral grey, while every shade of the scale is clearly blue
+    assert all(_rgb(c)[2] - _rgb(c)[0] > 20 for c in colour_of.values())

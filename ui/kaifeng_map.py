@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import plotly.colors
 
 from ui import theme
 
@@ -83,9 +84,12 @@ def _bounds() -> tuple[float, float, float, float]:
     return min(lons), min(lats), max(lons), max(lats)
 
 
-def _geo() -> dict:
-    """The map's geo axes: no basemap, Mercator, framed on Kaifeng's extent."""
+def _geo(label_pad: float = 0.0) -> dict:
+    """The map's geo axes: no basemap, Mercator, framed on Kaifeng's extent (widened on every side by
+    ``label_pad`` of the extent where a small map's labels would otherwise overhang its frame)."""
     lon_range, lat_range = _extent()
+    dx, dy = (lon_range[1] - lon_range[0]) * label_pad, (lat_range[1] - lat_range[0]) * label_pad
+    lon_range, lat_range = [lon_range[0] - dx, lon_range[1] + dx], [lat_range[0] - dy, lat_range[1] + dy]
     return {"visible": False, "projection": {"type": "mercator"}, "bgcolor": "rgba(0,0,0,0)",
             "lonaxis": {"range": lon_range}, "lataxis": {"range": lat_range}}
 
@@ -172,40 +176,74 @@ def district_risk_figure(risk: pd.DataFrame, *, width: int, height: int) -> dict
     return {"data": data, "layout": layout}
 
 
+# The analyst map's sequential scale (more = darker), starting from a visible light blue so that a county
+# with few orders never looks like one without data; counties without data are grey and say so (无数据).
+COUNT_SCALE = [[0.0, "#deebf7"], [0.5, "#6baed6"], [1.0, "#08306b"]]
+NO_DATA_COLOUR = "#cccccc"
+NO_DATA_LABEL = "无数据"
+COUNT_LABEL_PAD = 0.08  # the callouts west of the city carry 11-px labels wider than the polygon extent's pad
+
+
+def count_colour(n: float, top: float) -> str:
+    """The colour ``COUNT_SCALE`` gives ``n`` on a 0..``top`` range (for the 示范区 star, which is no polygon)."""
+    return plotly.colors.sample_colorscale(COUNT_SCALE, [min(1.0, n / top) if top else 0.0])[0]
+
+
+def _label_colour(n: int, top: int, on_map: bool) -> str:
+    """White on the darker half of the scale, dark elsewhere (callout labels sit on white)."""
+    return "#ffffff" if on_map and n / top > 0.55 else "#212529"
+
+
 def county_count_figure(counts: pd.DataFrame, selected: list[str], *, highlight: str, other: str,
                         height: int = 320) -> dict:
     """A light-theme clickable map for the analyst pages: counties shaded by a count, the 示范区 as a star.
 
     ``counts`` has columns code, name, n (county-level units; codes without a polygon other than the
-    示范区 are left out). Every clickable point carries its region code in ``customdata``, the way the
-    bars do, so ``ui.filters.clicked`` reads a map click and a bar click alike; ``selected`` codes get a
-    thick ``highlight`` outline (the star: ``highlight`` or ``other`` fill), the page's bar colours.
-    Labels name each unit with its count (text, not hover only).
+    示范区 are left out). Shading is sequential (more = darker, ``COUNT_SCALE``); a unit missing from
+    ``counts`` is grey and listed as 无数据 in the legend. Every clickable point carries its region code in
+    ``customdata``, the way the bars do, so ``ui.filters.clicked`` reads a map click and a bar click alike;
+    ``selected`` codes get a thick ``highlight`` outline (the star: ``highlight`` outline too; ``other`` is
+    the star's outline otherwise). Labels name each unit with its count (text, not hover only).
     """
     by_code = counts.set_index("code")
     polygons = [f["id"] for f in districts()["features"]]
-    values = [int(by_code.at[c, "n"]) if c in by_code.index else 0 for c in polygons]
+    known = [c for c in polygons if c in by_code.index]
+    missing = [c for c in polygons if c not in by_code.index]
     labelled = [c for c in by_code.index if c in polygons or c == ZONE_CODE]
     lon, lat, lines_lon, lines_lat = _label_points(labelled)
-    outline = [3.5 if c in selected else 0.8 for c in polygons]
-    zone_n = int(by_code.at[ZONE_CODE, "n"]) if ZONE_CODE in by_code.index else 0
+    zone_n = int(by_code.at[ZONE_CODE, "n"]) if ZONE_CODE in by_code.index else None
+    top = max([int(by_code.at[c, "n"]) for c in known] + [zone_n or 0, 1])
+
+    def outline(codes: list[str]) -> dict:
+        return {"line": {"color": [highlight if c in selected else "#ffffff" for c in codes],
+                         "width": [3.5 if c in selected else 0.8 for c in codes]}}
+
     data = [
-        {"type": "choropleth", "geojson": districts(), "locations": polygons, "z": values, "customdata": polygons,
-         "colorscale": "Blues", "zmin": 0, "zmax": max(values + [zone_n, 1]), "colorbar": {"thickness": 10},
-         "marker": {"line": {"color": [highlight if c in selected else "#ffffff" for c in polygons],
-                             "width": outline}},
-         "text": [by_code.at[c, "name"] if c in by_code.index else c for c in polygons],
-         "hovertemplate": "%{text}：%{z} 件<extra></extra>"},
+        {"type": "choropleth", "geojson": districts(), "locations": known, "customdata": known,
+         "z": [int(by_code.at[c, "n"]) for c in known], "colorscale": COUNT_SCALE, "zmin": 0, "zmax": top,
+         "colorbar": {"thickness": 10, "len": 0.8, "title": {"text": "件", "side": "top"}}, "marker": outline(known),
+         "text": [by_code.at[c, "name"] for c in known], "hovertemplate": "%{text}：%{z:,} 件<extra></extra>"},
         {"type": "scattergeo", "lon": lines_lon, "lat": lines_lat, "mode": "lines", "hoverinfo": "skip",
          "line": {"color": "#868e96", "width": 1}},
         {"type": "scattergeo", "lon": [ZONE_POINT[0]], "lat": [ZONE_POINT[1]], "mode": "markers",
-         "customdata": [ZONE_CODE], "text": ["示范区"], "hovertemplate": f"示范区：{zone_n} 件<extra></extra>",
-         "marker": {"symbol": "star", "size": 18, "color": highlight if ZONE_CODE in selected else other,
-                    "line": {"color": "#343a40", "width": 1}}},
+         "customdata": [ZONE_CODE], "text": ["示范区"],
+         "hovertemplate": f"示范区：{NO_DATA_LABEL if zone_n is None else f'{zone_n:,} 件'}<extra></extra>",
+         "marker": {"symbol": "star", "size": 18,
+                    "color": NO_DATA_COLOUR if zone_n is None else count_colour(zone_n, top),
+                    "line": {"color": highlight if ZONE_CODE in selected else other,
+                             "width": 3 if ZONE_CODE in selected else 1.5}}},
         {"type": "scattergeo", "lon": lon, "lat": lat, "mode": "text", "hoverinfo": "skip",
          "text": [f"{by_code.at[c, 'name']}<br>{int(by_code.at[c, 'n']):,}" for c in labelled],
-         "textfont": {"size": 11, "color": "#212529"}},
+         "textfont": {"size": 11, "color": [_label_colour(by_code.at[c, "n"], top, c not in CALLOUTS)
+                                            for c in labelled]}},
     ]
-    layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": False,
-              "clickmode": "event", "dragmode": False, "geo": _geo()}
+    if missing:
+        # A second choropleth in plain grey, with a legend entry, for the counties the data does not cover.
+        data.insert(1, {"type": "choropleth", "geojson": districts(), "locations": missing, "customdata": missing,
+                        "z": [0] * len(missing), "colorscale": [[0, NO_DATA_COLOUR], [1, NO_DATA_COLOUR]],
+                        "showscale": False, "showlegend": True, "name": NO_DATA_LABEL, "marker": outline(missing),
+                        "text": missing, "hovertemplate": f"{NO_DATA_LABEL}<extra></extra>"})
+    layout = {"height": height, "margin": {"l": 0, "r": 0, "t": 0, "b": 0}, "showlegend": bool(missing),
+              "legend": {"x": 0, "y": 0, "xanchor": "left", "yanchor": "bottom", "bgcolor": "rgba(255,255,255,0.7)"},
+              "clickmode": "event", "dragmode": False, "geo": _geo(COUNT_LABEL_PAD)}
     return {"data": data, "layout": layout}

@@ -24,6 +24,30 @@ GRID_LOCALE = {
 }
 
 
+PAGE_SIZE = 20
+# Grids with at most this many rows size to their rows (AG Grid's autoHeight): no row hides below a fold.
+# Longer ones keep a fixed height and page through PAGE_SIZE rows, the pager stating the total.
+AUTO_HEIGHT_ROWS = 25
+# Every grid's headers wrap onto a second line instead of being cut with "…" (grids built outside ``grid``
+# spread this into their defaultColDef); ``grid``'s columns also carry the header as a tooltip.
+HEADER_WRAP = {"wrapHeaderText": True, "autoHeaderHeight": True}
+DEFAULT_COL_DEF = {"flex": 1, "minWidth": 100, "sortable": True, "filter": True, "resizable": True, **HEADER_WRAP}
+
+
+def column(field: str, header: str, **options) -> dict:  # noqa: ANN003
+    """One column definition with the header as its tooltip (grids built outside ``grid`` use this too)."""
+    return {"field": field, "headerName": header, "headerTooltip": header, **options}
+
+
+def sized(row_count: int | None, height: int) -> tuple[dict, dict]:
+    """(dashGridOptions, style) of a grid of ``row_count`` rows: small grids grow to fit all rows; large
+    ones (or ones filled later by a callback, ``None``) page inside ``height`` pixels."""
+    if row_count is not None and row_count <= AUTO_HEIGHT_ROWS:
+        return {"domLayout": "autoHeight", "localeText": GRID_LOCALE}, {}
+    return ({"pagination": True, "paginationPageSize": PAGE_SIZE, "localeText": GRID_LOCALE},
+            {"height": f"{height}px"})
+
+
 def records(df: pd.DataFrame) -> list[dict]:
     """JSON-safe rows: dates as ISO text, missing values as None."""
     out = df.copy()
@@ -35,13 +59,14 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, height: int = 360,
          links: dict[str, str] | None = None, flex: dict[str, int] | None = None) -> dag.AgGrid:
-    """Sortable, filterable grid of ``df``'s ``labels`` columns. ``links`` maps a column to a URL template
+    """Sortable, filterable grid of ``df``'s ``labels`` columns, sized by ``sized`` (``height`` applies to
+    grids too long to show whole). ``links`` maps a column to a URL template
     (``"/enterprise/{value}"``, or another column of the row: ``"/enterprise/{uscc}"``): those cells render
     as in-app links (dcc.Link-style, no reload). ``flex``
     gives long columns a larger share of the width than the default 1."""
     columns = []
     for field, label in labels.items():
-        col = {"field": field, "headerName": label, "filter": True, "sortable": True, "resizable": True}
+        col = column(field, label)
         if flex and field in flex:
             col["flex"] = flex[field]
         if links and field in links:
@@ -53,11 +78,9 @@ def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, 
         rows = df.to_dict("records") if "{value}" not in template else [{}] * len(df)
         data[field] = [f"[{v}]({template.format(value=v, **row)})" if v else ""
                        for v, row in zip(data[field], rows, strict=True)]
-    return dag.AgGrid(id=component_id, rowData=records(data), columnDefs=columns,
-                      defaultColDef={"flex": 1, "minWidth": 100},
-                      dashGridOptions={"pagination": True, "paginationPageSize": 20,
-                                       "localeText": GRID_LOCALE},
-                      style={"height": f"{height}px"}, className="ag-theme-alpine")
+    options, style = sized(len(data), height)
+    return dag.AgGrid(id=component_id, rowData=records(data), columnDefs=columns, defaultColDef=DEFAULT_COL_DEF,
+                      dashGridOptions=options, style=style, className="ag-theme-alpine")
 
 
 def card(title: str, body, *, page: str | None = None, table: str | None = None,  # noqa: ANN001
