@@ -16,7 +16,7 @@ from data_access import privacy
 from data_access.schema import ComplaintFeature, HotIssue, HotlineTicket, HotWord, Region
 from data_access.scope import Scope
 
-__all__ = ["hot_words_for", "top_hot_issues", "unlinked_business_mentions"]
+__all__ = ["hot_word_week", "hot_words_around", "hot_words_for", "top_hot_issues", "unlinked_business_mentions"]
 
 
 def top_hot_issues(session: Session, scope: Scope, *, regions: list[str] | None = None,
@@ -37,11 +37,19 @@ def top_hot_issues(session: Session, scope: Scope, *, regions: list[str] | None 
     return privacy.mask_columns(df, scope, texts=["title", "place"])
 
 
+def hot_word_week(as_of: dt.date) -> dt.date:
+    """The week a "this week's hot words" panel shows on data up to ``as_of``: the Monday of the day three
+    days before, so on Monday to Wednesday it is the full week before, not a week of a few hours' orders."""
+    day = as_of - dt.timedelta(days=3)
+    return day - dt.timedelta(days=day.weekday())
+
+
 def hot_words_for(session: Session, *, period_start: dt.date | None = None, region_code: str | None = None,
                   category_code: str | None = None, limit: int = 20) -> pd.DataFrame:
-    """Hot words of one week (default: the latest computed) for a county × category cell; None for either
-    means the whole city / all categories (the city-wide rows exist only with both None).
-    Columns: term, weight, doc_count, n_docs, burst_ratio, is_emerging."""
+    """Hot words of one week (default: the latest computed) from ``derived_hot_word``, for a county ×
+    category cell, a county (``category_code`` None), or the whole city (both None).
+    Columns: term, weight, doc_count, n_docs, burst_ratio, is_emerging (burst against the cell's own
+    three preceding weeks), ordered by weight."""
     w = HotWord
     cell = [w.region_code.is_(None) if region_code is None else w.region_code == region_code,
             w.category_code.is_(None) if category_code is None else w.category_code == category_code]
@@ -51,6 +59,21 @@ def hot_words_for(session: Session, *, period_start: dt.date | None = None, regi
             .where(w.period_start == period_start, *cell).order_by(w.weight.desc(), w.term).limit(limit))
     return pd.DataFrame(session.execute(stmt).all(),
                         columns=["term", "weight", "doc_count", "n_docs", "burst_ratio", "is_emerging"])
+
+
+def hot_words_around(session: Session, *, day: dt.date, region_code: str | None, category_code: str | None,
+                     limit: int = 12) -> tuple[pd.DataFrame, str | None, str | None]:
+    """Hot words of the week :func:`hot_word_week` picks for ``day``, of the narrowest stored cell: county ×
+    category, else the county, else the city. Returns (words as :func:`hot_words_for`, region_code,
+    category_code of the cell used)."""
+    week = hot_word_week(day)
+    cells = [(region_code, category_code)] if region_code and category_code else []
+    cells += [(region_code, None)] if region_code else []
+    for region, category in [*cells, (None, None)]:
+        words = hot_words_for(session, period_start=week, region_code=region, category_code=category, limit=limit)
+        if not words.empty:
+            return words, region, category
+    return words, None, None
 
 
 def unlinked_business_mentions(conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:

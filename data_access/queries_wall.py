@@ -12,7 +12,6 @@ server's clock, so a wall over a warehouse loaded yesterday still shows a full d
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -25,10 +24,6 @@ from data_access.scope import Scope
 
 CLOSED_LEAD_STATUSES = ("已办结", "误报")
 LEVELS = tuple(codes.LEAD_LEVELS)
-# Words in almost every title that say nothing about the issue: appeal types, the city, and the generic
-# words of addresses and business names.
-HOTWORD_IGNORE = frozenset({*codes.APPEAL_TYPES, codes.CITY_NAME, "开封", "有限公司", "公司", "社区", "小区",
-                            "家属院", "县直", "办理", "问题", "反映", "市民", "相关", "部门", "情况"})
 
 
 def complaints_between(session: Session, start: dt.datetime, end: dt.datetime) -> int:
@@ -106,31 +101,6 @@ def complaint_trend(session: Session, end: dt.date, *, days: int = 60, window: i
     df["partial"] = df["day"].dt.date == end
     df["alarm"] = (df["n"] > df["upper"]) & ~df["partial"]
     return df
-
-
-def hot_words(session: Session, start: dt.datetime, end: dt.datetime, *, limit: int = 20) -> pd.DataFrame:
-    """Most frequent terms in the titles of 12345 orders accepted in ``[start, end)``: term, n (orders
-    whose title has it). Place names are left out (the map already says where), and so is HOTWORD_IGNORE.
-
-    The text-mining pipeline writes no per-order tokens or hot-word table yet; when it does, this should
-    read them instead of tokenizing titles here.
-    """
-    from text_mining.tokenizer import gazetteer, tokenize
-
-    t = HotlineTicket
-    titles = session.scalars(select(t.title).where(t.accepted_at >= start, t.accepted_at < end)).all()
-    places = {name for kind in gazetteer().values() for name in kind}
-    counter: Counter[str] = Counter()
-    for title in titles:
-        counter.update({w for w in tokenize(privacy.redact_text(title)) if len(w) > 1 and _may_be_hot(w, places)})
-    return pd.DataFrame(counter.most_common(limit), columns=["term", "n"])
-
-
-def _may_be_hot(term: str, places: set[str]) -> bool:
-    """Place names, filler words, and anything with a digit or a mask (a phone number, ID or e-mail typed
-    into a title: personal data, never an issue) are not hot words."""
-    return (term not in places and term not in HOTWORD_IGNORE and privacy.MASK not in term
-            and not any(ch.isdigit() for ch in term))
 
 
 def last_step_run(session: Session, step: str) -> dt.datetime | None:

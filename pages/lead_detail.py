@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from dash import Output, callback, ctx, dcc, html
 
 import security
-from data_access import codes, db, queries_leads
+from data_access import codes, db, queries_leads, queries_text
 from dispatch.lifecycle import ACTION_BY_KEY
 from risk_models import calibration
 from security import access
@@ -33,13 +33,16 @@ def layout(lead_id=None, **_query) -> html.Div:
     with db.session_scope() as session:
         lead = queries_leads.lead_detail(session, scope, key)
         basis = calibration.level_basis(session.connection(), lead["kind"]) if lead else None
+        words = (queries_text.hot_words_around(session, day=lead["created_at"].date(), region_code=lead["region_code"],
+                                               category_code=lead["category_code"])
+                 if lead is not None else None)
     if lead is None:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
         html.Div(_header(lead), id="lead-detail-header"),
         html.P(basis, className="text-muted small", id="lead-detail-level-basis") if basis else None,
         dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
-                 dbc.Col([_actions(lead, scope),
+                 dbc.Col([_actions(lead, scope), _hot_words(*words),
                           html.Div(_parts(lead["parts"]), id="lead-detail-parts-box"),
                           html.Div(_timeline(lead), id="lead-detail-timeline-box")], lg=4)]),
     ], id="lead-detail")
@@ -76,6 +79,20 @@ def act(clicks, leads, texts, text_ids, fields, field_ids):  # noqa: ANN001
         return alert, dbc.Alert("该线索已不在您的办理范围内", color="light"), dash.no_update, dash.no_update, \
             dash.no_update
     return alert, lead_form.form(FORM, lead, scope), _header(lead), _parts(lead["parts"]), _timeline(lead)
+
+
+def _hot_words(words, region_code: str | None, category_code: str | None) -> dbc.Card:  # noqa: ANN001
+    """The week's hot words of the lead's county × category (else county, else city), bursts marked ↑."""
+    cell = ("本区县本类别" if category_code else "本区县") if region_code else "全市"
+    if words.empty:
+        body = html.P("暂无热词（文本挖掘尚未覆盖该周）", className="text-muted mb-0")
+    else:
+        body = html.Div([dbc.Badge(f"{w.term}·{w.doc_count}" + ("↑" if w.is_emerging else ""),
+                                   color="danger" if w.is_emerging else "info", className="me-1 mb-1",
+                                   title="较前三周明显增多" if w.is_emerging else None)
+                         for w in words.itertuples()])
+    return dbc.Card([dbc.CardHeader(f"{cell}同期热词（↑ 较前三周明显增多）"), dbc.CardBody(body, id="lead-detail-hot-words")],
+                    className="mb-3")
 
 
 def _header(lead: dict) -> html.Div:

@@ -22,7 +22,7 @@ from dash import ClientsideFunction, Input, Output, Patch, State, callback, clie
 import metrics
 import security
 import settings
-from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_wall
+from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_text, queries_wall
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT
 from metrics.declarations import LEAD_WINDOW_DAYS, unit_ranking
@@ -36,7 +36,6 @@ dash.register_page(__name__, path="/wall", name="大屏", title="汴监 · 大�
 SCREENS = ("态势总览", "线索处置")
 PANELS = ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "ticker")
 MODES = ("fit", "fill")
-HOTWORD_WINDOW = dt.timedelta(days=7)
 OVERDUE_ROWS = 9
 RANKING_ROWS = 10
 MAP_SIZE = (872, 648)  # canvas pixels (figures are fixed-size; see theme.base_layout)
@@ -103,9 +102,11 @@ def trend_data() -> tuple[pd.DataFrame, dt.datetime | None]:
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
 def hotword_data() -> pd.DataFrame:
+    """The city's hot words of the week (pipeline table ``derived_hot_word``): term, n, is_emerging."""
     with db.session_scope() as session:
         as_of = queries.data_as_of(session) or dt.datetime.now()
-        return queries_wall.hot_words(session, as_of - HOTWORD_WINDOW, as_of + dt.timedelta(seconds=1), limit=24)
+        week = queries_text.hot_words_for(session, period_start=queries_text.hot_word_week(as_of.date()), limit=24)
+    return week.rename(columns={"doc_count": "n"}).sort_values("n", ascending=False, kind="stable")[["term", "n", "is_emerging"]]
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
@@ -220,7 +221,7 @@ def layout(mode: str | None = None, refresh: str | None = None, dwell: str | Non
                    panel_id="wall-panel-map", extra=_map_legend()),
             _panel("诉求量趋势与预警（近60天，带状为预期区间）", _graph("wall-trend", wall_views.trend_figure(*trend_data())),
                    panel_id="wall-panel-trend"),
-            _panel("近7日诉求热词", wall_views.hotword_spans(hotword_data()), panel_id="wall-panel-hotwords",
+            _panel("本周诉求热词", wall_views.hotword_spans(hotword_data()), panel_id="wall-panel-hotwords",
                    body_id="wall-hotwords"),
         ], id="wall-screen-0", className=screen_class(0)),
         html.Div([

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from text_mining.hotwords import hot_words, textrank_scores
+from text_mining.hotwords import boilerplate_terms, hot_words, term_counts, textrank_scores, topical_tokens
 
 
 def _messages():
@@ -79,3 +79,15 @@ def test_hot_words_validates_and_handles_empty():
         hot_words(_messages(), period_col="nope")
     empty = hot_words(_messages().iloc[:0], group_cols=["district"], period_col="month")
     assert empty.empty and "burst_ratio" in empty.columns
+
+
+def test_topical_tokens_drop_boilerplate_places_numbers_and_common_terms():
+    docs = [["来电", "反映", "鼓楼区", "油烟", "扰民", "12", "号楼"], ["市民", "油烟", "饭店"], ["部门", "尽快", "处理", "噪音"]]
+    assert topical_tokens(docs) == [["油烟", "扰民"], ["油烟", "饭店"], ["噪音"]]
+    assert topical_tokens(docs, max_share=0.5) == [["扰民"], ["饭店"], ["噪音"]]  # 油烟 is in 2 of 3
+    assert {"来电", "部门", "尽快", "处理", "解决", "市民", "号楼", "单元", "鼓楼区"} <= boilerplate_terms()
+
+
+def test_term_counts_count_each_doc_once():
+    out = term_counts([["油烟", "油烟", "来电"], ["油烟", "噪音"], ["噪音"], ["扰民"]], limit=2)
+    assert out.to_dict("list") == {"term": ["噪音", "油烟"], "n": [2, 2]}

@@ -209,6 +209,56 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     assert not set(week["term"]) & (places | {"来电", "部门"})  # no places, no 12345 boiler-plate
 
 
+BOILERPLATE = {"来电", "部门", "尽快", "处理", "解决", "市民", "号楼", "单元"}
+
+
+def test_every_hot_word_list_is_topical(mined):
+    """The pipeline's table and an analyst's selection go through one filter: no 12345 boiler-plate."""
+    engine, _, _ = mined
+    scope = Scope(user="test-analyst", role="ANALYST")
+    with Session(engine) as session:
+        stored = pd.DataFrame(session.execute(select(HotWord.term, HotWord.region_code, HotWord.category_code)).all(),
+                              columns=["term", "region_code", "category_code"])
+        everything = queries_analytics.hot_words(session, scope)
+        noise = queries_analytics.hot_words(session, scope, text="噪音")
+        noise_orders = session.scalar(select(func.count()).where(HotlineTicket.title.like("%噪音%")
+                                                                | HotlineTicket.content.like("%噪音%")))
+    assert not set(stored["term"]) & BOILERPLATE
+    assert not set(everything["word"]) & BOILERPLATE and not set(noise["word"]) & BOILERPLATE
+    assert len(everything) > 0 and everything["n"].is_monotonic_decreasing
+    # Under a filter the words are the subset's own: different from the whole selection's, and each counted
+    # at most once per matching order.
+    assert noise_orders > 0 and list(noise["word"][:5]) != list(everything["word"][:5])
+    assert noise["n"].max() <= noise_orders
+    # County rows (category NULL) exist beside the county × category cells and the city.
+    counties = stored[stored["region_code"].notna() & stored["category_code"].isna()]
+    assert counties["region_code"].nunique() > 1
+
+
+def test_hot_words_around_falls_back_to_the_county_then_the_city(mined):
+    engine, _, _ = mined
+    with Session(engine) as session:
+        cell = session.execute(select(HotWord.period_start, HotWord.region_code, HotWord.category_code)
+                               .where(HotWord.category_code.is_not(None)).order_by(HotWord.period_start.desc())
+                               .limit(1)).one()
+        day = cell.period_start + dt.timedelta(days=3)  # hot_word_week(day) is that week
+        words, region, category = queries_text.hot_words_around(
+            session, day=day, region_code=cell.region_code, category_code=cell.category_code)
+        assert (region, category) == (cell.region_code, cell.category_code) and len(words) > 0
+        words, region, category = queries_text.hot_words_around(
+            session, day=day, region_code=cell.region_code, category_code="NO-SUCH")
+        assert (region, category) == (cell.region_code, None) and len(words) > 0
+        words, region, category = queries_text.hot_words_around(session, day=day, region_code=None, category_code=None)
+        assert (region, category) == (None, None) and len(words) > 0
+
+
+def test_hot_word_week_shows_a_week_with_data():
+    monday = dt.date(2026, 11, 30)
+    assert queries_text.hot_word_week(dt.date(2026, 12, 6)) == monday  # Sunday: this week
+    assert queries_text.hot_word_week(dt.date(2026, 12, 7)) == monday  # Monday: the full week before
+    assert queries_text.hot_word_week(dt.date(2026, 12, 10)) == dt.date(2026, 12, 7)
+
+
 def test_unlinked_mentions_hold_the_planted_unlicensed_operators(mined):
     engine, _, _ = mined
     with engine.connect() as conn:

@@ -110,22 +110,6 @@ def test_trend_band_flags_a_surge_day_and_never_the_partial_day(engine):
     assert len(after) == 60
 
 
-def test_hot_words_count_orders_and_leave_out_places_and_appeal_types(engine):
-    with Session(engine) as s:
-        as_of = queries.data_as_of(s)
-        words = queries_wall.hot_words(s, as_of - dt.timedelta(days=30), as_of + dt.timedelta(seconds=1))
-        titles = s.scalars(select(HotlineTicket.title).where(HotlineTicket.accepted_at > as_of - dt.timedelta(days=30)))
-        titles = list(titles)
-    from text_mining.tokenizer import gazetteer
-
-    places = {n for kind in gazetteer().values() for n in kind}
-    assert 0 < len(words) <= 20
-    assert words["n"].is_monotonic_decreasing
-    assert not set(words["term"]) & (places | queries_wall.HOTWORD_IGNORE)
-    top = words.iloc[0]
-    assert top["n"] <= sum(top["term"] in t for t in titles)
-
-
 def test_last_step_run_is_the_pipeline_record(engine):
     with Session(engine) as s:
         assert queries_wall.last_step_run(s, "daily_counts") is not None

@@ -16,16 +16,64 @@ messages of the cell, and the group has at least one baseline period.
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from collections.abc import Sequence
+from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from text_mining.tokenizer import tokenize
+from text_mining.tokenizer import gazetteer, read_word_list, tokenize
 
-__all__ = ["hot_words", "textrank_scores"]
+__all__ = ["boilerplate_terms", "hot_words", "term_counts", "textrank_scores", "topical_tokens"]
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def boilerplate_terms() -> frozenset[str]:
+    """Terms that are never hot words: 12345 boiler-plate (``resources/hotword_stopwords.txt``: 来电, 部门,
+    尽快, 处理, 号楼, 单元…) and place names (the cell or the map already says where)."""
+    places = {name for names in gazetteer().values() for name in names}
+    return frozenset(row[0] for row in read_word_list("hotword_stopwords.txt")) | places
+
+
+def topical_tokens(docs: Sequence[Sequence[str]], *, max_share: float | None = None,
+                   min_term_len: int = 2) -> list[list[str]]:
+    """``docs`` (token lists) less boiler-plate, place names, terms without a Han character (numbers, and the
+    letter runs of an e-mail address or ID typed into a complaint: personal data, never an issue) and terms
+    shorter than ``min_term_len``;
+    with ``max_share``, also less the terms in more than that share of the docs (boiler-plate no list has).
+
+    The one filter behind every hot-word list: the pipeline's ``derived_hot_word`` (with ``max_share``
+    over the whole city's orders) and the hot words of an analyst's selection (without, so a category's
+    own words survive a category filter).
+    """
+    drop = boilerplate_terms()
+    kept = [[t for t in doc if len(t) >= min_term_len and t not in drop and _HAN.search(t)] for doc in docs]
+    if max_share is not None and kept:
+        seen = Counter(t for doc in kept for t in set(doc))
+        common = {t for t, n in seen.items() if n > max_share * len(kept)}
+        if common:
+            kept = [[t for t in doc if t not in common] for doc in kept]
+    return kept
+
+
+def term_counts(docs: Sequence[Sequence[str]], *, limit: int = 30) -> pd.DataFrame:
+    """Terms of ``topical_tokens(docs)`` by the number of docs mentioning them. Columns: term, n.
+
+    Counts every distinct token once per doc in C (``Counter`` over ``map(set, docs)``) and filters the
+    distinct terms afterwards: the same result as filtering every token first, in a fraction of the time.
+    """
+    drop = boilerplate_terms()
+    seen = Counter(chain.from_iterable(map(set, docs)))
+    kept = [(t, n) for t, n in seen.items() if len(t) >= 2 and t not in drop and _HAN.search(t)]
+    return pd.DataFrame(sorted(kept, key=lambda kv: (-kv[1], kv[0]))[:limit], columns=["term", "n"])
 
 
 def _identity(tokens):

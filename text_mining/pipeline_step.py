@@ -7,8 +7,8 @@ writes one row each: tokens (segmented once, rjieba when available), predicted c
 it names (:mod:`text_mining.register_links`) or else the unmatched business mention, and reply quality
 for replied orders.
 
-``hot_topics`` rewrites the recent weeks of ``derived_hot_word`` (week × county × category, plus the
-whole city) and re-clusters the sliding window of ``derived_hot_issue``; it does nothing when no
+``hot_topics`` rewrites the recent weeks of ``derived_hot_word`` (week × county × category, week ×
+county, and the whole city) and re-clusters the sliding window of ``derived_hot_issue``; it does nothing when no
 feature row was added since its last run.
 """
 
@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import multiprocessing
-from collections import Counter
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from functools import lru_cache
@@ -43,11 +42,11 @@ from data_access.schema import (
 )
 from text_mining import hot_issues as hot_issue_clusters
 from text_mining.classifier import route
-from text_mining.hotwords import hot_words
+from text_mining.hotwords import hot_words, topical_tokens
 from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
 from text_mining.reply_quality import score_replies
 from text_mining.severity import severity_level
-from text_mining.tokenizer import gazetteer, tokenize
+from text_mining.tokenizer import tokenize
 from text_mining.warehouse_model import cached_or_trained
 
 __all__ = ["hot_topics", "route_table", "text_features"]
@@ -57,8 +56,8 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 20_000  # orders read, segmented and linked at a time (bounds memory, not the transaction)
 LOCAL_KEY = "LOCAL"  # codes.HOTLINE_CATEGORIES: the county government where the matter happens handles it
 HOT_WORDS_PER_CELL = 20
-# Terms in more than this share of the window's orders are 12345 boiler-plate (来电, 部门, 尽快处理,
-# 号楼, 单元...), not what people complain about; a single category's own words stay below it.
+# Terms in more than this share of the window's orders are 12345 boiler-plate that the word list
+# (hotwords.boilerplate_terms: 来电, 部门, 尽快, 处理, 号楼, 单元...) misses; a category's own words stay below it.
 HOT_WORD_MAX_DF = 0.1
 WATERMARK_KEY = "text_hot_topics_features"  # app_setting: feature rows (count:max id) hot_topics last saw
 FEATURE_COLUMNS = ["ticket_id", "tokens", "predicted_category_code", "category_confidence", "routed_dept_code",
@@ -299,11 +298,6 @@ def _week_start(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-@lru_cache(maxsize=1)
-def _place_names() -> frozenset[str]:
-    return frozenset(name for names in gazetteer().values() for name in names)
-
-
 def _hot_words(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
     """Rewrite the last ``text_hot_word_weeks`` weeks; the weeks before them feed the burst baseline."""
     weeks = int(settings.get("text_hot_word_weeks"))
@@ -318,18 +312,16 @@ def _hot_words(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
     if not rows:
         return 0
     df = pd.DataFrame(rows, columns=["accepted_at", "region_code", "category_code", "tokens"])
-    docs = [tokens.split() for tokens in df["tokens"]]
-    seen = Counter(term for doc in docs for term in set(doc))
-    # Place names are left out too: the cell already says where, and the map shows it.
-    drop = {term for term, n in seen.items() if n > HOT_WORD_MAX_DF * len(docs)} | _place_names()
-    df["tokens"] = [" ".join(term for term in doc if term not in drop) for doc in docs]
+    docs = topical_tokens([tokens.split() for tokens in df["tokens"]], max_share=HOT_WORD_MAX_DF)
+    df["tokens"] = [" ".join(doc) for doc in docs]
     days = pd.to_datetime(df["accepted_at"]).dt.normalize()
     df["period"] = (days - pd.to_timedelta(days.dt.weekday, unit="D")).dt.date
     params = {"period_col": "period", "tokens_col": "tokens", "text_col": None, "top_k": HOT_WORDS_PER_CELL,
               "baseline_periods": baseline}
     cells = hot_words(df, group_cols=["region_code", "category_code"], **params)
+    counties = hot_words(df, group_cols=["region_code"], **params).assign(category_code=None)
     city = hot_words(df, **params).assign(region_code=None, category_code=None)
-    out = pd.concat([cells, city], ignore_index=True)
+    out = pd.concat([cells, counties, city], ignore_index=True)
     out = out[out["period"] >= first].rename(columns={"period": "period_start"})
     out = out[out["term"].str.len() <= 40].assign(computed_at=now)
     return bulk.insert_frame(conn, HotWord.__table__, out[[

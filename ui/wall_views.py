@@ -114,14 +114,18 @@ def level_cell(level: str) -> html.Span:
 
 
 def hotword_spans(words: pd.DataFrame) -> list:
-    """A word cloud as text: size grows with the number of orders; the count stays readable beside it."""
+    """A word cloud as text: size grows with the number of orders; the count stays readable beside it, with
+    ↑ on a word that bursts (``is_emerging``: far more frequent than in its own preceding weeks)."""
     if words.empty:
         return [html.Span("暂无", className="wall-muted")]
     top, low = int(words["n"].max()), int(words["n"].min())
+    rising = words["is_emerging"] if "is_emerging" in words else pd.Series(False, index=words.index)
     spans = []
-    for rank, row in enumerate(words.itertuples()):
+    for rank, (row, up) in enumerate(zip(words.itertuples(), rising, strict=True)):
         weight = (row.n - low) / (top - low) if top > low else 1.0
-        spans.append(html.Span([row.term, html.Sup(str(row.n))], className=f"wall-word wall-word-{min(rank // 4, 4)}",
+        spans.append(html.Span([row.term, html.Sup(f"{row.n}↑" if up else str(row.n))],
+                               className=f"wall-word wall-word-{min(rank // 4, 4)}" + (" wall-word-up" if up else ""),
+                               title="较前三周明显增多" if up else None,
                                style={"fontSize": f"{20 + 30 * weight:.0f}px"}))
     return spans
 
