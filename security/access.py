@@ -10,12 +10,20 @@ that forgets the convention fails closed (and tests/test_security_web.py says wh
 
 from __future__ import annotations
 
+import functools
+import logging
 from typing import Any
 
 import dash
+from dash import html
 from dash._pages import _path_to_page
 
+from data_access import db
 from data_access.scope import ROLES
+from security import audit
+from security.identity import current_identity
+
+log = logging.getLogger(__name__)
 
 DEFAULT_PAGE_ROLES: tuple[str, ...] = tuple(r for r in ROLES if r != "WALL")
 SHELL_PREFIX = "app-"
@@ -45,6 +53,35 @@ def page_for_path(app: dash.Dash, path: str) -> dict[str, Any] | None:
     """The page Dash would render for ``path`` (same matching as Dash Pages), or None."""
     page, _ = _path_to_page(app.strip_relative_path(path or "/"))
     return page or None
+
+
+def guard_layouts() -> None:
+    """Make every registered page's layout check the role itself (defence in depth behind the request guard).
+
+    Idempotent and cheap, so the request guard calls it on every callback request: pages registered after
+    start-up (tests, plugins) are covered too.
+    """
+    for page in dash.page_registry.values():
+        if not getattr(page.get("layout"), "bianjian_guarded", False):
+            page["layout"] = _guarded_layout(page, page.get("layout", ""))
+
+
+def _guarded_layout(page: dict[str, Any], layout: Any):
+    def guarded(**kwargs: Any) -> Any:
+        identity = current_identity()
+        if identity is None or not can_see(identity.scope.role, page):
+            actor = identity.scope.user if identity else "anonymous"
+            log.warning("layout of %s refused to %s", page["path"], actor)
+            with db.session_scope() as session:
+                audit.record(session, actor[:40], "access_denied", "page", page["path"][:120],
+                             {"reason": "the page layout refused this role"})
+            return html.Div([html.H3("无权访问"), html.P("您的角色无权查看此页面。")], id="app-layout-refused")
+        return layout(**kwargs) if callable(layout) else layout
+
+    if callable(layout):
+        functools.update_wrapper(guarded, layout)
+    guarded.bianjian_guarded = True
+    return guarded
 
 
 def id_prefix(page: dict[str, Any]) -> str:

@@ -112,7 +112,8 @@ def check_login(session: Session, username: str, password: str, ip: str) -> Logi
     get the same answer, in the same time, as a wrong password."""
     username = username.strip().lower()[:40]
     now = dt.datetime.now()
-    if ratelimit.is_locked(session, username, ip, now):
+    attempt_id = ratelimit.reserve_attempt(session.get_bind(), username, ip, now)
+    if attempt_id is None:
         audit.record(session, username or "-", "login_locked", "user", username, {"ip": ip})
         return LoginOutcome(None, "locked")
     user = session.scalar(select(AppUser).where(AppUser.username == username))
@@ -121,10 +122,10 @@ def check_login(session: Session, username: str, password: str, ip: str) -> Logi
         ok = False
     else:
         ok = passwords.verify_password(user.password_hash, password) and not user.disabled
-    ratelimit.note_attempt(session, username, ip, ok, now)
     if not ok:
         audit.record(session, username or "-", "login_failed", "user", username, {"ip": ip})
         return LoginOutcome(None, "bad_credentials")
+    ratelimit.mark_succeeded(session, attempt_id)
     session.execute(update(AppUser).where(AppUser.user_id == user.user_id).values(last_login_at=now))
     audit.record(session, username, "login", "user", username, {"ip": ip})
     return LoginOutcome(user, "ok")

@@ -26,7 +26,7 @@ import settings
 from data_access import db
 from ops.faults import DATABASE_ERRORS, HEALTH_PATH, database_reachable
 from pages import login as login_page
-from security import access, api_keys, audit, kiosk, remembered_sessions, sessions, users
+from security import access, api_keys, audit, callback_shape, kiosk, remembered_sessions, sessions, users
 from security.tokens import same
 
 log = logging.getLogger(__name__)
@@ -109,6 +109,12 @@ class RequestGuard:
             problem = self._csrf_problem(csrf_token_for(token))
             if problem:
                 return self._forbidden(problem)
+        if path == self.prefix + "_dash-update-component":
+            access.guard_layouts()
+            # Dash passes inputs by position, the guards read them by id: both must agree first.
+            malformed = callback_shape.problem(self.app, request.get_json(silent=True))
+            if malformed:
+                return self._forbidden(malformed, status=400)
         reason = self._authorization_problem(identity.scope.role, path)
         return self._forbidden(reason) if reason else None
 
@@ -170,7 +176,7 @@ class RequestGuard:
         query = {"next": target, **({"msg": "expired"} if expired else {})}
         return redirect(self.prefix + "login?" + urlencode(query))
 
-    def _forbidden(self, reason: str) -> Response:
+    def _forbidden(self, reason: str, *, status: int = 403) -> Response:
         identity = g.get("bianjian_identity")
         actor = identity.scope.user if identity else "anonymous"
         log.warning("refused %s %s for %s: %s", request.method, request.path, actor, reason)
@@ -178,8 +184,8 @@ class RequestGuard:
             audit.record(session, actor[:40], "access_denied", "route", request.path[:120],
                          {"method": request.method, "reason": reason, "ip": _client_ip()})
         if request.path.startswith(self.machine_prefixes):
-            return _json_error(403, "无权访问")
-        return Response(_FORBIDDEN_HTML, status=403, mimetype="text/html")
+            return _json_error(status, "请求无效" if status == 400 else "无权访问")
+        return Response(_FORBIDDEN_HTML, status=status, mimetype="text/html")
 
     def _kiosk_login(self, token: str) -> Response:
         with db.session_scope() as session:

@@ -31,7 +31,7 @@ from data_access.schema import (
     UserSession,
 )
 from data_access.scope import ROLES
-from security import access, api_keys, audit, kiosk, testing, users
+from security import access, api_keys, audit, callback_shape, kiosk, testing, users
 from security.identity import NotAuthenticated
 from security.tokens import token_hash
 
@@ -117,33 +117,12 @@ def clients(app):
 
 
 def _outputs_of(key: str) -> list[dict]:
-    specs = key[2:-2].split("...") if key.startswith("..") else [key]
-    outputs = []
-    for spec in specs:
-        component_id, prop = spec.rsplit(".", 1)
-        outputs.append({"id": json.loads(component_id) if component_id.startswith("{") else component_id,
-                        "property": prop})
-    return outputs
-
-
-def _callback_body(app, key: str, values: dict | None = None) -> dict:
-    """The JSON dash-renderer posts for the callback ``key``, with input values from ``values``."""
-    callback = app.callback_map[key]
-    values = values or {}
-    outputs = _outputs_of(key)
-
-    def spec(dep):
-        return {"id": dep["id"], "property": dep["property"], "value": values.get(dep["id"])}
-
-    return {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": [spec(i) for i in callback["inputs"]], "state": [spec(s) for s in callback["state"]],
-            "changedPropIds": [f"{callback['inputs'][0]['id']}.{callback['inputs'][0]['property']}"]
-            if callback["inputs"] else []}
+    return callback_shape.declared_outputs(key)
 
 
 def _post_callback(app, client, key: str, values: dict | None = None, **kwargs):
     headers = {**testing.csrf_headers(client), **kwargs.pop("headers", {})}
-    return client.post("/_dash-update-component", json=_callback_body(app, key, values), headers=headers, **kwargs)
+    return client.post("/_dash-update-component", json=testing.callback_body(app, key, values), headers=headers, **kwargs)
 
 
 def _router_key(app) -> str:
@@ -301,7 +280,7 @@ def test_callbacks_need_the_csrf_token_and_a_same_site_origin(app):
     client = _client(app, "ANALYST")
     key = "security_probe-tickets.children"
     token = testing.csrf_headers(client)["X-CSRFToken"]
-    assert client.post("/_dash-update-component", json=_callback_body(app, key)).status_code == 403
+    assert client.post("/_dash-update-component", json=testing.callback_body(app, key)).status_code == 403
     assert _post_callback(app, client, key, headers={"X-CSRFToken": "0" * 64}).status_code == 403
     assert _post_callback(app, client, key, headers={"Origin": "http://evil.example"}).status_code == 403
     assert _post_callback(app, client, key, headers={"Referer": "http://evil.example/x"}).status_code == 403
@@ -497,7 +476,7 @@ def test_admin_audit_viewer_pages_through_the_log(app, clients):
 
 def test_admin_users_page_issues_a_wall_token(app, clients):
     key = "..admin_users-message.children...admin_users-tables.children.."
-    body = _callback_body(app, key, {"admin_users-kiosk-name": "hall-admin"})
+    body = testing.callback_body(app, key, {"admin_users-kiosk-name": "hall-admin"})
     body["changedPropIds"] = ["admin_users-kiosk-create.n_clicks"]
     headers = testing.csrf_headers(clients["SYS_ADMIN"])
     response = clients["SYS_ADMIN"].post("/_dash-update-component", json=body, headers=headers)
