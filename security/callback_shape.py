@@ -44,6 +44,11 @@ def declared_outputs(key: str) -> list[dict[str, Any]]:
     return [dict(zip(("id", "property"), _split_prop_id(spec), strict=True)) for spec in specs]
 
 
+def runs_on_server(callback: dict[str, Any]) -> bool:
+    """False for clientside callbacks: the browser runs them, so no request may name them."""
+    return "callback" in callback
+
+
 def declared(callback: dict[str, Any], part: str) -> list[dict[str, Any]]:
     """The declared ``inputs`` or ``state`` of a ``callback_map`` entry, pattern-matching ids parsed."""
     return [{"id": _parse_id(d["id"]), "property": d["property"]} for d in callback[part]]
@@ -124,6 +129,8 @@ def check(app: dash.Dash, body: Any) -> None:
     callback = app.callback_map.get(key) if isinstance(key, str) else None
     if callback is None:
         raise ShapeError(f"no callback is registered for output {str(key)[:80]!r}")
+    if not runs_on_server(callback):
+        raise ShapeError(f"the callback for {key[:80]!r} runs in the browser, not on the server")
     matcher = _Matcher()
 
     outputs = [] if callback.get("no_output") else declared_outputs(key)

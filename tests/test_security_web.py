@@ -120,6 +120,11 @@ def _outputs_of(key: str) -> list[dict]:
     return callback_shape.declared_outputs(key)
 
 
+def _server_callbacks(app) -> list[str]:
+    """Keys of the callbacks the server runs (clientside ones never reach it, and are refused if named)."""
+    return [k for k, c in app.callback_map.items() if callback_shape.runs_on_server(c)]
+
+
 def _post_callback(app, client, key: str, values: dict | None = None, **kwargs):
     headers = {**testing.csrf_headers(client), **kwargs.pop("headers", {})}
     return client.post("/_dash-update-component", json=testing.callback_body(app, key, values), headers=headers, **kwargs)
@@ -176,7 +181,7 @@ def test_only_login_and_static_files_answer_anonymously(app):
 # ---------------------------------------------------------------------------------- roles and callbacks
 def test_every_callback_belongs_to_a_page(app):
     """Fails when a page's component ids lack its prefix: such a callback would be refused to everyone."""
-    orphans = [(key, o["id"]) for key in app.callback_map for o in _outputs_of(key)
+    orphans = [(key, o["id"]) for key in _server_callbacks(app) for o in _outputs_of(key)
                if o["id"] != access.PAGES_CONTENT_ID and access.page_for_component(o["id"]) is None]
     assert orphans == []
 
@@ -201,7 +206,7 @@ def test_every_registered_page_obeys_its_declared_roles(app, clients):
 def test_callbacks_of_hidden_pages_are_refused(app, clients):
     """Every callback is refused (403) to every role that may not see its page."""
     refused = 0
-    for key in app.callback_map:
+    for key in _server_callbacks(app):
         pages = {access.page_for_component(o["id"])["module"] for o in _outputs_of(key)
                  if o["id"] != access.PAGES_CONTENT_ID}
         for role, client in clients.items():
