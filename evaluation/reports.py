@@ -135,8 +135,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         f"分组排名。单项得分 = 实际值 ÷ 目标值（越低越好的指标取 目标值 ÷ 实际值），封顶 {config.cap:.0%}；"
         "综合得分为单项得分按权重加权平均 × 100，100 表示全部达标。",
         "某单位某指标当月无分母（无业务量）时记为“无数据”而非 0，其权重按该单位有数据的指标重新归一化。"
-        f"综合得分低于 {config.warn_below * 100:.0f} 分为不达标月：连续一个月黄色预警，连续两个月红色预警。"
-        "得分相同名次并列（如 1、2、2、4）。城市参考线取各单位的中位数。",
+        + scoring.status_rule(config) + "得分相同名次并列（如 1、2、2、4）。城市参考线取各单位的中位数。",
     ])]
     rankings = {}
     for n, group in enumerate(UNITS, start=2):

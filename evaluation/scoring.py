@@ -24,6 +24,9 @@ from evaluation.indicators import INDICATOR_BY_KEY, UNITS, months_back
 
 DEFAULT_WEIGHTS_PATH = Path(__file__).with_name("weights.toml")
 STATUS_NAMES = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "nodata": "无数据"}
+# An indicator row's own colour says whether that indicator met its target, never a unit's warning words:
+# a unit can be 正常 overall while one indicator misses its target two months running.
+INDICATOR_STATUS_NAMES = {"green": "达标", "yellow": "未达标", "red": "连续两月未达标", "nodata": "无数据"}
 
 
 class WeightsError(ValueError):
@@ -208,6 +211,13 @@ def persistence(bad: pd.Series, missing: pd.Series, prev_bad: pd.Series) -> pd.S
     status = np.where(missing, "nodata", np.where(bad & prev_bad.eq(True), "red",
                                                   np.where(bad, "yellow", "green")))
     return pd.Series(status, index=bad.index)
+
+
+def status_rule(config: ScoringConfig) -> str:
+    """The unit status rule of ``rank_units`` in one sentence, shown wherever a unit's status is shown."""
+    line = f"{100 * config.warn_below:.0f}"
+    return (f"单位预警状态：当月综合得分低于 {line} 分为黄色预警，连续两个月低于 {line} 分为红色预警，否则为正常"
+            "（单项指标只标达标或未达标，不决定单位预警）。")
 
 
 def indicator_status(values: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:

@@ -11,7 +11,7 @@ from typing import Any
 from metrics.core import Context, Metric, attrs, context, display, month_label, ranking_month
 from metrics.declarations import METRIC_BY_NAME, METRICS
 
-__all__ = ["METRICS", "Context", "Metric", "attrs", "compute", "context", "display", "get", "mark", "month_label",
+__all__ = ["METRICS", "Context", "Metric", "attrs", "compute", "context", "display", "get", "mark", "month_choices", "month_label",
            "ranking_month", "text", "value"]
 
 
@@ -34,6 +34,12 @@ def text(name: str, ctx: Context) -> str:
 def mark(name: str, text: str | None = None) -> dict[str, str]:
     """``data-metric`` and hover-title attributes for a component that shows metric ``name``."""
     return attrs(get(name), text)
+
+
+def month_choices(ctx: Context, months: list[str]) -> tuple[list[dict], str | None]:
+    """A ranking surface's month dropdown (newest first, the running month marked 本月至今) and the month it
+    opens on (metric ``ranking_month``: the last complete month)."""
+    return [{"label": month_label(m, ctx.data_as_of), "value": m} for m in reversed(months)], ctx.month
 
 
 def compute(ctx: Context) -> list[dict]:

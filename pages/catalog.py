@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
+import metrics
 import security
 from data_access import codes, db, queries_analytics, queries_evaluation, queries_leads
 from data_access.scope import Scope
@@ -39,6 +40,7 @@ def layout(dept=None, month=None, **_query) -> html.Div:
     with db.session_scope() as session:
         depts = queries_leads.departments(session)
         months = queries_evaluation.indicator_months(session)
+        month_options, default = metrics.month_choices(metrics.context(session, scope), months)
     if not scope.all_departments:
         depts = depts[depts["dept_code"] == scope.dept_code]
     options = [{"label": r.short_name, "value": r.dept_code} for r in depts.itertuples()]
@@ -51,8 +53,8 @@ def layout(dept=None, month=None, **_query) -> html.Div:
             dbc.Col([dbc.Label("部门（点击柱形亦可下钻）"), dcc.Dropdown(
                 id="catalog-dept", options=options, value=chosen[0] if chosen else None, placeholder="全部部门")], md=6),
             dbc.Col([dbc.Label("月份"), dcc.Dropdown(
-                id="catalog-month", options=[{"label": m, "value": m} for m in reversed(months)],
-                value=month if month in months else (months[-1] if months else None), clearable=False)], md=3),
+                id="catalog-month", options=month_options, value=month if month in months else default,
+                clearable=False)], md=3),
         ], className="mb-3"),
         html.Div(id="catalog-summary", className="mb-2 fw-bold"),
         tables.card("各部门主项：有实施清单与有监管行为（点击下钻）", filters.graph("catalog-coverage-chart", "监管事项覆盖")),

@@ -116,7 +116,7 @@ def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
              "—" if pd.isna(r.days_since_load) else f"{r.days_since_load:.1f}",
              dbc.Badge("静默", color="danger") if silent else dbc.Badge("正常", color="success"),
              f"{r.batches}", f"{r.failed_batches}", f"{r.received:,}",
-             "—" if pd.isna(r.quarantine_rate) else f"{r.quarantine_rate:.2%}", f"{r.rows_in_warehouse:,}"]
+             "—" if pd.isna(r.quarantine_rate) else f"{r.quarantine_rate:.2%}", f"{r.rows_in_warehouse:,}（{quality.MAIN_TITLE_BY_KIND.get(r.source_kind, '记录')}）"]
             for r, silent in zip(fresh.itertuples(), quality.is_silent(fresh), strict=True)]
     return _table(["数据类型", "来源系统", "最近入库", "距今（天）", "状态", "成功批次", "失败批次", "累计接收",
                    "隔离率", "库内记录"], rows)

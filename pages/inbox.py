@@ -11,6 +11,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import ALL, Input, Output, callback, ctx, dcc, html
 
+import metrics
 import security
 from data_access import db, queries_leads
 from ui import lead_form, levels
@@ -53,7 +54,9 @@ def inbox_cards() -> list:
             html.Div(deadline, className="small text-muted"),
             dbc.Button("办理", id={"type": "inbox-open", "lead": int(r.lead_id)}, size="sm", className="mt-2 w-100"),
         ]), id={"type": "inbox-card", "lead": int(r.lead_id)}), xs=12, md=6, xl=4, className="mb-2"))
-    return [dbc.Row(cards)]
+    count = metrics.get("inbox_items")
+    return [html.P([f"{count.label} ", html.Span(f"{len(df):,}", className="fw-bold", **metrics.mark(count.name)),
+                    f" 条：{count.definition}"], className="text-muted small", id="inbox-count"), dbc.Row(cards)]
 
 
 def _form_for(lead_id: int) -> html.Div:

@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
+import metrics
 import security
 from data_access import db, queries_evaluation
 from data_access.scope import Scope
@@ -27,9 +28,8 @@ from evaluation.indicators import (
     UNIT_GROUP_OF,
     UNITS,
     applicable,
-    default_month,
-    month_options,
     months_back,
+    unit_of_department,
 )
 from ops import background
 from ui import charts, tables
@@ -42,9 +42,9 @@ INDICATOR_COLUMNS = [
     {"field": "mine", "headerName": "本单位", "width": 100},
     {"field": "median", "headerName": "城市中位数", "width": 110},
     {"field": "target", "headerName": "目标", "width": 90},
-    {"field": "status", "headerName": "状态", "width": 110,
-     "cellClassRules": {"text-danger fw-bold": "params.value == '红色预警'",
-                        "text-warning fw-bold": "params.value == '黄色预警'"}},
+    {"field": "status", "headerName": "是否达标", "width": 130,
+     "cellClassRules": {"text-danger fw-bold": "params.value == '连续两月未达标'",
+                        "text-warning fw-bold": "params.value == '未达标'"}},
 ]
 DOWNLOAD_LABEL = "下载本单位月通报"
 LEAD_COLUMNS = [
@@ -74,7 +74,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
     mine = current[current.unit_code == unit].set_index("indicator_key")["value"]
     rows = [{"name": ind.name, "mine": reports.pct(mine.get(ind.key)), "median": reports.pct(
         reference["median"].get(ind.key)), "target": reports.pct(config.target(ind.key)),
-        "status": scoring.STATUS_NAMES[status.get(ind.key, "nodata")]} for ind in applicable(group)]
+        "status": scoring.INDICATOR_STATUS_NAMES[status.get(ind.key, "nodata")]} for ind in applicable(group)]
     trend = ranking[ranking.unit_code == unit].set_index("month")["score"]
     median = ranking.groupby("month")["score"].median()
     fig = go.Figure([go.Scatter(x=list(trend.index), y=list(trend), name=UNITS[group][unit], mode="lines+markers"),
@@ -91,7 +91,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
         "ranked": int(ranking[ranking.month == month]["rank"].notna().sum()),
         "score": None if row is None or row["score"] != row["score"] else float(row["score"]),
         "change": reports.change_text(None if row is None else row["rank_change"]),
-        "status": "无数据" if row is None else row["status_name"],
+        "status": "无数据" if row is None else row["status_name"], "rule": scoring.status_rule(config),
         "indicators": rows, "trend": fig,
         "leads": leads.assign(overdue_since=leads["overdue_since"].astype(str)).to_dict("records"),
     }
@@ -110,6 +110,7 @@ def layout(unit=None, month=None, **_query) -> html.Div:
     scope = security.current_scope()
     with db.session_scope() as session:
         months = queries_evaluation.indicator_months(session)
+        month_options, default = metrics.month_choices(metrics.context(session, scope), months)
     if not months:
         return html.Div([html.H3("本部门"), dbc.Alert("暂无评价指标，请先运行 bianjian pipeline --step indicators",
                                                    color="warning", id="my-dept-empty")])
@@ -125,8 +126,8 @@ def layout(unit=None, month=None, **_query) -> html.Div:
         dbc.Row([
             dbc.Col(dcc.Dropdown(id="my-dept-unit", options=options, value=own or options[0]["value"],
                                  clearable=False, disabled=not scope.all_departments), md=4),
-            dbc.Col(dcc.Dropdown(id="my-dept-month", options=month_options(months),
-                                 value=month if month in months else default_month(months), clearable=False), md=3),
+            dbc.Col(dcc.Dropdown(id="my-dept-month", options=month_options,
+                                 value=month if month in months else default, clearable=False), md=3),
             dbc.Col(dbc.RadioItems(id="my-dept-format", value="pdf", inline=True,
                                    options=[{"label": "PDF", "value": "pdf"}, {"label": "Excel", "value": "xlsx"},
                                             {"label": "Word", "value": "docx"}]), md=2),
@@ -154,11 +155,27 @@ def _show(unit: str, month: str):  # noqa: ANN202
     scope = security.current_scope()
     with db.session_scope() as session:
         view = department_view(session, scope, unit, month)
-    place = f"第 {view['rank']} 名 / {view['ranked']}" if view["rank"] else "无数据"
+    mine = own_unit(scope, view["unit"])
+    place = [html.Span(f"第 {view['rank']} 名", **mine("own_unit_rank")), f" / {view['ranked']}"] \
+        if view["rank"] else ["无数据"]
     score = f"{view['score']:.1f}" if view["score"] is not None else "无数据"
-    summary = dbc.Alert([html.B(f"{view['name']}（{view['group']}）"), f"　{month} 综合得分 {score}，{place}，"
-                         f"较上月 {view['change']}，{view['status']}"], color="light")
+    status_class = {"红色预警": "text-danger fw-bold", "黄色预警": "text-warning fw-bold"}.get(view["status"], "")
+    summary = dbc.Alert([
+        html.Div([html.B(f"{view['name']}（{view['group']}）"), f"　{month} 综合得分 ",
+                  html.Span(score, **mine("own_unit_score")), "，", *place, f"，较上月 {view['change']}，",
+                  html.Span(view["status"], className=status_class, id="my-dept-status", **mine("own_unit_status"))]),
+        html.Div(view["rule"], className="small text-muted mt-1", id="my-dept-rule"),
+    ], color="light")
     return summary, view["indicators"], view["trend"], view["leads"]
+
+
+def own_unit(scope: Scope, unit: str):  # noqa: ANN201
+    """Marks for the header's figures: the asking head's own unit is a declared metric (own_unit_*);
+    a leader looking at any unit sees the same ranking rows, marked as that unit's ranking row."""
+    own = unit_of_department(scope.dept_code) if scope.dept_code else None
+    if own is not None and own[1] == unit:
+        return metrics.mark
+    return lambda name: {"data-unit": unit}
 
 
 @callback(Output("my-dept-download", "data"), Output("my-dept-download-status", "children"),

@@ -15,12 +15,13 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
+import metrics
 import security
 from data_access import db, queries_evaluation
 from data_access.scope import Scope
 from evaluation import scoring
 from evaluation.charts import STATUS_COLOURS
-from evaluation.indicators import GROUP_NAMES, UNITS, applicable, default_month, month_options, months_back
+from evaluation.indicators import GROUP_NAMES, UNITS, applicable, months_back
 from evaluation.reports import change_text
 from ui import tables
 
@@ -99,14 +100,15 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
     with db.session_scope() as session:
         months = queries_evaluation.indicator_months(session)
         config = scoring.load_config(session)
+        options, default = metrics.month_choices(metrics.context(session, scope), months)
     if not months:
         return html.Div([html.H3("排名"), dbc.Alert("暂无评价指标，请先运行 bianjian pipeline --step indicators",
                                                   color="warning", id="rankings-empty")])
-    month = month if month in months else default_month(months)
+    month = month if month in months else default
     group = group if group in UNITS else "COUNTY"
     editable = scope.role in WHAT_IF_ROLES
     controls = dbc.Card(dbc.CardBody([
-        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=month_options(months), value=month, clearable=False),
+        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=options, value=month, clearable=False),
         dbc.Label("分组", className="mt-2"),
         dbc.RadioItems(id="rankings-group", value=group, inline=True,
                        options=[{"label": n, "value": g} for g, n in GROUP_NAMES.items()]),
@@ -120,7 +122,8 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
         html.H3("排名"),
         dbc.Row([
             dbc.Col(controls, md=3),
-            dbc.Col([html.Div(id="rankings-note", className="text-muted small"),
+            dbc.Col([html.Div(scoring.status_rule(config), className="text-muted small", id="rankings-rule"),
+                     html.Div(id="rankings-note", className="text-muted small"),
                      dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
                                 dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
                      dcc.Graph(id="rankings-chart")], md=9),

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from sqlalchemy.orm import Session
 
+import metrics
 import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
@@ -109,15 +110,31 @@ def update_panels(regions: list[str] | None, period: str | None):
     charts.fade_partial_bars(trend_fig, trend["month"], f["partial"])
     trend_fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, height=320, yaxis_title="线索（条）")
     routing = f["routing"]
-    off_rule = int(routing.loc[~routing["conforms"], "n"].sum())
     names = dict(zip(by_region["code"], by_region["name"], strict=True))
-    summary = (f"当前筛选：{'、'.join(names.get(r, r) for r in regions) if regions else '全部区县'} · "
-               f"{filters.PERIODS[filters.parse_period(period)][0]} — 线索 {int(routing['n'].sum())} 条，"
-               f"未销号 {int(routing['open_n'].sum())} 条，分流不符合第六条 {off_rule} 条")
+    summary = summary_line(regions, names, period, routing, trend)
     search = filters.query_string({"region": regions, "period": period if period != filters.DEFAULT_PERIOD else None})
     return (region_fig, source_fig, tables.grid("unlicensed-routing-grid", routing, ROUTING_COLUMNS, height=300),
             trend_fig, tables.grid("unlicensed-rows-grid", f["leads"], queries_analytics.UNLICENSED_COLUMNS),
             summary, search)
+
+
+def summary_line(regions: list[str], names: dict[str, str], period: str | None, routing, trend) -> list:  # noqa: ANN001
+    """Found in the period (and how many of those are still open) apart from the whole open stock, which
+    is where the trend's 月末未销号 line ends; in the default view each figure is its declared metric."""
+    period = filters.parse_period(period)
+    default_view = not regions and period == filters.DEFAULT_PERIOD
+
+    def figure(name: str, value: int) -> html.Span:
+        return html.Span(f"{value:,}", **(metrics.mark(name) if default_view else {}))
+
+    off_rule = int(routing.loc[~routing["conforms"], "n"].sum())
+    stock = int(trend["open_end"].iloc[-1]) if len(trend) else 0
+    where = "、".join(names.get(r, r) for r in regions) if regions else "全部区县"
+    label = filters.PERIODS[period][0]
+    return [f"当前筛选：{where} · {label} — 发现 ", figure("unlicensed_found_year", int(routing["n"].sum())),
+            " 条，其中未销号 ", figure("unlicensed_found_year_open", int(routing["open_n"].sum())),
+            f" 条，分流不符合第六条 {off_rule} 条；未销号存量（无论何时发现）",
+            figure("unlicensed_open_stock", stock), " 条，即下方趋势图“月末未销号”的最新值"]
 
 
 def export_table(session: Session, scope: Scope, table: str, regions: list[str] | None, period: str | None):  # noqa: ANN201

@@ -379,7 +379,9 @@ def test_unlicensed_routing_follows_decree_684(app, pages):
     rows = routing.rowData
     bad = [r for r in rows if r["conforms_text"].startswith("✗")]
     assert [(r["kind"], r["dept"], r["n"]) for r in bad] == [("无照", "市卫健委", 1)]
-    assert "分流不符合第六条 1 条" in summary
+    text_ = "".join(part if isinstance(part, str) else part.children for part in summary)
+    assert "分流不符合第六条 1 条" in text_
+    assert text_.endswith(f"未销号存量（无论何时发现）{int(trend.data[2].y[-1]):,} 条，即下方趋势图“月末未销号”的最新值")
     assert sum(trend.data[0].y) == count(select(UnlicensedLead.lead_id))
 
 
