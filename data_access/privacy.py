@@ -23,15 +23,30 @@ if TYPE_CHECKING:
 MASK = "*"
 T = TypeVar("T")
 
-# Mainland mobile numbers (optionally +86/86-prefixed), landlines with a 0-led area code, 18- and 15-digit
-# resident ID numbers, bank card numbers and e-mail addresses. Digit runs must not touch other digits, so
-# order numbers and amounts inside longer digit strings are left alone.
-_ID18 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9Xx](?![0-9A-Za-z])")
-_ID15 = re.compile(r"(?<!\d)[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
-_MOBILE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
-_BANK_CARD = re.compile(r"(?<!\d)(?:62|4\d|5[1-5])\d{14,17}(?!\d)")
+# What counts as personal data in free text (docs/security.md, "Masking rules"): mainland mobile numbers
+# (optionally +86/0086), landlines with a 0-led area code (also in brackets), 18-digit ID numbers (X check
+# digit) and 15-digit ones, bank card numbers (16–19 digits led by 3–6 or 9, the card issuers' ranges) and
+# e-mail addresses — written with ASCII or full-width characters, and with one space, hyphen, dot or
+# middle dot between any two digits (139.1234.5678, 1381 2345 678, 6222 0212 3456 7890 123).
+# Left alone: dates, amounts, times, and order numbers (an ID number right after a letter is taken for part
+# of a code such as KF200001011234567; 16+-digit runs led by 1, 2, 7 or 8 are not cards: date-based order
+# numbers start with the year); a unified social credit code (USCC) is a company's public registration
+# number and its letters keep it from reading as an ID.
+_SEP = r"[ \-.·]?"
+_HALF_WIDTH = {**{0xFF10 + i: ord("0") + i for i in range(10)}, **{0xFF21 + i: ord("A") + i for i in range(26)},
+               **{0xFF41 + i: ord("a") + i for i in range(26)}, ord("＠"): "@", ord("．"): ".", ord("－"): "-",
+               ord("（"): "(", ord("）"): ")", ord("＋"): "+", ord("＿"): "_", 0x3000: " "}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+_ID18_DIGITS = re.compile(r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[0-9X]")
+_ID15 = re.compile(r"(?<![0-9A-Za-z])[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}(?!\d)")
+_LANDLINE_RUN = re.compile(rf"(?<![\d+])(?=((?:\(0\d{{2,3}}\)|0(?:{_SEP}\d){{2,3}}){_SEP}[1-9](?:{_SEP}\d){{6,7}}(?!\d)))")
+# Every kind needs an @ or ten digits (a landline with its area code is the shortest): most texts stop here.
+_CANDIDATE = re.compile(r"@|\d(?:[ \-.·()]{0,2}\d){9}")
+_DECIMAL = re.compile(r"\d+\.\d{1,2}")  # an amount such as 130000000.00, not a number written with dots
+# Digit runs with separators, tried at every start (a run that is not an ID may still hold a phone number).
+_ID18_RUN = re.compile(rf"(?<![0-9A-Za-z])(?=(\d(?:{_SEP}\d){{16}}{_SEP}[\dXx])(?![\dXx]))")
+_CARD_RUN = re.compile(rf"(?<!\d)(?=([3-69](?:{_SEP}\d){{15,18}}(?!\d)))")
+_MOBILE_RUN = re.compile(rf"(?<![\d+])(?=((?:(?:\+|00)86{_SEP})?1{_SEP}[3-9](?:{_SEP}\d){{9}}(?!\d)))")
 
 
 def _keep_ends(value: str, head: int, tail: int) -> str:
@@ -45,6 +60,8 @@ def mask_phone(phone: str | None) -> str | None:
     if not phone:
         return phone
     digits = re.sub(r"\D", "", phone)
+    if digits.startswith("0086") and len(digits) == 15:
+        digits = digits[4:]
     if digits.startswith("86") and len(digits) == 13:
         digits = digits[2:]
     if len(digits) == 11 and digits.startswith("1"):
@@ -77,15 +94,42 @@ def _mask_email(address: str) -> str:
 
 def redact_text(text: str | None) -> str | None:
     """Mask ID numbers, bank cards, phone numbers and e-mail addresses inside free text (complaint content,
-    replies); everything else, including the text's length class and punctuation, is left as written."""
+    replies); everything else, punctuation and full-width characters included, is left as written."""
     if not text:
         return text
-    text = _ID18.sub(lambda m: mask_id_number(m.group()), text)
-    text = _ID15.sub(lambda m: mask_id_number(m.group()), text)
-    text = _BANK_CARD.sub(lambda m: _keep_ends(m.group(), 0, 4), text)
-    text = _MOBILE.sub(lambda m: mask_phone(m.group()), text)
-    text = _LANDLINE.sub(lambda m: mask_phone(m.group()), text)
-    return _EMAIL.sub(lambda m: _mask_email(m.group()), text)
+    probe = text.translate(_HALF_WIDTH)  # same length as ``text``: spans found in it index the original
+    if not _CANDIDATE.search(probe):
+        return text
+    spans: list[tuple[int, int, str]] = []
+    for start, end, masked in _findings(probe):
+        if all(end <= s or start >= e for s, e, _ in spans):
+            spans.append((start, end, masked))
+    out, pos = [], 0
+    for start, end, masked in sorted(spans):
+        out += [text[pos:start], masked]
+        pos = end
+    return "".join(out) + text[pos:]
+
+
+def _findings(probe: str):  # noqa: ANN202
+    """(start, end, masked text) of every piece of personal data, most specific kind first."""
+    for m in _EMAIL.finditer(probe):
+        yield m.start(), m.end(), _mask_email(m.group())
+    for m in _ID18_RUN.finditer(probe):
+        run = m.group(1)
+        if _ID18_DIGITS.fullmatch(re.sub(r"[^\dXx]", "", run).upper()):
+            yield m.start(1), m.end(1), mask_id_number(run)
+    for m in _ID15.finditer(probe):
+        yield m.start(), m.end(), mask_id_number(m.group())
+    for m in _CARD_RUN.finditer(probe):
+        if not _DECIMAL.fullmatch(m.group(1)):
+            yield m.start(1), m.end(1), _keep_ends(re.sub(r"\D", "", m.group(1)), 0, 4)
+    for m in _MOBILE_RUN.finditer(probe):
+        if not _DECIMAL.fullmatch(m.group(1)):
+            yield m.start(1), m.end(1), mask_phone(m.group(1))
+    for m in _LANDLINE_RUN.finditer(probe):
+        if not _DECIMAL.fullmatch(m.group(1)):
+            yield m.start(1), m.end(1), mask_phone(m.group(1))
 
 
 def mask_columns(df: pd.DataFrame, scope: Scope, *, names: Sequence[str] = (), phones: Sequence[str] = (),
