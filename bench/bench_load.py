@@ -24,7 +24,8 @@ import re
 
 from locust import HttpUser, between, task
 
-PAGES = ("/", "/complaints", "/leads", "/rankings", "/credit", "/data-quality", "/wall")
+PAGES = ("/", "/complaints", "/enterprise", "/leads", "/joint", "/credit", "/rankings", "/my-department", "/unlicensed",
+         "/catalog", "/data-quality", "/model-cards", "/wall", "/guide")  # every page the LEADER login opens
 LOGIN = ("leader", "Kf-Leader-8104")  # public demo login (security.users.DEMO_USERS)
 
 
@@ -43,7 +44,9 @@ class Analyst(HttpUser):
     def _callback(self, body: dict, name: str) -> None:
         with self.client.post("/_dash-update-component", json=body, headers=self.csrf, name=name,
                               catch_response=True) as response:
-            if response.status_code not in (200, 204):
+            if response.status_code == 0:  # no HTTP answer: name the connection error
+                response.failure(repr(response.error))
+            elif response.status_code not in (200, 204):
                 response.failure(f"HTTP {response.status_code}")
 
     @task(3)
@@ -56,33 +59,103 @@ class Analyst(HttpUser):
         path = random.choice(PAGES)
         self.client.get(path, name=f"page {path}")
         self._callback(self.bodies["pages"][path], f"layout {path}")
+        for call in self.bodies["data"][path]:
+            self._callback(call["body"], f"data {path} {call['name']}")
 
 
 # ------------------------------------------------------------------------------------------ orchestrator
 
 
 def _bodies() -> dict:
-    """The JSON dash-renderer posts for the routing callback of each page and for each wall panel."""
+    """The JSON dash-renderer posts: each page's routing callback and the data callbacks it then fires, and
+    each wall panel's callback. Collected by driving the app in-process as the load's user (see
+    :func:`_initial_callbacks`), so the load test sends what a browser opening the page sends."""
     from app import create_app
-    from security import access
+    from security import access, testing
 
     app = create_app()
-    app.server.test_client().get("/login")  # Dash registers the Pages routing callback on first request
+    client = app.server.test_client()
+    client.get("/login")  # Dash registers the Pages routing callback on first request
+    testing.log_in(client, *LOGIN)
     router = next(k for k in app.callback_map if access.PAGES_CONTENT_ID in k)
     outputs = [{"id": "_pages_content", "property": "children"}, {"id": "_pages_store", "property": "data"}]
-    pages = {path: {"output": router, "outputs": outputs, "state": [],
-                    "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
-                               {"id": "_pages_location", "property": "search", "value": ""}],
-                    "changedPropIds": ["_pages_location.pathname"]} for path in PAGES}
+    pages, data = {}, {}
+    for path in PAGES:
+        pages[path] = {"output": router, "outputs": outputs, "state": [],
+                       "inputs": [{"id": "_pages_location", "property": "pathname", "value": path},
+                                  {"id": "_pages_location", "property": "search", "value": ""}],
+                       "changedPropIds": ["_pages_location.pathname"]}
+        data[path] = _initial_callbacks(app, client, pages[path])
     wall = {}
     for panel in ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "ticker"):
         key = next(k for k in app.callback_map if f"wall-done-{panel}.data" in k)
-        specs = key[2:-2].split("...")
-        wall[panel] = {"output": key, "outputs": [dict(zip(("id", "property"), s.rsplit(".", 1), strict=True))
-                                                  for s in specs],
+        wall[panel] = {"output": key, "outputs": _outputs(key),
                        "inputs": [{"id": "wall-pulse", "property": "data", "value": 1}], "state": [],
                        "changedPropIds": ["wall-pulse.data"]}
-    return {"pages": pages, "wall": wall}
+    return {"pages": pages, "data": data, "wall": wall}
+
+
+def _outputs(key: str) -> list[dict] | dict:
+    """A callback's outputs as dash-renderer sends them: a list for several, one object for one."""
+    if key.startswith(".."):
+        return [dict(zip(("id", "property"), s.rsplit(".", 1), strict=True)) for s in key[2:-2].split("...")]
+    return dict(zip(("id", "property"), key.rsplit(".", 1), strict=True))
+
+
+def _components(tree: object, props: dict[str, dict]) -> None:
+    """Collect ``id -> props`` of every component with a plain string id in a serialised layout."""
+    if isinstance(tree, list):
+        for item in tree:
+            _components(item, props)
+    elif isinstance(tree, dict):
+        if "props" in tree and "type" in tree:
+            own = tree["props"]
+            if isinstance(own.get("id"), str):
+                props.setdefault(own["id"], {}).update(own)
+            for value in own.values():
+                _components(value, props)
+        else:
+            for value in tree.values():
+                _components(value, props)
+
+
+def _initial_callbacks(app, client, route: dict) -> list[dict]:  # noqa: ANN001
+    """The callbacks a browser fires after the page's layout arrives, in the order it can fire them.
+
+    A callback fires when all its inputs are on the page and it is neither client-side nor
+    ``prevent_initial_call``; its outputs may add components that enable more callbacks, which are then
+    fired with the values the responses set. Callbacks with pattern-matching ids are left out.
+    """
+    from security import testing
+
+    layout = client.post("/_dash-update-component", json=route, headers=testing.csrf_headers(client)).json
+    props: dict[str, dict] = {}
+    _components(layout, props)
+    fired, bodies = set(), []
+    while True:
+        ready = [c for c in app._callback_list
+                 if c["output"] not in fired and "{" not in c["output"] and not c.get("clientside_function")
+                 and not c.get("prevent_initial_call")
+                 and c["inputs"] and all(isinstance(i["id"], str) and i["id"] in props for i in c["inputs"])
+                 and "_pages_location" not in {i["id"] for i in c["inputs"]}]
+        if not ready:
+            return bodies
+        for c in ready:
+            fired.add(c["output"])
+
+            def value(dep: dict) -> dict:
+                prop = props.get(dep["id"], {})
+                return {**dep, "value": prop[dep["property"]]} if dep["property"] in prop else dict(dep)
+
+            body = {"output": c["output"], "outputs": _outputs(c["output"]), "inputs": [value(i) for i in c["inputs"]],
+                    "state": [value(s) for s in c["state"]],
+                    "changedPropIds": [f"{i['id']}.{i['property']}" for i in c["inputs"]]}
+            response = client.post("/_dash-update-component", json=body, headers=testing.csrf_headers(client))
+            if response.status_code == 200:
+                for cid, updates in response.json.get("response", {}).items():
+                    props.setdefault(cid, {}).update(updates)
+                    _components(updates, props)
+            bodies.append({"body": body, "name": c["output"].strip(".").split(".")[0]})
 
 
 def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:  # noqa: ANN001
@@ -118,11 +191,17 @@ def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:
         requests = sum(int(r["Request Count"]) for r in work)
         failures = sum(int(r["Failure Count"]) for r in work)
         # locust's Aggregated percentiles include the two login requests per user (argon2 checks)
-        return {"label": label, "rows": rows, "requests": requests, "failures": failures,
+        errors = [f"{r['Occurrences']}× {r['Name']}: {r['Error']}" for r in csv.DictReader(open(f"{prefix}_failures.csv"))]
+        server_log = log_path.read_text(errors="replace")
+        recycled = server_log.count("Autorestarting worker") + server_log.count("Draining worker")
+        return {"label": label, "rows": rows, "requests": requests, "failures": failures, "errors": errors,
+                "recycled": recycled,
                 "load": (load_before, os.getloadavg()[0]), "time": time.strftime("%Y-%m-%d %H:%M")}
     finally:
         server.terminate()
         server.wait(timeout=60)
+        if args.keep_log:
+            Path(args.keep_log).write_bytes(log_path.read_bytes())
 
 
 def main() -> None:
@@ -135,6 +214,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--only", choices=("dev", "prod"))
+    parser.add_argument("--keep-log", help="copy the (last) server's log to this file")
+    parser.add_argument("--max-requests", type=int,
+                        help="prod: recycle each worker after about N requests (gunicorn's max_requests, jitter N/2 as in ops/gunicorn_conf.py) "
+                             "so a short run crosses worker recycling")
     args = parser.parse_args()
     os.environ.setdefault("BIANJIAN_CACHE_URL", "redis://127.0.0.1:6379/12")
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,6 +229,9 @@ def main() -> None:
         if args.only != "prod":
             runs.append(_measure("dev", [], args, bodies_path, tmp))
         if args.only != "dev":
+            if args.max_requests:
+                os.environ["GUNICORN_CMD_ARGS"] = (f"--max-requests {args.max_requests} "
+                                                   f"--max-requests-jitter {max(1, args.max_requests // 2)}")
             runs.append(_measure("prod", ["--prod", "--workers", str(args.workers)], args, bodies_path, tmp))
     print(f"{args.users} users, {args.seconds} s per server, {os.cpu_count()} cores, cache "
           f"{os.environ['BIANJIAN_CACHE_URL']}")
@@ -163,6 +249,8 @@ def main() -> None:
         print(f"| {run['label']} | {run['requests']} | {run['failures']} ({run['failures'] / max(run['requests'], 1):.1%})"
               f" | {agg['50%']} | {agg['95%']} | {worst(wall)} | {worst(layout)} | {float(agg['Requests/s']):.1f}"
               f" | {run['load'][0]:.1f} → {run['load'][1]:.1f} |")
+    for run in runs:
+        print(f"\n{run['label']}: {run['recycled']} worker recycles; failures: {run['errors'] or 'none'}")
     print("\nper request name (last server):")
     for name, r in runs[-1]["rows"].items():
         print(f"  {name}: n={r['Request Count']} fail={r['Failure Count']} p50={r['50%']} p95={r['95%']}")

@@ -32,31 +32,47 @@ def source_freshness(session: Session, as_of: dt.datetime) -> pd.DataFrame:
 
     ``quarantine_rate`` = quarantined ÷ received over all batches of the source (NaN when nothing received).
     """
-    batches = pd.DataFrame(session.execute(
-        select(LoadBatch.source_kind, LoadBatch.src_system,
-               func.max(LoadBatch.finished_at).filter(LoadBatch.status == "ok").label("last_batch_at"),
-               func.count().filter(LoadBatch.status == "ok").label("batches"),
-               func.count().filter(LoadBatch.status == "failed").label("failed_batches"),
-               func.coalesce(func.sum(LoadBatch.received), 0).label("received"),
-               func.coalesce(func.sum(LoadBatch.quarantined), 0).label("quarantined"))
-        .where(LoadBatch.started_at <= as_of)
-        .group_by(LoadBatch.source_kind, LoadBatch.src_system)).all(),
-        columns=["source_kind", "src_system", "last_batch_at", "batches", "failed_batches", "received", "quarantined"])
+    return with_days_since_load(load_totals(session, as_of), as_of)
+
+
+def load_totals(session: Session, as_of: dt.datetime | None = None) -> pd.DataFrame:
+    """:func:`source_freshness` without ``days_since_load``: what had been loaded by ``as_of`` (everything
+    when None). The scan reads every fact table, and its result changes only when data is loaded, so the
+    数据质量 page keeps it per data version and adds the days for the current minute."""
+    stmt = (select(LoadBatch.source_kind, LoadBatch.src_system,
+                   func.max(LoadBatch.finished_at).filter(LoadBatch.status == "ok").label("last_batch_at"),
+                   func.count().filter(LoadBatch.status == "ok").label("batches"),
+                   func.count().filter(LoadBatch.status == "failed").label("failed_batches"),
+                   func.coalesce(func.sum(LoadBatch.received), 0).label("received"),
+                   func.coalesce(func.sum(LoadBatch.quarantined), 0).label("quarantined"))
+            .group_by(LoadBatch.source_kind, LoadBatch.src_system))
+    if as_of is not None:
+        stmt = stmt.where(LoadBatch.started_at <= as_of)
+    batches = pd.DataFrame(session.execute(stmt).all(), columns=["source_kind", "src_system", "last_batch_at", "batches",
+                                                                 "failed_batches", "received", "quarantined"])
     facts = _fact_loads(session, as_of)
     df = batches.merge(facts, on=["source_kind", "src_system"], how="outer")
+    columns = [c for c in FRESHNESS_COLUMNS if c != "days_since_load"]
     if df.empty:
-        return pd.DataFrame(columns=FRESHNESS_COLUMNS)
+        return pd.DataFrame(columns=columns)
     stamps = df[["last_batch_at", "last_fact_load_at"]].apply(pd.to_datetime)
     df["last_load_at"] = stamps.max(axis=1)
     for col in ("batches", "failed_batches", "received", "quarantined", "rows_in_warehouse"):
         df[col] = pd.to_numeric(df[col], errors="coerce").fillna(0).astype(int)
-    df["days_since_load"] = (pd.Timestamp(as_of) - df["last_load_at"]).dt.total_seconds() / 86400
     df["quarantine_rate"] = np.where(df["received"] > 0, df["quarantined"] / df["received"].where(df["received"] > 0),
                                      np.nan)
-    return df[FRESHNESS_COLUMNS].sort_values(["source_kind", "src_system"]).reset_index(drop=True)
+    return df[columns].sort_values(["source_kind", "src_system"]).reset_index(drop=True)
 
 
-def _fact_loads(session: Session, as_of: dt.datetime) -> pd.DataFrame:
+def with_days_since_load(totals: pd.DataFrame, as_of: dt.datetime) -> pd.DataFrame:
+    """:func:`load_totals` with ``days_since_load`` counted to ``as_of`` (never below 0)."""
+    if totals.empty:
+        return pd.DataFrame(columns=FRESHNESS_COLUMNS)
+    days = (pd.Timestamp(as_of) - pd.to_datetime(totals["last_load_at"])).dt.total_seconds() / 86400
+    return totals.assign(days_since_load=days.clip(lower=0))[FRESHNESS_COLUMNS]
+
+
+def _fact_loads(session: Session, as_of: dt.datetime | None) -> pd.DataFrame:
     """Latest ``loaded_at`` over every lineage table of a kind, per 来源系统, and the rows of the kind's main
     table (12345 counts orders, not orders plus their 流转记录: the figure 投诉分析 counts too)."""
     rows = []
@@ -64,9 +80,10 @@ def _fact_loads(session: Session, as_of: dt.datetime) -> pd.DataFrame:
         if not source.lineage:
             continue
         table = Base.metadata.tables[source.table]
-        for src_system, last, n in session.execute(
-                select(table.c.src_system, func.max(table.c.loaded_at), func.count())
-                .where(table.c.loaded_at <= as_of).group_by(table.c.src_system)):
+        stmt = select(table.c.src_system, func.max(table.c.loaded_at), func.count()).group_by(table.c.src_system)
+        if as_of is not None:
+            stmt = stmt.where(table.c.loaded_at <= as_of)
+        for src_system, last, n in session.execute(stmt):
             rows.append((source.kind, src_system, last, n if MAIN_SOURCE_BY_KIND[source.kind] is source else 0))
     df = pd.DataFrame(rows, columns=["source_kind", "src_system", "last_fact_load_at", "rows_in_warehouse"])
     return df.groupby(["source_kind", "src_system"], as_index=False).agg(

@@ -1,19 +1,20 @@
 """gunicorn configuration for ``bianjian serve --prod``; bind and worker count come from the command line.
 
-Threaded workers, because a callback spends most of its time waiting on PostgreSQL. The app is *not*
+Threaded workers, because a callback spends most of its time waiting on PostgreSQL; recycled by draining
+(ops/gunicorn_worker.py), because the stock gthread recycle resets the connections it holds. The app is *not*
 preloaded: each worker builds its own engine and cache client after the fork, so no database socket is
 ever shared between processes.
 """
 
 import settings
 
-worker_class = "gthread"
+worker_class = "ops.gunicorn_worker.DrainingThreadWorker"
 threads = int(settings.get("web_threads"))
 preload_app = False
 timeout = 120  # a monthly bulletin may take a while; longer work belongs in a background callback
-graceful_timeout = 30
+graceful_timeout = 30  # also the longest a recycled worker drains its open connections
 keepalive = 5
 max_requests = 5000  # recycle workers now and then so slow leaks cannot grow for weeks
-max_requests_jitter = 500
+max_requests_jitter = 2500  # spread: workers that recycle together leave nobody accepting while new ones boot
 accesslog = "-"
-access_log_format = '%(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = '%(t)s %(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'

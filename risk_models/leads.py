@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.stats import beta
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from data_access import bulk, codes
+from data_access import bulk, codes, queries
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
 from data_access.schema import (
     CreditGrade,
@@ -177,7 +177,7 @@ def daily_frame(conn: Connection, as_of: dt.date | None = None) -> pd.DataFrame:
                   DailyComplaintCount.n)
     if as_of is not None:
         stmt = stmt.where(DailyComplaintCount.day <= as_of)
-    df = pd.DataFrame(conn.execute(stmt).all(), columns=["district", "category", "date", "count"])
+    df = queries.frame(conn, stmt, ["district", "category", "date", "count"])
     if df.empty:
         return df
     df["date"] = pd.to_datetime(df["date"])
