@@ -10,7 +10,6 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-import plotly.express as px
 import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
@@ -133,9 +132,13 @@ def _daily_figure(daily: pd.DataFrame):
         fig.update_layout(xaxis_visible=False, yaxis_visible=False, height=220, plot_bgcolor="white",
                           margin={"l": 10, "r": 10, "t": 10, "b": 10})
         return fig
-    daily = daily.assign(来源=daily["source_kind"].map(KIND_NAMES).fillna(daily["source_kind"]))
-    fig = px.bar(daily, x="day", y="received", color="来源", labels={"day": "日期", "received": "接收记录（条）"})
-    fig.update_xaxes(**charts.DAY_AXIS)
+    # graph_objects, not plotly.express: px spends ≈ 0.3 s per call building the same stacked bars
+    names = daily["source_kind"].map(KIND_NAMES).fillna(daily["source_kind"])
+    fig = go.Figure([go.Bar(x=part["day"], y=part["received"], name=name,
+                            hovertemplate="%{x|%Y-%m-%d}<br>接收记录（条）：%{y:,}<extra>" + name + "</extra>")
+                     for name, part in daily.groupby(names, sort=False)])
+    fig.update_xaxes(title_text="日期", **charts.DAY_AXIS)
+    fig.update_yaxes(title_text="接收记录（条）")
     fig.update_layout(margin={"l": 40, "r": 10, "t": 30, "b": 40}, legend_title_text="来源", barmode="stack")
     return fig
 
