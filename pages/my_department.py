@@ -156,7 +156,7 @@ def _show(unit: str, month: str):  # noqa: ANN202
     with db.session_scope() as session:
         view = department_view(session, scope, unit, month)
     mine = own_unit(scope, view["unit"])
-    place = [html.Span(f"第 {view['rank']} 名", **mine("own_unit_rank")), f" / {view['ranked']}"] \
+    place = ["第 ", html.Span(str(view["rank"]), **mine("own_unit_rank")), f" 名 / {view['ranked']}"] \
         if view["rank"] else ["无数据"]
     score = f"{view['score']:.1f}" if view["score"] is not None else "无数据"
     status_class = {"红色预警": "text-danger fw-bold", "黄色预警": "text-warning fw-bold"}.get(view["status"], "")
