@@ -284,10 +284,17 @@ def _secure() -> bool:
 
 
 def _safe_next(value: str | None, prefix: str) -> str:
-    """Only same-site paths: an absolute or scheme-relative ``next`` would make the login an open redirect."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """``value`` if it is a same-origin relative path, else ``prefix`` (the login must not be an open redirect).
+
+    Browsers drop tabs and newlines inside a URL and read ``\\`` as ``/``, so ``/<TAB>/example.org`` and
+    ``/\\example.org`` mean ``//example.org``: any control character or backslash refuses the value outright,
+    as do a scheme, a host, and a leading ``//``.
+    """
+    if not value or "\\" in value or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
+                                          for c in value):
         return prefix
-    return value
+    # A path-absolute reference ("/x", never "//x") has no scheme and no host, whatever follows.
+    return value if value.startswith("/") and not value.startswith("//") else prefix
 
 
 def _json_error(status: int, message: str) -> Response:
