@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +103,20 @@ def var_dir() -> Path:
     path = Path(get("var_dir"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def secret_key() -> str:
+    """The ``secret_key`` setting, else a random key created once and kept (mode 0600) in VAR_DIR/secret_key.
+
+    It keys the CSRF tokens and the signatures of everything kept in the shared cache."""
+    configured = get("secret_key")
+    if configured:
+        return configured
+    path = var_dir() / "secret_key"
+    if not path.exists():
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32), encoding="ascii")
+    return path.read_text(encoding="ascii").strip()
 
 
 def database_url() -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
+import logging
 import pickle
 import time
 import uuid
@@ -29,12 +31,50 @@ import settings
 from data_access import db
 from data_access.schema import Setting
 
+log = logging.getLogger(__name__)
+
 DATA_VERSION_KEY = "data_version"
 VERSION_TTL_SECONDS = 5.0  # how long a process trusts the version it read before asking the database again
 LAST_GOOD_TTL_SECONDS = 7 * 24 * 3600  # how long a result may stand in for a database that cannot be reached
 LOCK_SECONDS = 120  # a computing process that died frees its key's lock after this long
 LOCK_WAIT_SECONDS = 15.0  # how long a caller with no last-good value waits for another's computation
 LOCK_POLL_SECONDS = 0.05
+
+
+class Tampered(ValueError):
+    """A cached blob whose signature does not verify: someone else wrote it, so it is never unpickled."""
+
+
+def _signature(payload: bytes) -> bytes:
+    return hmac.new(settings.secret_key().encode(), b"bianjian-cache\0" + payload, hashlib.sha256).digest()
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` pickled and signed (HMAC-SHA256 with the secret key) for the shared cache.
+
+    The cache server (Redis) is also the Celery broker, so more processes can write it than the web
+    processes; :func:`loads` unpickles only what a holder of the secret key signed."""
+    payload = pickle.dumps(value)
+    return _signature(payload) + payload
+
+
+def loads(blob: bytes) -> Any:
+    """The value :func:`dumps` signed; :class:`Tampered` (never unpickled) for anything else."""
+    signature, payload = blob[:32], blob[32:]
+    if len(blob) < 32 or not hmac.compare_digest(signature, _signature(payload)):
+        raise Tampered("cache entry with a missing or wrong signature")
+    return pickle.loads(payload)  # noqa: S301 - signed by this deployment's secret key
+
+
+def _load_or_none(blob: bytes | None) -> tuple[bool, Any]:
+    """(True, value) for a good entry, (False, None) for a missing or tampered one (logged, then recomputed)."""
+    if blob is None:
+        return False, None
+    try:
+        return True, loads(blob)
+    except Tampered:
+        log.warning("ignored a cache entry with a wrong signature (written by someone without the secret key)")
+        return False, None
 
 
 class Backend(Protocol):
@@ -178,8 +218,9 @@ def memoize(ttl: int = 3600) -> Callable:
                 hit = backend().get(key)
             except Exception:  # a cache outage must never take a page down
                 hit = None
-            if hit is not None:
-                return pickle.loads(hit)
+            found, value = _load_or_none(hit)
+            if found:
+                return value
             return _compute_once(key, last_good, ttl, lambda: fn(*args, **kwargs))
 
         wrapper.uncached = fn
@@ -198,9 +239,9 @@ def _compute_once(key: str, last_good: str, ttl: int, compute: Callable[[], Any]
     except Exception:  # no cache server: everyone computes, as without a cache
         mine = True
     if not mine:
-        waited = _stale_or_wait(key, last_good)
-        if waited is not None:
-            return pickle.loads(waited)
+        found, value = _load_or_none(_stale_or_wait(key, last_good))
+        if found:
+            return value
     try:
         value = compute()
     except (OperationalError, InterfaceError) as exc:
@@ -212,7 +253,7 @@ def _compute_once(key: str, last_good: str, ttl: int, compute: Callable[[], Any]
             except Exception:
                 pass
     try:
-        blob = pickle.dumps(value)
+        blob = dumps(value)
         backend().set(key, blob, ttl)
         backend().set(last_good, blob, LAST_GOOD_TTL_SECONDS)
     except Exception:
@@ -244,6 +285,7 @@ def _last_good(key: str, error: Exception) -> Any:
         blob = backend().get(key)
     except Exception:
         blob = None
-    if blob is None:
+    found, value = _load_or_none(blob)
+    if not found:
         raise error
-    return pickle.loads(blob)
+    return value

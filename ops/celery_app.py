@@ -40,6 +40,9 @@ def make_celery() -> Celery:
         worker_prefetch_multiplier=1,  # pipeline tasks are long; do not hoard them
         broker_connection_retry_on_startup=True,
         result_expires=24 * 3600,
+        # JSON only, stated rather than left to the default: a pickled message from whoever can write the
+        # broker (Redis, shared with the cache) would run code in the worker.
+        task_serializer="json", result_serializer="json", accept_content=["json"], result_accept_content=["json"],
     )
     return app
 

@@ -8,7 +8,6 @@ copy older than the setting is never used.
 
 from __future__ import annotations
 
-import pickle
 import time
 
 import settings
@@ -30,7 +29,7 @@ def _key(token: str) -> str:
 def remember(token: str, identity: Identity) -> None:
     """Keep the identity the warehouse just resolved for ``token``."""
     try:
-        cache.backend().set(_key(token), pickle.dumps((time.time(), identity)), ttl_seconds())
+        cache.backend().set(_key(token), cache.dumps((time.time(), identity)), ttl_seconds())
     except Exception:  # a cache outage only costs the outage fallback
         pass
 
@@ -51,5 +50,8 @@ def recall(token: str) -> Identity | None:
         return None
     if blob is None:
         return None
-    stored_at, identity = pickle.loads(blob)
+    try:
+        stored_at, identity = cache.loads(blob)  # signed: a forged entry is never unpickled
+    except cache.Tampered:
+        return None
     return identity if time.time() - stored_at <= ttl_seconds() else None

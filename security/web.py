@@ -39,22 +39,10 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _ON = {"1", "true", "yes", "on"}
 
 
-def secret_key() -> str:
-    """The ``secret_key`` setting, else a random key created once and kept (mode 0600) in VAR_DIR/secret_key."""
-    configured = settings.get("secret_key")
-    if configured:
-        return configured
-    path = settings.var_dir() / "secret_key"
-    if not path.exists():
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32), encoding="ascii")
-    return path.read_text(encoding="ascii").strip()
-
-
 def install(app: dash.Dash) -> None:
     """Put the app behind login (call once, right after creating the Dash app)."""
     server = app.server
-    server.secret_key = secret_key()
+    server.secret_key = settings.secret_key()
     hops = int(settings.get("proxy_hops"))
     if hops:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
@@ -67,7 +55,7 @@ def install(app: dash.Dash) -> None:
 
 
 def csrf_token_for(session_token: str) -> str:
-    return hmac.new(secret_key().encode(), session_token.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(settings.secret_key().encode(), session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def current_csrf_token() -> str:

@@ -168,3 +168,61 @@ def test_after_new_data_one_caller_recomputes_while_the_others_serve_the_last_go
     assert SLOW_CALLS == [x, x]
     assert set(results) <= {(x, 1), (x, 2)} and (x, 1) in results  # the others served the last good value
     assert slow_panel(x) == (x, 2)
+
+
+class _Exploit:
+    """A pickle that creates a file when loaded: what a writer of the cache server could plant."""
+
+    def __init__(self, marker) -> None:
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def _plant(key: str, blob: bytes) -> None:
+    cache.backend().set(key, blob, 60)
+
+
+def _keys() -> list[str]:
+    backend = cache.backend()
+    if isinstance(backend, cache.RedisBackend):
+        return [k.decode() for k in redis.Redis(host="127.0.0.1", port=6379, db=15).keys("bj:*")]
+    return [k for k in backend._cache.iterkeys() if k.startswith("bj:")]
+
+
+@pytest.mark.parametrize("backend", ["disk", "redis"])
+def test_a_forged_cache_entry_is_never_unpickled(warehouse_env, monkeypatch, tmp_path, backend):
+    """Redis is also the Celery broker: whoever can write it must not run code in the web process."""
+    import pickle
+
+    from data_access.scope import Scope
+    from security import remembered_sessions
+    from security.sessions import Identity
+
+    _use_backend(backend, monkeypatch)
+    assert expensive(21) == 42 and CALLS == [21]
+    marker = tmp_path / "pwned"
+    planted = [k for k in _keys() if not k.endswith(":lock")]
+    assert planted
+    for key in planted:
+        _plant(key, pickle.dumps(_Exploit(marker)))
+    assert expensive(21) == 42 and CALLS == [21, 21]  # recomputed, not unpickled
+    assert not marker.exists()
+    with pytest.raises(cache.Tampered):
+        cache.loads(pickle.dumps(_Exploit(marker)))
+
+    token = "bjs_forged-session"
+    _plant(remembered_sessions._key(token), pickle.dumps((time.time(), _Exploit(marker))))
+    assert remembered_sessions.recall(token) is None and not marker.exists()
+    identity = Identity(session_id=1, scope=Scope(user="leader", role="LEADER", dept_code=None))
+    remembered_sessions.remember(token, identity)
+    assert remembered_sessions.recall(token) == identity  # what the server itself signed still reads back
+
+
+def test_celery_accepts_json_only():
+    """The broker is the same Redis: a pickled task message must be refused, not deserialised."""
+    from ops.celery_app import celery
+
+    assert celery.conf.accept_content == ["json"] and celery.conf.result_accept_content == ["json"]
+    assert celery.conf.task_serializer == celery.conf.result_serializer == "json"
