@@ -18,7 +18,7 @@ from security import access
 from ui import charts, lead_form, levels
 
 dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
-                   roles=("LEADER", "ANALYST", "DEPT_HEAD"))
+                   roles=("LEADER", "ANALYST", "DEPT_HEAD"), id_prefix="lead-detail-")
 
 FORM = "lead-detail"
 ORIGIN = {"provincial": "省级平台下发", "history": "风险模型生成"}  # kinds outside codes.GENERATED_LEAD_KINDS
