@@ -105,6 +105,7 @@ def test_every_marked_figure_equals_the_command(site, role):
             browser.wait_for_css(ready, timeout=60)
             if path.startswith("/my-department"):
                 browser.wait_until(lambda d: d.execute_script(READ_MARKED), "no marked figures", 30)
+            assert "超期0个工作日" not in browser.page_source
             unmarked = browser.execute_script(READ_UNMARKED)
             assert unmarked == [], f"{path}: figures without a declared metric: {unmarked}"
             for figure in browser.execute_script(READ_MARKED):
