@@ -14,6 +14,7 @@ from dash import ALL, Input, Output, callback, ctx, dcc, html
 import metrics
 import security
 from data_access import db, queries_leads
+from dispatch.deadlines import DEADLINE_STATE_RULE
 from ui import lead_form, levels
 
 dash.register_page(__name__, path="/inbox", name="部门待办", order=41, roles=("DEPT_HEAD", "ANALYST"))
@@ -56,7 +57,8 @@ def inbox_cards() -> list:
         ]), id={"type": "inbox-card", "lead": int(r.lead_id)}), xs=12, md=6, xl=4, className="mb-2"))
     count = metrics.get("inbox_items")
     return [html.P([f"{count.label} ", html.Span(f"{len(df):,}", className="fw-bold", **metrics.mark(count.name)),
-                    f" 条：{count.definition}"], className="text-muted small", id="inbox-count"), dbc.Row(cards)]
+                    f" 条：{count.definition}时限状态：{DEADLINE_STATE_RULE}"], className="text-muted small",
+                   id="inbox-count"), dbc.Row(cards)]
 
 
 def _form_for(lead_id: int) -> html.Div:

@@ -18,6 +18,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 import security
 from data_access import codes, db, queries_leads
+from dispatch.deadlines import DEADLINE_STATE_RULE
 from ui import lead_form, levels, tables
 
 dash.register_page(__name__, path="/leads", name="风险线索", order=40, roles=("LEADER", "ANALYST", "DEPT_HEAD"))
@@ -36,7 +37,8 @@ COLUMNS = [
     {"field": "created_at", "headerName": "生成时间", "width": 170, "filter": "agDateColumnFilter"},
     {"field": "deadline", "headerName": "当前时限", "width": 170, "filter": "agDateColumnFilter"},
     {"field": "deadline_state", "headerName": "时限状态", "width": 100, "filter": "agTextColumnFilter",
-     "cellClassRules": {"text-danger fw-bold": "params.value == '超期'", "text-warning fw-bold": "params.value == '临期'"}},
+     "cellClassRules": {"text-danger fw-bold": "params.value == '超期'",
+                        "text-warning fw-bold": "['临期', '今日到期', '已到期'].includes(params.value)"}},
     {"field": "supervise_level", "headerName": "督办", "width": 100, "filter": "agTextColumnFilter"},
 ]
 
@@ -65,7 +67,8 @@ def layout(status=None, **_query) -> html.Div:
     ])])
     return html.Div([
         html.H3("风险线索研判与转办"), filters,
-        dbc.Row([dbc.Col(grid, lg=8), dbc.Col(panel, lg=4)]),
+        dbc.Row([dbc.Col([grid, html.Small(f"时限状态：{DEADLINE_STATE_RULE}", className="text-muted",
+                                           id="leads-deadline-rule")], lg=8), dbc.Col(panel, lg=4)]),
         dcc.Store(id="leads-refresh", data=0),
     ])
 
