@@ -1,6 +1,9 @@
 """Ingestion throughput and memory: 12345 work orders from CSV, with full validation, into SQLite and PostgreSQL.
 
-Beside each load it times ``pandas.read_csv`` of the same file (parsing only, nothing validated or written) as
+Each load is timed in-process (``ingest_file``) and as a whole process (``bianjian ingest hotline FILE``:
+start-up and imports count for a user), beside the naive peer as a whole process: ``pandas.read_csv(...)
+.to_sql(...)`` of the same file into the same fresh warehouse, with no validation, quarantine or lineage.
+Beside each load it also times ``pandas.read_csv`` of the same file (parsing only, nothing validated or written) as
 a yardstick, and our CSV reader alone on its pyarrow path and on its ``csv`` fallback. Medians over
 ``--repeat`` runs, the steps interleaved; every load starts from an empty, seeded warehouse. Wall rows/s
 depend on what else the machine runs, so rows per CPU-second of this process are reported too, with the
@@ -106,6 +109,66 @@ def time_sqlite(path: Path, template: Path, workdir: Path) -> tuple[float, float
     return seconds, cpu
 
 
+PEER = """
+import sys, pandas as pd
+from sqlalchemy import create_engine
+engine = create_engine(sys.argv[2])
+pd.read_csv(sys.argv[1], dtype=str, encoding="utf-8-sig").to_sql("peer_hotline", engine, if_exists="replace", index=False)
+"""
+
+
+def time_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child) of a whole process: start-up and imports count."""
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run(command, check=True, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL)
+    after = os.times()
+    return time.perf_counter() - started, (after.children_user - before.children_user) + (
+        after.children_system - before.children_system)
+
+
+def time_sqlite_process(path: Path, template: Path, workdir: Path, peer: bool) -> tuple[float, float]:
+    """``bianjian ingest hotline FILE`` (or the peer: read_csv + to_sql, no validation) as its own process,
+    into a fresh copy of the seeded warehouse."""
+    db_path = workdir / f"proc-{uuid.uuid4().hex[:6]}.db"
+    shutil.copy(template, db_path)
+    url = f"sqlite:///{db_path}"
+    try:
+        if peer:
+            return time_process([sys.executable, "-c", PEER, str(path), url])
+        return time_process([sys.executable, "-m", "bianjian_cli", "ingest", "hotline", str(path), "--json"],
+                            {"BIANJIAN_DATABASE_URL": url})
+    finally:
+        db_path.unlink()
+
+
+def time_postgres_process(path: Path, peer: bool) -> tuple[float, float] | None:
+    """As :func:`time_sqlite_process`, into a fresh PostgreSQL warehouse (server CPU not counted)."""
+    import psycopg
+
+    from data_access import warehouse
+    from data_access.db import make_engine
+
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
+    except Exception:  # server absent
+        return None
+    name = f"bianjian_bench_{uuid.uuid4().hex[:8]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    try:
+        engine = make_engine(url)
+        warehouse.init(engine)
+        engine.dispose()
+        if peer:
+            return time_process([sys.executable, "-c", PEER, str(path), url])
+        return time_process([sys.executable, "-m", "bianjian_cli", "ingest", "hotline", str(path), "--json"],
+                            {"BIANJIAN_DATABASE_URL": url})
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
 def postgres_server_cpu() -> float:
     """CPU seconds used so far by every local ``postgres`` process (the server's side of a load; other
     clients' work counts too, so it is an upper bound)."""
@@ -164,7 +227,8 @@ def time_reader(path: Path, fast: bool) -> tuple[float, float]:
 def throughput(rows: int, repeat: int, postgres: bool) -> None:
     """Each repeat runs every step once, in turn, so a change in the machine's load hits all steps alike."""
     steps: dict[str, list[tuple[float, ...]]] = {"read_csv": [], "reader": [], "reader_slow": [], "sqlite": [],
-                                                 "postgres": []}
+                                                 "postgres": [], "sqlite_cli": [], "sqlite_peer": [],
+                                                 "postgres_cli": [], "postgres_peer": []}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -179,6 +243,12 @@ def throughput(rows: int, repeat: int, postgres: bool) -> None:
             pg = time_postgres(path) if postgres else None
             if pg is not None:
                 steps["postgres"].append(pg)
+            steps["sqlite_cli"].append(time_sqlite_process(path, template, workdir, peer=False))
+            steps["sqlite_peer"].append(time_sqlite_process(path, template, workdir, peer=True))
+            for key, peer in (("postgres_cli", False), ("postgres_peer", True)):
+                run = time_postgres_process(path, peer) if postgres else None
+                if run is not None:
+                    steps[key].append(run)
             loads.append(os.getloadavg()[0])
     print(f"\n{rows:,} work orders, {len(HEADER)} columns, {size_mb:.0f} MB CSV (UTF-8), median of {repeat} runs, "
           f"{os.cpu_count()} cores, 1-minute load average {min(loads):.1f}–{max(loads):.1f} during the runs\n")
@@ -188,7 +258,11 @@ def throughput(rows: int, repeat: int, postgres: bool) -> None:
               "reader": "ingest CSV reader, pyarrow path (split, strip, line numbers; no validation)",
               "reader_slow": "ingest CSV reader, `csv` module fallback (same output)",
               "sqlite": "`ingest_file` → SQLite (read, validate, upsert, commit)",
-              "postgres": "`ingest_file` → PostgreSQL (same; server CPU not counted)"}
+              "postgres": "`ingest_file` → PostgreSQL (same; server CPU not counted)",
+              "sqlite_cli": "whole process: `bianjian ingest hotline FILE` → SQLite (CPU: the child's)",
+              "sqlite_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → SQLite, no validation",
+              "postgres_cli": "whole process: `bianjian ingest hotline FILE` → PostgreSQL",
+              "postgres_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → PostgreSQL"}
     for key, runs in steps.items():
         if runs:
             wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)

@@ -3,7 +3,8 @@
     BIANJIAN_DATABASE_URL=sqlite:///var/bianjian.db .venv/bin/python bench/bench_marts.py [--rounds 7]
 
 1. ``mart``: ``data_access.queries.daily_complaints`` — the product's query function, reading the
-   precomputed ``agg_daily_complaints`` (what the pages and the spike models call);
+   precomputed ``agg_daily_complaints`` from the driver's cursor (``queries.frame``); and the same read the
+   way it was made before, through SQLAlchemy ``Row`` objects (the baseline of that change);
 2. ``recompute (SQL)``: the same question answered by the database from the raw orders
    (``fact_hotline_ticket``, the ``daily_counts`` step's GROUP BY) and read the same way as 1;
 3. ``recompute (pandas)``: the raw orders' three columns read into pandas and grouped there;
@@ -32,7 +33,7 @@ from sqlalchemy import func, select
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from data_access import db, queries  # noqa: E402
-from data_access.schema import HotlineTicket  # noqa: E402
+from data_access.schema import DailyComplaintCount, HotlineTicket  # noqa: E402
 
 COLUMNS = ["day", "region_code", "category_code", "n"]
 
@@ -40,6 +41,18 @@ COLUMNS = ["day", "region_code", "category_code", "n"]
 def mart() -> pd.DataFrame:
     with db.session_scope() as session:
         return queries.daily_complaints(session)
+
+
+def mart_rows() -> pd.DataFrame:
+    """The mart read as it was before 2026-12-07: SQLAlchemy rows, GROUP BY at the mart's own grain."""
+    t = DailyComplaintCount
+    stmt = (select(t.day, t.region_code, t.category_code, func.sum(t.n).label("n"))
+            .group_by(t.day, t.region_code, t.category_code).order_by(t.day))
+    with db.session_scope() as session:
+        df = pd.DataFrame(session.execute(stmt).all(), columns=COLUMNS)
+    df["day"] = pd.to_datetime(df["day"])
+    df["n"] = df["n"].astype(int)
+    return df
 
 
 def recompute_sql() -> pd.DataFrame:
@@ -103,7 +116,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
-    variants = {"mart (daily_complaints)": mart, "recompute (SQL)": recompute_sql,
+    variants = {"mart (daily_complaints)": mart, "mart, SQLAlchemy rows (the read before 2026-12-07)": mart_rows,
+                "recompute (SQL)": recompute_sql,
                 "recompute (pandas)": recompute_pandas}
     duck = duckdb_variant()
     if duck:

@@ -1,0 +1,152 @@
+"""What a person waits for in a real browser: the wall's first paint from its kiosk link, and every page warm.
+
+    BIANJIAN_DATABASE_URL=sqlite:///var/bianjian.db .venv/bin/python bench/bench_browser.py [--loads 3]
+
+The real server (``bianjian serve``, as tests/browser.py starts it) and headless Chromium driven by
+selenium (/usr/bin/chromium; tests/browser.py's helpers). Times are the page's own clock,
+``performance.now()``, whose zero is the start of the navigation (redirects included):
+
+- **wall first paint**: a fresh browser session opens ``/wall?kiosk=TOKEN`` (token log-in, redirect to the
+  wall) → the first chart (``.main-svg``) drawn, and → every panel drawn (bench/bench_wall.py's selectors);
+- **page warm**: logged in as the LEADER demo user, each page opened once to warm the server's caches and
+  the browser's, then ``--loads`` times: navigation → the page settled, i.e. the last change to the page
+  (a DOM mutation, or a callback response arriving) before one second with no request in flight and no
+  change. Dash pages draw in several rounds of callbacks; this counts all of them.
+
+Medians per page, the machine's load average before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.bench_wall import RENDERED  # noqa: E402
+
+SETTLE_JS = """
+window.__bj = {inflight: 0, last: 0};
+const bjFetch = window.fetch;
+window.fetch = function (...args) {
+  window.__bj.inflight += 1;
+  const done = () => { window.__bj.inflight -= 1; window.__bj.last = performance.now(); };
+  return bjFetch.apply(this, args).then(r => { r.clone().text().then(done, done); return r; }, e => { done(); throw e; });
+};
+new MutationObserver(() => { window.__bj.last = performance.now(); })
+  .observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+window.__bjFirstChart = null;
+new MutationObserver(() => {
+  if (window.__bjFirstChart === null && document.querySelector('.main-svg')) {
+    window.__bjFirstChart = performance.now();
+  }
+}).observe(document, {subtree: true, childList: true});
+"""
+QUIET_MS = 1000
+
+
+def _settled_ms(browser, timeout: float = 60) -> float:  # noqa: ANN001
+    """Wait until the page had nothing in flight and no change for QUIET_MS; return the last change's time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = browser.execute_script(
+            "return window.__bj && document.readyState === 'complete' ? "
+            "[window.__bj.inflight, window.__bj.last, performance.now()] : null")
+        if state and state[0] == 0 and state[1] > 0 and state[2] - state[1] >= QUIET_MS:
+            return state[1]
+        time.sleep(0.1)
+    raise TimeoutError("the page did not settle")
+
+
+def wall_first_paint(browser, base_url: str, token: str, loads: int) -> list[tuple[float, float]]:  # noqa: ANN001
+    """(first chart ms, every panel ms) per load, each in a fresh session through the kiosk link."""
+    import json
+
+    from bench.bench_wall import OBSERVER
+
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": OBSERVER % json.dumps(RENDERED)})
+    out = []
+    for i in range(loads + 1):
+        browser.delete_all_cookies()
+        browser.get("about:blank")
+        browser.get(f"{base_url}/wall?kiosk={token}")
+        browser.wait_until(lambda d: len(d.execute_script("return window.__wallDrawn || {}")) == len(RENDERED)
+                           and d.execute_script("return window.__bjFirstChart") is not None,
+                           "the wall did not draw every panel", timeout=120)
+        if i:  # the first load warms the server
+            drawn = browser.execute_script("return window.__wallDrawn")
+            out.append((browser.execute_script("return window.__bjFirstChart"), max(drawn.values())))
+    return out
+
+
+def leader_pages() -> list[str]:
+    """Every registered page the LEADER role may open, but the wall (measured from its kiosk link)."""
+    import dash
+
+    from app import create_app
+
+    create_app()
+    return [p["path"] for p in dash.page_registry.values()
+            if (p.get("roles") is None or "LEADER" in p["roles"]) and p["path"] != "/wall"
+            and not p["path"].startswith("/leads/")]
+
+
+def pages_warm(browser, base_url: str, paths: list[str], loads: int) -> dict[str, list[float]]:  # noqa: ANN001
+    out = {}
+    for path in paths:
+        times = []
+        for i in range(loads + 1):
+            browser.get("about:blank")
+            browser.get(base_url + path)
+            settled = _settled_ms(browser)
+            if i:
+                times.append(settled)
+        out[path] = times
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--loads", type=int, default=3)
+    args = parser.parse_args()
+    url = os.environ.get("BIANJIAN_DATABASE_URL")
+    if not url:
+        parser.error("set BIANJIAN_DATABASE_URL to the warehouse to measure")
+    from sqlalchemy import create_engine
+
+    from tests.browser import demo_login, kiosk_token, live_server, log_in, open_browser
+
+    engine = create_engine(url)
+    token = kiosk_token(engine, f"bench-{int(time.time()) % 1_000_000}")
+    user = demo_login(engine, "LEADER")
+    engine.dispose()
+    paths = leader_pages()
+    load_before = os.getloadavg()
+    with tempfile.TemporaryDirectory() as tmp, live_server(url, Path(tmp) / "var", timeout=300) as base_url:
+        browser = open_browser(Path(tmp) / "profile")
+        try:
+            browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SETTLE_JS})
+            wall = wall_first_paint(browser, base_url, token, args.loads)
+            browser.delete_all_cookies()
+            log_in(browser, base_url, *user)
+            pages = pages_warm(browser, base_url, paths, args.loads)
+        finally:
+            browser.quit()
+    load_after = os.getloadavg()
+    print(f"{args.loads} measured loads each after one warm-up, load average {load_before[0]:.1f} before, "
+          f"{load_after[0]:.1f} after, {os.cpu_count()} cores\n")
+    print("| what | median ms | max ms |\n|---|---:|---:|")
+    for label, values in (("wall: kiosk link → first chart", [w[0] for w in wall]),
+                          ("wall: kiosk link → every panel", [w[1] for w in wall])):
+        print(f"| {label} | {statistics.median(values):.0f} | {max(values):.0f} |")
+    for path, values in pages.items():
+        print(f"| page {path}, warm: navigation → settled | {statistics.median(values):.0f} | {max(values):.0f} |")
+
+
+if __name__ == "__main__":
+    main()
