@@ -3,7 +3,6 @@ dispatched leads and their feedback."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
-from data_access import privacy
+from data_access import privacy, spreadsheet
 from data_access.schema import Department, ProvincialLead, RiskLead
 from data_access.scope import Scope
 
@@ -75,14 +74,13 @@ def export_records(session: Session, scope: Scope, *, since: dt.datetime | None 
 
 
 def write_export(records: list[dict], path: Path, fmt: str) -> None:
-    """JSON (a UTF-8 array) or CSV (UTF-8 with BOM so Excel opens it; attachments joined by '|')."""
+    """JSON (a UTF-8 array) or CSV (UTF-8 with BOM so Excel opens it; attachments joined by '|'; no cell can
+    run as a formula: data_access.spreadsheet)."""
     if fmt == "json":
         path.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
     elif fmt == "csv":
         with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=EXPORT_FIELDS)
-            writer.writeheader()
-            for r in records:
-                writer.writerow({**r, "feedback_attachments": "|".join(r["feedback_attachments"] or [])})
+            spreadsheet.write_csv_rows(fh, EXPORT_FIELDS, (
+                [r[f] if f != "feedback_attachments" else "|".join(r[f] or []) for f in EXPORT_FIELDS] for r in records))
     else:
         raise ValueError(f"unknown export format {fmt!r}; use json or csv")

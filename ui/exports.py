@@ -12,7 +12,6 @@ for the user who clicked (``ops.background.job_scope``), never for a scope the b
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,7 +23,7 @@ from dash import MATCH, Input, Output, State, callback, ctx, dcc, html
 from sqlalchemy.orm import Session
 
 import settings
-from data_access import db
+from data_access import db, spreadsheet
 from data_access.scope import Scope
 from ops import background
 from security import audit
@@ -104,14 +103,12 @@ def background_callback(page: str, build: Build, *states: State) -> Callable:
 
 
 def download(df: pd.DataFrame, filename: str, fmt: str) -> dict:
-    """The dcc.Download payload for ``df`` (at most ``row_limit()`` rows; column labels as given)."""
+    """The dcc.Download payload for ``df`` (at most ``row_limit()`` rows; column labels as given; no cell can
+    run as a formula: data_access.spreadsheet)."""
     df = df.head(row_limit())
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        df.to_excel(buffer, index=False, sheet_name="data")
-        return dcc.send_bytes(buffer.getvalue(), f"{filename}.xlsx")
-    # UTF-8 with BOM so Excel on Windows opens the Chinese headers correctly.
-    return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{filename}.csv", type="text/csv")
+        return dcc.send_bytes(spreadsheet.xlsx_bytes(df), f"{filename}.xlsx")
+    return dcc.send_string(spreadsheet.csv_text(df), f"{filename}.csv", type="text/csv")
 
 
 def record(session: Session, scope: Scope, object_type: str, object_ids: Sequence[str | int],
