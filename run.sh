@@ -28,7 +28,7 @@ bianjian pipeline
 if [ "$NEW_DEMO" = 1 ]; then
   # The model cards (模型卡) open with the models' track record on the new demo's planted events.
   echo "backtest against the demo's planted events (stored for 模型卡):" >&2
-  bianjian eval planted >&2
+  bianjian eval planted --demo-feedback >&2
   # Levels stand on measured precision: re-level the new leads now that the backtest is stored.
   bianjian pipeline --step lead_levels >&2
 fi

@@ -39,10 +39,18 @@ def indicator_values(session: Session, scope: Scope, *, first: str | None = None
     df = pd.DataFrame(session.execute(stmt).all(), columns=_VALUE_COLUMNS)
     for col in ("numerator", "denominator", "value"):
         df[col] = df[col].astype(float)
-    if not scope.all_departments:
-        # a county government's head owns the county's row (counties are ranked by region code)
-        own = {scope.dept_code} | {c.code for c in codes.COUNTIES if county_government_code(c.code) == scope.dept_code}
-        df.loc[~df.unit_code.isin(own), ["numerator", "denominator"]] = float("nan")
+    return blank_other_units(df, scope)
+
+
+def blank_other_units(df: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """For a department head, the counts behind other units' values (``numerator``, ``denominator`` and
+    ``cases`` when present) blanked; values and what is derived from them stay."""
+    if scope.all_departments:
+        return df
+    # a county government's head owns the county's row (counties are ranked by region code)
+    own = {scope.dept_code} | {c.code for c in codes.COUNTIES if county_government_code(c.code) == scope.dept_code}
+    df = df.copy()
+    df.loc[~df.unit_code.isin(own), [c for c in ("numerator", "denominator", "cases") if c in df]] = float("nan")
     return df
 
 

@@ -18,7 +18,8 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
 FONT_FILE = "NotoSansCJKsc-Regular.otf"
-STATUS_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "nodata": "#9e9e9e"}
+STATUS_COLOURS = {"green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "insufficient": "#bdbdbd",
+                  "nodata": "#9e9e9e"}
 
 
 @functools.cache

@@ -94,6 +94,8 @@ class Indicator:
     definition: str  # the formula in words, for the docs and the bulletin's notes
     formula: Formula
     unit: str = "%"
+    counted: bool = True  # the value is a share of counted cases (a Wilson interval applies); False: a mean score
+    cumulative: bool = False  # the month's value already accumulates (year to date, state at month end)
 
     @property
     def higher_is_better(self) -> bool:
@@ -343,7 +345,7 @@ INDICATORS: tuple[Indicator, ...] = (
     Indicator("hotline_return", "12345退单率", "12345热线", "lower", 0.05, BOTH,
               "当月派单的工单中，发生退单的比例", hotline_return),
     Indicator("reply_quality", "答复质量", "12345热线", "higher", 0.70, BOTH,
-              "当月答复工单的文本挖掘答复质量分（0–1）均值；尚无文本挖掘结果时为无数据", reply_quality),
+              "当月答复工单的文本挖掘答复质量分（0–1）均值；尚无文本挖掘结果时为无数据", reply_quality, counted=False),
     Indicator("lead_sign_ontime", "风险线索按时签收率", "风险线索", "higher", 0.95, BOTH,
               "签收时限落在当月的风险线索中，在时限内签收的比例", lead_sign_ontime),
     Indicator("lead_feedback_ontime", "风险线索按时反馈率", "风险线索", "higher", 0.90, BOTH,
@@ -352,15 +354,16 @@ INDICATORS: tuple[Indicator, ...] = (
               "办理时限落在当月的风险线索中，已办结的比例", lead_close_rate),
     Indicator("lead_feedback_quality", "风险线索反馈质量", "风险线索", "higher", 0.50, BOTH,
               "当月反馈的风险线索中，反馈内容的文本挖掘质量分（与线索的相关度、核实/处置/依据等要素完整度，0–1）均值",
-              lead_feedback_quality),
+              lead_feedback_quality, counted=False),
     Indicator("item_claim_rate", "监管事项认领率", "监管事项", "higher", 0.98, (DEPARTMENT,),
-              "月末有效的监管事项主项中，已认领的比例", item_claim_rate),
+              "月末有效的监管事项主项中，已认领的比例", item_claim_rate, cumulative=True),
     Indicator("item_coverage", "监管行为覆盖率", "监管事项", "higher", 0.40, BOTH,
-              "已编制检查实施清单的主项中，本年度截至月末已有监管行为数据（检查或处罚）的比例", item_coverage),
+              "已编制检查实施清单的主项中，本年度截至月末已有监管行为数据（检查或处罚）的比例", item_coverage,
+              cumulative=True),
     Indicator("inspection_timely", "监管行为数据汇聚及时率", "监管行为", "higher", 0.90, BOTH,
               f"当月检查中，检查后{SUBMIT_LIMIT_WORKDAYS}个工作日内报送的比例", inspection_timely),
     Indicator("random_completion", "双随机抽查完成率", "双随机", "higher", 1.00, (DEPARTMENT,),
-              "本年度已启动的双随机抽查任务中，已检查对象数 ÷ 抽取对象数", random_completion),
+              "本年度已启动的双随机抽查任务中，已检查对象数 ÷ 抽取对象数", random_completion, cumulative=True),
     Indicator("urban_close_ontime", "数字城管按期结案率", "数字城管", "higher", 0.90, BOTH,
               "处置时限落在当月的案件（不含作废）中，按期处置并已结案的比例", urban_close_ontime),
     Indicator("urban_rework", "数字城管返工率", "数字城管", "lower", 0.05, BOTH,

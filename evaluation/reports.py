@@ -123,8 +123,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
     parse_month(month)
     unit = resolve_unit(scope, unit)
     config = config or scoring.load_config(session)
-    values = queries_evaluation.indicator_values(session, scope, first=months_back(month, TREND_MONTHS - 1),
-                                                 last=month)
+    values = scoring.ranking_values(session, scope, first=months_back(month, TREND_MONTHS - 1), last=month)
     if not (values.month == month).any():
         raise ValueError(f"no indicator values for {month}; run `bianjian pipeline --step indicators` first")
     current = values[values.month == month]
@@ -135,7 +134,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         f"分组排名。单项得分 = 实际值 ÷ 目标值（越低越好的指标取 目标值 ÷ 实际值），封顶 {config.cap:.0%}；"
         "综合得分为单项得分按权重加权平均 × 100，100 表示全部达标。",
         "某单位某指标当月无分母（无业务量）时记为“无数据”而非 0，其权重按该单位有数据的指标重新归一化。"
-        + scoring.status_rule(config) + "得分相同名次并列（如 1、2、2、4）。城市参考线取各单位的中位数。",
+        + scoring.status_rule() + "得分相同名次并列（如 1、2、2、4）。城市参考线取各单位的中位数。",
     ])]
     rankings = {}
     for n, group in enumerate(UNITS, start=2):
@@ -245,8 +244,7 @@ def weekly_check(session: Session, week: str, *, scope: Scope = SYSTEM) -> Docum
     latest = [m for m in months if _month_end(m) <= end]
     if latest:
         config = scoring.load_config(session)
-        values = queries_evaluation.indicator_values(session, scope, first=months_back(latest[-1], 1),
-                                                     last=latest[-1])
+        values = scoring.ranking_values(session, scope, first=months_back(latest[-1], 1), last=latest[-1])
         flagged = []
         for group in UNITS:
             r = scoring.rank_units(values, config, group)

@@ -4,7 +4,9 @@ Scoring follows Boston's CityScore: an indicator scores actual ÷ target (target
 better), capped at ``cap``; a unit's composite is the weighted mean of its indicator scores × 100, so
 100 means "on target everywhere". Missing data is never zero: a unit without a denominator for an
 indicator simply has no score for it, and the weights are re-normalised over the indicators it has.
-Ties share a rank ("1, 2, 2, 4"). A month below ``warn_below`` is yellow; two consecutive are red.
+Ties share a rank ("1, 2, 2, 4"). The 黄/红 warning is not "composite below 100": it asks for evidence
+that a unit is materially and persistently short of target (:mod:`evaluation.evidence`, :func:`status_rule`);
+a unit with too few indicators is 参评不足 and not ranked among the others.
 """
 
 from __future__ import annotations
@@ -19,14 +21,15 @@ import pandas as pd
 from sqlalchemy.orm import Session
 
 from data_access import queries_evaluation
-from data_access.scope import Scope
+from data_access.scope import SYSTEM, Scope
+from evaluation import evidence
 from evaluation.indicators import INDICATOR_BY_KEY, UNITS, months_back
 
 DEFAULT_WEIGHTS_PATH = Path(__file__).with_name("weights.toml")
-STATUS_NAMES = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "nodata": "无数据"}
+STATUS_NAMES = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "insufficient": "参评不足", "nodata": "无数据"}
 # An indicator row's own colour says whether that indicator met its target, never a unit's warning words:
-# a unit can be 正常 overall while one indicator misses its target two months running.
-INDICATOR_STATUS_NAMES = {"green": "达标", "yellow": "未达标", "red": "连续两月未达标", "nodata": "无数据"}
+# red is the ranking's evidence of a material, persistent shortfall (evidence.materially_short).
+INDICATOR_STATUS_NAMES = {"green": "达标", "yellow": "未达标", "red": "明显未达标", "nodata": "无数据"}
 
 
 class WeightsError(ValueError):
@@ -38,7 +41,6 @@ class ScoringConfig:
     weights: dict[str, dict[str, float]]  # unit group → indicator key → relative weight
     targets: dict[str, float] = field(default_factory=dict)  # overrides of the library's defaults
     cap: float = 1.2
-    warn_below: float = 1.0
 
     def target(self, key: str) -> float:
         return self.targets.get(key, INDICATOR_BY_KEY[key].target)
@@ -63,6 +65,7 @@ def parse_config(text: str) -> ScoringConfig:
     if unknown:
         raise WeightsError(f"未知的配置段: {', '.join(sorted(unknown))}")
     scoring = data.get("scoring", {})
+    # warn_below (composite below it was a bad month) is no longer a rule; configurations saved with it load.
     unknown = set(scoring) - {"cap", "warn_below"}
     if unknown:
         raise WeightsError(f"[scoring] 中未知的键: {', '.join(sorted(unknown))}")
@@ -73,7 +76,6 @@ def parse_config(text: str) -> ScoringConfig:
         weights={g: dict(w) if isinstance(w, dict) else w for g, w in weights.items()},
         targets=dict(data.get("targets", {})),
         cap=scoring.get("cap", 1.2),
-        warn_below=scoring.get("warn_below", 1.0),
     )
     validate(config)
     return config
@@ -111,13 +113,11 @@ def validate(config: ScoringConfig) -> None:
             raise WeightsError(f"[targets] {key} 的目标值必须在 (0, 1] 之间，得到 {t!r}")
     if not _is_number(config.cap) or config.cap < 1:
         raise WeightsError(f"[scoring] cap 必须是 ≥ 1 的数，得到 {config.cap!r}")
-    if not _is_number(config.warn_below) or not 0 < config.warn_below <= config.cap:
-        raise WeightsError(f"[scoring] warn_below 必须在 (0, cap] 之间，得到 {config.warn_below!r}")
 
 
 def dump_config(config: ScoringConfig) -> str:
     """TOML text of ``config`` (what the 排名 page stores when an administrator saves)."""
-    lines = ["[scoring]", f"cap = {config.cap!r}", f"warn_below = {config.warn_below!r}", ""]
+    lines = ["[scoring]", f"cap = {config.cap!r}", ""]
     for group, weights in config.weights.items():
         lines.append(f"[weights.{group}]")
         lines += [f"{k} = {float(w)!r}" for k, w in weights.items()]
@@ -148,8 +148,7 @@ def save_config(session: Session, scope: Scope, config: ScoringConfig) -> str:
     text = dump_config(config)
     queries_evaluation.store_weights_text(session, text)
     audit.record(session, scope.user, "evaluation.weights.save", "app_setting", queries_evaluation.WEIGHTS_SETTING_KEY,
-                 {"weights": config.weights, "targets": config.targets, "cap": config.cap,
-                  "warn_below": config.warn_below})
+                 {"weights": config.weights, "targets": config.targets, "cap": config.cap})
     return text
 
 
@@ -170,65 +169,79 @@ def indicator_scores(values: pd.DataFrame, config: ScoringConfig) -> pd.DataFram
     return df
 
 
+def ranking_values(session: Session, scope: Scope, *, first: str | None = None, last: str | None = None,
+                   group: str | None = None) -> pd.DataFrame:
+    """Stored indicator values for months ``first``..``last`` with the evidence of each (``cases``, ``low``,
+    ``high``: :func:`evidence.pooled_bounds` over the months before as well), computed before a department
+    head's view blanks other units' counts, so every role sees the same warnings."""
+    start = months_back(first, evidence.EVIDENCE_MONTHS - 1) if first else None
+    values = evidence.pooled_bounds(queries_evaluation.indicator_values(session, SYSTEM, first=start, last=last,
+                                                                        group=group))
+    if first:
+        values = values[values.month >= first].reset_index(drop=True)
+    return queries_evaluation.blank_other_units(values, scope)
+
+
 def rank_units(values: pd.DataFrame, config: ScoringConfig, group: str) -> pd.DataFrame:
-    """Composite score, rank, rank change and persistence status of every unit of ``group`` in every
-    month present in ``values``.
+    """Composite score, rank, rank change and warning status of every unit of ``group`` in every month
+    present in ``values`` (from :func:`ranking_values`; plain stored values get their evidence from the
+    months they hold).
 
     Returns columns month, unit_code, unit_name, score (NaN = 无数据), indicators (how many scored),
-    rank (ties share the best rank; NaN when no data), prev_rank, rank_change (positive = moved up),
-    status (green/yellow/red/nodata) and status_name.
+    shortfalls (indicators materially short of target, :func:`evidence.materially_short`), rank (ties share
+    the best rank; NaN when no data or 参评不足), prev_rank, rank_change (positive = moved up), status
+    (green/yellow/red/insufficient/nodata, :func:`status_rule`) and status_name.
     """
     if group not in UNITS:
         raise ValueError(f"unknown unit group {group!r}")
     weights = {k: w for k, w in config.weights[group].items() if w > 0}
     v = values[(values.unit_group == group) & values.indicator_key.isin(weights) & values.value.notna()]
+    if "high" not in v:
+        v = evidence.pooled_bounds(v)
     scored = indicator_scores(v, config)
     scored["w"] = scored.indicator_key.map(weights).astype(float)
     scored["ws"] = scored["w"] * scored["score"]
-    agg = scored.groupby(["month", "unit_code"]).agg(ws=("ws", "sum"), w=("w", "sum"), indicators=("w", "size"))
+    scored["short"] = evidence.materially_short(scored, scored["target"]).astype(int)
+    agg = scored.groupby(["month", "unit_code"]).agg(ws=("ws", "sum"), w=("w", "sum"), indicators=("w", "size"),
+                                                     shortfalls=("short", "sum"))
     months = sorted(set(values.month[values.unit_group == group]))
     grid = pd.MultiIndex.from_product([months, list(UNITS[group])], names=["month", "unit_code"])
     out = agg.reindex(grid).reset_index()
     out["score"] = (100 * out["ws"] / out["w"]).round(1)
     out["indicators"] = out["indicators"].fillna(0).astype(int)
+    out["shortfalls"] = out["shortfalls"].fillna(0).astype(int)
     out["unit_name"] = out.unit_code.map(UNITS[group])
-    out["rank"] = out.groupby("month")["score"].rank(method="min", ascending=False)
-    prev = out[["month", "unit_code", "rank", "score"]].rename(
-        columns={"month": "next", "rank": "prev_rank", "score": "prev_score"})
+    rated = out["indicators"] >= evidence.min_indicators(len(weights))
+    out["rank"] = out["score"].where(rated).groupby(out["month"]).rank(method="min", ascending=False)
+    prev = out[["month", "unit_code", "rank"]].rename(columns={"month": "next", "rank": "prev_rank"})
     prev["next"] = [months_back(m, -1) for m in prev["next"]]
     out = out.merge(prev, left_on=["month", "unit_code"], right_on=["next", "unit_code"], how="left")
     out["rank_change"] = out["prev_rank"] - out["rank"]
-    out["status"] = persistence(out["score"] < 100 * config.warn_below, out["score"].isna(),
-                                out["prev_score"] < 100 * config.warn_below)
+    out["status"] = np.select(
+        [out["score"].isna(), ~rated, out["shortfalls"] >= evidence.RED_SHORTFALLS, out["shortfalls"] >= 1],
+        ["nodata", "insufficient", "red", "yellow"], "green")
     out["status_name"] = out.status.map(STATUS_NAMES)
-    cols = ["month", "unit_code", "unit_name", "score", "indicators", "rank", "prev_rank", "rank_change",
-            "status", "status_name"]
+    cols = ["month", "unit_code", "unit_name", "score", "indicators", "shortfalls", "rank", "prev_rank",
+            "rank_change", "status", "status_name"]
     return out[cols].sort_values(["month", "rank", "unit_code"], na_position="last").reset_index(drop=True)
 
 
-def persistence(bad: pd.Series, missing: pd.Series, prev_bad: pd.Series) -> pd.Series:
-    """Colour by the persistence rule: one bad month yellow, a second consecutive bad month red."""
-    status = np.where(missing, "nodata", np.where(bad & prev_bad.eq(True), "red",
-                                                  np.where(bad, "yellow", "green")))
-    return pd.Series(status, index=bad.index)
-
-
-def status_rule(config: ScoringConfig) -> str:
+def status_rule() -> str:
     """The unit status rule of ``rank_units`` in one sentence, shown wherever a unit's status is shown."""
-    line = f"{100 * config.warn_below:.0f}"
-    return (f"单位预警状态：当月综合得分低于 {line} 分为黄色预警，连续两个月低于 {line} 分为红色预警，否则为正常"
-            "（单项指标只标达标或未达标，不决定单位预警）。")
+    return evidence.rule_sentence()
 
 
 def indicator_status(values: pd.DataFrame, config: ScoringConfig) -> pd.DataFrame:
-    """Per unit × indicator × month: score, below_target and the persistence colour of being below target."""
-    scored = indicator_scores(values[values.value.notna()], config)
-    prev = scored[["month", "unit_code", "indicator_key", "below_target"]].rename(
-        columns={"below_target": "prev_below"})
-    prev["month"] = [months_back(m, -1) for m in prev["month"]]
-    scored = scored.merge(prev, on=["month", "unit_code", "indicator_key"], how="left")
-    scored["status"] = persistence(scored["below_target"], scored["value"].isna(), scored["prev_below"])
-    return scored.drop(columns="prev_below")
+    """Per unit × indicator × month: score, below_target and a colour by the same evidence as the ranking:
+    red when materially short of target (:func:`evidence.materially_short`), yellow when only this month's
+    value is below target, else green."""
+    v = values[values.value.notna()]
+    if "high" not in v:
+        v = evidence.pooled_bounds(v)
+    scored = indicator_scores(v, config)
+    short = evidence.materially_short(scored, scored["target"])
+    scored["status"] = np.where(short, "red", np.where(scored["below_target"], "yellow", "green"))
+    return scored
 
 
 def city_reference(values: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access import codes, queries_analytics, queries_evaluation, queries_leads, queries_wall
+from data_access import codes, queries_analytics, queries_leads, queries_wall
 from evaluation import scoring
 from evaluation.indicators import COUNTY, DEPARTMENT, months_back, unit_of_department
 from metrics.core import Context, Metric
@@ -97,8 +97,7 @@ def unit_ranking(ctx: Context, group: str, month: str | None = None) -> pd.DataF
     if month is None:
         return pd.DataFrame(columns=["month", "unit_code", "unit_name", "score", "rank", "rank_change", "status",
                                      "status_name"])
-    values = queries_evaluation.indicator_values(ctx.session, ctx.scope, first=months_back(month, 1), last=month,
-                                                 group=group)
+    values = scoring.ranking_values(ctx.session, ctx.scope, first=months_back(month, 1), last=month, group=group)
     ranked = scoring.rank_units(values, scoring.load_config(ctx.session), group)
     return ranked[ranked["month"] == month].reset_index(drop=True)
 

@@ -33,9 +33,10 @@ values are lists of `{unit_code, unit_name, rank, score, status}`; a figure with
 
 - **Which month.** Every ranking surface (大屏, 排名, 本部门, 监管事项, 月通报) opens on the last month complete at
   the data's as-of time; a month still running is labelled 本月至今 wherever it is chosen.
-- **Unit status.** 正常 / 黄色预警 / 红色预警 is computed by one function, `evaluation.scoring.rank_units`, and
-  shown identically in a unit's header, the ranking rows and the bulletin; the page states the rule in one
-  sentence (`evaluation.scoring.status_rule`). Indicator rows say 达标 / 未达标, never a unit's warning words.
+- **Unit status.** 正常 / 黄色预警 / 红色预警 / 参评不足 is computed by one function, `evaluation.scoring.rank_units`
+  (the evidence rule of `evaluation.evidence`), and shown identically in a unit's header, the ranking rows and
+  the bulletin; the page states the rule in one sentence (`evaluation.scoring.status_rule`). Indicator rows say
+  达标 / 未达标 / 明显未达标, never a unit's warning words.
 - **Deadlines.** 超期 counts from the first working day past the deadline (never 超期0个工作日); on the last day
   a lead reads 今日到期; after a deadline passes on the eve of a weekend or holiday it reads 已到期 until the
   next working day begins.

@@ -12,8 +12,9 @@ import pandas as pd
 from dash import html
 from sqlalchemy.orm import Session
 
-from data_access import db, queries_analytics
+from data_access import codes, db, queries_analytics
 from data_access.scope import Scope
+from risk_models import calibration
 from ui import exports, tables
 
 dash.register_page(__name__, path="/model-cards", name="模型卡", order=82)
@@ -47,13 +48,38 @@ def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+LEVEL_COLUMNS = {"kind_name": "线索类型", "level_name": "当前等级", "basis": "等级依据", "feedback": "近期核查反馈（按等级）"}
+
+
+def level_rows(conn) -> pd.DataFrame:  # noqa: ANN001
+    """Per generated lead kind: the level its leads get now, what it stands on (department feedback, else
+    the stored backtest), and the live precision of the last 90 days' verdicts per level."""
+    precisions = calibration.kind_precisions(conn)
+    feedback = calibration.feedback_precision(conn)
+    rows = []
+    for kind, name in codes.GENERATED_LEAD_KINDS.items():
+        p = precisions.get(kind)
+        fb = feedback[feedback["kind"] == kind]
+        rows.append({"kind_name": name, "level_name": codes.LEAD_LEVELS[calibration.level_for_kind(precisions, kind)],
+                     "basis": p.basis() if p else "尚无核查反馈或回测结果（最高为黄色）",
+                     "feedback": "；".join(f"{codes.LEAD_LEVELS.get(r.level, r.level)} {r.hits}/{r.n}（{r.precision:.0%}）"
+                                          for r in fb.itertuples()) or "无"})
+    return pd.DataFrame(rows)
+
+
 def layout(**_query) -> html.Div:
     with db.session_scope() as session:
         results = queries_analytics.backtest_results(session)
+        levels = level_rows(session.connection())
+    level_card = tables.card(f"线索等级依据：同类线索核查属实率（近{calibration.FEEDBACK_WINDOW_DAYS}天反馈满"
+                             f"{calibration.MIN_FEEDBACK}条时）或回测精确率",
+                             tables.grid("model_cards-levels", levels, LEVEL_COLUMNS, height=280,
+                                         flex={"basis": 3, "feedback": 2}),
+                             note=f"{calibration.bands_text()}；反馈中属实、部分属实计为属实，不属实与误报计为不属实。")
     intro = html.P("模型卡列出各风险模型在历史数据上的回测记录（数据集、指标、取值、运行时间），"
                    "由回测命令写入；本页只展示已存储的结果。", className="text-muted")
     if results.empty:
-        return html.Div([html.H3("模型卡"), intro,
+        return html.Div([html.H3("模型卡"), intro, level_card,
                          dbc.Alert(["暂无回测结果。运行 ", html.Code("bianjian eval planted"),
                                     "（对照演示数据植入的事件）或 ", html.Code("bianjian eval external"),
                                     "（公开基准数据）后，结果将在此显示。"],
@@ -64,7 +90,7 @@ def layout(**_query) -> html.Div:
                                      COLUMNS, height=300, flex=COLUMN_FLEX),
                          page=PAGE, table=str(name))
              for name, rows in groups]
-    return html.Div([html.H3("模型卡"), intro, *cards])
+    return html.Div([html.H3("模型卡"), intro, level_card, *cards])
 
 
 def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201

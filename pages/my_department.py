@@ -43,7 +43,7 @@ INDICATOR_COLUMNS = [
     {"field": "median", "headerName": "城市中位数", "width": 110},
     {"field": "target", "headerName": "目标", "width": 90},
     {"field": "status", "headerName": "是否达标", "width": 130,
-     "cellClassRules": {"text-danger fw-bold": "params.value == '连续两月未达标'",
+     "cellClassRules": {"text-danger fw-bold": "params.value == '明显未达标'",
                         "text-warning fw-bold": "params.value == '未达标'"}},
 ]
 DOWNLOAD_LABEL = "下载本单位月通报"
@@ -64,7 +64,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
         raise ValueError("请选择单位")
     group = UNIT_GROUP_OF[unit]
     config = scoring.load_config(session)
-    values = queries_evaluation.indicator_values(session, scope, first=months_back(month, 11), last=month, group=group)
+    values = scoring.ranking_values(session, scope, first=months_back(month, 11), last=month, group=group)
     ranking = scoring.rank_units(values, config, group)
     me = ranking[(ranking.month == month) & (ranking.unit_code == unit)]
     current = values[values.month == month]
@@ -91,7 +91,7 @@ def department_view(session: Session, scope: Scope, unit: str | None, month: str
         "ranked": int(ranking[ranking.month == month]["rank"].notna().sum()),
         "score": None if row is None or row["score"] != row["score"] else float(row["score"]),
         "change": reports.change_text(None if row is None else row["rank_change"]),
-        "status": "无数据" if row is None else row["status_name"], "rule": scoring.status_rule(config),
+        "status": "无数据" if row is None else row["status_name"], "rule": scoring.status_rule(),
         "indicators": rows, "trend": fig,
         "leads": leads.assign(overdue_since=leads["overdue_since"].astype(str)).to_dict("records"),
     }

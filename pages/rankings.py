@@ -53,7 +53,7 @@ def ranking_view(session: Session, scope: Scope, month: str, group: str,
         raise ValueError(f"unknown group {group!r}")
     stored = scoring.load_config(session)
     what_if = stored.with_weights(group, weights) if weights and scope.role in WHAT_IF_ROLES else stored
-    values = queries_evaluation.indicator_values(session, scope, first=months_back(month, 1), last=month, group=group)
+    values = scoring.ranking_values(session, scope, first=months_back(month, 1), last=month, group=group)
     now = scoring.rank_units(values, what_if, group)
     now = now[now.month == month]
     base = scoring.rank_units(values, stored, group)
@@ -122,7 +122,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
         html.H3("排名"),
         dbc.Row([
             dbc.Col(controls, md=3),
-            dbc.Col([html.Div(scoring.status_rule(config), className="text-muted small", id="rankings-rule"),
+            dbc.Col([html.Div(scoring.status_rule(), className="text-muted small", id="rankings-rule"),
                      html.Div(id="rankings-note", className="text-muted small"),
                      dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
                                 dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),

@@ -10,15 +10,18 @@ Match rules (planted event → lead), as stated in docs/risk_leads.md:
   same county × category, raised on a day in [start, end + 2 days]; delay = that day − start (the
   detector's raw alarm days and their precision are reported too, as ``alarm_days``/``alarm_precision``);
 * trend: a rising-trend lead (last 26 weeks, as of the last day) for the same county × category;
-* high_risk_entity: the entity is in the risk-based inspection plan — the top ``inspection_share`` of live
-  entities by risk score (:func:`plan_size`) — or has an entity, credit or repeat lead; the old fixed top 30
-  is reported beside it (``recall_top30``), and recall at every share in ``ENTITY_SHARES``;
+* high_risk_entity: an entity lead names the entity. The risk-based inspection plan (the top
+  ``inspection_share`` of live entities by risk score, :func:`plan_size`) is a ranking, not a lead: its
+  recall is reported apart (``plan_recall``, at every share in ``ENTITY_SHARES``, the old fixed top 30, and
+  with the credit/repeat rules' hits);
 * unlicensed_operator: an unlicensed lead (replayed day by day over the history) in the same county whose
   name matches; delay = the day the rule first fired − start.
 
-Precision = leads that match some planted event ÷ leads of those kinds (spike leads over the history,
-trend leads, entity leads, unlicensed leads); credit/repeat/silent-source leads are not counted, they do
-not claim to find planted events. Every lead of those kinds counts: a lead on an entity the demo did not
+Recall = planted events matched by a lead ÷ planted events; precision = leads that match some planted event
+÷ leads of those kinds (spike leads over the history, trend leads, entity leads, unlicensed leads): one unit,
+leads matched to events. Credit/repeat/silent-source leads are not counted, they do not claim to find planted
+events. The demo plants spikes, trends and unlicensed operators over a range of strengths, many below the
+rules' thresholds (``detail.strength``), and recall is reported per strength bucket (``recall_by_strength``). Every lead of those kinds counts: a lead on an entity the demo did not
 plant is a false positive even when its record looks as risky, since the demo records no risk for it.
 """
 
@@ -119,9 +122,11 @@ def _spike_match(ev: pd.DataFrame, district: str, category: str, day: pd.Timesta
                  & (ev["end_day"] + pd.Timedelta(days=SPIKE_GRACE_DAYS) >= day)).any())
 
 
-def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: leads.SpikeLeadRule | None = None) -> dict:
+def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: leads.SpikeLeadRule | None = None, *,
+                    replayed: list[dict] | None = None) -> dict:
     """Spike leads replayed over the history (:class:`leads.SpikeLeadRule` episodes, one lead each, raised
-    on ``lead_day``) against planted spikes; the detector's raw alarm days are reported alongside."""
+    on ``lead_day``) against planted spikes; the detector's raw alarm days are reported alongside. Each
+    replayed lead, with whether it matched, is appended to ``replayed`` when given."""
     episodes = (rule or leads.SpikeLeadRule()).episodes(spikes)
     ev = planted[planted["kind"] == "spike"]
     detected, delays = [], []
@@ -133,6 +138,9 @@ def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: leads.Spi
         if not hit.empty:
             delays.append((hit["lead_day"].min() - e.start_day).days)
     matched = [_spike_match(ev, x.district, x.category, x.lead_day) for x in episodes.itertuples()]
+    if replayed is not None:
+        replayed += [{"kind": "spike", "region_code": x.district, "category_code": x.category, "day": x.lead_day.date(),
+                      "matched": m} for x, m in zip(episodes.itertuples(), matched, strict=True)]
     out = _summary(detected, matched, delays, kind="spike", strengths=list(ev["strength"]))
     alarms = spikes[spikes["alarm"] == 1]
     alarm_matched = [_spike_match(ev, a.district, a.category, a.date) for a in alarms.itertuples()]
@@ -209,7 +217,8 @@ def _same_name(a: str, b: str) -> bool:
     return bool(na and nb and (na == nb or na in nb or nb in na))
 
 
-def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date, as_of: dt.date) -> dict:
+def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date, as_of: dt.date, *,
+                        replayed: list[dict] | None = None) -> dict:
     found = UnlicensedRule().repeated_unregistered(conn, start, as_of)
     ev = planted[planted["kind"] == "unlicensed_operator"]
     detected, delays = [], []
@@ -222,13 +231,20 @@ def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date,
     matched = [any(r == f.region_code and _same_name(f.mention, n) for r, n in zip(ev["region_code"], ev["name"],
                                                                                     strict=True))
                for f in found.itertuples()]
+    if replayed is not None:
+        replayed += [{"kind": "unlicensed", "region_code": f.region_code, "name": f.mention,
+                      "day": pd.Timestamp(f.first_day).date(), "matched": m}
+                     for f, m in zip(found.itertuples(), matched, strict=True)]
     return _summary(detected, matched, delays, kind="unlicensed_operator", strengths=list(ev["strength"]))
 
 
 def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHARE, store: bool = True,
-                     n_jobs: int = 2) -> dict:
+                     n_jobs: int = 2, demo_feedback: bool = False) -> dict:
     """Recall, precision and delay of every lead generator against ``truth_planted_event``; stored when
-    ``store``. Returns a JSON-ready dict (overall and per kind)."""
+    ``store``. With ``demo_feedback`` the replayed past spike and unlicensed leads are written as closed
+    leads carrying the verdict the planted truth implies (:func:`risk_models.demo_feedback.write`), so a new
+    demo's learning loop has feedback to learn from. Returns a JSON-ready dict (overall and per kind)."""
+    replayed: list[dict] = []
     with engine.connect() as conn:
         as_of = leads.data_as_of(conn)
         if as_of is None:
@@ -237,11 +253,11 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
         frame = leads.daily_frame(conn, as_of)
         first_day = frame["date"].min().date()
         spikes = leads.city_spikes(frame, n_jobs=n_jobs)
-        kinds = {"spike": backtest_spikes(planted, spikes),
+        kinds = {"spike": backtest_spikes(planted, spikes, replayed=replayed),
                  "trend": backtest_trends(planted, frame, as_of)}
         kinds["high_risk_entity"], holdout = backtest_entities(conn, planted, as_of,
                                                                        inspection_share=inspection_share)
-        kinds["unlicensed_operator"] = backtest_unlicensed(conn, planted, first_day, as_of)
+        kinds["unlicensed_operator"] = backtest_unlicensed(conn, planted, first_day, as_of, replayed=replayed)
         series = frame.groupby(["district", "category"]).ngroups
         precisions = calibration.kind_precisions(conn)
         ranking = ranking_warnings(conn, planted, as_of)
@@ -263,6 +279,10 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
     }
     if store:
         store_planted(engine, result)
+    if demo_feedback:
+        from risk_models import demo_feedback as feedback
+
+        result["demo_feedback_leads"] = feedback.write(engine, replayed, as_of)
     return result
 
 
@@ -299,8 +319,7 @@ def ranking_warnings(conn: Connection, planted: pd.DataFrame, as_of: dt.date) ->
     ``None`` when the mart is empty (run the pipeline's ``indicators`` step)."""
     from sqlalchemy.orm import Session
 
-    from data_access import queries_evaluation
-    from data_access.scope import Scope
+    from data_access.scope import SYSTEM
     from evaluation import scoring
 
     slow = set(planted.loc[planted["kind"] == "slow_department", "dept_code"])
@@ -308,7 +327,7 @@ def ranking_warnings(conn: Connection, planted: pd.DataFrame, as_of: dt.date) ->
         config = scoring.load_config(session)
         frames = []
         for group in ("COUNTY", "DEPARTMENT"):
-            values = queries_evaluation.indicator_values(session, Scope("回测", "SYS_ADMIN"), group=group)
+            values = scoring.ranking_values(session, SYSTEM, group=group)
             if not values.empty:
                 frames.append(scoring.rank_units(values, config, group))
     if not frames:

@@ -154,3 +154,11 @@ def level_basis(conn: Connection, kind: str) -> str | None:
     if p is None:
         return "同类线索尚无核查反馈或回测结果，等级最高为黄色"
     return f"等级依据：{p.basis()}"
+
+
+def bands_text() -> str:
+    """The level bands in words, from ``LEVEL_TARGETS``."""
+    from data_access.codes import LEAD_LEVELS
+
+    bands = "，".join(f"{LEAD_LEVELS[level]} ≥ {floor:.0%}" for level, floor in LEVEL_TARGETS)
+    return f"{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}（关注）"

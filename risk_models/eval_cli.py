@@ -25,7 +25,10 @@ def eval_group() -> None:
               help="Share of live entities in the risk-based inspection plan; a planted entity in it is detected "
                    "(default: risk_models.backtest.INSPECTION_SHARE).")
 @click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
-def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> None:
+@click.option("--demo-feedback", is_flag=True,
+              help="Write the replayed past spike/unlicensed leads as closed leads with the verdict the planted truth "
+                   "implies (属实 / 不属实), for the learning loop of a new demo (risk_models/demo_feedback.py).")
+def planted(as_json: bool, inspection_share: float | None, no_store: bool, demo_feedback: bool) -> None:
     """Recall, precision and delay of the leads against the demo warehouse's planted events (one unit: leads
     matched to events), recall by planted strength, precision by level, and the rankings' warnings against
     the planted slow departments."""
@@ -33,7 +36,8 @@ def planted(as_json: bool, inspection_share: float | None, no_store: bool) -> No
 
     share = INSPECTION_SHARE if inspection_share is None else inspection_share
     try:
-        result = planted_backtest(warehouse_engine(), inspection_share=share, store=not no_store)
+        result = planted_backtest(warehouse_engine(), inspection_share=share, store=not no_store,
+                                  demo_feedback=demo_feedback)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:

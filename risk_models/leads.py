@@ -68,7 +68,7 @@ class Signal:
 
 # The kinds of lead the pipeline's model and rule steps write (the demo's ``history`` and imported
 # ``provincial`` leads are not theirs and keep their levels).
-GENERATED_KINDS = ("spike", "trend", "entity", "unlicensed", "credit", "repeat", "silent_source")
+GENERATED_KINDS = tuple(codes.GENERATED_LEAD_KINDS)
 
 
 class LeadWriter:

@@ -22,8 +22,10 @@ def test_public_entry_points_are_documented():
                  "pool_months", "parse_config", "save_config", "bianjian report monthly", "bianjian report weekly",
                  "bianjian report scheduled", "--step indicators", "evaluation_weights"):
         assert name in DOC, name
-    for key in ("cap", "warn_below"):
-        assert key in scoring.DEFAULT_WEIGHTS_PATH.read_text(encoding="utf-8") and key in DOC
+    assert "cap" in scoring.DEFAULT_WEIGHTS_PATH.read_text(encoding="utf-8") and "cap" in DOC
+    for name in ("ranking_values", "EVIDENCE_MONTHS", "MIN_CASES", "MARGIN", "RED_SHORTFALLS", "MIN_INDICATOR_SHARE",
+                 "参评不足"):
+        assert name in DOC, name
 
 
 def test_readme_has_the_evaluation_section():

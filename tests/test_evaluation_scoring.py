@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from data_access import queries_evaluation
 from data_access.schema import AuditLog, PlantedEvent
 from data_access.scope import SYSTEM, Scope
-from evaluation import indicators, scoring
+from evaluation import evidence, indicators, scoring
 from evaluation.scoring import WeightsError
 
 C = "COUNTY"
@@ -73,19 +73,45 @@ def test_targets_in_the_config_override_the_library_default():
     assert got["score"].iloc[0] == pytest.approx(1.0)
 
 
-def test_persistence_one_bad_month_yellow_two_consecutive_red():
-    sign = "hotline_sign_ontime"
-    values = frame([
-        ("2026-01", A, sign, 0.5), ("2026-02", A, sign, 0.5), ("2026-03", A, sign, 0.99), ("2026-04", A, sign, 0.5),
-        ("2026-01", B, sign, 0.5), ("2026-03", B, sign, 0.5),  # a gap month breaks the run
-        ("2026-02", D, sign, 0.99),
-    ])
-    r = scoring.rank_units(values, config(), C)
-    status = {(m, u): s for m, u, s in zip(r.month, r.unit_code, r.status, strict=True)}
-    assert [status[(m, A)] for m in ("2026-01", "2026-02", "2026-03", "2026-04")] == ["yellow", "red", "green",
-                                                                                       "yellow"]
-    assert [status[(m, B)] for m in ("2026-01", "2026-02", "2026-03")] == ["yellow", "nodata", "yellow"]
-    assert status[("2026-02", D)] == "green"
+FIVE = ("hotline_sign_ontime", "hotline_finish_ontime", "hotline_satisfaction", "hotline_resolution",
+        "urban_close_ontime")
+MONTHS = ("2026-01", "2026-02", "2026-03")
+
+
+def counted(unit: str, rates: dict[str, tuple[float, ...]], cases: int = 100, keys=FIVE) -> list[dict]:
+    """Three months of ``keys`` for ``unit`` with real counts: ``rates[key]`` per month, else on target."""
+    rows = []
+    for i, month in enumerate(MONTHS):
+        for key in keys:
+            rate = rates.get(key, (indicators.INDICATOR_BY_KEY[key].target,) * 3)[i]
+            rows.append({"month": month, "unit_code": unit, "indicator_key": key, "unit_group": C,
+                         "numerator": round(rate * cases), "denominator": float(cases), "value": round(rate * cases) / cases})
+    return rows
+
+
+def test_warnings_need_material_persistent_evidence():
+    """黄 for one indicator whose pooled 3-month Wilson interval lies wholly 10 % below target, 红 for two; a
+    shortfall on few cases or a one-month dip is no evidence; too few indicators is 参评不足, unranked."""
+    values = pd.DataFrame(
+        counted(A, {"hotline_sign_ontime": (0.5, 0.5, 0.5)})  # 150/300: upper bound 0.556 < 0.855 (the 0.95 target less 10 %)
+        + counted(B, {"hotline_sign_ontime": (0.5, 0.5, 0.5), "hotline_finish_ontime": (0.6, 0.6, 0.6)})
+        + counted(D, {"hotline_sign_ontime": (0.8, 0.8, 0.8)}, cases=10)  # 24/30: upper bound 0.905, no evidence
+        + counted(E, {"hotline_sign_ontime": (0.95, 0.95, 0.75)})  # a dip: 265/300, upper bound 0.915
+        + counted("410212", {}, keys=FIVE[:1]))  # one indicator of five
+    cfg = scoring.ScoringConfig(weights={C: dict.fromkeys(FIVE, 1), "DEPARTMENT": {"hotline_sign_ontime": 1}})
+    r = scoring.rank_units(values, cfg, C).set_index(["month", "unit_code"]).loc["2026-03"]
+    assert r.loc[A, "status"] == "yellow" and r.loc[A, "shortfalls"] == 1
+    assert r.loc[B, "status"] == "red" and r.loc[B, "shortfalls"] == 2
+    assert r.loc[D, "score"] < 100 and r.loc[D, "status"] == "green"
+    assert r.loc[E, "score"] < 100 and r.loc[E, "status"] == "green"
+    assert r.loc["410212", "status_name"] == "参评不足" and pd.isna(r.loc["410212", "rank"])
+    assert r.loc[[A, B, D, E], "rank"].notna().all()
+    lo, hi = evidence.wilson([150], [300])
+    assert hi[0] == pytest.approx(0.5562, abs=1e-4) and lo[0] == pytest.approx(0.4438, abs=1e-4)
+    # the first month has only itself as evidence: 50/100, upper bound 0.596, already material
+    first = scoring.rank_units(values, cfg, C).set_index(["month", "unit_code"]).loc["2026-01"]
+    assert first.loc[A, "status"] == "yellow"
+    assert evidence.min_indicators(len(FIVE)) == 2 and "参评不足" in scoring.status_rule()
 
 
 def test_rank_change_against_the_previous_month():
@@ -174,3 +200,20 @@ def test_planted_slow_departments_rank_near_the_bottom_on_timeliness(demo_engine
     monthly = scoring.rank_units(values, timeliness, "DEPARTMENT").dropna(subset=["rank"])
     share = monthly.assign(pos=monthly["rank"] / monthly.groupby("month")["rank"].transform("max"))
     assert share[share.unit_code.isin(slow)].groupby("unit_code")["pos"].mean().min() > 2 / 3
+
+
+def test_warnings_find_the_planted_slow_departments_and_spare_the_others(demo_engine_copy):
+    """The warning rule against the demo's planted truth over the last 12 complete months (the backtest's
+    ``ranking_warnings``): on the test demo (scale 0.01) the slow department with 12345 orders is warned
+    (the other has only inspection uploads, too few cases at this scale), and unplanted units are red in
+    at most one unit-month a month on average (measured 1 in 12 months)."""
+    import datetime as dt
+
+    from risk_models import backtest
+
+    with demo_engine_copy.begin() as conn:
+        indicators.rebuild(conn)
+    with demo_engine_copy.connect() as conn:
+        found = backtest.ranking_warnings(conn, backtest._planted(conn), dt.date(2026, 6, 30))
+    assert found["planted_units"] == 2 and found["planted_warned"] >= 1
+    assert found["unplanted_red_per_month"] <= 1

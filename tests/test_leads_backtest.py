@@ -13,12 +13,14 @@ import pytest
 from click.testing import CliRunner
 
 from data_access import queries_analytics
+from data_access.schema import RiskLead
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from risk_models import backtest, calibration
 
 
 def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from bianjian_cli import cli
@@ -28,7 +30,7 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(demo_engine_copy.url))
     db.engine.cache_clear()
     try:
-        out = CliRunner().invoke(cli, ["eval", "planted", "--json"])
+        out = CliRunner().invoke(cli, ["eval", "planted", "--json", "--demo-feedback"])
     finally:
         db.engine.cache_clear()
     assert out.exit_code == 0, out.output
@@ -73,6 +75,14 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert entity_rows.loc["precision_at_k", "n"] == entity["top_k"] and entity_rows.loc["precision", "n"] == entity["leads"]
     overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
     assert overall["value"].iloc[0] == result["recall"]
+    # the replayed past leads carry the verdict the planted truth implies (the learning loop's demo feedback)
+    with Session(demo_engine_copy) as session:
+        replays = session.execute(select(RiskLead.kind, RiskLead.status, RiskLead.feedback_result)
+                                  .where(RiskLead.lead_key.like("replay:%"))).all()
+    assert result["demo_feedback_leads"] == len(replays) > 0
+    assert {(s, f) for _, s, f in replays} <= {("已办结", "属实"), ("误报", "不属实")}
+    spike_right = sum(1 for k, _, f in replays if k == "spike" and f == "属实")
+    assert spike_right <= spike["matched_leads"] and sum(1 for k, *_ in replays if k == "spike") <= spike["leads"]
     # the stored run is the calibration the next levels stand on
     with demo_engine_copy.connect() as conn:
         precisions = calibration.kind_precisions(conn)

@@ -133,3 +133,36 @@ def test_writer_levels_dedupe_update_and_reopen(engine):
         assert writer.write(conn, [_signal(episode="2026-07-20")]) == 1  # new episode after closure
         keys = conn.execute(select(RiskLead.lead_key).order_by(RiskLead.lead_id)).scalars().all()
     assert keys == ["spike:410204:HC39", "spike:410204:HC39#2"]
+
+
+def test_feedback_overrides_the_backtest_once_there_is_enough(engine):
+    """Department verdicts (属实/部分属实 right, 不属实 and 误报 wrong) over 90 days set a kind's level once
+    there are MIN_FEEDBACK of them; fewer leave the stored backtest in force; older ones do not count."""
+    from risk_models import backtest
+
+    now = dt.datetime(2026, 7, 1, 9, 0)
+    backtest.store_rows(engine, [{"model": "SpikeDetector", "dataset": f"{calibration.BACKTEST_DATASET_PREFIX} x",
+                                  "metric": "precision", "value": 1.0, "n": 9}])
+
+    def lead(i: int, result: str | None, status: str, days_ago: int) -> dict:
+        at = now - dt.timedelta(days=days_ago)
+        return {"lead_key": f"spike:t:{i}", "kind": "spike", "level": "RED", "score": 0.9, "title": "t", "reason": "r",
+                "evidence": {}, "status": status, "created_at": at, "updated_at": at, "version": 1,
+                "feedback_result": result, "feedback_at": at if result else None, "closed_at": at}
+
+    with engine.begin() as conn:
+        assert calibration.kind_precisions(conn, now)["spike"].source == "backtest"
+        rows = ([lead(i, "属实", "已办结", 10) for i in range(4)] + [lead(4, "部分属实", "已办结", 10)]
+                + [lead(5 + i, "不属实", "已办结", 20) for i in range(5)] + [lead(10 + i, None, "误报", 30) for i in range(9)]
+                + [lead(30, "属实", "已办结", 200)])  # outside the 90 days
+        conn.execute(insert(RiskLead), rows)
+        fb = calibration.feedback_precision(conn, now)
+        assert (fb["n"].sum(), fb["hits"].sum()) == (19, 5)
+        assert calibration.kind_precisions(conn, now)["spike"].source == "backtest"  # 19 < MIN_FEEDBACK
+        conn.execute(insert(RiskLead), [lead(40, "不属实", "已办结", 1)])
+        p = calibration.kind_precisions(conn, now)["spike"]
+        assert (p.source, p.hits, p.n) == ("feedback", 5, 20) and p.level == "BLUE"  # 6/22 = 0.27
+        assert p.basis() == "同类线索近90天核查属实率 25%（5/20）"
+        writer = LeadWriter()
+        writer.write(conn, [_signal()], now=now)
+        assert conn.scalar(select(RiskLead.level).where(RiskLead.lead_key == "spike:410204:HC39")) == "BLUE"

@@ -418,6 +418,8 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
         payload, _ = run_job(pages["model_cards"].export, '{"table":"spike","type":"model_cards-csv"}.n_clicks',
                              scope_of("LEADER"), 1, None)
         assert "模型：spike（2 条回测记录）" in page and "模型：entity（1 条回测记录）" in page
+        # each lead kind's level and what it stands on, beside the backtests
+        assert "线索等级依据" in page and "'kind_name': '投诉激增'" in page and "红 ≥ 80%" in page
         assert "暂无回测结果" not in page
         # read in Chinese: headers, known metrics named (key kept), values rounded, unknown keys as stored
         assert "'headerName': '取值'" in page and "'headerName': 'run_id'" not in page
