@@ -341,11 +341,12 @@ def ranking_warnings(conn: Connection, planted: pd.DataFrame, as_of: dt.date) ->
     warned = ranked["status"].isin(["yellow", "red"])
     last = ranked[(ranked["month"] == months[-1]) & warned]
     planted_rows = ranked[ranked["unit_code"].isin(slow)]
-    red_unplanted = ranked[(ranked["status"] == "red") & ~ranked["unit_code"].isin(slow)]
+    unplanted = ranked[~ranked["unit_code"].isin(slow)]
     return {"planted_units": len(slow), "planted_warned": int(len(slow & set(last["unit_code"]))),
             "planted_warned_month_share": float(warned[planted_rows.index].mean()) if len(planted_rows) else None,
             "months": f"{months[0]}–{months[-1]}",
-            "unplanted_red_per_month": len(red_unplanted) / len(months)}
+            "unplanted_red_per_month": int((unplanted["status"] == "red").sum()) / len(months),
+            "unplanted_yellow_per_month": int((unplanted["status"] == "yellow").sum()) / len(months)}
 
 
 MODEL_OF_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "high_risk_entity": "EntityRiskModel",

@@ -90,7 +90,8 @@ def counted(unit: str, rates: dict[str, tuple[float, ...]], cases: int = 100, ke
 
 
 def test_warnings_need_material_persistent_evidence():
-    """黄 for one indicator whose pooled 3-month Wilson interval lies wholly 10 % below target, 红 for two; a
+    """黄 for one indicator whose pooled Wilson interval (the months up to EVIDENCE_MONTHS) lies wholly 10 % below
+    target, 红 for two; a
     shortfall on few cases or a one-month dip is no evidence; too few indicators is 参评不足, unranked."""
     values = pd.DataFrame(
         counted(A, {"hotline_sign_ontime": (0.5, 0.5, 0.5)})  # 150/300: upper bound 0.556 < 0.855 (the 0.95 target less 10 %)
