@@ -214,6 +214,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--only", choices=("dev", "prod"))
+    parser.add_argument("--stock-worker", action="store_true",
+                        help="prod: gunicorn's stock gthread worker instead of ops.gunicorn_worker (the baseline)")
     parser.add_argument("--keep-log", help="copy the (last) server's log to this file")
     parser.add_argument("--max-requests", type=int,
                         help="prod: recycle each worker after about N requests (gunicorn's max_requests, jitter N/2 as in ops/gunicorn_conf.py) "
@@ -229,9 +231,11 @@ def main() -> None:
         if args.only != "prod":
             runs.append(_measure("dev", [], args, bodies_path, tmp))
         if args.only != "dev":
+            gunicorn_args = ["--worker-class gthread"] if args.stock_worker else []
             if args.max_requests:
-                os.environ["GUNICORN_CMD_ARGS"] = (f"--max-requests {args.max_requests} "
-                                                   f"--max-requests-jitter {max(1, args.max_requests // 2)}")
+                gunicorn_args += [f"--max-requests {args.max_requests}",
+                                  f"--max-requests-jitter {max(1, args.max_requests // 2)}"]
+            os.environ["GUNICORN_CMD_ARGS"] = " ".join(gunicorn_args)
             runs.append(_measure("prod", ["--prod", "--workers", str(args.workers)], args, bodies_path, tmp))
     print(f"{args.users} users, {args.seconds} s per server, {os.cpu_count()} cores, cache "
           f"{os.environ['BIANJIAN_CACHE_URL']}")

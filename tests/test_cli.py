@@ -13,7 +13,9 @@ DOCUMENTED = ["init", "demo", "pipeline", "serve", "ingest", "leads", "report", 
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):  # the area groups are loaded on first use
+        command = group.get_command(context, name)
         yield (*prefix, name)
         if isinstance(command, click.Group):
             yield from _commands(command, (*prefix, name))
@@ -27,7 +29,19 @@ def test_every_command_has_help(path):
 
 
 def test_documented_commands_exist():
-    assert set(DOCUMENTED) <= set(cli.commands)
+    assert set(DOCUMENTED) <= set(cli.list_commands(click.Context(cli)))
+
+
+def test_a_command_imports_only_its_own_area():
+    """``bianjian ingest`` must not pay for scikit-learn, Dash or the other areas at start-up."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from click.testing import CliRunner; from bianjian_cli import cli; "
+            "CliRunner().invoke(cli, ['ingest', '--help']); "
+            "print(sorted(m for m in ('sklearn', 'scipy', 'dash', 'evaluation', 'metrics') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_unknown_command_fails_clearly():

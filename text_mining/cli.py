@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import click
 
-from text_mining.classifier import classify_csv, train_from_csv
-
 __all__ = ["text"]
 
 
@@ -33,6 +31,8 @@ def train(input_csv, model_path):
         bianjian text train --input labelled.csv --model var/models/complaints.joblib
     """
     try:
+        from text_mining.classifier import train_from_csv  # scikit-learn: only for this command
+
         model = train_from_csv(input_csv, model_path)
     except (FileNotFoundError, ValueError) as ex:
         raise click.ClickException(str(ex)) from ex
@@ -61,6 +61,8 @@ def classify(model_path, input_csv, output_csv):
         bianjian text classify --model var/models/complaints.joblib --input new.csv --output labels.csv
     """
     try:
+        from text_mining.classifier import classify_csv  # scikit-learn: only for this command
+
         out = classify_csv(model_path, input_csv, output_csv)
     except (FileNotFoundError, ValueError) as ex:
         raise click.ClickException(str(ex)) from ex
