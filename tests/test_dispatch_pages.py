@@ -203,6 +203,45 @@ def test_inbox_refuses_bad_input_and_keeps_the_form(dash_app, warehouse_copy, ty
     assert (lead.version, lead.extension_request_days) == (version, None)
 
 
+def test_analyst_dispatches_and_closes_from_the_lead_page(dash_app, warehouse_copy):
+    """The lead page offers the analyst's actions for the state; 转办 to the chosen department redraws the
+    header, the form (now only 督办) and the timeline; a department head sees no analyst action."""
+    from pages import lead_detail
+
+    analyst = Scope("研判员", "ANALYST")
+    with Session(warehouse_copy) as s:
+        lead_id = s.scalar(select(RiskLead.lead_id).where(RiskLead.status == "待研判").limit(1))
+    with acting_as(dash_app, analyst):
+        page = lead_detail.layout(lead_id=str(lead_id))
+    form = _find(page, "lead-form-lead")[0]
+    assert _buttons(page) == {"dispatch", "dismiss"} and form.data["lead_id"] == lead_id
+    assert "生成" in str(_find_id(page, "lead-detail-created"))
+    cgj = DEPT_CODE_BY_KEY["CGJ"]
+    with acting_as(dash_app, analyst, {"type": "lead-form-act", "form": "lead_detail", "action": "dispatch"}):
+        message, form, header, _parts, timeline = lead_detail.act([1], *_submit_args(page, dept=cgj, note="请核查"))
+    assert f"线索 #{lead_id} 已转办" in str(message) and _buttons(form) == {"escalate"}
+    assert "市城管局" in str(header) and "请核查" in str(timeline)
+    with acting_as(dash_app, Scope("科长", "DEPT_HEAD", cgj)):
+        assert _buttons(lead_detail.layout(lead_id=str(lead_id))) == {"sign", "return"}
+    with Session(warehouse_copy) as s:
+        assert (s.get(RiskLead, lead_id).status, s.get(RiskLead, lead_id).dept_code) == ("已转办", cgj)
+
+
+def _find_id(component, component_id: str):
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list | tuple):
+            stack.extend(node)
+            continue
+        if getattr(node, "id", None) == component_id:
+            return node
+        children = getattr(node, "children", None)
+        if children is not None and not isinstance(children, str):
+            stack.append(children)
+    return None
+
+
 def test_lead_detail_renders_evidence_and_timeline(dash_app, warehouse_copy):
     from pages import lead_detail
 

@@ -13,8 +13,8 @@ from dash import MATCH, Input, Output, State, clientside_callback, html
 
 from data_access import limits
 
-TEXT = "counted-text"
-COUNT = "counted-count"
+TEXT = "app-counted-text"  # app-: shared by every page (security.access.SHELL_PREFIX)
+COUNT = "app-counted-count"
 
 
 def counted_text(form: str, name: str, limit: str, *, rows: int = 3, **kwargs) -> html.Div:
