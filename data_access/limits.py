@@ -21,8 +21,8 @@ TEXT_LIMITS: dict[str, TextLimit] = {
     "lead_attachments": TextLimit("附件清单", 2000),  # the attachment box, one file name or path a line
     "username": TextLimit("用户名", 40),
     "password": TextLimit("密码", 128),
-    "kiosk_name": TextLimit("大屏名称", 40),
-    "key_system": TextLimit("来源系统或密钥前缀", 40),
+    "kiosk_name": TextLimit("大屏名称", 30),
+    "key_system": TextLimit("来源系统", 32),
     "search": TextLimit("检索词", 100),  # search boxes (企业画像, 投诉分析, 审计日志)
 }
 MAX_ATTACHMENTS = 20  # attachment lines on one feedback

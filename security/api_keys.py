@@ -13,11 +13,12 @@ import re
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from data_access import limits
 from data_access.schema import ApiKey
 from security import audit
 from security.tokens import new_token, token_hash
 
-SRC_SYSTEM_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+SRC_SYSTEM_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{limits.max_chars('key_system')}}}$")
 _PREFIX_LEN = 12  # "bja_" + 8 characters: enough to tell keys apart in ``keys list``, useless to guess
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 

@@ -12,11 +12,12 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from data_access import limits
 from data_access.schema import KioskToken
 from security import audit, sessions
 from security.tokens import new_token, token_hash
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,30}$")
+NAME_PATTERN = re.compile(rf"^[A-Za-z0-9_.-]{{1,{limits.max_chars('kiosk_name')}}}$")
 
 
 class KioskError(ValueError):

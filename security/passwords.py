@@ -8,6 +8,8 @@ import re
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from data_access import limits
+
 MIN_LENGTH = 10
 _hasher = PasswordHasher()
 
@@ -20,6 +22,8 @@ def check_strength(password: str) -> None:
     """Refuse passwords an online guesser would find quickly: too short, or a single kind of character."""
     if len(password) < MIN_LENGTH:
         raise WeakPassword(f"password must have at least {MIN_LENGTH} characters")
+    if len(password) > limits.max_chars("password"):
+        raise WeakPassword(f"password must have at most {limits.max_chars('password')} characters")
     kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
     if kinds < 3:
         raise WeakPassword("password must mix at least three of: lower case, upper case, digits, symbols")

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from data_access import limits
 from data_access.schema import AppUser, Department
 from data_access.scope import ROLES, Scope
 from security import audit, passwords, ratelimit, sessions
 
-USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,39}$")
+USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{1,{limits.max_chars('username') - 1}}}$")
 
 # Demo logins created by ``bianjian demo`` (documented in docs/security.md). They are public: a real
 # deployment disables them (``bianjian users disable``) and adds its own users.

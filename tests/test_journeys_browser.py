@@ -6,7 +6,9 @@
    on a desktop and on a phone-sized viewport;
 3. an analyst 办结 a fed-back lead from its lead page;
 4. a department head downloads the monthly bulletin;
-5. a leader opens the wall.
+5. a leader opens the wall;
+
+and an administrator disables a user from its row in 用户与密钥, after a confirmation dialog.
 
 Every test fails on a server-side callback exception (the server's log is read: no Traceback, no HTTP 500
 from ``_dash-update-component``), on any browser console error, and on a form left stale: after each
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.common.by import By
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -38,6 +41,20 @@ pytestmark = pytest.mark.browser
 SCJG = DEPT_CODE_BY_KEY["SCJG"]  # the demo department head's department (市市场监管局)
 PHONE = (390, 844)
 SLOW = 120  # first loads of plotly pages on a busy 2-core CI machine
+# (level, id) of the queue's loaded rows in display order, once the first row has its data; then a click.
+GRID_ROWS = """
+const rows = Array.from(document.querySelectorAll('#leads-grid .ag-center-cols-container .ag-row'))
+    .sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))
+    .map(r => [r.querySelector("[col-id='level']"), r.querySelector("[col-id='lead_id']")])
+    .filter(([level, id]) => level && id && id.innerText.trim())
+    .map(([level, id]) => [level.innerText.trim(), id.innerText.trim()]);
+return rows.length ? rows : null;"""
+CLICK_TITLE = """
+const row = Array.from(document.querySelectorAll('#leads-grid .ag-center-cols-container .ag-row'))
+    .find(r => (r.querySelector("[col-id='lead_id']") || {}).innerText == String(arguments[0]));
+if (!row) { return false; }
+row.querySelector("[col-id='title']").click();
+return true;"""
 SERVER_FAILURE = re.compile(r"Traceback|_dash-update-component\S*\s+HTTP/1\.1\S*\"?\s+5\d\d")
 
 
@@ -61,7 +78,7 @@ def site(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("journeys")
     url = prepared_warehouse(demo_db_path, workdir / "journeys.db")  # daily counts (wall), indicators (bulletin)
     engine = make_engine(url)
-    credentials = {role: demo_login(engine, role) for role in ("LEADER", "ANALYST", "DEPT_HEAD")}
+    credentials = {role: demo_login(engine, role) for role in ("LEADER", "ANALYST", "DEPT_HEAD", "SYS_ADMIN")}
     var = workdir / "var"
     with live_server(url, var) as base_url, downloading_browser(workdir) as (browser, downloads):
         yield Site(base_url, engine, browser, downloads, var / "server.log", credentials)
@@ -158,17 +175,13 @@ def test_analyst_triages_the_queue_and_dispatches_from_the_lead_page(journey):
     browser, base_url = journey.browser, journey.base_url
     journey.log_in_as("ANALYST")
     browser.get(base_url + "/leads")
-    first = "#leads-grid .ag-row[row-index='0']"
-    browser.wait_until(lambda d: d.find_elements(By.CSS_SELECTOR, f"{first} [col-id='title']")
-                       and d.find_element(By.CSS_SELECTOR, f"{first} [col-id='title']").text, "no lead rows", SLOW)
-    levels = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#leads-grid .ag-center-cols-container .ag-row'))"
-        ".sort((a, b) => a.getAttribute('row-index') - b.getAttribute('row-index'))"
-        ".map(r => r.querySelector(\"[col-id='level']\").innerText.trim())")
+    # The grid redraws rows while blocks arrive: read and click in one script call (no stale elements).
+    rows = browser.wait_until(lambda d: d.execute_script(GRID_ROWS), "no lead rows", SLOW)
     rank = {"▲红": 0, "◆橙": 1, "●黄": 2, "■蓝": 3}
-    assert levels and set(levels) <= set(rank) and [rank[v] for v in levels] == sorted(rank[v] for v in levels)
-    lead_id = int(browser.find_element(By.CSS_SELECTOR, f"{first} [col-id='lead_id']").text)
-    _click(browser, browser.find_element(By.CSS_SELECTOR, f"{first} [col-id='title']"))
+    levels = [level for level, _ in rows]
+    assert set(levels) <= set(rank) and [rank[v] for v in levels] == sorted(rank[v] for v in levels)
+    lead_id = int(rows[0][1])
+    browser.wait_until(lambda d: d.execute_script(CLICK_TITLE, lead_id), f"could not click lead {lead_id}", 20)
     _wait_state(browser, "leads", "待研判", ["转办", "误报"])
     _click(browser, browser.find_element(By.CSS_SELECTOR, f"#leads-selected a[href='/leads/{lead_id}']"))
 
@@ -276,3 +289,37 @@ def test_leader_opens_the_wall(journey):
     for selector in ("#wall-kpis", "#wall-map .main-svg", "#wall-trend .main-svg", "#wall-ranking .wall-row"):
         browser.wait_for_css(selector, timeout=SLOW)
     assert "▲红" in browser.find_element(By.ID, "wall-kpis").text
+
+
+def test_admin_disables_a_user_from_its_row_after_confirming(journey):
+    from data_access.schema import AppUser, AuditLog
+    from security import users
+
+    browser, base_url = journey.browser, journey.base_url
+    with Session(journey.engine) as session, session.begin():
+        users.add_user(session, "temp_clerk", "ANALYST", "Kf-Temp-Clerk-2026", actor="test")
+    journey.log_in_as("SYS_ADMIN")
+    browser.get(base_url + "/admin/users")
+    row = _xpath_id(type="admin_users-row-action", action="disable", target="temp_clerk")
+    button = browser.wait_until(lambda d: d.find_elements(By.XPATH, row), "no 停用 button on temp_clerk's row", SLOW)[0]
+    assert browser.find_elements(By.XPATH, _xpath_id(type="admin_users-row-action", action="disable",
+                                                     target=journey.credentials["SYS_ADMIN"][0])) == []
+    _click(browser, button)
+    dialog = browser.wait_until(lambda d: _alert(d), "no confirmation dialog", 10)
+    assert "确认停用用户 temp_clerk" in dialog.text
+    dialog.dismiss()  # cancelled: nothing happens
+    _click(browser, browser.find_element(By.XPATH, row))
+    browser.wait_until(lambda d: _alert(d), "no confirmation dialog the second time", 10).accept()
+    _message(browser, "admin_users-message", "已停用用户 temp_clerk")
+    browser.wait_until(lambda d: not d.find_elements(By.XPATH, row), "the row still offers 停用", 10)
+    with Session(journey.engine) as session:
+        assert session.scalar(select(AppUser.disabled).where(AppUser.username == "temp_clerk"))
+        actions = session.scalars(select(AuditLog.action).where(AuditLog.object_id == "temp_clerk")).all()
+    assert actions.count("user_disable") == 1  # the cancelled dialog did nothing
+
+
+def _alert(browser: Browser):  # noqa: ANN202
+    try:
+        return browser.switch_to.alert
+    except NoAlertPresentException:
+        return None
