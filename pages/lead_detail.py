@@ -20,7 +20,7 @@ from ui import charts, lead_form, levels
 dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详情", nav=False,
                    roles=("LEADER", "ANALYST", "DEPT_HEAD"), id_prefix="lead-detail-")
 
-FORM = "lead_detail"  # the page's id prefix: security.access owns callback outputs by it
+FORM = "lead-detail"  # = id_prefix: security.access owns callback outputs by it
 ORIGIN = {"provincial": "省级平台下发", "history": "风险模型生成"}  # kinds outside codes.GENERATED_LEAD_KINDS
 
 
@@ -39,12 +39,12 @@ def layout(lead_id=None, **_query) -> html.Div:
     if lead is None:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
-        html.Div(_header(lead), id="lead_detail-header"),
+        html.Div(_header(lead), id="lead-detail-header"),
         html.P(basis, className="text-muted small", id="lead-detail-level-basis") if basis else None,
         dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
                  dbc.Col([_actions(lead, scope), _hot_words(*words),
-                          html.Div(_parts(lead["parts"]), id="lead_detail-parts-box"),
-                          html.Div(_timeline(lead), id="lead_detail-timeline-box")], lg=4)]),
+                          html.Div(_parts(lead["parts"]), id="lead-detail-parts-box"),
+                          html.Div(_timeline(lead), id="lead-detail-timeline-box")], lg=4)]),
     ], id="lead-detail")
 
 
@@ -54,14 +54,14 @@ def _actions(lead: dict, scope) -> dbc.Card | None:  # noqa: ANN001
     if not any(scope.role in a.roles for a in ACTION_BY_KEY.values()):
         return None
     return dbc.Card([dbc.CardHeader("处置"), dbc.CardBody([
-        html.Div(lead_form.form(FORM, lead, scope), id="lead_detail-form"),
-        html.Div(id="lead_detail-message", className="mt-3"),
-    ])], className="mb-3", id="lead_detail-actions")
+        html.Div(lead_form.form(FORM, lead, scope), id="lead-detail-form"),
+        html.Div(id="lead-detail-message", className="mt-3"),
+    ])], className="mb-3", id="lead-detail-actions")
 
 
-@callback(output=[Output("lead_detail-message", "children"), Output("lead_detail-form", "children"),
-                  Output("lead_detail-header", "children"), Output("lead_detail-parts-box", "children"),
-                  Output("lead_detail-timeline-box", "children")],
+@callback(output=[Output("lead-detail-message", "children"), Output("lead-detail-form", "children"),
+                  Output("lead-detail-header", "children"), Output("lead-detail-parts-box", "children"),
+                  Output("lead-detail-timeline-box", "children")],
           **lead_form.dependencies(FORM), prevent_initial_call=True)
 def act(clicks, leads, texts, text_ids, fields, field_ids):  # noqa: ANN001
     """Apply the clicked action from the lead page; redraw what it changed, or keep the form and say why."""
@@ -70,7 +70,7 @@ def act(clicks, leads, texts, text_ids, fields, field_ids):  # noqa: ANN001
         return (dash.no_update,) * 5
     scope = security.current_scope()
     ok, message, redraw = lead_form.submit(action, leads, texts, text_ids, fields, field_ids, scope)
-    alert = dbc.Alert(message, color="success" if ok else "danger", id="lead_detail-result")
+    alert = dbc.Alert(message, color="success" if ok else "danger", id="lead-detail-result")
     if not redraw:
         return (alert,) + (dash.no_update,) * 4
     with db.session_scope() as session:

@@ -217,7 +217,7 @@ def test_analyst_dispatches_and_closes_from_the_lead_page(dash_app, warehouse_co
     assert _buttons(page) == {"dispatch", "dismiss"} and form.data["lead_id"] == lead_id
     assert "生成" in str(_find_id(page, "lead-detail-created"))
     cgj = DEPT_CODE_BY_KEY["CGJ"]
-    with acting_as(dash_app, analyst, {"type": "lead-form-act", "form": "lead_detail", "action": "dispatch"}):
+    with acting_as(dash_app, analyst, {"type": "lead-form-act", "form": "lead-detail", "action": "dispatch"}):
         message, form, header, _parts, timeline = lead_detail.act([1], *_submit_args(page, dept=cgj, note="请核查"))
     assert f"线索 #{lead_id} 已转办" in str(message) and _buttons(form) == {"escalate"}
     assert "市城管局" in str(header) and "请核查" in str(timeline)

@@ -189,19 +189,19 @@ def test_analyst_triages_the_queue_and_dispatches_from_the_lead_page(journey):
     created = browser.find_element(By.ID, "lead-detail-created").text
     assert created.startswith("生成") and browser.find_element(By.ID, "lead-detail-reason").text in created
     assert browser.find_element(By.CSS_SELECTOR, "#lead-detail-title .level-badge").text in rank
-    _wait_state(browser, "lead_detail", "待研判", ["转办", "误报"])
-    dept = browser.find_element(By.XPATH, _xpath_id(type="lead-form-field", form="lead_detail", name="dept"))
+    _wait_state(browser, "lead-detail", "待研判", ["转办", "误报"])
+    dept = browser.find_element(By.XPATH, _xpath_id(type="lead-form-field", form="lead-detail", name="dept"))
     chosen = "市公安局" if "市城管局" in dept.text else "市城管局"  # not the suggested department
     _click(browser, dept)
     option = browser.wait_until(lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "[role=option]")
                                            if o.text == chosen], f"no option {chosen}", 10)[0]
     _click(browser, option)
     browser.wait_until(lambda _d: chosen in dept.text, "the department was not chosen", 10)
-    _type(browser, "lead_detail", "note", "请牵头核查")
-    _act(browser, "lead_detail", "转办")
-    _message(browser, "lead_detail-message", f"线索 #{lead_id} 已转办，当前状态：已转办")
-    _wait_state(browser, "lead_detail", "已转办", ["督办"])
-    header = browser.find_element(By.ID, "lead_detail-header").text
+    _type(browser, "lead-detail", "note", "请牵头核查")
+    _act(browser, "lead-detail", "转办")
+    _message(browser, "lead-detail-message", f"线索 #{lead_id} 已转办，当前状态：已转办")
+    _wait_state(browser, "lead-detail", "已转办", ["督办"])
+    header = browser.find_element(By.ID, "lead-detail-header").text
     assert "已转办" in header and chosen in header
     assert "请牵头核查" in browser.find_element(By.ID, "lead-detail-timeline").text
     with Session(journey.engine) as session:
@@ -259,11 +259,11 @@ def test_analyst_closes_a_fed_back_lead_from_the_lead_page(journey):
     lead_id = _lead_in(journey.engine, ("dispatch", "sign", "start", "feedback"))
     journey.log_in_as("ANALYST")
     browser.get(f"{base_url}/leads/{lead_id}")
-    browser.wait_until(lambda d: d.find_elements(By.ID, "lead_detail-form-buttons"), "no action form", SLOW)
-    _wait_state(browser, "lead_detail", "已反馈", ["办结", "重办"])
-    _act(browser, "lead_detail", "办结")
-    _message(browser, "lead_detail-message", f"线索 #{lead_id} 已办结，当前状态：已办结")
-    browser.wait_until(lambda d: d.find_elements(By.ID, "lead_detail-form-none"), "the closed lead still offers actions", 30)
+    browser.wait_until(lambda d: d.find_elements(By.ID, "lead-detail-form-buttons"), "no action form", SLOW)
+    _wait_state(browser, "lead-detail", "已反馈", ["办结", "重办"])
+    _act(browser, "lead-detail", "办结")
+    _message(browser, "lead-detail-message", f"线索 #{lead_id} 已办结，当前状态：已办结")
+    browser.wait_until(lambda d: d.find_elements(By.ID, "lead-detail-form-none"), "the closed lead still offers actions", 30)
     assert "已办结" in browser.find_element(By.ID, "lead-detail-timeline").text
     assert _status(journey.engine, lead_id) == "已办结"
 
