@@ -66,7 +66,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("text_model_max_age_days", "31", "Retrain the complaint-category model once the newest 12345 data is this "
             "many days past the cached model's training cut-off (step text_features)."),
     Setting("text_model_train_rows", "200000", "Newest labelled 12345 orders the complaint-category model trains on."),
-    Setting("text_triage_threshold", "0.6", "Category confidence below which an order is flagged for manual triage."),
+    Setting("text_review_accuracy", "0.98", "Declared accuracy of the 12345 orders the category model routes without "
+            "manual triage (人工分拨); the review gate's confidence threshold is chosen to reach it."),
     Setting("text_hot_word_weeks", "26", "Recent weeks of hot words (week × county × category) step hot_topics rewrites."),
     Setting("text_hot_issue_days", "60", "Sliding window in days within which near-duplicate orders form a hot issue."),
     Setting("text_workers", "2", "Worker processes segmenting and scoring 12345 text in step text_features (1 = none)."),

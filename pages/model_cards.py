@@ -9,7 +9,8 @@ from __future__ import annotations
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+import plotly.graph_objects as go
+from dash import dcc, html
 from sqlalchemy.orm import Session
 
 from data_access import codes, db, queries_analytics
@@ -33,6 +34,7 @@ METRIC_LABELS = {
     "first_half_share_model": "前一半检查发现的问题占比（模型排序）",
     "first_half_share_bau": "前一半检查发现的问题占比（原顺序）",
     "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
+    "review_threshold": "人工分拨置信度阈值", "routed_share": "自动分拨占比", "routed_accuracy": "自动分拨准确率",
 }
 
 
@@ -71,6 +73,7 @@ def layout(**_query) -> html.Div:
     with db.session_scope() as session:
         results = queries_analytics.backtest_results(session)
         levels = level_rows(session.connection())
+        curve_rows = queries_analytics.review_curve(session)
     level_card = tables.card(f"线索等级依据：同类线索核查属实率（近{calibration.FEEDBACK_WINDOW_DAYS}天反馈满"
                              f"{calibration.MIN_FEEDBACK}条时）或回测精确率",
                              tables.grid("model_cards-levels", levels, LEVEL_COLUMNS, height=280,
@@ -84,13 +87,27 @@ def layout(**_query) -> html.Div:
                                     "（对照演示数据植入的事件）或 ", html.Code("bianjian eval external"),
                                     "（公开基准数据）后，结果将在此显示。"],
                                    color="secondary", id="model_cards-empty")])
+    curves = {name: curve for name, curve in curve_rows.groupby("model")} if not curve_rows.empty else {}
+    results = results[~results["metric"].str.contains("@", regex=False)]  # curve points: drawn, not listed
     groups = results.groupby(MODEL_COLUMN, sort=True) if MODEL_COLUMN in results else [("全部模型", results)]
     cards = [tables.card(f"模型：{name}（{len(rows)} 条回测记录）",
-                         tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),
-                                     COLUMNS, height=300, flex=COLUMN_FLEX),
+                         html.Div([review_curve_figure(curves[name]) if name in curves else None,
+                                   tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),
+                                               COLUMNS, height=300, flex=COLUMN_FLEX)]),
                          page=PAGE, table=str(name))
              for name, rows in groups]
     return html.Div([html.H3("模型卡"), intro, level_card, *cards])
+
+
+def review_curve_figure(curve: pd.DataFrame) -> dcc.Graph:
+    """Share of orders routed automatically (x) against their accuracy (y), one point per confidence threshold."""
+    fig = go.Figure(go.Scatter(
+        x=curve["coverage"] * 100, y=curve["accuracy"] * 100, mode="lines+markers", customdata=curve["threshold"],
+        hovertemplate="置信度阈值 %{customdata:.2f}<br>自动分拨占比 %{x:.1f}%<br>准确率 %{y:.1f}%<extra></extra>"))
+    fig.update_layout(margin={"l": 50, "r": 10, "t": 30, "b": 40}, height=280,
+                      title={"text": "自动分拨占比与准确率（其余转人工分拨）", "font": {"size": 14}},
+                      xaxis_title="自动分拨占比（%）", yaxis_title="自动分拨准确率（%）")
+    return dcc.Graph(figure=fig, config={"displaylogo": False}, id={"type": "model_cards-curve", "model": curve["model"].iat[0]})
 
 
 def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201

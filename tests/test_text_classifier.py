@@ -129,7 +129,7 @@ def test_train_and_classify_csv(tmp_path):
     )
     out = classify_csv(model_path, new_csv, out_csv)
     written = pd.read_csv(out_csv)
-    assert list(written.columns) == ["id", "label", "confidence"]
+    assert list(written.columns) == ["id", "label", "confidence", "needs_review", "review_reason"]
     assert list(written["id"]) == ["a1", "a2"] and list(out["label"]) == ["劳动和社会保障", "商贸旅游"]
 
 

@@ -137,10 +137,11 @@ def _plain_features(conn, batch_rows: int) -> pd.DataFrame:  # noqa: ANN001
     out["predicted_category_code"] = model.classes_[proba.argmax(axis=1)]
     out["category_confidence"] = proba.max(axis=1).round(4)
     routed = route(out.assign(key=_route_keys(out["predicted_category_code"], orders["region_code"])),
-                   route_table(conn), category_col="key", confidence_col="category_confidence",
+                   route_table(conn), threshold=0.0, category_col="key", confidence_col="category_confidence",
                    default_department="")
     out["routed_dept_code"] = routed["department"].replace("", None)
-    out["needs_triage"] = routed["needs_triage"]
+    review = card["gate"].decide(proba, model.named_steps["tfidf"].transform(out["tokens"]))["needs_review"]
+    out["needs_triage"] = routed["needs_triage"].to_numpy() | review.to_numpy()
     return out
 
 
@@ -322,3 +323,15 @@ def test_postgres_migration_and_steps(var_dir):
             assert [r.rows_written for r in again] == [0, 0]
         finally:
             engine.dispose()
+
+
+def test_one_issue_one_routing(mined):
+    """Orders of one hot issue go to one department; orders moved to it are flagged for 人工分拨."""
+    engine, _, _ = mined
+    with engine.connect() as conn:
+        rows = pd.DataFrame(conn.execute(select(ComplaintFeature.hot_issue_id, ComplaintFeature.routed_dept_code,
+                                                ComplaintFeature.needs_triage)
+                                         .where(ComplaintFeature.hot_issue_id.is_not(None))).all(),
+                            columns=["issue", "dept", "triage"])
+    assert len(rows) > 0
+    assert (rows.groupby("issue")["dept"].nunique(dropna=False) == 1).all()

@@ -21,6 +21,7 @@ for manual triage.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import joblib
@@ -31,11 +32,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from text_mining.review import ReviewGate
 from text_mining.tokenizer import tokenize
 
 __all__ = [
@@ -111,6 +114,14 @@ def _n_columns(X) -> int | None:
     return None
 
 
+class _GivenScores(ClassifierMixin, BaseEstimator):
+    """Stands in for the fitted SVM inside a calibrated classifier: its "decision values" are the input,
+    so held-out decision values go through the very calibrators the model uses."""
+
+    def decision_function(self, scores: np.ndarray) -> np.ndarray:
+        return scores
+
+
 class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     """Classify complaint messages (title + body) into categories.
 
@@ -129,6 +140,9 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     calibration_cv : int, default=3
         Folds of :class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid, ``ensemble=False``)
         around the SVM; reduced to the smallest class count when a class is rarer than that.
+    review_accuracy : float, default=0.98
+        Declared accuracy of the messages routed without review: the review gate's confidence
+        threshold is the lowest at which the cross-validated training messages reach it.
     random_state : int, default=0
         Seed for the linear models.
 
@@ -138,6 +152,9 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         Category labels.
     pipeline_ : sklearn.pipeline.Pipeline
         The fitted features + calibrated SVM pipeline.
+    review_gate_ : text_mining.review.ReviewGate
+        Which messages need a person (low confidence, or unlike the training messages), with the
+        held-out coverage / accuracy curve in ``review_gate_.curve_``.
 
     See Also
     --------
@@ -168,6 +185,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         title_repeat=2,
         C=1.0,
         calibration_cv=3,
+        review_accuracy=0.98,
         random_state=0,
     ):
         self.word_ngram_range = word_ngram_range
@@ -176,6 +194,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.title_repeat = title_repeat
         self.C = C
         self.calibration_cv = calibration_cv
+        self.review_accuracy = review_accuracy
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -219,7 +238,14 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         # Cross-validated calibration needs >= 2 messages per class and fold; with rarer
         # classes fewer folds are used, and with a singleton class logistic regression instead.
         min_count = int(np.unique(y, return_counts=True)[1].min())
-        self.pipeline_ = self._build(use_words, min(self.calibration_cv, min_count)).fit(texts, y)
+        folds = min(self.calibration_cv, min_count)
+        pipeline = self._build(use_words, folds)
+        features = pipeline.named_steps["features"].fit_transform(texts)  # segmented once, reused below
+        pipeline.named_steps["clf"].fit(features, y)
+        self.pipeline_ = pipeline
+        self.review_gate_ = ReviewGate(
+            target_accuracy=self.review_accuracy, random_state=self.random_state
+        ).fit(features, self._held_out_proba(features, y, folds), y, pipeline.classes_)
         n = _n_columns(X)
         if n is not None:
             self.n_features_in_ = n
@@ -227,6 +253,20 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
             del self.n_features_in_
         self.classes_ = self.pipeline_.classes_
         return self
+
+    def _held_out_proba(self, features, y, folds: int) -> np.ndarray:  # noqa: ANN001
+        """Cross-validated class probabilities of the training messages, for the review gate: the SVM's
+        decision values on the calibration folds (the same folds ``CalibratedClassifierCV`` used) mapped
+        through the fitted calibrators. With a singleton class (no folds) the in-sample probabilities."""
+        clf = self.pipeline_.named_steps["clf"]
+        if folds < 2:
+            return clf.predict_proba(features)
+        scores = cross_val_predict(LinearSVC(C=self.C, random_state=self.random_state), features, y,
+                                   cv=StratifiedKFold(folds), method="decision_function")
+        calibrated = copy.copy(clf.calibrated_classifiers_[0])
+        calibrated.estimator = _GivenScores()
+        calibrated.estimator.classes_ = clf.calibrated_classifiers_[0].estimator.classes_
+        return calibrated.predict_proba(scores)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
@@ -256,6 +296,19 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         return pd.DataFrame(
             {"label": self.classes_[idx], "confidence": proba[np.arange(len(idx)), idx]}, index=index
         )
+
+    def predict_with_review(self, X) -> pd.DataFrame:
+        """``label``, ``confidence``, ``similarity`` (to the training messages), ``needs_review`` and
+        ``review_reason``: the review gate's decision (:mod:`text_mining.review`)."""
+        check_is_fitted(self)
+        self._check_n_features(X)
+        features = self.pipeline_.named_steps["features"].transform(messages_to_text(X, self.title_repeat))
+        proba = self.pipeline_.named_steps["clf"].predict_proba(features)
+        out = self.review_gate_.decide(proba, features)
+        out.insert(0, "label", self.classes_[np.argmax(proba, axis=1)])
+        if isinstance(X, pd.DataFrame):
+            out.index = X.index
+        return out
 
 
 def _read_csv_with(
@@ -302,18 +355,23 @@ def load_model(model_path: str | Path) -> ComplaintClassifier:
     model = joblib.load(model_path)
     if not isinstance(model, ComplaintClassifier):
         raise ValueError(f"{model_path} does not hold a ComplaintClassifier (got {type(model).__name__})")
+    if not hasattr(model, "review_gate_"):
+        raise ValueError(f"{model_path} was trained before models had a review gate; retrain it with `bianjian text train`")
     return model
 
 
 def classify_csv(model_path: str | Path, input_csv: str | Path, output_csv: str | Path) -> pd.DataFrame:
     """Classify messages of ``input_csv`` (columns ``id``, ``title``, ``body``; body may be empty).
 
-    Writes and returns ``output_csv`` with columns ``id``, ``label``, ``confidence`` (0-1).
+    Writes and returns ``output_csv`` with columns ``id``, ``label``, ``confidence`` (0-1),
+    ``needs_review`` (bool: a person routes it — the review gate's decision, :mod:`text_mining.review`)
+    and ``review_reason`` (``low_confidence``, ``unfamiliar`` or empty).
     """
     model = load_model(model_path)
     df = _read_csv_with(input_csv, ("id", "title"), ("body",))
-    pred = model.predict_with_confidence(df[["title", "body"]])
-    out = pd.DataFrame({"id": df["id"], "label": pred["label"], "confidence": pred["confidence"].round(4)})
+    pred = model.predict_with_review(df[["title", "body"]])
+    out = pd.DataFrame({"id": df["id"], "label": pred["label"], "confidence": pred["confidence"].round(4),
+                        "needs_review": pred["needs_review"], "review_reason": pred["review_reason"]})
     Path(output_csv).parent.mkdir(parents=True, exist_ok=True)
     out.to_csv(output_csv, index=False)
     return out

@@ -36,6 +36,7 @@ from data_access.schema import (
     HotlineCategory,
     HotlineTicket,
     HotWord,
+    ModelBacktest,
     RegItem,
     Setting,
     Subject,
@@ -45,9 +46,10 @@ from text_mining.classifier import route
 from text_mining.hotwords import hot_words, topical_tokens
 from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
 from text_mining.reply_quality import score_replies
+from text_mining.review import curve_rows
 from text_mining.severity import severity_level
 from text_mining.tokenizer import tokenize
-from text_mining.warehouse_model import cached_or_trained
+from text_mining.warehouse_model import GATE_ROWS, cached_or_trained
 
 __all__ = ["hot_topics", "route_table", "text_features"]
 
@@ -95,19 +97,24 @@ def text_features(conn: Connection, batch_rows: int = BATCH_ROWS) -> int:
         model, card = cached_or_trained(conn, lambda cutoff, limit: _training_tokens(conn, scores, cutoff, limit))
         log.info("category model %s (cutoff %s, %d training orders, %s)", card["path"], card["cutoff"],
                  card["n_train"], "trained now" if card["trained"] else "from the cache")
-        classify, with_model = (_categories, model) if pool is None else (_categories_with_saved_model, card["path"])
+        if card["trained"]:
+            _record_review_curve(conn, card)
+        classify, with_model = ((_categories, {"model": model, "gate": card["gate"]}) if pool is None
+                                else (_categories_with_saved_model, card["path"]))
         categorised = [_submit(pool, classify, with_model, part["tokens"].tolist()) for part in scores]
-        rules, threshold = route_table(conn), float(settings.get("text_triage_threshold"))
+        rules = route_table(conn)
         now = dt.datetime.now().replace(microsecond=0)
         written = 0
         for part, found, mentions, categories in zip(scores, named, mentioned, categorised, strict=True):
             feats = part.join(_with_mentions(found, part["ticket_id"], mentions.result()))
-            feats["predicted_category_code"], feats["category_confidence"] = categories.result()
+            feats["predicted_category_code"], feats["category_confidence"], review = categories.result()
+            # Triage (人工分拨) when no rule routes the category, or the review gate says a person must look:
+            # the same gate `bianjian text classify` applies (text_mining.review).
             routed = route(feats.assign(route_key=_route_keys(feats["predicted_category_code"], feats["region_code"])),
-                           rules, threshold=threshold, category_col="route_key", confidence_col="category_confidence",
+                           rules, threshold=0.0, category_col="route_key", confidence_col="category_confidence",
                            default_department="")
             feats["routed_dept_code"] = routed["department"].replace("", None)
-            feats["needs_triage"] = routed["needs_triage"].astype(bool)
+            feats["needs_triage"] = routed["needs_triage"].astype(bool).to_numpy() | review
             feats["computed_at"] = now
             written += bulk.insert_frame(conn, ComplaintFeature.__table__, feats[FEATURE_COLUMNS])
     return written
@@ -187,21 +194,38 @@ def _reply_quality(df: pd.DataFrame, tokens: list[list[str]]) -> pd.Series:
     return quality
 
 
-def _categories(model, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
-    """Most probable category of each token string and its probability, rounded as stored."""
-    proba = model.predict_proba(tokens)
+def _categories(card: dict, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Most probable category of each token string, its probability (rounded as stored) and whether the
+    model card's review gate sends the order to a person."""
+    model = card["model"]
+    features = model.named_steps["tfidf"].transform(tokens)
+    proba = model.named_steps["clf"].predict_proba(features)
     best = proba.argmax(axis=1)
-    return model.classes_[best], proba[np.arange(len(best)), best].round(4)
+    review = card["gate"].decide(proba, features)["needs_review"].to_numpy()
+    return model.classes_[best], proba[np.arange(len(best)), best].round(4), review
 
 
 @lru_cache(maxsize=1)
-def _saved_model(path: str):  # noqa: ANN202
-    return joblib.load(path)["model"]
+def _saved_model(path: str) -> dict:
+    return joblib.load(path)
 
 
-def _categories_with_saved_model(path: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def _categories_with_saved_model(path: str, tokens: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`_categories` with the model saved at ``path`` (runs in a worker process, which loads it once)."""
     return _categories(_saved_model(path), tokens)
+
+
+REVIEW_CURVE_MODEL = "工单分类与分拨"
+
+
+def _record_review_curve(conn: Connection, card: dict) -> None:
+    """Store the freshly trained category model's held-out coverage / accuracy curve for 模型卡."""
+    dataset = f"仓库12345工单，{card['cutoff']:%Y-%m-%d}前最新{min(card['n_train'], GATE_ROWS):,}件（3折交叉验证）"
+    now = dt.datetime.now().replace(microsecond=0)
+    run_id = f"text-review-{now:%Y%m%d%H%M%S}"
+    conn.execute(ModelBacktest.__table__.insert(), [
+        {"run_id": run_id, "run_at": now, "model": REVIEW_CURVE_MODEL, "dataset": dataset, **row}
+        for row in curve_rows(card["gate"])])
 
 
 def _training_tokens(conn: Connection, scores: list[pd.DataFrame], cutoff: dt.date, limit: int
@@ -329,6 +353,22 @@ def _hot_words(conn: Connection, newest: dt.datetime, now: dt.datetime) -> int:
         "is_emerging", "computed_at"]])
 
 
+def _route_together(conn: Connection, members: list[int]) -> int:
+    """One issue, one routing: the orders of a hot issue go to the department most of them were routed to;
+    an order the model had routed elsewhere is moved and flagged for 人工分拨 (``needs_triage``), so a person
+    confirms. Returns the number of orders moved."""
+    f = ComplaintFeature
+    routed = pd.DataFrame(conn.execute(select(f.ticket_id, f.routed_dept_code).where(f.ticket_id.in_(members))).all(),
+                          columns=["ticket_id", "dept"])
+    counts = routed["dept"].dropna().value_counts()
+    if counts.empty or len(counts) == 1 and counts.iat[0] == len(routed):
+        return 0
+    majority = sorted(counts[counts == counts.max()].index)[0]  # ties: the lowest code, so reruns agree
+    moved = routed.loc[routed["dept"] != majority, "ticket_id"].tolist()
+    conn.execute(update(f).where(f.ticket_id.in_(moved)).values(routed_dept_code=majority, needs_triage=True))
+    return len(moved)
+
+
 def _shared_value(values: pd.Series) -> str | None:
     """The most frequent value when at least two orders share it (a cluster of different shops has no place)."""
     counts = values.dropna().value_counts()
@@ -401,6 +441,7 @@ def _save_hot_issues(conn: Connection, window: pd.DataFrame, blocks: dict, clust
         else:
             conn.execute(update(HotIssue).where(HotIssue.hot_issue_id == issue_id).values(**issue))
         conn.execute(update(f).where(f.ticket_id.in_(members)).values(hot_issue_id=issue_id))
+        _route_together(conn, members)
     conn.execute(delete(HotIssue).where(HotIssue.hot_issue_id.not_in(
         select(f.hot_issue_id).where(f.hot_issue_id.is_not(None)))))
     return len(issues)

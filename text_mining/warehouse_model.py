@@ -22,16 +22,20 @@ from pathlib import Path
 import joblib
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sqlalchemy import Connection, func, select
 
 import settings
 from data_access.schema import HotlineTicket
+from text_mining.review import ReviewGate
 
-__all__ = ["cached_or_trained", "fingerprint", "make_category_model", "training_cutoff", "words_and_bigrams"]
+__all__ = ["cached_or_trained", "fingerprint", "make_category_model", "review_gate", "training_cutoff",
+           "words_and_bigrams"]
 
 MODEL_PREFIX = "text_category"
+GATE_ROWS = 30_000  # newest training orders whose cross-validated probabilities set the review gate
 
 
 def words_and_bigrams(tokens: str) -> list[str]:
@@ -89,16 +93,33 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
         old_cutoff = dt.datetime.strptime(day, "%Y%m%d").date()
         if old_cutoff <= cutoff and cutoff - old_cutoff <= max_age and fingerprint(conn, old_cutoff) == digest:
             card = joblib.load(path)
+            if "gate" not in card:  # cached before models had a review gate: retrain
+                continue
             return card.pop("model"), {**card, "trained": False, "path": str(path)}
     tokens, labels = load_tokens(cutoff, int(settings.get("text_model_train_rows")))
     if len(set(labels)) < 2:
         raise ValueError(f"need labelled orders of at least 2 categories before {cutoff} to train; "
                          f"found {len(set(labels))}")
     model = make_category_model().fit(tokens, labels)
+    gate = review_gate(model, tokens, labels)
     digest = fingerprint(conn, cutoff)
     card = {"cutoff": cutoff, "fingerprint": digest, "n_train": len(labels),
-            "trained_at": dt.datetime.now().replace(microsecond=0)}
+            "trained_at": dt.datetime.now().replace(microsecond=0), "gate": gate}
     path = _path(cutoff, digest)
     path.parent.mkdir(parents=True, exist_ok=True)
     joblib.dump({**card, "model": model}, path)
     return model, {**card, "trained": True, "path": str(path)}
+
+
+def review_gate(model: Pipeline, tokens: list[str], labels: list[str]) -> ReviewGate:
+    """The model's review gate (:mod:`text_mining.review`), learnt from 3-fold cross-validated probabilities of
+    the newest ``GATE_ROWS`` training orders: which orders the pipeline sends to 人工分拨."""
+    tokens, labels = list(tokens[:GATE_ROWS]), np.asarray(labels[:GATE_ROWS])
+    folds = min(3, int(np.unique(labels, return_counts=True)[1].min()))
+    if folds >= 2:
+        held_out = cross_val_predict(make_category_model(), tokens, labels, cv=StratifiedKFold(folds),
+                                     method="predict_proba")
+    else:  # a category with a single order: no folds, in-sample probabilities
+        held_out = model.predict_proba(tokens)
+    return ReviewGate(target_accuracy=float(settings.get("text_review_accuracy"))).fit(
+        model.named_steps["tfidf"].transform(tokens), held_out, labels, model.classes_)

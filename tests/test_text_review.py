@@ -1,0 +1,85 @@
+"""The review gate (selective routing): thresholds from held-out probabilities, unfamiliar messages, curve storage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from data_access import queries_analytics
+from data_access.schema import Base, ModelBacktest
+from tests.db_fixtures import sqlite_engine
+from text_mining.classifier import ComplaintClassifier
+from text_mining.review import ReviewGate, curve_rows
+
+
+def _data(n=600, seed=0):
+    """Two classes on two blocks of features; held-out probabilities that are right more often when confident."""
+    rng = np.random.default_rng(seed)
+    y = np.where(np.arange(n) % 2 == 0, "a", "b")
+    X = np.zeros((n, 20))
+    X[y == "a", :10] = rng.random(((y == "a").sum(), 10))
+    X[y == "b", 10:] = rng.random(((y == "b").sum(), 10))
+    confidence = rng.uniform(0.5, 1.0, n)
+    correct = rng.random(n) < confidence  # calibrated: right with probability = confidence
+    p_a = np.where((y == "a") == correct, confidence, 1 - confidence)
+    return sparse.csr_matrix(X), np.column_stack([p_a, 1 - p_a]), y
+
+
+def test_threshold_reaches_the_declared_accuracy_on_held_out_predictions():
+    X, proba, y = _data()
+    gate = ReviewGate(target_accuracy=0.9, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
+    curve = gate.curve_
+    above = curve[curve["threshold"] >= gate.confidence_threshold_].dropna()
+    assert (above["accuracy"] >= 0.9).all() and 0.5 < gate.confidence_threshold_ < 1.0
+    lower = curve[curve["threshold"] < gate.confidence_threshold_].dropna()
+    assert (lower["accuracy"] < 0.9).any()  # the lowest threshold that works, not any
+    assert curve["coverage"].is_monotonic_decreasing
+    decided = gate.decide(proba, X)
+    assert decided["needs_review"].to_numpy().tolist() == (
+        (decided["confidence"] < gate.confidence_threshold_) | (decided["similarity"] < gate.similarity_cutoff_)).tolist()
+
+
+def test_unfamiliar_messages_go_to_review_even_when_confident():
+    X, proba, y = _data()
+    gate = ReviewGate(target_accuracy=0.5, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
+    odd = sparse.csr_matrix(np.eye(20)[[0]] * 0 + np.r_[np.ones(5), -np.ones(15)][None, :])  # unlike both blocks
+    out = gate.decide(np.array([[0.99, 0.01]]), odd)
+    assert out.loc[0, "needs_review"] and out.loc[0, "review_reason"] == "unfamiliar"
+    familiar = gate.decide(np.array([[0.99, 0.01]]), X[:1])
+    assert not familiar.loc[0, "needs_review"] and familiar.loc[0, "review_reason"] == ""
+
+
+def test_classifier_routes_with_review():
+    X = pd.DataFrame({"title": ["饭店卫生差", "拖欠工资", "饭店食物中毒", "工地欠薪", "饭店油烟", "老板欠薪"] * 4,
+                      "body": ["饭店后厨脏乱", "老板拖欠工资三个月", "吃完饭店的菜食物中毒", "工地欠薪不给",
+                               "饭店油烟扰民", "老板拖欠员工工资"] * 4})
+    y = ["商贸旅游", "劳动和社会保障"] * 12
+    clf = ComplaintClassifier(min_df=1, calibration_cv=2).fit(X, y)
+    out = clf.predict_with_review(pd.DataFrame({"title": ["老板拖欠工资", "股票基金账户被冻结"], "body": ["", ""]}))
+    assert list(out.columns) == ["label", "confidence", "similarity", "needs_review", "review_reason"]
+    assert out.loc[0, "label"] == "劳动和社会保障"
+    assert out.loc[1, "needs_review"] and out.loc[1, "review_reason"] == "unfamiliar"
+    assert out.loc[0, "similarity"] > out.loc[1, "similarity"]
+
+
+def test_curve_is_stored_and_read_back(tmp_path):
+    X, proba, y = _data()
+    gate = ReviewGate(target_accuracy=0.9, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
+    engine = sqlite_engine(tmp_path / "w.db")
+    Base.metadata.create_all(engine)
+    for run, at in (("old", dt.datetime(2026, 1, 1)), ("new", dt.datetime(2026, 2, 1))):
+        with engine.begin() as conn:
+            conn.execute(insert(ModelBacktest), [{"run_id": run, "run_at": at, "model": "工单分类与分拨", "dataset": "d",
+                                                  **row} for row in curve_rows(gate)])
+    with Session(engine) as session:
+        curve = queries_analytics.review_curve(session)
+    expected = gate.curve_.dropna(subset=["accuracy"])
+    assert len(curve) == len(expected) and (curve["run_at"] == dt.datetime(2026, 2, 1)).all()  # latest run only
+    assert np.allclose(curve["coverage"], expected["coverage"]) and np.allclose(curve["accuracy"], expected["accuracy"])
+    assert curve["n"].tolist() == expected["routed"].tolist()
+    engine.dispose()

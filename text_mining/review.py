@@ -1,0 +1,146 @@
+"""Selective routing: which classified messages a person must route (人工分拨) instead of the model.
+
+A message goes to review when the classifier is unsure (its calibrated top probability is below a
+threshold) or when it is unlike every message the model learnt from (an unfamiliar subject: finance,
+police, land or telecom complaints outside the known categories get confident but wrong labels, so a low
+probability alone misses them). :class:`ReviewGate` learns both cut-offs from held-out predictions:
+
+- **similarity** of a message to the training messages: mean cosine of its ``n_neighbors`` nearest
+  training messages in a ``n_components``-dimensional SVD projection of the classifier's TF-IDF features
+  (compact enough to ship inside the model). Messages less similar than the ``novelty_quantile`` of the
+  held-out training messages are *unfamiliar*.
+- **confidence threshold**: the lowest top probability at which the held-out messages that are routed
+  automatically (confident and familiar) reach ``target_accuracy``.
+
+``curve_`` keeps the held-out coverage / accuracy trade-off for the model card. One gate is used by
+``bianjian text classify`` (:class:`text_mining.classifier.ComplaintClassifier`) and by the pipeline's
+category model, so both send the same kind of order to 人工分拨.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.decomposition import TruncatedSVD
+from sklearn.preprocessing import normalize
+
+__all__ = ["REVIEW_REASONS", "ReviewGate", "curve_rows"]
+
+# Why an order needs a person, as the CLI and the pipeline write it.
+REVIEW_REASONS = {"low_confidence": "置信度低", "unfamiliar": "不像已知类别的诉求"}
+CURVE_THRESHOLDS = np.round(np.arange(0.30, 1.0, 0.02), 2)
+_CHUNK = 2048  # rows per block of the nearest-neighbour search (bounds the dense similarity block)
+
+
+class ReviewGate:
+    """Learns and applies the review decision from held-out probabilities and training features.
+
+    Parameters: ``target_accuracy`` (declared accuracy of the automatically routed messages),
+    ``novelty_quantile`` (share of held-out familiar messages allowed below the similarity cut-off),
+    ``n_neighbors``, ``n_components`` (SVD size), ``max_reference`` (training rows kept for the search),
+    ``random_state``.
+    """
+
+    def __init__(self, *, target_accuracy: float = 0.98, novelty_quantile: float = 0.02, n_neighbors: int = 5,
+                 n_components: int = 128, max_reference: int = 20_000, random_state: int = 0):
+        self.target_accuracy = target_accuracy
+        self.novelty_quantile = novelty_quantile
+        self.n_neighbors = n_neighbors
+        self.n_components = n_components
+        self.max_reference = max_reference
+        self.random_state = random_state
+
+    # ---------------------------------------------------------------------------------------- fitting
+
+    def fit(self, features, oof_proba: np.ndarray, y, classes) -> ReviewGate:  # noqa: ANN001
+        """``features``: the training messages' feature rows (sparse); ``oof_proba``: their held-out
+        (cross-validated) class probabilities, columns in the order of ``classes``; ``y``: true labels."""
+        rng = np.random.default_rng(self.random_state)
+        n = features.shape[0]
+        k = max(1, min(self.n_components, features.shape[1] - 1, n - 1))
+        self.svd_ = TruncatedSVD(k, random_state=self.random_state).fit(features)
+        projected = self._project(features)
+        keep = np.sort(rng.choice(n, self.max_reference, replace=False)) if n > self.max_reference else np.arange(n)
+        self.reference_ = projected[keep].astype(np.float32)
+        # Held-out similarity of each training message: its neighbours among the *other* reference rows.
+        own = np.full(n, -1)
+        own[keep] = np.arange(len(keep))
+        oof_similarity = self._similarity(projected, exclude=own)
+        confidence = oof_proba.max(axis=1)
+        correct = np.asarray(classes)[oof_proba.argmax(axis=1)] == np.asarray(y)
+        self.similarity_cutoff_ = float(np.quantile(oof_similarity, self.novelty_quantile))
+        familiar = oof_similarity >= self.similarity_cutoff_
+        self.curve_ = _curve(confidence, correct, familiar)
+        # The lowest threshold from which every higher one also meets the target (accuracy is noisy, not
+        # monotonic, at the top where few messages remain).
+        meets = (self.curve_["accuracy"].fillna(1.0) >= self.target_accuracy).to_numpy()
+        tail = np.logical_and.accumulate(meets[::-1])[::-1]
+        self.confidence_threshold_ = float(self.curve_["threshold"][tail].min()) if tail.any() else 1.0
+        return self
+
+    # ------------------------------------------------------------------------------------------- use
+
+    def similarity(self, features) -> np.ndarray:  # noqa: ANN001
+        """Mean cosine of each row's nearest training messages (1 = like many training messages)."""
+        return self._similarity(self._project(features))
+
+    def decide(self, proba: np.ndarray, features) -> pd.DataFrame:  # noqa: ANN001
+        """``confidence``, ``similarity``, ``needs_review`` (bool) and ``review_reason`` (key of
+        :data:`REVIEW_REASONS`, '' when routed automatically; unfamiliar wins over low confidence)."""
+        confidence = proba.max(axis=1)
+        similarity = self.similarity(features)
+        unfamiliar = similarity < self.similarity_cutoff_
+        unsure = confidence < self.confidence_threshold_
+        reason = np.where(unfamiliar, "unfamiliar", np.where(unsure, "low_confidence", ""))
+        return pd.DataFrame({"confidence": confidence, "similarity": similarity,
+                             "needs_review": unfamiliar | unsure, "review_reason": reason})
+
+    # ------------------------------------------------------------------------------------- internals
+
+    def _project(self, features) -> np.ndarray:  # noqa: ANN001
+        return normalize(self.svd_.transform(features)).astype(np.float32)
+
+    def _similarity(self, projected: np.ndarray, exclude: np.ndarray | None = None) -> np.ndarray:
+        k = min(self.n_neighbors, len(self.reference_) - (exclude is not None))
+        out = np.empty(len(projected), dtype=np.float64)
+        for start in range(0, len(projected), _CHUNK):
+            block = projected[start:start + _CHUNK] @ self.reference_.T
+            if exclude is not None:
+                rows = np.arange(block.shape[0])
+                own = exclude[start:start + _CHUNK]
+                block[rows[own >= 0], own[own >= 0]] = -np.inf
+            top = np.partition(block, block.shape[1] - k, axis=1)[:, -k:]
+            out[start:start + _CHUNK] = top.mean(axis=1)
+        return out
+
+
+def _curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.ndarray) -> pd.DataFrame:
+    """Held-out coverage and accuracy of the automatically routed messages per confidence threshold
+    (unfamiliar messages always go to review)."""
+    rows = []
+    for t in CURVE_THRESHOLDS:
+        routed = familiar & (confidence >= t)
+        n = int(routed.sum())
+        rows.append((float(t), n / len(correct), float(correct[routed].mean()) if n else np.nan, n))
+    return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "routed"])
+
+
+def curve_rows(gate: ReviewGate) -> list[dict]:
+    """A gate as model-card rows (metric, value, n, note): the chosen threshold, the held-out share routed
+    automatically and its accuracy, and one ``routed_share@T`` / ``routed_accuracy@T`` pair per threshold T
+    of the curve (``data_access.queries_analytics.review_curve`` reads them back)."""
+    curve = gate.curve_
+    chosen = curve[curve["threshold"] == gate.confidence_threshold_]
+    rows = [{"metric": "review_threshold", "value": gate.confidence_threshold_, "n": None,
+             "note": f"目标：自动分拨准确率≥{gate.target_accuracy:.0%}"}]
+    if len(chosen):
+        point = chosen.iloc[0]
+        rows += [{"metric": "routed_share", "value": float(point["coverage"]), "n": int(point["routed"]), "note": None},
+                 {"metric": "routed_accuracy", "value": float(point["accuracy"]), "n": int(point["routed"]),
+                  "note": None}]
+    for point in curve.dropna(subset=["accuracy"]).itertuples():
+        rows += [{"metric": f"routed_share@{point.threshold:.2f}", "value": float(point.coverage),
+                  "n": int(point.routed), "note": None},
+                 {"metric": f"routed_accuracy@{point.threshold:.2f}", "value": float(point.accuracy),
+                  "n": int(point.routed), "note": None}]
+    return rows
