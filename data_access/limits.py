@@ -23,7 +23,7 @@ TEXT_LIMITS: dict[str, TextLimit] = {
     "password": TextLimit("密码", 128),
     "kiosk_name": TextLimit("大屏名称", 30),
     "key_system": TextLimit("来源系统", 32),
-    "search": TextLimit("检索词", 100),  # search boxes (企业画像, 投诉分析, 审计日志)
+    "search": TextLimit("检索词", 50),  # full-text and name search (投诉分析, 企业画像): a LIKE pattern, cut there
 }
 MAX_ATTACHMENTS = 20  # attachment lines on one feedback
 MAX_ATTACHMENT_CHARS = 260  # one attachment's file name or path (Windows MAX_PATH)

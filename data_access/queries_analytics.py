@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from data_access import privacy
+from data_access import limits, privacy
 from data_access.codes import DEPARTMENT_BY_KEY
 from data_access.schema import (
     CheckImpl,
@@ -35,7 +35,7 @@ from data_access.schema import (
 from data_access.scope import Scope
 from security import audit
 
-SEARCH_MAX_CHARS = 50  # longest full-text query accepted (a LIKE pattern, not a query language)
+SEARCH_MAX_CHARS = limits.max_chars("search")  # longest full-text query accepted (a LIKE pattern, not a query language)
 HOT_WORD_SAMPLE = 5_000  # most recent matching orders whose stored tokens give a selection's hot words (keeps it < 200 ms)
 _SCJG_KEY = "SCJG"  # 无照 → 市场监管 (国务院令第684号 第6条)
 

@@ -9,7 +9,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
-from data_access import db
+from data_access import db, limits
 from security import audit
 
 dash.register_page(__name__, path="/admin/audit", name="审计日志", order=90, roles=("SYS_ADMIN",))
@@ -27,7 +27,8 @@ ACTIONS = {
 
 def layout(**_query) -> html.Div:
     filters = dbc.Row([
-        dbc.Col([dbc.Label("操作人"), dbc.Input(id="admin_audit-actor", debounce=True, placeholder="全部")], md=3),
+        dbc.Col([dbc.Label("操作人"), dbc.Input(id="admin_audit-actor", debounce=True, placeholder="全部",
+                                               maxLength=limits.max_chars("username"))], md=3),
         dbc.Col([dbc.Label("操作类型"), dbc.Select(
             id="admin_audit-action", value="", placeholder="全部",  # the text shown for the empty value
             options=[{"label": "全部", "value": ""}] + [{"label": v, "value": k} for k, v in ACTIONS.items()])],
@@ -50,7 +51,7 @@ def show_page(active_page: int | None, actor: str | None, action: str | None):
     """One page of rows; the page count follows the filters."""
     with db.session_scope() as session:
         rows, total = audit.page(session, offset=((active_page or 1) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-                                 actor=(actor or "").strip() or None, action=action or None)
+                                 actor=(actor or "").strip()[:limits.max_chars("username")] or None, action=action or None)
     header = html.Thead(html.Tr([html.Th(h) for h in ("序号", "时间", "操作人", "操作", "对象", "详情", "哈希")]))
     body = html.Tbody([html.Tr([
         html.Td(r.audit_id), html.Td(f"{r.at:%Y-%m-%d %H:%M:%S}"), html.Td(r.actor),

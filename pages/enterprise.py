@@ -21,7 +21,7 @@ import settings
 from data_access import codes, db, queries_analytics, queries_enterprise
 from data_access.scope import Scope
 from ui import exports, filters, tables
-from ui.theme import level_label
+from ui.levels import level_label
 
 dash.register_page(__name__, path="/enterprise", path_template="/enterprise/<uscc>", name="企业画像", order=25)
 

@@ -27,7 +27,7 @@ from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT
 from metrics.declarations import LEAD_WINDOW_DAYS, unit_ranking
 from metrics.windows import day_window
-from ui import theme, wall_views
+from ui import levels, theme, wall_views
 from ui.kaifeng_map import district_risk_figure, risk_styling
 
 dash.register_page(__name__, path="/wall", name="大屏", title="汴监 · 大屏", order=90,
@@ -198,7 +198,7 @@ def _kpis(texts: dict[str, str]) -> html.Div:
 
 
 def _map_legend() -> html.Div:
-    items = [html.Span(s.label, style={"color": s.colour}) for s in theme.LEVEL_STYLES.values()]
+    items = [levels.level_badge(lv) for lv in theme.LEVEL_ORDER]
     items += [html.Span("□无在办"), html.Span("★示范区（无公开界线，以标记示意）")]
     return html.Div(items, className="wall-legend")
 

@@ -40,7 +40,8 @@ def level_label(level: str) -> str:
 def badge_style(level: str) -> dict:
     """Inline style of a level badge: the level's colour as fill, dark ink."""
     return {"backgroundColor": LEVEL_STYLES[level].colour, "color": BADGE_INK, "fontWeight": 700,
-            "padding": "0.1em 0.45em", "borderRadius": "0.3em", "whiteSpace": "nowrap", "display": "inline-block"}
+            "padding": "0.1em 0.45em", "borderRadius": "0.3em", "whiteSpace": "nowrap", "display": "inline-block",
+            "alignSelf": "center", "lineHeight": 1.3}
 
 
 def level_badge(level: str, *, className: str = "", **kwargs) -> html.Span:
