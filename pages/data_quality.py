@@ -17,6 +17,7 @@ import security
 import settings
 from data_access import cache, db, quality
 from data_access.ingest.sources import KIND_NAMES
+from data_access.scope import SYSTEM, Scope
 from ui import charts
 
 dash.register_page(__name__, path="/data-quality", name="数据质量", order=80, id_prefix="data-quality-",
@@ -43,6 +44,20 @@ def load_lag_at(hour: str, days: int) -> pd.DataFrame:
     """``quality.load_lag`` as of ``hour`` (ISO, whole hours) over ``days``."""
     with db.session_scope() as session:
         return quality.load_lag(session, dt.datetime.fromisoformat(hour), days=days)
+
+
+@cache.memoize(ttl=LAG_CACHE_SECONDS)
+def window_panels(hour: str, days: int, dept_code: str | None) -> tuple[pd.DataFrame, ...]:
+    """Rows per day, quarantine reasons, 上报及时率 and the latest batches for the ``days`` before ``hour`` (ISO,
+    whole hours), for every department (``dept_code`` None) or one: they change only when data is loaded,
+    which bumps the data version, or as the window moves — an hour is nothing against a 7–365-day window."""
+    end = dt.datetime.fromisoformat(hour)
+    start = end - dt.timedelta(days=days)
+    scope = SYSTEM if dept_code is None else Scope(user="data-quality", role="DEPT_HEAD", dept_code=dept_code)
+    with db.session_scope() as session:
+        return (quality.rows_per_day(session, start.date(), end.date()), quality.quarantine_reasons(session, start),
+                quality.reporting_timeliness(session, scope, start.date(), end.date()),
+                quality.recent_batches(session, limit=30))
 
 
 def layout(days: str | None = None, **_query) -> html.Div:
@@ -73,14 +88,11 @@ def refresh(window: str | None):
     """Every panel for the chosen window, as of the current minute."""
     days = int(window) if window and window.isdigit() and int(window) in WINDOWS else 30
     now = dt.datetime.now().replace(second=0, microsecond=0)
-    start = (now - dt.timedelta(days=days)).date()
+    hour = now.replace(minute=0).isoformat()
+    scope = security.current_scope()
     fresh = quality.with_days_since_load(load_totals(), now)
-    lag = load_lag_at(now.replace(minute=0).isoformat(), days)
-    with db.session_scope() as session:
-        daily = quality.rows_per_day(session, start, now.date())
-        reasons = quality.quarantine_reasons(session, now - dt.timedelta(days=days))
-        timely = quality.reporting_timeliness(session, security.current_scope(), start, now.date())
-        batches = quality.recent_batches(session, limit=30)
+    lag = load_lag_at(hour, days)
+    daily, reasons, timely, batches = window_panels(hour, days, None if scope.all_departments else scope.dept_code)
     return (_cards(fresh, daily), _freshness_table(fresh), _daily_figure(daily), _reasons_table(reasons),
             _lag_table(lag), _timeliness_table(timely), _batches_table(batches))
 
