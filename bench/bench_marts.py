@@ -9,8 +9,8 @@
    (``fact_hotline_ticket``, the ``daily_counts`` step's GROUP BY) and read the same way as 1;
 3. ``recompute (pandas)``: the raw orders' three columns read into pandas and grouped there;
 4. ``DuckDB from raw``: DuckDB's own SQLite/PostgreSQL scanner reading the raw orders of the same database
-   (needs ``duckdb`` and its ``duckdb-ext-sqlite`` / ``duckdb-ext-postgres`` wheels: a benchmark-only extra,
-   ``pip install 'duckdb==1.4.4' duckdb-ext-sqlite duckdb-ext-postgres``; left out when missing).
+   (needs ``duckdb`` and its ``duckdb-ext-sqlite`` / ``duckdb-ext-postgres`` wheels: the benchmark-only extra
+   ``bench`` of pyproject.toml; left out when missing).
 
 Every variant returns the same frame (day, region_code, category_code, n; checked). The variants alternate
 within each round, the order rotating, and the table gives each one's median and its median ratio to the
