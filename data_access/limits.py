@@ -40,6 +40,22 @@ def too_long(field: str, value: str | None) -> str | None:
     return f"{limit.label}最多{limit.max_chars}个字，当前{n}个字" if n > limit.max_chars else None
 
 
+WEIGHT_MAX = 1000  # a ranking weight typed on 排名
+
+
+def parse_number(text: object, label: str, low: float, high: float) -> float:
+    """``text`` as a decimal number in [low, high]; ValueError with a Chinese message otherwise (a number
+    box would hand the server None for ``-5`` and the value would silently become something else)."""
+    raw = str(text).strip() if text is not None else ""
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # NaN and inf fail too
+        raise ValueError(f"{label}须为 {low:g}–{high:g} 之间的数，收到“{raw[:20]}”")
+    return value
+
+
 def parse_whole_number(text: object, label: str, low: int, high: int) -> int:
     """``text`` as a whole number in [low, high]; ValueError with a Chinese message otherwise."""
     raw = str(text).strip() if text is not None else ""

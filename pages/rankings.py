@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import metrics
 import security
-from data_access import db, queries_evaluation
+from data_access import db, limits, queries_evaluation
 from data_access.scope import Scope
 from evaluation import scoring
 from evaluation.charts import STATUS_COLOURS
@@ -83,8 +83,9 @@ def ranking_view(session: Session, scope: Scope, month: str, group: str,
 def weight_inputs(config: scoring.ScoringConfig, group: str, editable: bool) -> list:
     return [dbc.Row([
         dbc.Col(dbc.Label(ind.name, className="small"), md=8),
-        dbc.Col(dbc.Input(id={"type": "rankings-weight", "key": ind.key}, type="number", min=0, step=1, size="sm",
-                          value=config.weights[group].get(ind.key, 0), disabled=not editable), md=4),
+        dbc.Col(dbc.Input(id={"type": "rankings-weight", "key": ind.key}, type="text", inputMode="decimal", size="sm",
+                          maxLength=8, value=f"{config.weights[group].get(ind.key, 0):g}", disabled=not editable),
+                md=4),
     ], className="mb-1") for ind in applicable(group)]
 
 
@@ -140,8 +141,13 @@ def _weights_for_group(group: str) -> list:
 
 
 def _weights(values: list, ids: list[dict], group: str) -> dict[str, float] | None:
-    weights = {i["key"]: float(v or 0) for v, i in zip(values, ids, strict=True)}
-    return weights if weights and set(weights) <= {ind.key for ind in applicable(group)} else None
+    """The typed weights (read as typed: a bad one raises ValueError with a Chinese message), or None when
+    they do not belong to ``group``."""
+    names = {ind.key: ind.name for ind in applicable(group)}
+    if not ids or not {i["key"] for i in ids} <= set(names):
+        return None
+    return {i["key"]: limits.parse_number(v, f"“{names[i['key']]}”的权重", 0, limits.WEIGHT_MAX)
+            for v, i in zip(values, ids, strict=True)}
 
 
 @callback(Output("rankings-table", "rowData"), Output("rankings-chart", "figure"), Output("rankings-note", "children"),
@@ -151,9 +157,10 @@ def _weights(values: list, ids: list[dict], group: str) -> dict[str, float] | No
 def _ranking(month: str, group: str, values: list, ids: list[dict]):  # noqa: ANN202
     scope = security.current_scope()
     try:
+        weights = _weights(values, ids, group)
         with db.session_scope() as session:
-            return ranking_view(session, scope, month, group, _weights(values, ids, group))
-    except scoring.WeightsError as exc:
+            return ranking_view(session, scope, month, group, weights)
+    except ValueError as exc:  # scoring.WeightsError is one
         return dash.no_update, dash.no_update, f"权重无效：{exc}"
 
 
@@ -162,7 +169,10 @@ def _ranking(month: str, group: str, values: list, ids: list[dict]):  # noqa: AN
           State({"type": "rankings-weight", "key": ALL}, "id"), prevent_initial_call=True)
 def _save(_n: int, group: str, values: list, ids: list[dict]) -> str:
     scope = security.current_scope()
-    weights = _weights(values, ids, group)
+    try:
+        weights = _weights(values, ids, group)
+    except ValueError as exc:
+        return f"未保存：{exc}"
     if weights is None:
         return "权重与分组不一致，请重试。"
     try:

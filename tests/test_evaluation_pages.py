@@ -124,6 +124,19 @@ def test_save_is_refused_server_side_for_anyone_but_the_system_administrator(app
         assert queries_evaluation.stored_weights_text(session) is None
 
 
+@pytest.mark.parametrize("typed", ["-5", "两", "", "1e9"])
+def test_a_bad_weight_is_refused_with_a_message_not_read_as_zero(app, warehouse, typed):
+    """The weight boxes are read as typed: -5, words, an empty box or an absurd number are refused and
+    nothing is saved (a number box handed the server None for -5, which silently became 0)."""
+    client = _login(app, "SYS_ADMIN")
+    response = client.post("/_dash-update-component", json=_save_request({**SIGN_ONLY, "hotline_sign_ontime": typed}),
+                           headers=testing.csrf_headers(client))
+    text = json.dumps(response.json, ensure_ascii=False)
+    assert response.status_code == 200 and "未保存" in text and "的权重须为 0–1000 之间的数" in text, text
+    with Session(warehouse[1]) as session:
+        assert queries_evaluation.stored_weights_text(session) is None
+
+
 def test_system_administrator_saves_weights_through_the_page(app, warehouse):
     client = _login(app, "SYS_ADMIN")
     page = client.get("/rankings")
