@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import logging
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -17,15 +18,26 @@ import settings
 from data_access.cli_engine import warehouse_engine
 
 
-def _progress(label: str):
-    """A progress callback that prints one line per stage to stderr."""
-    started = dt.datetime.now()
+@contextmanager
+def _progress(label: str, stages: int):
+    """A progress bar on stderr for a job of ``stages`` stages; yields the callback the job calls as each
+    stage starts (the bar names that stage, and fills as stages finish)."""
+    from tqdm import tqdm
 
-    def report(stage: str) -> None:
-        elapsed = (dt.datetime.now() - started).total_seconds()
-        click.echo(f"[{elapsed:6.1f}s] {label}: {stage}", err=True)
+    with tqdm(total=stages, desc=label, file=sys.stderr, dynamic_ncols=True,
+              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}] {postfix}") as bar:
+        started = 0
 
-    return report
+        def report(stage: str) -> None:
+            nonlocal started
+            if started:
+                bar.update(1)
+            started += 1
+            bar.set_postfix_str(stage)
+
+        yield report
+        bar.update(stages - bar.n)
+        bar.set_postfix_str("done")
 
 
 # Command groups that live in their areas, imported only when their command runs (or ``--help`` lists them):
@@ -90,6 +102,8 @@ def init() -> None:
               help="Last day of the three demo years (default: yesterday).")
 @click.option("--replace", is_flag=True, help="Empty existing facts first (reference dimensions are kept).")
 @click.option("--json", "as_json", is_flag=True, help="Print row counts as one JSON line.")
+@click.option("--keep-existing", is_flag=True, help="If the warehouse already holds data, keep it and exit "
+              "successfully (./run.sh) instead of refusing.")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None,
               help="Instead of generating, write sample files of every source in every format to this directory.")
 @click.option("--follow", is_flag=True, help="Instead of generating, keep adding new 12345 orders until Ctrl-C "
@@ -98,7 +112,7 @@ def init() -> None:
               help="With --follow: new orders per real minute.")
 @click.option("--speed", type=click.FloatRange(min=0.1), default=60, show_default=True,
               help="With --follow: simulated seconds per real second.")
-def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool,
+def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool, as_json: bool, keep_existing: bool,
          export_dir: str | None, follow: bool, rate: float, speed: float) -> None:
     """Fill the warehouse with deterministic synthetic Kaifeng data, including planted ground truth.
 
@@ -127,9 +141,16 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
         return
     warehouse.init(engine)
     scale = scale if scale is not None else float(settings.get("demo_scale"))
+    from data_access.demo.generator import STAGES
+
+    if keep_existing and not replace and warehouse.has_data(engine):
+        click.echo("warehouse already filled: keeping it (bianjian demo --replace regenerates it; "
+                   "logins: docs/security.md)", err=True)
+        return
     try:
-        counts = warehouse.load_demo(engine, scale=scale, seed=seed, end=end.date() if end else None,
-                                     replace=replace, progress=_progress("demo"))
+        with _progress("demo", len(STAGES)) as report:
+            counts = warehouse.load_demo(engine, scale=scale, seed=seed, end=end.date() if end else None,
+                                         replace=replace, progress=report)
     except warehouse.WarehouseNotEmpty as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -169,7 +190,8 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
         raise click.ClickException(f"the warehouse schema is older than this code (missing migrations "
                                    f"{', '.join(missing)}); run `bianjian init` to upgrade it")
     try:
-        results = run_pipeline(engine, steps, progress=_progress("pipeline"))
+        with _progress("pipeline", len(steps)) as report:
+            results = run_pipeline(engine, steps, progress=report)
     except PipelineBusy as exc:
         raise click.ClickException(str(exc)) from exc
     for r in results:
@@ -199,8 +221,25 @@ def serve(host: str, port: int, debug: bool, prod: bool, workers: int | None) ->
     from app import create_app
 
     app = create_app()
-    click.echo(f"Bianjian dashboard: http://{host}:{port}/", err=True)
-    app.run(host=host, port=port, debug=debug)
+    if debug:
+        click.echo(f"Bianjian dashboard (debug): http://{host}:{port}/", err=True)
+        app.run(host=host, port=port, debug=True)
+        return
+    # werkzeug's threaded server, as app.run uses it, without its red "development server" banner: it
+    # serves one office well; a production deployment runs --prod (gunicorn).
+    from werkzeug.serving import make_server
+
+    app.enable_dev_tools(debug=False)
+    try:
+        server = make_server(host, port, app.server, threaded=True)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc}") from exc
+    click.echo(f"Bianjian dashboard: http://{host}:{port}/ (built-in server for one office; production: "
+               "bianjian serve --prod, docs/production.md). Ctrl-C stops it.", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped", err=True)
 
 
 @cli.command()

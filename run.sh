@@ -12,24 +12,28 @@ while [ $# -gt 0 ]; do
     *) echo "usage: ./run.sh [--scale S] [--port P]" >&2; exit 2 ;;
   esac
 done
+step() { echo "[$1/5] $2" >&2; }
+
+step 1 "Python environment (.venv)"
 ./scripts/bootstrap.sh
 . .venv/bin/activate
+step 2 "warehouse schema and reference data"
 bianjian init >/dev/null
+step 3 "demo data (scale $SCALE; the first run takes a few minutes)"
+mkdir -p "${BIANJIAN_VAR_DIR:-var}"
 DEMO_LOG="${BIANJIAN_VAR_DIR:-var}/demo.log"
-NEW_DEMO=0
-if bianjian demo --scale "$SCALE" --json >/dev/null 2>"$DEMO_LOG"; then
-  NEW_DEMO=1
-  grep "^demo login:" "$DEMO_LOG" >&2 || true   # the logins the README promises on the first run
-else
-  grep -q "already holds data" "$DEMO_LOG" || { cat "$DEMO_LOG" >&2; exit 1; }
-  echo "warehouse already filled: keeping it (bianjian demo --replace regenerates it; logins: docs/security.md)" >&2
-fi
+# stdout is the new demo's row counts (empty when the warehouse is kept); stderr (progress bar, the demo
+# logins the README promises) goes to the terminal and to var/demo.log.
+COUNTS="$(bianjian demo --scale "$SCALE" --json --keep-existing 2> >(tee "$DEMO_LOG" >&2))"
+step 4 "analysis pipeline"
 bianjian pipeline
-if [ "$NEW_DEMO" = 1 ]; then
+if [ -n "$COUNTS" ]; then
   # The model cards (模型卡) open with the models' track record on the new demo's planted events.
-  echo "backtest against the demo's planted events (stored for 模型卡):" >&2
+  step 5 "backtest against the demo's planted events (stored for 模型卡)"
   bianjian eval planted --demo-feedback >&2
   # Levels stand on measured precision: re-level the new leads now that the backtest is stored.
   bianjian pipeline --step lead_levels >&2
+else
+  step 5 "backtest: kept from the first run"
 fi
 exec bianjian serve --host 127.0.0.1 --port "$PORT"

@@ -292,3 +292,72 @@ GENERATED_LEAD_KINDS = {"spike": "投诉激增", "trend": "持续上升", "entit
 # permit, and every industry not listed, go to 市场监管 (keeper of the register); 无照经营 too (国务院令第684号).
 INDUSTRY_DEPT_KEYS = {"Q": "WJW", "P": "JTJ", "E": "ZJJ", "C": "STHJ", "G": "JTYS", "A": "NYNC", "R": "WGLY"}
 DEFAULT_SUBJECT_DEPT_KEY = "SCJG"
+
+# ------------------------------------------------------------------------------- code → label (issue 22)
+
+# Every code a user could otherwise read on a page, a bulletin or an export goes through ``label``. The maps
+# above hold the domain's code lists; these add the system's own codes (pipeline steps, model classes,
+# source systems, audit actions and fields, load states).
+INSPECTION_RESULT_NAMES = {code: name for code, name, _ in INSPECTION_RESULTS}
+INDUSTRY_NAMES = {code: name for code, name, _ in INDUSTRIES}
+# 来源系统 (``src_system``): INGEST_KINDS' defaults, and ``demo`` for the demo generator's rows.
+SOURCE_SYSTEMS = {"12345": "12345热线平台", "szcg": "数字城管平台", "province": "省互联网+监管平台",
+                  "jgxw": "监管行为系统", "scjg-register": "市场主体登记系统", "credit": "信用信息平台",
+                  "catalog": "监管事项目录系统", "demo": "演示数据"}
+PIPELINE_STEP_NAMES = {"daily_counts": "每日投诉量", "credit_grades": "信用分类汇总", "text_features": "诉求文本特征",
+                       "hot_topics": "热词与热点问题", "indicators": "评价指标", "provincial_leads": "省级线索导入",
+                       "spike_leads": "投诉激增线索", "trend_leads": "持续上升线索", "entity_leads": "高风险主体线索",
+                       "rule_leads": "规则线索"}
+RUN_STATUSES = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
+# Risk-model classes as the backtests store them (derived_model_backtest.model).
+MODEL_NAMES = {"EntityRiskModel": "主体风险模型", "SpikeDetector": "投诉激增检测", "TrendDetector": "持续上升检测",
+               "UnlicensedRule": "无证无照规则"}
+AUDIT_ACTIONS = {
+    "login": "登录", "login_failed": "登录失败", "login_locked": "登录锁定", "logout": "退出",
+    "kiosk_login": "大屏登录", "kiosk_login_failed": "大屏登录失败", "access_denied": "拒绝访问",
+    "user_add": "新增用户", "user_disable": "停用用户", "user_reset_password": "重置密码",
+    "kiosk_create": "签发大屏令牌", "kiosk_revoke": "吊销大屏令牌",
+    "api_key_create": "签发接口密钥", "api_key_revoke": "吊销接口密钥",
+    "pii_view": "查看个人信息", "pii_export": "导出个人信息",
+    "lead.dispatch": "线索转办", "lead.sign": "线索签收", "lead.start": "开始核查", "lead.feedback": "反馈结果",
+    "lead.close": "办结", "lead.dismiss": "误报", "lead.redo": "重办", "lead.return": "退回",
+    "lead.request_extension": "延期申请", "lead.approve_extension": "延期批准", "lead.deny_extension": "延期驳回",
+    "lead.escalate": "督办", "lead.complete_part": "协办完成",
+}
+AUDIT_OBJECT_TYPES = {"risk_lead": "风险线索", "user": "用户", "hotline_ticket": "12345工单", "kiosk_token": "大屏令牌",
+                      "api_key": "接口密钥", "page": "页面", "callback": "页面操作", "export": "导出"}
+AUDIT_DETAIL_FIELDS = {
+    "from": "原状态", "to": "新状态", "days": "天数", "handle_deadline": "办理时限", "sign_deadline": "签收时限",
+    "dept_code": "部门", "co_dept_codes": "协办部门", "result": "核查结果", "actions": "处置措施", "attachments": "附件",
+    "level": "督办级别", "role": "角色", "count": "条数", "ids": "编号", "ip": "来源地址", "part_id": "协办编号",
+    "fields": "字段", "purpose": "用途", "method": "请求方式", "path": "地址", "reason": "理由", "note": "说明",
+    "username": "用户名", "name": "名称", "table": "表格", "format": "格式", "rows": "行数", "current": "当前",
+}
+# Personal-data columns named in pii_view / pii_export audit rows.
+PII_FIELDS = {"caller_name": "来电人", "caller_phone": "联系电话", "content": "诉求内容", "address": "地址",
+              "reporter_name": "举报人", "reporter_phone": "举报人电话", "legal_rep": "法定代表人"}
+# Why data was exported, as the export jobs record it (``purpose``).
+EXPORT_PURPOSES = {"complaints_export": "投诉分析导出", "complaint_analytics": "投诉分析", "enterprise_export": "企业画像导出"}
+
+LABELS: dict[str, dict[str, str]] = {
+    "check_source": CHECK_SOURCES, "inspection_result": INSPECTION_RESULT_NAMES,
+    "inspection_followup": INSPECTION_FOLLOWUPS, "industry": INDUSTRY_NAMES, "credit_list": CREDIT_LIST_TYPES,
+    "credit_grade": CREDIT_GRADES, "lead_level": LEAD_LEVELS, "lead_kind": GENERATED_LEAD_KINDS,
+    "source_system": SOURCE_SYSTEMS, "pipeline_step": PIPELINE_STEP_NAMES, "run_status": RUN_STATUSES,
+    "model": MODEL_NAMES, "audit_action": AUDIT_ACTIONS, "audit_object": AUDIT_OBJECT_TYPES,
+    "audit_field": AUDIT_DETAIL_FIELDS, "pii_field": PII_FIELDS, "export_purpose": EXPORT_PURPOSES,
+    "subject_type": SUBJECT_TYPES,
+}
+
+
+def label(kind: str, code: object) -> str:
+    """The Chinese label of ``code`` in the code list ``kind`` (a key of ``LABELS``); an unknown code shows
+    as itself, so new codes stay visible (and tests/test_ui_browser.py flags them) rather than vanish."""
+    if code is None:
+        return ""
+    return LABELS[kind].get(str(code), str(code))
+
+
+def grade_text(grade: object) -> str:
+    """A credit-risk grade as regulators write it: ``A类``."""
+    return "" if grade is None or grade != grade else f"{grade}类"

@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from data_access import privacy
-from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, INDUSTRIES, SUBJECT_TYPES
+from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, SUBJECT_TYPES, grade_text, label
 from data_access.queries_analytics import SEARCH_MAX_CHARS, complaint_rows
 from data_access.queries_credit import measure_rows
 from data_access.schema import (
@@ -73,11 +73,13 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
     subject = {"uscc": s.uscc, "uscc_valid": s.uscc_valid, "name": s.name,
                "subject_type": SUBJECT_TYPES.get(s.subject_type, s.subject_type), "status": s.status,
                "region": region, "address": s.address, "legal_rep": s.legal_rep, "reg_date": s.reg_date,
-               "industry_code": s.industry_code, "has_food_permit": s.has_food_permit}
+               "industry_code": s.industry_code, "industry": label("industry", s.industry_code),
+               "has_food_permit": s.has_food_permit}
     g, c, i, p, lead = CreditGrade, CreditList, Inspection, Penalty, RiskLead
     grades = _frame(session, select(g.evaluated_on, g.grade, g.score).where(g.subject_uscc == uscc)
                     .order_by(g.evaluated_on.desc()).limit(limit), ["evaluated_on", "grade", "score"])
     grades["grade_label"] = grades["grade"].map(CREDIT_GRADES)
+    grades["grade"] = [grade_text(g) for g in grades["grade"]]
     lists = _frame(session, select(c.list_type, c.reason, Department.short_name, c.in_date, c.out_date)
                    .join(Department, Department.dept_code == c.decided_by_dept_code)
                    .where(c.subject_uscc == uscc).order_by(c.in_date.desc()).limit(limit),
@@ -89,6 +91,8 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
                          .outerjoin(RegItem, RegItem.item_code == i.item_code)
                          .where(i.subject_uscc == uscc).order_by(i.check_date.desc()).limit(limit),
                          ["check_date", "check_action_code", "item", "dept", "source", "result", "followup"])
+    for column, kind in (("source", "check_source"), ("result", "inspection_result"), ("followup", "inspection_followup")):
+        inspections[column] = [label(kind, c) for c in inspections[column]]
     penalties = _frame(session, select(p.decided_at, p.decision_no, Department.short_name, p.penalty_types,
                                        p.fine_amount, p.illegal_facts)
                        .join(Department, Department.dept_code == p.dept_code)
@@ -112,7 +116,6 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
 
 # ------------------------------------------------------------------------------ risk-based inspection plan
 
-INDUSTRY_NAMES = {code: name for code, name, _ in INDUSTRIES}
 PLAN_COLUMNS = ["rank", "uscc", "name", "region_code", "region", "industry", "dept_code", "dept", "score",
                 "complaints_90", "inspections_prior", "problems_prior", "penalties_prior", "credit_grade", "as_of"]
 
@@ -142,7 +145,7 @@ def inspection_plan(session: Session, scope: Scope, *, share: float, regions: li
     if regions:
         stmt = stmt.where(r.region_code.in_(regions))
     df = _frame(session, scope.restrict(stmt, r.dept_code), PLAN_COLUMNS)
-    df["industry"] = df["industry"].map(INDUSTRY_NAMES).fillna(df["industry"])
+    df["industry"] = [label("industry", c) for c in df["industry"]]
     as_of = session.scalar(select(func.max(r.as_of)))
     return df, {"scored": scored, "size": size, "as_of": as_of}
 

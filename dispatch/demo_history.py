@@ -19,7 +19,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from data_access import codes
-from data_access.reference import DEPT_CODE_BY_KEY
+from data_access.reference import DEPT_CODE_BY_KEY, DEPT_SHORT_NAME_BY_CODE
 from data_access.schema import HotlineTicket, PlantedEvent, RiskLead
 from data_access.scope import Scope
 from dispatch import deadlines
@@ -130,7 +130,7 @@ def _play(session: Session, rnd: random.Random, lead_id: int, created: dt.dateti
         return True
 
     def head(code: str) -> Scope:
-        return Scope(f"{code[-6:]}负责人", "DEPT_HEAD", code)
+        return Scope(f"{DEPT_SHORT_NAME_BY_CODE.get(code, '部门')}负责人", "DEPT_HEAD", code)
 
     if rnd.random() < 0.08:
         step(rnd.uniform(1, 30), "dismiss", analyst, note=rnd.choice(DISMISS_REASONS))

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 import math
 
 import dash
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html
 
-from data_access import db, limits
+from data_access import codes, db, limits
+from data_access.reference import DEPT_SHORT_NAME_BY_CODE
+from data_access.scope import ROLES
 from security import audit
 
 dash.register_page(__name__, path="/admin/audit", name="审计日志", order=90, roles=("SYS_ADMIN",))
 
 PAGE_SIZE = 50
-ACTIONS = {
-    "login": "登录", "login_failed": "登录失败", "login_locked": "登录锁定", "logout": "退出",
-    "kiosk_login": "大屏登录", "kiosk_login_failed": "大屏登录失败", "access_denied": "拒绝访问",
-    "user_add": "新增用户", "user_disable": "停用用户", "user_reset_password": "重置密码",
-    "kiosk_create": "签发大屏令牌", "kiosk_revoke": "吊销大屏令牌",
-    "api_key_create": "签发接口密钥", "api_key_revoke": "吊销接口密钥",
-    "pii_view": "查看个人信息", "pii_export": "导出个人信息",
-}
+ACTIONS = codes.AUDIT_ACTIONS
 
 
 def layout(**_query) -> html.Div:
@@ -44,6 +39,30 @@ def layout(**_query) -> html.Div:
     ])
 
 
+def _value(value: object) -> str:
+    """One detail value in words: department codes by name, roles and personal-data columns in Chinese,
+    timestamps without the ISO ``T``, lists joined with 、."""
+    if isinstance(value, list):
+        return "、".join(_value(v) for v in value) or "无"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if value is None:
+        return "无"
+    text = str(value)
+    for names in (DEPT_SHORT_NAME_BY_CODE, ROLES, codes.PII_FIELDS, codes.EXPORT_PURPOSES, codes.LEAD_LEVELS):
+        if text in names:
+            return names[text]
+    try:
+        return f"{dt.datetime.fromisoformat(text):%Y-%m-%d %H:%M}" if "T" in text else text
+    except ValueError:
+        return text
+
+
+def describe(detail: dict | None) -> str:
+    """An audit row's detail as ``原状态：待研判；新状态：已转办；部门：市城管局`` (the stored JSON is unchanged)."""
+    return "；".join(f"{codes.label('audit_field', k)}：{_value(v)}" for k, v in (detail or {}).items())
+
+
 @callback(Output("admin_audit-table", "children"), Output("admin_audit-pager", "max_value"),
           Input("admin_audit-pager", "active_page"), Input("admin_audit-actor", "value"),
           Input("admin_audit-action", "value"))
@@ -55,8 +74,9 @@ def show_page(active_page: int | None, actor: str | None, action: str | None):
     header = html.Thead(html.Tr([html.Th(h) for h in ("序号", "时间", "操作人", "操作", "对象", "详情", "哈希")]))
     body = html.Tbody([html.Tr([
         html.Td(r.audit_id), html.Td(f"{r.at:%Y-%m-%d %H:%M:%S}"), html.Td(r.actor),
-        html.Td(ACTIONS.get(r.action, r.action)), html.Td(f"{r.object_type} {r.object_id or ''}"),
-        html.Td(html.Code(json.dumps(r.detail, ensure_ascii=False))), html.Td(html.Code(r.row_hash[:12])),
+        html.Td(codes.label("audit_action", r.action)),
+        html.Td(f"{codes.label('audit_object', r.object_type)} {r.object_id or ''}"),
+        html.Td(describe(r.detail), className="small"), html.Td(html.Code(r.row_hash[:12])),
     ]) for r in rows])
     table = dbc.Table([header, body], striped=True, size="sm", responsive=True) if rows else \
         dbc.Alert("没有符合条件的记录。", color="secondary")

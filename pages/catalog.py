@@ -23,10 +23,12 @@ from data_access import codes, db, queries_analytics, queries_evaluation, querie
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT, INDICATOR_BY_KEY, parse_month
 from ui import exports, filters, tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/catalog", name="监管事项", order=70)
 
 PAGE = "catalog"
+EXPORT_NAMES = {"coverage": "部门认领与覆盖", "items": "部门事项明细"}  # export file name per table, as its card titles it
 CLAIM, COVERAGE = INDICATOR_BY_KEY["item_claim_rate"], INDICATOR_BY_KEY["item_coverage"]
 COVERAGE_COLUMNS = {"dept": "部门", "main_n": "在用主项", "sub_n": "在用子项", "claimed_rate_text": CLAIM.name,
                     "impl_n": "有实施清单的主项", "behaviour_n": "有监管行为的主项", "coverage_text": COVERAGE.name}
@@ -50,9 +52,9 @@ def layout(dept=None, month=None, **_query) -> html.Div:
         html.P(f"{CLAIM.name}：{CLAIM.definition}；{COVERAGE.name}：{COVERAGE.definition}。"
                "与排名页、月通报为同一指标。", className="text-muted"),
         dbc.Row([
-            dbc.Col([dbc.Label("部门（点击柱形亦可下钻）"), dcc.Dropdown(
+            dbc.Col([dbc.Label("部门（点击柱形亦可下钻）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
                 id="catalog-dept", options=options, value=chosen[0] if chosen else None, placeholder="全部部门")], md=6),
-            dbc.Col([dbc.Label("月份"), dcc.Dropdown(
+            dbc.Col([dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS, 
                 id="catalog-month", options=month_options, value=month if month in months else default,
                 clearable=False)], md=3),
         ], className="mb-3"),
@@ -156,7 +158,7 @@ def export_table(session: Session, scope: Scope, table: str, dept: str | None, m
     if df is None:
         return None
     labels = COVERAGE_COLUMNS if table == "coverage" else ITEM_COLUMNS
-    return df[list(labels)].rename(columns=labels), f"监管事项_{table}"
+    return df[list(labels)].rename(columns=labels), f"监管事项_{EXPORT_NAMES[table]}"
 
 
 export = exports.background_callback(PAGE, export_table, State("catalog-dept", "value"), State("catalog-month", "value"))

@@ -19,11 +19,14 @@ import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
 from ui import charts, exports, filters, tables
+from ui.filters import DROPDOWN_LABELS
 from ui.kaifeng_map import county_count_figure
 
 dash.register_page(__name__, path="/complaints", name="投诉分析", order=20)
 
 PAGE = "complaints"
+# Export file names per table (投诉分析_匹配工单.csv), as the cards title them.
+EXPORT_NAMES = {"tickets": "匹配工单", "hot_issues": "热点问题", "hot_words": "热词"}
 SELECTED, OTHERS = "#d9480f", "#74a9cf"
 GRID_COLUMNS = [
     {"field": "accepted_at", "headerName": "受理时间", "width": 160, "sortable": True},
@@ -53,9 +56,9 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
     regions = filters.parse_list(region, {o["value"] for o in region_options})
     categories = filters.parse_list(category, {o["value"] for o in category_options})
     controls = dbc.Card(dbc.CardBody(dbc.Row([
-        dbc.Col([dbc.Label("区县"), dcc.Dropdown(id="complaints-region", multi=True, value=regions,
+        dbc.Col([dbc.Label("区县"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="complaints-region", multi=True, value=regions,
                                                  options=region_options, placeholder="全部区县")], md=3),
-        dbc.Col([dbc.Label("诉求类别"), dcc.Dropdown(id="complaints-category", multi=True, value=categories,
+        dbc.Col([dbc.Label("诉求类别"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="complaints-category", multi=True, value=categories,
                                                    options=category_options, placeholder="全部类别")], md=3),
         dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
             id="complaints-period", inline=True, value=filters.parse_period(period),
@@ -79,7 +82,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         html.Div(id="complaints-summary", className="mb-2 fw-bold"),
         dbc.Row([
             dbc.Col(tables.card("各区县诉求量（点击筛选）", filters.graph("complaints-by-region", "诉求量_区县")), lg=5),
-            dbc.Col(tables.card("诉求类别 Top 15（点击筛选）", filters.graph("complaints-by-category", "诉求量_类别")), lg=7),
+            dbc.Col(tables.card("诉求量前 15 位的类别（点击筛选）", filters.graph("complaints-by-category", "诉求量_类别")), lg=7),
         ]),
         dbc.Row([
             dbc.Col(tables.card("各区县诉求量地图（点击筛选）", filters.graph("complaints-map", "诉求量_地图")), lg=5),
@@ -242,7 +245,7 @@ def export_table(session: Session, scope: Scope, table: str, regions, categories
         df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
     else:
         df = queries_analytics.hot_words(session, scope, **f, limit=exports.row_limit())
-    return df, f"投诉分析_{table}"
+    return df, f"投诉分析_{EXPORT_NAMES[table]}"
 
 
 export = exports.background_callback(PAGE, export_table, State("complaints-region", "value"),

@@ -18,10 +18,12 @@ import security
 from data_access import cache, codes, db, queries, queries_credit
 from data_access.scope import Scope
 from ui import exports, filters, tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/credit", name="信用监管", order=60)
 
 PAGE = "credit"
+EXPORT_NAMES = {"list_summary": "信用名单", "entries": "最近列入名单的主体", "measures": "联合奖惩措施明细"}  # export file name per table, as its card titles it
 # Grade → (colour, bar pattern): low risk plain, higher risk denser marks.
 GRADE_STYLE = {"A": ("#2f9e44", ""), "B": ("#74a9cf", "/"), "C": ("#f08c00", "x"), "D": ("#c92a2a", "+")}
 LIST_DAYS = 90
@@ -36,11 +38,11 @@ def layout(region=None, **_query) -> html.Div:
     return html.Div([
         html.H3("信用监管"),
         html.P(f"数据截至 {as_of:%Y-%m-%d}" if as_of else "仓库暂无信用数据", className="text-muted"),
-        dbc.Row([dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(
+        dbc.Row([dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
             id="credit-region", multi=True, value=regions, options=options, placeholder="全部区县")], md=6)],
             className="mb-3"),
         html.Div(id="credit-summary", className="mb-2 fw-bold"),
-        tables.card("企业信用风险分类（A 低 · B 一般 · C 较高 · D 高），按区县", filters.graph("credit-grades", "信用风险分类_区县")),
+        tables.card("企业信用风险分类（A类低 · B类一般 · C类较高 · D类高），按区县", filters.graph("credit-grades", "信用风险分类_区县")),
         tables.card(f"信用名单（在册数与近 {LIST_DAYS} 天列入/移出）", html.Div(id="credit-lists"), page=PAGE,
                     table="list_summary"),
         tables.card("最近列入名单的主体", html.Div(id="credit-entries"), page=PAGE, table="entries"),
@@ -66,7 +68,7 @@ def _grades_figure(df, selected: list[str]) -> go.Figure:  # noqa: ANN001
     fig = go.Figure()
     for grade, (colour, pattern) in GRADE_STYLE.items():
         g = df[df["grade"] == grade]
-        fig.add_bar(x=g["name"], y=g["n"], customdata=g["code"], name=f"{grade} {codes.CREDIT_GRADES[grade]}",
+        fig.add_bar(x=g["name"], y=g["n"], customdata=g["code"], name=f"{codes.grade_text(grade)} {codes.CREDIT_GRADES[grade]}",
                     marker={"color": colour, "pattern": {"shape": pattern},
                             "opacity": [1.0 if not selected or c in selected else 0.35 for c in g["code"]]},
                     hovertemplate="%{x} " + grade + "：%{y} 户<extra></extra>")
@@ -148,7 +150,7 @@ def export_table(session: Session, scope: Scope, table: str, regions: list[str] 
     labels = {"list_summary": LIST_SUMMARY_COLUMNS, "entries": queries_credit.LIST_ENTRY_COLUMNS,
               "measures": queries_credit.MEASURE_COLUMNS}[table]
     df = _frames(session, scope, regions or None, exports.row_limit())[table]
-    return df[list(labels)].rename(columns=labels), f"信用监管_{table}"
+    return df[list(labels)].rename(columns=labels), f"信用监管_{EXPORT_NAMES[table]}"
 
 
 export = exports.background_callback(PAGE, export_table, State("credit-region", "value"))

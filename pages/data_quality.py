@@ -15,7 +15,7 @@ from dash import Input, Output, callback, dcc, html
 
 import security
 import settings
-from data_access import cache, db, quality
+from data_access import cache, codes, db, quality
 from data_access.ingest.sources import KIND_NAMES
 from data_access.scope import SYSTEM, Scope
 from ui import charts
@@ -120,14 +120,14 @@ def _when(value: object) -> str:
     return "—" if value is None or pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d %H:%M}"
 
 
-NO_LOADS_TEXT = ("暂无接入批次。各来源经 bianjian ingest（文件）或 POST /api/v1/ingest/<类型>（推送）接入后，在此显示"
-                 "最近入库、静默状态与隔离率；由其他方式写入的数据只计入库记录，不产生接入批次。")
+NO_LOADS_TEXT = ["暂无接入批次。各来源经 ", html.Code("bianjian ingest"), "（文件）或 ", html.Code("POST /api/v1/ingest/<类型>"),
+                 "（推送）接入后，在此显示最近入库、静默状态与隔离率；由其他方式写入的数据只计入库记录，不产生接入批次。"]
 
 
 def _freshness_table(fresh: pd.DataFrame) -> dbc.Table | html.Div:
     if fresh.empty:
         return dbc.Alert(NO_LOADS_TEXT, color="secondary", id="data-quality-no-loads")
-    rows = [[KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.last_load_at),
+    rows = [[KIND_NAMES.get(r.source_kind, r.source_kind), codes.label("source_system", r.src_system), _when(r.last_load_at),
              "—" if pd.isna(r.days_since_load) else f"{r.days_since_load:.1f}",
              dbc.Badge("静默", color="danger") if silent else dbc.Badge("正常", color="success"),
              f"{r.batches}", f"{r.failed_batches}", f"{r.received:,}",
@@ -172,10 +172,11 @@ def _timeliness_table(timely: pd.DataFrame) -> dbc.Table | html.Div:
 
 
 def _batches_table(batches: pd.DataFrame) -> dbc.Table | html.Div:
-    status = {"ok": "成功", "failed": "失败", "running": "进行中"}
-    return _table(["批次", "数据类型", "来源系统", "开始时间", "状态", "接收", "新增", "更新", "未变", "隔离"],
-                  [[r.batch_id, KIND_NAMES.get(r.source_kind, r.source_kind), r.src_system, _when(r.started_at),
-                    status.get(r.status, r.status), r.received, r.inserted, r.updated, r.unchanged, r.quarantined]
+    # The batch id (what `bianjian ingest` and the API answer) shows when the pointer rests on the time.
+    return _table(["开始时间", "数据类型", "来源系统", "状态", "接收", "新增", "更新", "未变", "隔离"],
+                  [[html.Span(_when(r.started_at), title=f"批次编号 {r.batch_id}"),
+                    KIND_NAMES.get(r.source_kind, r.source_kind), codes.label("source_system", r.src_system),
+                    codes.label("run_status", r.status), r.received, r.inserted, r.updated, r.unchanged, r.quarantined]
                    for r in batches.itertuples()])
 
 
@@ -187,7 +188,7 @@ def refresh_pipeline(_window: str | None):
 
 
 def _pipeline_table(runs: pd.DataFrame) -> dbc.Table | html.Div:
-    status = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
     return _table(["步骤", "开始时间", "结束时间", "状态", "写入行数", "说明"],
-                  [[r.step, _when(r.started_at), _when(r.finished_at), status.get(r.status, r.status), r.rows_written,
+                  [[codes.label("pipeline_step", r.step), _when(r.started_at), _when(r.finished_at),
+                    codes.label("run_status", r.status), r.rows_written,
                     (r.message or "").splitlines()[0] if r.message else ""] for r in runs.itertuples()])

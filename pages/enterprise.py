@@ -21,6 +21,7 @@ import settings
 from data_access import codes, db, queries_analytics, queries_enterprise
 from data_access.scope import Scope
 from ui import exports, filters, tables
+from ui.filters import DROPDOWN_LABELS
 from ui.levels import level_label
 
 dash.register_page(__name__, path="/enterprise", path_template="/enterprise/<uscc>", name="企业画像", order=25)
@@ -70,7 +71,7 @@ def layout(uscc=None, q=None, region=None, **_query) -> html.Div:
 
 def _plan_section(region: str | None) -> html.Div:
     options = [{"label": c.name, "value": c.code} for c in codes.COUNTIES]
-    picker = dbc.Row(dbc.Col([dbc.Label("区县"), dcc.Dropdown(
+    picker = dbc.Row(dbc.Col([dbc.Label("区县"), dcc.Dropdown(labels=DROPDOWN_LABELS,
         id="enterprise-plan-region", multi=True, options=options, placeholder="全部区县",
         value=filters.parse_list(region, {o["value"] for o in options}))], md=6), className="mb-2")
     return html.Div([picker, tables.card(
@@ -84,9 +85,9 @@ def plan_view(scope, regions: list[str]) -> tuple[pd.DataFrame, str]:  # noqa: A
     with db.session_scope() as session:
         df, meta = queries_enterprise.inspection_plan(session, scope, share=plan_share(), regions=regions or None)
     if not meta["scored"]:
-        return df, "尚未运行主体风险评分（流水线步骤 entity_leads），暂无名单。"
+        return df, f"尚未运行主体风险评分（流水线步骤「{codes.label('pipeline_step', 'entity_leads')}」），暂无名单。"
     df["score_pct"] = df["score"].map(lambda v: f"{v:.0%}")
-    df["credit_grade"] = df["credit_grade"].fillna("未评")
+    df["credit_grade"] = [codes.grade_text(g) or "未评" for g in df["credit_grade"]]
     mine = "（本部门监管的主体）" if not scope.all_departments else ""
     where = "、".join(codes.COUNTY_BY_CODE[r].name for r in regions if r in codes.COUNTY_BY_CODE) if regions else ""
     summary = (f"评分截至 {meta['as_of']:%Y-%m-%d}：全市在营主体 {meta['scored']:,} 家，名单取前 "
@@ -134,7 +135,7 @@ def _profile(uscc: str) -> html.Div:
     facts = dbc.Card(dbc.CardBody([
         html.H4([s["name"], valid], id="enterprise-name"),
         html.Div([_fact("统一社会信用代码", s["uscc"]), _fact("主体类型", s["subject_type"]), _fact("登记状态", s["status"]),
-                  _fact("区县", s["region"]), _fact("成立日期", s["reg_date"]), _fact("行业门类", s["industry_code"]),
+                  _fact("区县", s["region"]), _fact("成立日期", s["reg_date"]), _fact("行业门类", s["industry"]),
                   _fact("法定代表人/经营者", s["legal_rep"]), _fact("住所", s["address"]),
                   _fact("食品经营许可", "有" if s["has_food_permit"] else "无"), _fact("信用风险分类", grade_text),
                   _fact("主体风险评分", _risk_text(risk))],
@@ -172,7 +173,7 @@ def export_table(session: Session, scope: Scope, table: str, uscc: str | None): 
     are masked per role and audited."""
     if table == "plan":
         df, _ = queries_enterprise.inspection_plan(session, scope, share=plan_share())
-        df["credit_grade"] = df["credit_grade"].fillna("未评")
+        df["credit_grade"] = [codes.grade_text(g) or "未评" for g in df["credit_grade"]]
         # the export keeps the probability as a number, in the percentage's place
         labels = {("score" if k == "score_pct" else k): ("下次检查发现问题概率" if k == "score_pct" else v)
                   for k, v in PLAN_LABELS.items()}
@@ -186,7 +187,7 @@ def export_table(session: Session, scope: Scope, table: str, uscc: str | None): 
         exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
                        ["caller_name", "caller_phone", "content"], purpose="enterprise_export")
     labels = SECTIONS[table][1]
-    return df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{table}"
+    return df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{SECTIONS[table][0]}"
 
 
 export = exports.background_callback(PAGE, export_table, State("enterprise-uscc", "data"))

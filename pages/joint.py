@@ -12,6 +12,7 @@ from dash import Input, Output, callback, dcc, html
 import security
 from data_access import codes, db, queries_leads
 from ui import tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/joint", name="联合监管", order=42, roles=("LEADER", "ANALYST", "DEPT_HEAD"))
 
@@ -38,8 +39,8 @@ def layout(**_query) -> html.Div:
     return html.Div([
         html.H3("联合监管清单"),
         dbc.Row([
-            dbc.Col([dbc.Label("部门"), dcc.Dropdown(id="joint-dept", options=options, placeholder="全部部门")], md=6),
-            dbc.Col([dbc.Label("分工状态"), dcc.Dropdown(id="joint-status", options=list(codes.JOINT_PART_STATUSES),
+            dbc.Col([dbc.Label("部门"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="joint-dept", options=options, placeholder="全部部门")], md=6),
+            dbc.Col([dbc.Label("分工状态"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="joint-status", options=list(codes.JOINT_PART_STATUSES),
                                                        placeholder="全部状态")], md=6),
         ], className="mb-3"),
         html.Div(id="joint-summary", className="mb-3"),

@@ -134,7 +134,7 @@ def _evidence(evidence: dict, role: str) -> html.Div:
     loads = evidence.get("loads") or []
     if loads:
         rows = [html.Tr([html.Td(b.get("started_at", "")), html.Td(f"{b.get('received', 0):,}"),
-                         html.Td(f"{b.get('quarantined', 0):,}"), html.Td(b.get("status", ""))]) for b in loads]
+                         html.Td(f"{b.get('quarantined', 0):,}"), html.Td(codes.label("run_status", b.get("status")))]) for b in loads]
         quality_page = dash.page_registry.get("pages.data_quality")
         link = ([dcc.Link("在「数据质量」页查看全部来源的时效与隔离原因", href=quality_page["path"])]
                 if quality_page and access.can_see(role, quality_page) else [])

@@ -20,6 +20,7 @@ import security
 from data_access import codes, db, queries_leads
 from dispatch.deadlines import DEADLINE_STATE_RULE
 from ui import lead_form, levels, tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/leads", name="风险线索", order=40, roles=("LEADER", "ANALYST", "DEPT_HEAD"))
 
@@ -48,9 +49,9 @@ def layout(status=None, **_query) -> html.Div:
     default_status = [s for s in (status or "").split(",") if s in codes.LEAD_STATUSES] or (
         ["待研判"] if scope.role == "ANALYST" else [])
     filters = dbc.Row([
-        dbc.Col([dbc.Label("状态"), dcc.Dropdown(id="leads-status", multi=True, value=default_status, placeholder="全部状态",
+        dbc.Col([dbc.Label("状态"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="leads-status", multi=True, value=default_status, placeholder="全部状态",
                                                  options=[s for s in codes.LEAD_STATUSES if s != "退回"])], md=6),
-        dbc.Col([dbc.Label("等级"), dcc.Dropdown(id="leads-level", multi=True, value=[], placeholder="全部等级",
+        dbc.Col([dbc.Label("等级"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="leads-level", multi=True, value=[], placeholder="全部等级",
                                                  options=[{"label": levels.level_label(k), "value": k} for k in codes.LEAD_LEVELS])],
                 md=6),
     ], className="mb-2")

@@ -29,8 +29,8 @@ COLUMN_FLEX = {"run_at": 2, "dataset": 4, "metric_label": 3, "note": 2}
 METRIC_LABELS = {
     "recall": "召回率", "precision": "精确率", "median_delay_days": "发现延迟中位数（天）",
     "recall_testable": "可检验事件召回率", "recall_top30": "前30名召回率", "plan_recall": "检查计划召回率", "precision_at_k": "检查计划精确率",
-    "alarm_precision": "告警日精确率", "auc": "AUC", "average_precision": "平均精确率（AP）",
-    "auc_credit_grade_baseline": "AUC（仅信用等级，对照）", "days_earlier_mean": "平均提前发现天数",
+    "alarm_precision": "告警日精确率", "auc": "区分能力（曲线下面积）", "average_precision": "平均精确率",
+    "auc_credit_grade_baseline": "区分能力（仅信用等级，对照）", "days_earlier_mean": "平均提前发现天数",
     "first_half_share_model": "前一半检查发现的问题占比（模型排序）",
     "first_half_share_bau": "前一半检查发现的问题占比（原顺序）",
     "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
@@ -90,7 +90,7 @@ def layout(**_query) -> html.Div:
     curves = {name: curve for name, curve in curve_rows.groupby("model")} if not curve_rows.empty else {}
     results = results[~results["metric"].str.contains("@", regex=False)]  # curve points: drawn, not listed
     groups = results.groupby(MODEL_COLUMN, sort=True) if MODEL_COLUMN in results else [("全部模型", results)]
-    cards = [tables.card(f"模型：{name}（{len(rows)} 条回测记录）",
+    cards = [tables.card(f"模型：{codes.label('model', name)}（{len(rows)} 条回测记录）",
                          html.Div([review_curve_figure(curves[name]) if name in curves else None,
                                    tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),
                                                COLUMNS, height=300, flex=COLUMN_FLEX)]),
@@ -115,7 +115,7 @@ def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201
     results = queries_analytics.backtest_results(session)
     if MODEL_COLUMN in results:
         results = results[results[MODEL_COLUMN].astype(str) == name]
-    return results, f"模型卡_{name}"
+    return results, f"模型卡_{codes.label('model', name)}"
 
 
 export = exports.background_callback(PAGE, export_table)

@@ -33,6 +33,7 @@ from evaluation.indicators import (
 )
 from ops import background
 from ui import charts, tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/my-department", name="本部门", order=65, roles=("DEPT_HEAD", "LEADER"),
                    id_prefix="my-dept-")
@@ -124,9 +125,9 @@ def layout(unit=None, month=None, **_query) -> html.Div:
     return html.Div([
         html.H3("本部门"),
         dbc.Row([
-            dbc.Col(dcc.Dropdown(id="my-dept-unit", options=options, value=own or options[0]["value"],
+            dbc.Col(dcc.Dropdown(labels=DROPDOWN_LABELS, id="my-dept-unit", options=options, value=own or options[0]["value"],
                                  clearable=False, disabled=not scope.all_departments), md=4),
-            dbc.Col(dcc.Dropdown(id="my-dept-month", options=month_options,
+            dbc.Col(dcc.Dropdown(labels=DROPDOWN_LABELS, id="my-dept-month", options=month_options,
                                  value=month if month in months else default, clearable=False), md=3),
             dbc.Col(dbc.RadioItems(id="my-dept-format", value="pdf", inline=True,
                                    options=[{"label": "PDF", "value": "pdf"}, {"label": "Excel", "value": "xlsx"},

@@ -24,6 +24,7 @@ from evaluation.charts import STATUS_COLOURS
 from evaluation.indicators import GROUP_NAMES, UNITS, applicable, months_back
 from evaluation.reports import change_text
 from ui import tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/rankings", name="排名", order=60,
                    roles=("LEADER", "ANALYST", "SYS_ADMIN", "DEPT_HEAD"))
@@ -109,7 +110,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
     group = group if group in UNITS else "COUNTY"
     editable = scope.role in WHAT_IF_ROLES
     controls = dbc.Card(dbc.CardBody([
-        dbc.Label("月份"), dcc.Dropdown(id="rankings-month", options=options, value=month, clearable=False),
+        dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="rankings-month", options=options, value=month, clearable=False),
         dbc.Label("分组", className="mt-2"),
         dbc.RadioItems(id="rankings-group", value=group, inline=True,
                        options=[{"label": n, "value": g} for g, n in GROUP_NAMES.items()]),

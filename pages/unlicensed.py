@@ -17,10 +17,12 @@ import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
 from ui import charts, exports, filters, tables
+from ui.filters import DROPDOWN_LABELS
 
 dash.register_page(__name__, path="/unlicensed", name="无证无照", order=65)
 
 PAGE = "unlicensed"
+EXPORT_NAMES = {"routing": "分流", "leads": "最新线索"}  # export file name per table, as its card titles it
 ROUTING_COLUMNS = {"kind": "类型", "rule": "法定查处部门（国务院令第684号）", "dept": "实际责任部门", "n": "线索数",
                    "open_n": "未销号", "conforms_text": "分流核对"}
 
@@ -36,7 +38,7 @@ def layout(region=None, period=None, **_query) -> html.Div:
                 " · 无照由市场监管部门查处，无证及无证无照由许可审批部门查处（国务院令第684号第五至七条）。"],
                className="text-muted"),
         dbc.Row([
-            dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(
+            dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
                 id="unlicensed-region", multi=True, options=options, placeholder="全部区县",
                 value=filters.parse_list(region, {o["value"] for o in options}))], md=6),
             dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
@@ -141,7 +143,7 @@ def export_table(session: Session, scope: Scope, table: str, regions: list[str] 
     """Routing or lead table (leads hold a business name and address, not a complainant)."""
     labels = {"routing": ROUTING_COLUMNS, "leads": queries_analytics.UNLICENSED_COLUMNS}[table]
     df = _frames(session, scope, regions or None, period, exports.row_limit())[table]
-    return df[list(labels)].rename(columns=labels), f"无证无照_{table}"
+    return df[list(labels)].rename(columns=labels), f"无证无照_{EXPORT_NAMES[table]}"
 
 
 export = exports.background_callback(PAGE, export_table, State("unlicensed-region", "value"),

@@ -267,7 +267,7 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
     delays = kinds["spike"]["delays_days"] + kinds["unlicensed_operator"]["delays_days"]
     ent = kinds["high_risk_entity"]
     result = {
-        "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}, {series} county×category series",
+        "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}，{series} 条区县×类别序列",
         "recall": sum(k["detected"] for k in kinds.values()) / events if events else None,
         "precision": sum(k["matched_leads"] for k in kinds.values()) / leads_n if leads_n else None,
         "median_delay_days": float(np.median(delays)) if delays else None,
@@ -400,11 +400,11 @@ def external_backtest(engine: Engine | None, shared_data, *, store: bool = True)
                       "twitter_mean": twitter_mean, "twitter_files": len(twitter)},
               "chicago": {k: v for k, v in chi.items() if k != "features"}}
     if engine is not None and store:
-        rows = [{"model": "SpikeDetector", "dataset": f"NAB v1.1 子集：{Path(key).stem}（standard配置，0/1告警）",
+        rows = [{"model": "SpikeDetector", "dataset": f"NAB v1.1 子集：{Path(key).stem}（标准配置，0/1告警）",
                  "metric": "nab_normalized_score", "value": float(value), "n": 1} for key, value in per_file.items()]
         if twitter:
             rows.append({"model": "SpikeDetector", "dataset": f"NAB v1.1 子集：{len(twitter)}条Twitter序列均值"
-                                                              "（standard配置，0/1告警）",
+                                                              "（标准配置，0/1告警）",
                          "metric": "nab_normalized_score_mean", "value": twitter_mean, "n": len(twitter)})
         for m in ("auc", "average_precision", "days_earlier_mean", "first_half_share_model", "first_half_share_bau"):
             rows.append({"model": "EntityRiskModel", "dataset": "Chicago食品检查（2014年9-10月时间外样本，不含检查员特征）",

@@ -280,11 +280,12 @@ class SilentSourceRule:
         for r in silent.itertuples():
             last, days = pd.Timestamp(r.last_load_at), int(r.days_since_load)  # whole days: stable re-runs
             name = KIND_NAMES.get(r.source_kind, r.source_kind)
+            system = codes.label("source_system", r.src_system)
             out.append(Signal(
                 key=f"silent_source:{r.source_kind}:{r.src_system}", kind="silent_source",
                 score=min(0.95, 0.5 + 0.01 * days),
-                title=f"数据源中断：{name}（{r.src_system}）", episode=last.isoformat(),
-                reason=f"数据源{name}（来源系统{r.src_system}）自{last:%Y-%m-%d %H:%M}起已{days}天未报送数据",
+                title=f"数据源中断：{name}（{system}）", episode=last.isoformat(),
+                reason=f"数据源{name}（来源系统：{system}）自{last:%Y-%m-%d %H:%M}起已{days}天未报送数据",
                 dept_code=DEPT_CODE_BY_KEY["ZWFW"],
                 evidence={"signal": {"rule": "silent_source", "source_kind": r.source_kind, "src_system": r.src_system,
                                      "last_load_at": last.isoformat(), "days_since_load": days},

@@ -141,6 +141,6 @@ def create_demo_users(engine: Engine) -> list[tuple[str, str, str]]:
     with Session(engine) as session, session.begin():
         for username, role, dept_key, password in DEMO_USERS:
             if session.scalar(select(AppUser.user_id).where(AppUser.username == username)) is None:
-                add_user(session, username, role, password, actor="demo", dept_key=dept_key)
+                add_user(session, username, role, password, actor="演示数据初始化", dept_key=dept_key)
                 created.append((username, role, password))
     return created

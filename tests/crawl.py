@@ -11,9 +11,12 @@ from __future__ import annotations
 import re
 import time
 
-# Words that are read as words in Chinese offices: file formats, the 12345 channel "APP", the hotline's
-# "12345" is digits. Usernames are login identifiers (typed at the login form), passed by the caller.
-ALLOWED_WORDS = frozenset({"PDF", "Excel", "CSV", "XLSX", "APP", "ID"})
+# Words that are read as words in Chinese offices: file formats and the 12345 channel "APP". Usernames are
+# login identifiers (typed at the login form), passed by the caller. Text in <code> (a command to type) and
+# screen-reader-only text (.visually-hidden) is not read on screen and is left out.
+ALLOWED_WORDS = frozenset({"PDF", "Excel", "Word", "CSV", "XLSX", "PNG", "APP"})
+# Credit-risk grades as regulators write them (A类 … D类) are words too.
+_GRADE = re.compile(r"(?<![A-Za-z])[A-D](?=类)")
 
 # A token: letters, digits and the joiners codes use. A token with a digit is ID-like (USCC 91410200…,
 # order number KF2026…, GB/T code) and allowed; the rest must be allowed words.
@@ -23,7 +26,10 @@ _LATIN = re.compile(r"[A-Za-z]")
 # Dash marks a component whose callback is running with data-dash-is-loading; plotly draws afterwards.
 _BUSY_JS = "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"
 _TEXT_JS = """
+const hidden = [...document.querySelectorAll('code, .visually-hidden, .sr-only')];
+hidden.forEach(e => { e.dataset.crawlDisplay = e.style.display; e.style.display = 'none'; });
 const parts = [document.body.innerText];
+hidden.forEach(e => { e.style.display = e.dataset.crawlDisplay; });
 document.querySelectorAll('svg text').forEach(t => parts.push(t.textContent));
 document.querySelectorAll('[title]').forEach(e => parts.push(e.getAttribute('title')));
 document.querySelectorAll('input[placeholder], textarea[placeholder]').forEach(
@@ -52,7 +58,7 @@ def settle(browser, *, timeout: float = 30, quiet: float = 1.0) -> str:  # noqa:
 def latin_words(text: str, allowed: frozenset[str] = frozenset()) -> set[str]:
     """Latin-letter words in ``text`` that are neither ID-like (contain a digit) nor allowed."""
     found = set()
-    for token in _TOKEN.findall(text):
+    for token in _TOKEN.findall(_GRADE.sub("", text)):
         if not _LATIN.search(token) or any(ch.isdigit() for ch in token):
             continue
         for word in re.findall(r"[A-Za-z][A-Za-z_.\-]*[A-Za-z]|[A-Za-z]", token):

@@ -69,7 +69,7 @@ def test_the_silent_source_is_what_the_silence_rule_finds(demo_engine):
     assert 1 <= lag.loc["12345工单", "median_hours"] <= 26  # delivered the night after, not at the demo's end
     with demo_engine.connect() as conn:
         leads = SilentSourceRule().signals(conn, morning)
-    assert [s.title for s in leads] == ["数据源中断：省级线索（demo）"]  # users read the source's name, not its kind
+    assert [s.title for s in leads] == ["数据源中断：省级线索（演示数据）"]  # users read the source's name, not its kind
     assert f"已{exchange.SILENT_DAYS}天未报送数据" in leads[0].reason
 
 

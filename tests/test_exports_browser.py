@@ -84,7 +84,7 @@ def _export_tickets(base_url: str, username: str, password: str, workdir: Path) 
 def _check_file(csv: Path, warehouse: str, username: str) -> None:
     """The file is the analyst's first ROW_LIMIT tickets under the page's default filters, as the warehouse
     has them (phones unmasked: ANALYST sees personal data), and the export is audited with its ids."""
-    assert csv.name == "投诉分析_tickets.csv" and csv.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert csv.name == "投诉分析_匹配工单.csv" and csv.read_bytes()[:3] == b"\xef\xbb\xbf"
     got = pd.read_csv(io.StringIO(csv.read_text(encoding="utf-8-sig")), dtype=str)
     engine = make_engine(warehouse)
     try:

@@ -239,7 +239,7 @@ def test_ticket_export_obeys_the_row_limit_masks_and_is_audited(pages, job_users
                               scope_of(role), 1, None, [], [], "all", None)
     assert status == ""
     df = export_frame(payload)
-    assert len(df) == 7 and payload["filename"] == "投诉分析_tickets.csv"
+    assert len(df) == 7 and payload["filename"] == "投诉分析_匹配工单.csv"
     assert "联系电话" in df.columns and df["联系电话"].str.contains(r"\*", regex=True).all() == masked
     rows = audit_rows(action)
     assert len(rows) == before + 1 and rows[-1].detail["count"] == 7 and rows[-1].detail["role"] == role

@@ -1,5 +1,5 @@
-"""What every user sees, in headless Chromium over a copy of the demo warehouse: grids show all the rows
-they say they have.
+"""What every user sees, in headless Chromium over a copy of the demo warehouse: no code or English word
+on any page for any role (tests/crawl.py says what counts), and grids show all the rows they say they have.
 """
 
 from __future__ import annotations
@@ -7,9 +7,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from selenium.webdriver.common.by import By
 
-from tests.browser import demo_login, live_server, log_in, open_browser, prepared_warehouse
-from tests.crawl import settle
+from tests.browser import demo_login, kiosk_token, live_server, log_in, open_browser, prepared_warehouse
+from tests.crawl import latin_words, settle
 from ui.tables import AUTO_HEIGHT_ROWS
 
 pytestmark = pytest.mark.browser
@@ -29,10 +30,13 @@ return [...document.querySelectorAll('.ag-root-wrapper')].map(w => {
 """
 
 
+ROLES = ("LEADER", "ANALYST", "DEPT_HEAD", "DATA_ADMIN", "SYS_ADMIN")
+
+
 @pytest.fixture(scope="module")
 def warehouse(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("ui_browser")
-    return workdir, prepared_warehouse(demo_db_path, workdir / "ui.db", steps=())
+    return workdir, prepared_warehouse(demo_db_path, workdir / "ui.db")
 
 
 @pytest.fixture(scope="module")
@@ -75,5 +79,58 @@ def test_small_grids_show_every_row_and_large_ones_page(warehouse, server, tmp_p
         inspections = next(g for i, g in seen.items() if '"inspections"' in i)
         assert inspections["rows"] > 4 and seen["credit-lists-grid"]["rows"] >= 4  # the cases of the issue
         assert browser.console_errors() == []
+    finally:
+        browser.quit()
+
+
+def _first_lead(url: str) -> int:
+    with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+        return db.execute("SELECT MIN(lead_id) FROM derived_risk_lead").fetchone()[0]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_speaks_chinese(warehouse, server, tmp_path, role):
+    """Each page a role can open (its navigation, an entity profile, a lead, an unknown address) shows no
+    Latin-letter word but the allowed few, ID-like values and the user's own login name."""
+    from data_access.db import make_engine
+    from security.users import DEMO_USERS
+
+    _, url = warehouse
+    engine = make_engine(url)
+    username, password = demo_login(engine, role)
+    engine.dispose()
+    logins = frozenset(u[0] for u in DEMO_USERS)  # login names are identifiers (audit log, user list)
+    browser = open_browser(tmp_path / "chrome")
+    try:
+        log_in(browser, server, username, password)
+        settle(browser)
+        paths = sorted({a.get_attribute("href").removeprefix(server)
+                        for a in browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link")
+                        if (a.get_attribute("href") or "").startswith(server)})
+        paths += [f"/enterprise/{_busiest_inspected_subject(url)}", f"/leads/{_first_lead(url)}", "/no-such-page"]
+        found = {}
+        for path in paths:
+            browser.get(server + path)
+            words = latin_words(settle(browser), logins)
+            if words:
+                found[path] = sorted(words)
+        assert found == {}
+        assert len(paths) > 5
+    finally:
+        browser.quit()
+
+
+def test_the_wall_speaks_chinese(warehouse, server, tmp_path):
+    from data_access.db import make_engine
+
+    _, url = warehouse
+    engine = make_engine(url)
+    token = kiosk_token(engine)
+    engine.dispose()
+    browser = open_browser(tmp_path / "chrome")
+    try:
+        browser.get(f"{server}/wall?kiosk={token}")
+        browser.wait_for_css("#wall-map .main-svg", timeout=60)
+        assert latin_words(settle(browser)) == set()
     finally:
         browser.quit()

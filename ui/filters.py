@@ -14,6 +14,12 @@ from dash import Input, Output, clientside_callback, dcc
 
 from metrics.windows import DEFAULT_PERIOD, PERIODS, period_start  # noqa: F401 (the pages' period rule)
 
+# dcc.Dropdown's own words (its clear button's tooltip, search box, "n selected") in Chinese; every dropdown
+# of the app passes ``labels=DROPDOWN_LABELS``.
+DROPDOWN_LABELS = {"select_all": "全选", "deselect_all": "取消全选", "selected_count": "已选 {num_selected} 项",
+                   "search": "搜索", "clear_search": "清除搜索", "clear_selection": "清除选择",
+                   "no_options_found": "无匹配选项"}
+
 # Pages' query results in the read-side cache (data_access.cache): entries are keyed by the warehouse's
 # data version, so this only bounds how long an unused entry is kept, never how stale a result may be.
 CACHE_SECONDS = 3600

@@ -17,6 +17,7 @@ from data_access.scope import Scope
 from dispatch import lifecycle
 from dispatch.lifecycle import ACTION_BY_KEY, ACTIONS, MAX_EXTENSION_DAYS, LeadError, StaleLead, transition
 from ui import inputs, levels
+from ui.filters import DROPDOWN_LABELS
 
 ACT = "lead-form-act"
 FIELD = "lead-form-field"
@@ -116,13 +117,13 @@ def _field(prefix: str, name: str, lead: dict, keys: list[str]) -> html.Div:
         higher = codes.LEAD_SUPERVISE_LEVELS[codes.LEAD_SUPERVISE_LEVELS.index(current) + 1:] if current \
             else codes.LEAD_SUPERVISE_LEVELS
         return html.Div([dbc.Label("督办级别", className="mt-2"),
-                         dcc.Dropdown(id=fid, options=list(higher), value=higher[0], clearable=False)])
+                         dcc.Dropdown(labels=DROPDOWN_LABELS, id=fid, options=list(higher), value=higher[0], clearable=False)])
     options = _department_options()
     if name == "dept":
         return html.Div([dbc.Label("牵头部门", className="mt-2"),
-                         dcc.Dropdown(id=fid, options=options, value=lead.get("dept_code"), placeholder="选择牵头部门")])
+                         dcc.Dropdown(labels=DROPDOWN_LABELS, id=fid, options=options, value=lead.get("dept_code"), placeholder="选择牵头部门")])
     return html.Div([dbc.Label("协办部门（联合监管，可多选）", className="mt-2"),
-                     dcc.Dropdown(id=fid, options=options, multi=True, value=[], placeholder="无")])
+                     dcc.Dropdown(labels=DROPDOWN_LABELS, id=fid, options=options, multi=True, value=[], placeholder="无")])
 
 
 

@@ -93,6 +93,11 @@ class Context:
         self.counts[table] = self.counts.get(table, 0) + insert_frame(self.conn, table, df)
 
 
+# The generator's stages in order, as it reports them to ``progress`` (the CLI's progress bar counts them).
+STAGES = ("监管事项目录", "市场主体", "12345工单", "数字城管", "检查与处罚", "信用", "无证无照、联合监管、省级线索",
+          "线索转办历史", "数据交换记录")
+
+
 def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
              progress: Callable[[str], None] = lambda _msg: None) -> dict[str, int]:
     """Write the demo warehouse into ``conn``'s database (one transaction owned by the caller)."""
@@ -103,27 +108,27 @@ def generate(conn: Connection, *, scale: float, seed: int, end: dt.date,
                   start=start, end=end, batch=f"demo-{seed}-{end:%Y%m%d}",
                   loaded_at=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(2, 0)),
                   progress=progress, counts={}, exchange=Exchange(start, end, seed))
-    progress("监管事项目录")
+    progress(STAGES[0])
     items = _catalog(ctx, seed)
-    progress("市场主体")
+    progress(STAGES[1])
     subjects = _subjects(ctx)
     slow = _slow_departments(ctx)
-    progress("12345工单")
+    progress(STAGES[2])
     hotline_counts = _hotline(ctx, subjects, slow)
-    progress("数字城管")
+    progress(STAGES[3])
     urban = _urban(ctx)
-    progress("检查与处罚")
+    progress(STAGES[4])
     _inspections(ctx, subjects, items, slow)
-    progress("信用")
+    progress(STAGES[5])
     _credit(ctx, subjects)
-    progress("无证无照、联合监管、省级线索")
+    progress(STAGES[6])
     _unlicensed(ctx, urban)
     _joint_tasks(ctx)
     _provincial(ctx, subjects)
     _graded_plants(ctx, subjects, slow, hotline_counts, seed)
-    progress("线索转办历史")
+    progress(STAGES[7])
     ctx.counts["derived_risk_lead"] = generate_history(conn, seed, end, n=max(200, round(2000 * scale)))
-    progress("数据交换记录")
+    progress(STAGES[8])
     ctx.counts["app_load_batch"] = ctx.exchange.record(conn)
     return ctx.counts
 
@@ -240,11 +245,26 @@ def _subjects(ctx: Context) -> pd.DataFrame:
     return df
 
 
+_DIGITS = "零一二三四五六七八九"
+
+
+def _chinese_number(n: int) -> str:
+    """2 → 二, 12 → 十二, 20 → 二十 (branch ordinals as registers write them); 100 and above stay digits."""
+    if n < 10:
+        return _DIGITS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+    return str(n)
+
+
 def _numbered(name: str, taken: set[str]) -> str:
+    """A same-name outlet's registered name: 汴京烟酒店第二分店, 开封市某某有限公司第二分公司."""
+    branch = "分公司" if name.endswith("公司") else "分店"
     n = 2
-    while f"{name}（{n}）" in taken:
+    while f"{name}第{_chinese_number(n)}{branch}" in taken:
         n += 1
-    return f"{name}（{n}）"
+    return f"{name}第{_chinese_number(n)}{branch}"
 
 
 def _ma_body(rnd: random.Random) -> str:
