@@ -25,19 +25,20 @@ def _progress(label: str, stages: int):
     from tqdm import tqdm
 
     with tqdm(total=stages, desc=label, file=sys.stderr, dynamic_ncols=True,
-              bar_format="{desc}: {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}] {postfix}") as bar:
-        started = 0
+              bar_format="{desc} {percentage:3.0f}%|{bar}| {n}/{total} [{elapsed}]") as bar:
+        started = False
 
         def report(stage: str) -> None:
             nonlocal started
+            bar.set_description_str(f"{label}: {stage}", refresh=not started)
             if started:
                 bar.update(1)
-            started += 1
-            bar.set_postfix_str(stage)
+            started = True
 
         yield report
+        bar.set_description_str(f"{label}: done", refresh=False)
         bar.update(stages - bar.n)
-        bar.set_postfix_str("done")
+        bar.refresh()
 
 
 # Command groups that live in their areas, imported only when their command runs (or ``--help`` lists them):

@@ -325,7 +325,9 @@ AUDIT_ACTIONS = {
     "lead.escalate": "督办", "lead.complete_part": "协办完成",
 }
 AUDIT_OBJECT_TYPES = {"risk_lead": "风险线索", "user": "用户", "hotline_ticket": "12345工单", "kiosk_token": "大屏令牌",
-                      "api_key": "接口密钥", "page": "页面", "callback": "页面操作", "export": "导出"}
+                      "kiosk": "大屏", "api_key": "接口密钥", "route": "页面地址", "page": "页面", "callback": "页面操作",
+                      "export": "导出"}
+HTTP_METHODS = {"GET": "打开", "POST": "提交", "PUT": "修改", "DELETE": "删除"}
 AUDIT_DETAIL_FIELDS = {
     "from": "原状态", "to": "新状态", "days": "天数", "handle_deadline": "办理时限", "sign_deadline": "签收时限",
     "dept_code": "部门", "co_dept_codes": "协办部门", "result": "核查结果", "actions": "处置措施", "attachments": "附件",
@@ -346,6 +348,7 @@ LABELS: dict[str, dict[str, str]] = {
     "source_system": SOURCE_SYSTEMS, "pipeline_step": PIPELINE_STEP_NAMES, "run_status": RUN_STATUSES,
     "model": MODEL_NAMES, "audit_action": AUDIT_ACTIONS, "audit_object": AUDIT_OBJECT_TYPES,
     "audit_field": AUDIT_DETAIL_FIELDS, "pii_field": PII_FIELDS, "export_purpose": EXPORT_PURPOSES,
+    "http_method": HTTP_METHODS,
     "subject_type": SUBJECT_TYPES,
 }
 

@@ -49,13 +49,20 @@ def _value(value: object) -> str:
     if value is None:
         return "无"
     text = str(value)
-    for names in (DEPT_SHORT_NAME_BY_CODE, ROLES, codes.PII_FIELDS, codes.EXPORT_PURPOSES, codes.LEAD_LEVELS):
+    for names in (DEPT_SHORT_NAME_BY_CODE, ROLES, codes.PII_FIELDS, codes.EXPORT_PURPOSES, codes.LEAD_LEVELS,
+                  codes.HTTP_METHODS):
         if text in names:
             return names[text]
     try:
         return f"{dt.datetime.fromisoformat(text):%Y-%m-%d %H:%M}" if "T" in text else text
     except ValueError:
         return text
+
+
+def actor_text(actor: str) -> str:
+    """Who acted: a user name, or 大屏「name」 for a wall display (stored as ``kiosk:name``)."""
+    kind, _, name = actor.partition(":")
+    return f"大屏「{name}」" if kind == "kiosk" and name else actor
 
 
 def describe(detail: dict | None) -> str:
@@ -73,9 +80,9 @@ def show_page(active_page: int | None, actor: str | None, action: str | None):
                                  actor=(actor or "").strip()[:limits.max_chars("username")] or None, action=action or None)
     header = html.Thead(html.Tr([html.Th(h) for h in ("序号", "时间", "操作人", "操作", "对象", "详情", "哈希")]))
     body = html.Tbody([html.Tr([
-        html.Td(r.audit_id), html.Td(f"{r.at:%Y-%m-%d %H:%M:%S}"), html.Td(r.actor),
+        html.Td(r.audit_id), html.Td(f"{r.at:%Y-%m-%d %H:%M:%S}"), html.Td(actor_text(r.actor)),
         html.Td(codes.label("audit_action", r.action)),
-        html.Td(f"{codes.label('audit_object', r.object_type)} {r.object_id or ''}"),
+        html.Td([codes.label("audit_object", r.object_type), " ", html.Code(r.object_id or "")]),
         html.Td(describe(r.detail), className="small"), html.Td(html.Code(r.row_hash[:12])),
     ]) for r in rows])
     table = dbc.Table([header, body], striped=True, size="sm", responsive=True) if rows else \

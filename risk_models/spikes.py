@@ -531,7 +531,10 @@ def _farrington(y, index, min_hist, refit_every, guard, z_crit):
                 beta, cov, phi = _poisson_irls(Xf, yy)
                 mu = np.exp(Xf @ beta)
                 phi1 = max(1.0, phi)
-                ans = 1.5 * (np.power(yy, 2 / 3) - np.power(mu, 2 / 3)) / (np.power(mu, 1 / 6) * math.sqrt(phi1))
+                # A fitted mean that underflows to 0 gives an infinite residual (weight 0 below) or NaN
+                # (weight 1): intended, so numpy's divide warnings would only alarm whoever runs the pipeline.
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ans = 1.5 * (np.power(yy, 2 / 3) - np.power(mu, 2 / 3)) / (np.power(mu, 1 / 6) * math.sqrt(phi1))
                 w = np.where(ans > 2.58, 1.0 / np.maximum(ans, 1e-9) ** 2, 1.0)
                 if (w < 1).any():
                     beta, cov, phi = _poisson_irls(Xf, yy, w=w, beta=beta)

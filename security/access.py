@@ -116,12 +116,13 @@ def _flatten(specs: Any) -> list[dict[str, Any]]:
 
 
 def authorize_callback(app: dash.Dash, role: str, body: Any) -> str | None:
-    """None if ``role`` may run the callback in this ``/_dash-update-component`` body, else the reason."""
+    """None if ``role`` may run the callback in this ``/_dash-update-component`` body, else the reason (in
+    Chinese: it is recorded in the audit log that 审计日志 shows)."""
     if not isinstance(body, dict):
-        return "malformed callback request"
+        return "页面操作请求格式错误"
     outputs = _flatten(body.get("outputs"))
     if not outputs:
-        return "callback request without outputs"
+        return "页面操作请求没有输出"
     for output in outputs:
         component_id = output.get("id")
         if component_id == PAGES_CONTENT_ID:
@@ -129,13 +130,13 @@ def authorize_callback(app: dash.Dash, role: str, body: Any) -> str | None:
                              if i.get("id") == PAGES_LOCATION_ID and i.get("property") == "pathname"), None)
             page = page_for_path(app, pathname if isinstance(pathname, str) else "/")
             if page is None and role == "WALL":
-                return "this role may only open its own pages"
+                return "大屏只能打开大屏页面"
             if page is not None and not can_see(role, page):
-                return f"role {role} may not open {page['path']}"
+                return f"{ROLES[role]}无权打开「{page['name']}」"
             continue
         page = page_for_component(component_id)
         if page is None:
-            return f"callback output {component_id!r} belongs to no page"
+            return f"页面操作的输出 {component_id!r} 不属于任何页面"
         if not can_see(role, page):
-            return f"role {role} may not use callbacks of {page['module']}"
+            return f"{ROLES[role]}无权使用「{page.get('name', page['module'])}」的页面操作"
     return None

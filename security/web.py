@@ -24,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from data_access import db
+from data_access.scope import ROLES
 from ops.faults import DATABASE_ERRORS, HEALTH_PATH, database_reachable
 from pages import login as login_page
 from security import access, api_keys, audit, callback_shape, kiosk, remembered_sessions, sessions, users
@@ -140,22 +141,22 @@ class RequestGuard:
         if path in (self.prefix + "logout", self.prefix + HEALTH_PATH.lstrip("/")):
             return None  # the outage banner polls the health probe from every page, the wall's included
         if role == "WALL" and request.method not in SAFE_METHODS:
-            return "wall displays are read-only"
+            return "大屏只读，不能提交"
         if path.startswith(self.prefix + "api/"):
-            return "wall displays have no API access" if role == "WALL" else None
+            return "大屏无接口权限" if role == "WALL" else None
         page = access.page_for_path(self.app, path)
         if page is None:
-            return "wall displays may only open their own pages" if role == "WALL" else None
-        return None if access.can_see(role, page) else f"role {role} may not open {page['path']}"
+            return "大屏只能打开大屏页面" if role == "WALL" else None
+        return None if access.can_see(role, page) else f"{ROLES[role]}无权打开「{page['name']}」"
 
     def _csrf_problem(self, expected: str) -> str | None:
         source = request.headers.get("Origin") or request.headers.get("Referer")
         if source and source != "null" and urlsplit(source).netloc != request.host:
-            return f"cross-site request from {source}"
+            return f"跨站请求（来源 {source}）"
         if source == "null":
-            return "cross-site request from an opaque origin"
+            return "跨站请求（来源不明）"
         supplied = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
-        return None if supplied and same(supplied, expected) else "missing or wrong CSRF token"
+        return None if supplied and same(supplied, expected) else "缺少或错误的防伪令牌"
 
     def _unauthenticated(self, path: str, *, expired: bool) -> Response:
         if path.startswith(self.machine_prefixes) or request.method not in SAFE_METHODS:
