@@ -54,7 +54,7 @@ def layout(dept=None, month=None, **_query) -> html.Div:
         dbc.Row([
             dbc.Col([dbc.Label("部门（点击柱形亦可下钻）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
                 id="catalog-dept", options=options, value=chosen[0] if chosen else None, placeholder="全部部门")], md=6),
-            dbc.Col([dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS, 
+            dbc.Col([dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS,
                 id="catalog-month", options=month_options, value=month if month in months else default,
                 clearable=False)], md=3),
         ], className="mb-3"),
