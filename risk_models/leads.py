@@ -46,6 +46,9 @@ CLOSED_STATUSES = ("已办结", "误报")
 ACTOR = "风险线索模型"
 TOP_COMPLAINTS = 10  # complaints (latest first) kept in a lead's evidence
 SERIES_DAYS = 56  # days of the daily series (with forecast band) kept in a spike lead's evidence
+# Lowest forecast upper bound a spike lead divides by (a quiet series' band can sit near 0); the evidence
+# series draws its band with the same floor, so the reason's 预测上限 is the value the chart shows.
+UPPER_FLOOR = 0.5
 
 
 @dataclass
@@ -310,7 +313,7 @@ def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, loo
                    & (result["date"] >= min(start, e.first_alarm)) & (result["date"] <= pd.Timestamp(as_of))]
         alarms = g[(g["alarm"] == 1) & (g["date"] >= e.first_alarm)]
         peak = alarms.loc[alarms["count"].idxmax()]
-        upper = max(float(peak["upper"]), 0.5) if np.isfinite(peak["upper"]) else 0.5
+        upper = _floored_upper(peak["upper"]) if np.isfinite(peak["upper"]) else UPPER_FLOOR
         ratio = float(peak["count"]) / upper
         n_recent = int(g.loc[g["date"] >= start, "count"].sum())
         series = result[(result["district"] == region) & (result["category"] == cat)
@@ -331,10 +334,15 @@ def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, loo
                            "ratio": ratio, "count_recent": n_recent, "lookback_days": lookback_days,
                            "lead_day": e.lead_day.date(), "baseline": e.baseline, "excess": e.excess},
                 "series": [{"day": r.date.date(), "n": int(r.count), "expected": r.expected, "lower": 0.0,
-                            "upper": r.upper, "alarm": int(r.alarm)} for r in series.itertuples()],
+                            "upper": _floored_upper(r.upper), "alarm": int(r.alarm)} for r in series.itertuples()],
                 "complaints": complaints(conn, HotlineTicket.region_code == region,
                                          HotlineTicket.category_code == cat, start=start.date(), end=as_of)}))
     return out
+
+
+def _floored_upper(upper: float) -> float:
+    """``upper`` raised to ``UPPER_FLOOR``; a missing forecast (warm-up days) stays missing."""
+    return max(float(upper), UPPER_FLOOR) if np.isfinite(upper) else float("nan")
 
 
 # -------------------------------------------------------------------------------------------------- trends

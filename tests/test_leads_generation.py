@@ -84,6 +84,10 @@ def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
                 assert {"day", "n", "expected", "upper", "alarm"} <= set(spike.evidence["series"][-1])
                 assert spike.evidence["complaints"]
                 assert event.start_day <= spike.evidence["signal"]["first_alarm_day"] <= event.end_day
+                # the reason names the numbers the lead page's chart draws on the peak day
+                peak = next(p for p in spike.evidence["series"] if p["day"] == spike.evidence["signal"]["peak_day"])
+                assert f"当日{peak['n']}件，为预测上限（{peak['upper']:.1f}件）的{peak['n'] / peak['upper']:.1f}倍" \
+                    in spike.reason, (spike.reason, peak)
         assert sum(spike_found) >= 2, spike_found
 
         operators = conn.execute(select(truth).where(truth.c.kind == "unlicensed_operator")).all()
