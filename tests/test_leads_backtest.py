@@ -1,6 +1,6 @@
 """``bianjian eval planted --json`` on the test demo (seed 7, scale 0.01, end 2026-06-30), everything on the lead
 unit (leads matched to planted events). Measured (docs/risk_leads.md): recall 0.66 over every planted event,
-including the graded ones planted below the rules' thresholds, at precision 0.91, median delay 1.5 days; spike
+including the graded ones planted below the rules' thresholds, at precision 0.91, median delay 3.0 days; spike
 2/2 at ≥ 6 extra a day and 0/2 below 2; unlicensed 6/6 with ≥ 3 reports and 0/2 below; entity leads 4 of 6
 planted (the 1 % inspection plan holds 6 of 6, reported as ``plan_recall``). The run is stored for the model
 cards."""
@@ -35,7 +35,11 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
         db.engine.cache_clear()
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
-    assert result["precision"] >= 0.8 and result["median_delay_days"] <= 2
+    # delay: spikes are found within a day or two; the overall median (spikes and unlicensed operators, found on
+    # their third report 4-5 days in) was 1.5 d with the detector's generic min_count 3 and is 3.0 d at the
+    # complaint detector's 5, which trades a day on some small-county spikes for far fewer false alarm days
+    assert result["precision"] >= 0.8 and result["median_delay_days"] <= 3
+    assert result["kinds"]["spike"]["median_delay_days"] <= 2
     kinds = result["kinds"]
     # one unit: overall recall and precision are the kinds' lead counts pooled
     assert result["recall"] == pytest.approx(sum(k["detected"] for k in kinds.values())
