@@ -307,7 +307,7 @@ SOURCE_SYSTEMS = {"12345": "12345热线平台", "szcg": "数字城管平台", "p
 PIPELINE_STEP_NAMES = {"daily_counts": "每日投诉量", "credit_grades": "信用分类汇总", "text_features": "诉求文本特征",
                        "hot_topics": "热词与热点问题", "indicators": "评价指标", "provincial_leads": "省级线索导入",
                        "spike_leads": "投诉激增线索", "trend_leads": "持续上升线索", "entity_leads": "高风险主体线索",
-                       "rule_leads": "规则线索"}
+                       "rule_leads": "规则线索", "lead_levels": "线索等级校准"}
 RUN_STATUSES = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
 # Risk-model classes as the backtests store them (derived_model_backtest.model).
 MODEL_NAMES = {"EntityRiskModel": "主体风险模型", "SpikeDetector": "投诉激增检测", "TrendDetector": "持续上升检测",

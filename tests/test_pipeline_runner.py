@@ -83,3 +83,11 @@ def test_cli_refuses_a_warehouse_whose_schema_is_behind_the_code(monkeypatch, tm
     assert result.exit_code == 0, result.output
     db.reset()
     engine.dispose()
+
+
+def test_every_step_has_a_chinese_name():
+    """数据质量 and the audit log name pipeline steps in Chinese (codes.PIPELINE_STEP_NAMES), never by key."""
+    from data_access import codes
+    from pipeline.steps import STEPS
+
+    assert {s.name for s in STEPS} <= set(codes.PIPELINE_STEP_NAMES)
