@@ -9,7 +9,7 @@ import datetime as dt
 import dash
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import ALL, Input, Output, callback, ctx, dcc, html
+from dash import ALL, Input, Output, callback, clientside_callback, ctx, dcc, html
 
 import metrics
 import security
@@ -26,7 +26,7 @@ STATE_COLOR = {"超期": "danger", "已到期": "warning", "今日到期": "warn
 def layout(**_query) -> html.Div:
     return html.Div([
         html.H3("部门待办线索"),
-        html.Div(inbox_cards(), id="inbox-list"),
+        html.Div(inbox_cards(), id="inbox-list"), dcc.Store(id="inbox-opened"),
         dbc.Card([dbc.CardHeader("办理"), dbc.CardBody([
             html.Div("请选择一条待办线索", id="inbox-current"),
             html.Div(id="inbox-message", className="mt-3"),
@@ -71,14 +71,25 @@ def _form_for(lead_id: int) -> html.Div:
     return lead_form.form(FORM, lead, scope)
 
 
-@callback(Output("inbox-current", "children"), Output("inbox-message", "children"),
+@callback(Output("inbox-current", "children"), Output("inbox-message", "children"), Output("inbox-opened", "data"),
           Input({"type": "inbox-open", "lead": ALL}, "n_clicks"), prevent_initial_call=True)
 def open_lead(_clicks):
     """Load the chosen lead into the form. Redrawn cards fire this with no click: nothing changes then."""
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict) or not any(t.get("value") for t in ctx.triggered):
-        return dash.no_update, dash.no_update
-    return _form_for(trigger["lead"]), None
+        return dash.no_update, dash.no_update, dash.no_update
+    return _form_for(trigger["lead"]), None, {"lead": trigger["lead"], "clicks": sum(c or 0 for c in _clicks)}
+
+
+# On a phone the form sits below the cards: once 办理 has loaded a lead, scroll to it, so the tap visibly
+# does something (open_lead writes the lead id into inbox-opened after drawing the form).
+clientside_callback(
+    """function(opened) {
+        window.requestAnimationFrame(() =>
+            document.getElementById("inbox-form").scrollIntoView({block: "start", behavior: "instant"}));
+        return window.dash_clientside.no_update;
+    }""",
+    Output("inbox-form", "className"), Input("inbox-opened", "data"), prevent_initial_call=True)
 
 
 @callback(output=[Output("inbox-message", "children", allow_duplicate=True),

@@ -152,7 +152,7 @@ def test_inbox_form_follows_the_lead_through_sign_start_feedback(dash_app, wareh
     with acting_as(dash_app, head):
         assert f"/leads/{lead_id}" in str(inbox.layout())
     with acting_as(dash_app, head, {"type": "inbox-open", "lead": lead_id}):
-        form, _message = inbox.open_lead([1])
+        form, _message, _opened = inbox.open_lead([1])
     assert _buttons(form) == {"sign", "return"}
     steps = (("sign", {}, "已签收", {"start", "request_extension", "return"}),
              ("start", {}, "核查中", {"feedback", "request_extension", "return"}),
@@ -193,7 +193,7 @@ def test_inbox_refuses_bad_input_and_keeps_the_form(dash_app, warehouse_copy, ty
         version = s.get(RiskLead, lead_id).version
     head = Scope("科长", "DEPT_HEAD", SCJG)
     with acting_as(dash_app, head, {"type": "inbox-open", "lead": lead_id}):
-        form, _message = inbox.open_lead([1])
+        form, _message, _opened = inbox.open_lead([1])
     with acting_as(dash_app, head, {"type": "lead-form-act", "form": "inbox", "action": "request_extension"}):
         message, kept, cards = inbox.act([1], *_submit_args(form, **typed))
     assert refusal in str(message) and "danger" in str(message), message

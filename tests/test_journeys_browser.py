@@ -220,6 +220,10 @@ def test_department_head_signs_checks_extends_and_feeds_back_in_the_inbox(journe
                               f"no inbox card for lead {lead_id}", SLOW)[0]
     _click(browser, card.find_element(By.XPATH, "." + _xpath_id(type="inbox-open", lead=lead_id)))
     _wait_state(browser, "inbox", "已转办", ["签收", "退回"])
+    top, bottom = browser.execute_script(  # 办理 brought the loaded form on screen (a phone shows cards first)
+        "return [document.getElementById('inbox-form-status').getBoundingClientRect().top,"
+        " document.getElementById('inbox-form-buttons').getBoundingClientRect().bottom]")
+    assert 0 <= top and bottom <= viewport[1], f"after 办理 the form spans {top}–{bottom} px of {viewport[1]} px"
 
     _act(browser, "inbox", "签收")
     _message(browser, "inbox-message", "已签收")
