@@ -35,6 +35,7 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
         background_callback_manager=background.manager(),
+        on_error=web.refuse_failed_callback,  # crafted input that makes a callback raise: 400, logged
     )
     app.layout = _shell
     web.install(app)

@@ -220,7 +220,9 @@ def serve(host: str, port: int, debug: bool, prod: bool, workers: int | None) ->
         os.execv(sys.executable, [sys.executable, "-m", "gunicorn", "--config", "python:ops.gunicorn_conf",
                                   "--bind", f"{host}:{port}", "--workers", str(workers), "ops.wsgi:application"])
     from app import create_app
+    from ops.access_log import install_dev_server_filter
 
+    install_dev_server_filter()
     app = create_app()
     if debug:
         click.echo(f"Bianjian dashboard (debug): http://{host}:{port}/", err=True)

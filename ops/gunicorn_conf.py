@@ -7,6 +7,7 @@ ever shared between processes.
 """
 
 import settings
+from ops.access_log import ACCESS_LOG_FORMAT
 
 worker_class = "ops.gunicorn_worker.DrainingThreadWorker"
 threads = int(settings.get("web_threads"))
@@ -17,4 +18,4 @@ keepalive = 5
 max_requests = 5000  # recycle workers now and then so slow leaks cannot grow for weeks
 max_requests_jitter = 2500  # spread: workers that recycle together leave nobody accepting while new ones boot
 accesslog = "-"
-access_log_format = '%(t)s %(h)s pid=%(p)s "%(r)s" %(s)s %(b)s %(M)sms'
+access_log_format = ACCESS_LOG_FORMAT  # no query strings: a wall's ?kiosk= token must not reach the log

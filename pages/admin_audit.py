@@ -99,4 +99,5 @@ def verify_chain(_clicks: int):
         return dbc.Alert([html.Strong(f"日志链校验失败（{len(problems)} 处）："), html.Br(), str(problems[0])],
                          color="danger")
     n, head = audit.head(db.engine())
+    audit.checkpoint(db.engine())
     return dbc.Alert(f"日志链完整：共 {n} 条，链头 {head[:16]}…", color="success")

@@ -3,9 +3,11 @@
 Each row stores ``prev_hash`` (the previous row's ``row_hash``) and
 ``row_hash = sha256(prev_hash + canonical JSON of the row)``. Editing a row breaks its own hash; deleting
 a row breaks the link of the row after it; deleting rows at the end is caught by the chain head kept in
-``app_setting`` (key ``audit_head``). Someone able to rewrite the whole table and the head can forge a
-consistent chain, so operators copy the head printed by ``bianjian audit verify`` somewhere else (the
-weekly report, a ticket) to anchor it.
+``app_setting`` (key ``audit_head``) — unless the deleter also rewrites that head, or wipes the table. So a
+successful verification also writes a *checkpoint* outside the database, ``VAR_DIR/audit_checkpoint-<db>.json``
+(row count, last id, head), HMAC-signed with the secret key. A later verification fails when the log no
+longer holds the checkpointed row with that hash, or has fewer rows. Operators still copy the head printed by
+``bianjian audit verify`` somewhere else (the weekly report, a ticket) for whoever holds the key too.
 
 Writers are serialised so the chain never forks: a transaction-scoped advisory lock on PostgreSQL, the
 database write lock on SQLite (taken before the previous hash is read).
@@ -15,14 +17,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, Text, cast, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
+import settings
 from data_access.schema import AuditLog, Setting
 
 if TYPE_CHECKING:
@@ -30,6 +36,7 @@ if TYPE_CHECKING:
 
 GENESIS_HASH = "0" * 64
 HEAD_SETTING = "audit_head"
+CHECKPOINT_PREFIX = "audit_checkpoint-"  # + a hash of the database URL, so each warehouse has its own
 _PG_LOCK_KEY = 0x62_6A_61_75  # "bjau": the advisory lock that serialises audit writers
 _FIELD_LIMIT = 40  # actor, action and object_type columns are String(40)
 
@@ -113,31 +120,97 @@ class Problem:
         return self.message
 
 
+def _detail(raw: Any) -> Any:
+    """The detail column as stored (text on SQLite, parsed by the driver elsewhere), as JSON values."""
+    return json.loads(raw) if isinstance(raw, str) else raw
+
+
 def verify(engine: Engine) -> list[Problem]:
-    """Check every row's hash and link, and the chain head; an empty list means the log is intact.
+    """Check every row's hash and link, the chain head, and the checkpoint outside the database; an empty
+    list means the log is intact.
 
     Problems are in row order, so the first one names the first row that was tampered with.
     """
     problems: list[Problem] = []
-    expected_prev, last_id, last_hash = GENESIS_HASH, None, GENESIS_HASH
+    expected_prev, last_id, last_hash, rows = GENESIS_HASH, None, GENESIS_HASH, 0
     columns = (AuditLog.audit_id, AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.object_type,
-               AuditLog.object_id, AuditLog.detail, AuditLog.prev_hash, AuditLog.row_hash)
+               AuditLog.object_id, cast(AuditLog.detail, Text).label("detail"), AuditLog.prev_hash,
+               AuditLog.row_hash)
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=5000).execute(select(*columns).order_by(AuditLog.audit_id))
         for row in result.mappings():
-            audit_id = row["audit_id"]
+            audit_id, rows = row["audit_id"], rows + 1
             if row["prev_hash"] != expected_prev:
                 after = f"row {last_id}" if last_id is not None else "the start of the log"
                 problems.append(Problem(audit_id, f"audit row {audit_id}: prev_hash does not link to {after} "
                                                   "(a row before it was deleted, inserted or rewritten)"))
-            if chain_hash(row["prev_hash"], dict(row)) != row["row_hash"]:
-                problems.append(Problem(audit_id, f"audit row {audit_id}: content does not match its row_hash "
-                                                  "(the row was edited)"))
+            try:
+                content = {**row, "detail": _detail(row["detail"])}
+                intact = chain_hash(row["prev_hash"], content) == row["row_hash"]
+            except (ValueError, TypeError):
+                problems.append(Problem(audit_id, f"audit row {audit_id}: detail is not valid JSON (the row was "
+                                                  "edited outside the application)"))
+            else:
+                if not intact:
+                    problems.append(Problem(audit_id, f"audit row {audit_id}: content does not match its "
+                                                      "row_hash (the row was edited)"))
             expected_prev, last_id, last_hash = row["row_hash"], audit_id, row["row_hash"]
         head = conn.execute(select(Setting.value).where(Setting.key == HEAD_SETTING)).scalar_one_or_none()
-    if head is not None and head != last_hash:
-        problems.append(Problem(None, f"audit chain ends at {last_hash[:12]}… but the recorded head is "
-                                      f"{head[:12]}… (rows were deleted from the end of the log)"))
+        if head is not None and head != last_hash:
+            problems.append(Problem(None, f"audit chain ends at {last_hash[:12]}… but the recorded head is "
+                                          f"{head[:12]}… (rows were deleted from the end of the log)"))
+        problems += _checkpoint_problems(conn, checkpoint_path(engine), rows)
+    return problems
+
+
+def checkpoint_path(engine: Engine) -> Path:
+    """Where the checkpoint of ``engine``'s audit log is kept (one file per database)."""
+    url = engine.url.render_as_string(hide_password=True)
+    return settings.var_dir() / f"{CHECKPOINT_PREFIX}{hashlib.sha256(url.encode()).hexdigest()[:16]}.json"
+
+
+def _signature(fields: dict[str, Any]) -> str:
+    message = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(settings.secret_key().encode(), b"bianjian-audit\0" + message, hashlib.sha256).hexdigest()
+
+
+def checkpoint(engine: Engine) -> dict[str, Any]:
+    """Anchor the chain outside the database: the row count, last id and head, signed, in VAR_DIR.
+
+    Call it only after :func:`verify` found nothing (``bianjian audit verify`` and the admin page do)."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(AuditLog)).scalar_one()
+        last = conn.execute(select(AuditLog.audit_id, AuditLog.row_hash).order_by(AuditLog.audit_id.desc())
+                            .limit(1)).first()
+    fields = {"rows": rows, "last_id": last[0] if last else None, "head": last[1] if last else GENESIS_HASH,
+              "at": dt.datetime.now().isoformat(timespec="seconds")}
+    path = checkpoint_path(engine)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps({**fields, "signature": _signature(fields)}), encoding="utf-8")
+    temporary.chmod(0o600)
+    os.replace(temporary, path)
+    return fields
+
+
+def _checkpoint_problems(conn: Connection, path: Path, rows: int) -> list[Problem]:
+    if not path.exists():
+        return []
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        signature = stored.pop("signature")
+        at, last_id, anchored, anchored_rows = stored["at"], stored["last_id"], stored["head"], stored["rows"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return [Problem(None, f"the audit checkpoint {path} is unreadable")]
+    if not hmac.compare_digest(str(signature), _signature(stored)):
+        return [Problem(None, f"the audit checkpoint {path} has a wrong signature (it was edited)")]
+    problems = []
+    if last_id is not None and conn.execute(select(AuditLog.row_hash).where(AuditLog.audit_id == last_id)
+                                            ).scalar_one_or_none() != anchored:
+        problems.append(Problem(None, f"the checkpoint of {at} anchors row {last_id} (head {anchored[:12]}…), "
+                                      "which the log no longer holds: rows at its end were deleted or rewritten"))
+    if rows < anchored_rows:
+        problems.append(Problem(None, f"the log has {rows} rows, fewer than the {anchored_rows} of the checkpoint "
+                                      f"of {at} (rows were deleted, or the log was wiped)"))
     return problems
 
 

@@ -218,7 +218,8 @@ def audit() -> None:
 def audit_verify() -> None:
     """Recompute the chain; exit 1 naming the first tampered row, else print the row count and head hash.
 
-    Copy the head hash somewhere outside the database (a ticket, the weekly report) to anchor the chain.
+    An intact log is checkpointed (signed row count and head in VAR_DIR) so that a later deletion of its last
+    rows or a wipe is caught; copy the head hash somewhere else too (a ticket, the weekly report).
     """
     from security import audit as lib
 
@@ -229,4 +230,5 @@ def audit_verify() -> None:
             click.echo(str(problem), err=True)
         raise click.ClickException(f"audit log tampered ({len(problems)} problems); first: {problems[0]}")
     n, head = lib.head(engine)
-    click.echo(f"ok: {n} rows, head {head}")
+    lib.checkpoint(engine)
+    click.echo(f"ok: {n} rows, head {head} (checkpoint: {lib.checkpoint_path(engine)})")

@@ -38,30 +38,37 @@ def _lock_ip(conn: Connection, ip: str) -> None:
         conn.execute(update(LoginAttempt).where(LoginAttempt.attempt_id < 0).values(ip=LoginAttempt.ip))
 
 
-def _is_locked(conn: Connection, username: str, ip: str, now: dt.datetime) -> bool:
+def _pair_failures(conn: Connection, username: str, ip: str, now: dt.datetime) -> int:
     since = now - window()
     last_success = conn.scalar(select(func.max(LoginAttempt.at)).where(
         LoginAttempt.username == username, LoginAttempt.ip == ip, LoginAttempt.succeeded))
     pair_since = max(since, last_success) if last_success else since
-    pair_failures = conn.scalar(select(func.count()).where(
+    return conn.scalar(select(func.count()).where(
         LoginAttempt.username == username, LoginAttempt.ip == ip, ~LoginAttempt.succeeded,
         LoginAttempt.at > pair_since))
-    if pair_failures >= int(settings.get("login_max_failures")):
+
+
+def _is_locked(conn: Connection, username: str, ip: str, now: dt.datetime) -> bool:
+    since = now - window()
+    if _pair_failures(conn, username, ip, now) >= int(settings.get("login_max_failures")):
         return True
     ip_failures = conn.scalar(select(func.count()).where(
         LoginAttempt.ip == ip, ~LoginAttempt.succeeded, LoginAttempt.at > since))
     return ip_failures >= int(settings.get("login_max_failures_per_ip"))
 
 
-def reserve_attempt(engine: Engine, username: str, ip: str, now: dt.datetime) -> int | None:
+def reserve_attempt(engine: Engine, username: str, ip: str, now: dt.datetime) -> tuple[int, int] | None:
     """Atomically: None if the pair or the IP is locked, else record this attempt as a failure (committed
-    at once, so parallel attempts count it) and return its id for :func:`mark_succeeded`."""
+    at once, so parallel attempts count it) and return its id (for :func:`mark_succeeded`) and the pair's
+    failures in the window, this one included."""
     with engine.begin() as conn:
         _lock_ip(conn, ip)
         if _is_locked(conn, username, ip, now):
             return None
-        return conn.execute(insert(LoginAttempt).values(username=username[:40], ip=ip[:45], at=now, succeeded=False)
-                            .returning(LoginAttempt.attempt_id)).scalar_one()
+        attempt_id = conn.execute(insert(LoginAttempt).values(username=username[:40], ip=ip[:45], at=now,
+                                                              succeeded=False).returning(LoginAttempt.attempt_id)
+                                  ).scalar_one()
+        return attempt_id, _pair_failures(conn, username, ip, now)
 
 
 def mark_succeeded(session: Session, attempt_id: int) -> None:

@@ -113,8 +113,8 @@ def check_login(session: Session, username: str, password: str, ip: str) -> Logi
     get the same answer, in the same time, as a wrong password."""
     username = username.strip().lower()[:40]
     now = dt.datetime.now()
-    attempt_id = ratelimit.reserve_attempt(session.get_bind(), username, ip, now)
-    if attempt_id is None:
+    reserved = ratelimit.reserve_attempt(session.get_bind(), username, ip, now)
+    if reserved is None:
         audit.record(session, username or "-", "login_locked", "user", username, {"ip": ip})
         return LoginOutcome(None, "locked")
     user = session.scalar(select(AppUser).where(AppUser.username == username))
@@ -126,7 +126,7 @@ def check_login(session: Session, username: str, password: str, ip: str) -> Logi
     if not ok:
         audit.record(session, username or "-", "login_failed", "user", username, {"ip": ip})
         return LoginOutcome(None, "bad_credentials")
-    ratelimit.mark_succeeded(session, attempt_id)
+    ratelimit.mark_succeeded(session, reserved[0])
     session.execute(update(AppUser).where(AppUser.user_id == user.user_id).values(last_login_at=now))
     audit.record(session, username, "login", "user", username, {"ip": ip})
     return LoginOutcome(user, "ok")

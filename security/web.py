@@ -12,6 +12,7 @@ request whose Origin (or Referer) names another host is refused as well.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import logging
@@ -19,7 +20,7 @@ import secrets
 from urllib.parse import urlencode, urlsplit
 
 import dash
-from flask import Response, g, jsonify, redirect, request
+from flask import Response, abort, g, has_request_context, jsonify, redirect, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
@@ -27,7 +28,17 @@ from data_access import db
 from data_access.scope import ROLES
 from ops.faults import DATABASE_ERRORS, HEALTH_PATH, database_reachable
 from pages import login as login_page
-from security import access, api_keys, audit, callback_shape, kiosk, remembered_sessions, sessions, users
+from security import (
+    access,
+    api_keys,
+    audit,
+    callback_shape,
+    kiosk,
+    ratelimit,
+    remembered_sessions,
+    sessions,
+    users,
+)
 from security.tokens import same
 
 log = logging.getLogger(__name__)
@@ -37,6 +48,7 @@ CSRF_COOKIE = "_csrf_token"  # dash-renderer's default csrf_token_name
 CSRF_HEADER = "X-CSRFToken"  # dash-renderer's default csrf_header_name
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+KIOSK_ATTEMPT_USER = "#kiosk"  # wall-token attempts in app_login_attempt (no username can contain "#")
 _ON = {"1", "true", "yes", "on"}
 
 
@@ -177,15 +189,27 @@ class RequestGuard:
         return Response(_FORBIDDEN_HTML, status=status, mimetype="text/html")
 
     def _kiosk_login(self, token: str) -> Response:
+        """Exchange a wall token for a session, then redirect to the same URL without it.
+
+        Tokens are rate-limited like passwords (``ratelimit``, user name ``KIOSK_ATTEMPT_USER``), and wrong
+        ones are audited in aggregate — the first of a window and the one that locks the IP — so anonymous
+        junk tokens cannot grow the audit log without limit."""
+        ip = _client_ip()
+        reserved = ratelimit.reserve_attempt(db.engine(), KIOSK_ATTEMPT_USER, ip, dt.datetime.now())
+        if reserved is None:
+            return Response(_KIOSK_LOCKED_HTML, status=429, mimetype="text/html")
+        attempt_id, failures = reserved
         with db.session_scope() as session:
             display = kiosk.authenticate(session, token)
             if display is None:
-                audit.record(session, "anonymous", "kiosk_login_failed", "kiosk", None, {"ip": _client_ip()})
+                if failures == 1 or failures >= int(settings.get("login_max_failures")):
+                    audit.record(session, "anonymous", "kiosk_login_failed", "kiosk", None,
+                                 {"ip": ip, "failures_in_window": failures})
                 session_token = None
             else:
-                session_token = sessions.start(session, ip=_client_ip(), kiosk_id=display.kiosk_id)
-                audit.record(session, f"kiosk:{display.name}", "kiosk_login", "kiosk", display.name,
-                             {"ip": _client_ip()})
+                ratelimit.mark_succeeded(session, attempt_id)
+                session_token = sessions.start(session, ip=ip, kiosk_id=display.kiosk_id)
+                audit.record(session, f"kiosk:{display.name}", "kiosk_login", "kiosk", display.name, {"ip": ip})
         if session_token is None:
             return Response(_KIOSK_REFUSED_HTML, status=403, mimetype="text/html")
         # Redirect to the same page without the token, so it leaves the address bar and history; the wall's
@@ -254,11 +278,21 @@ class RequestGuard:
         response.set_cookie(CSRF_COOKIE, csrf_token_for(session_token), httponly=False, samesite="Strict",
                             secure=_secure(), path="/")
 
+    def _content_security_policy(self) -> str:
+        """Scripts only from this server plus Dash's own inline scripts by hash (the renderer bootstrap and the
+        clientside callbacks: ``app.csp_hashes()``); no eval, no plugins, no framing by other sites. Styles
+        allow inline: Plotly and the Dash components write ``<style>`` elements at run time."""
+        scripts = " ".join(["'self'", *self.app.csp_hashes()])
+        return ("default-src 'self'; " f"script-src {scripts}; " "style-src 'self' 'unsafe-inline'; "
+                "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; "
+                "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'")
+
     def finish(self, response: Response) -> Response:
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Content-Security-Policy", self._content_security_policy())
         path = request.path
         if not (path in self.public_paths or path.startswith(self.public_prefixes)):
             headers.setdefault("Cache-Control", "no-store")
@@ -266,6 +300,20 @@ class RequestGuard:
         if identity is not None and request.cookies.get(CSRF_COOKIE) != csrf_token_for(g.bianjian_session_token):
             self._set_session_cookies(response, g.bianjian_session_token)
         return response
+
+
+def refuse_failed_callback(error: Exception) -> None:
+    """Dash's ``on_error``: a callback that raised on crafted input (a unit that does not exist, a grid filter
+    of the wrong shape, …) is answered 400 and logged with its traceback, instead of an unhandled HTTP 500.
+    Database failures still go to the outage handler (503), and a background job (no request) fails as before."""
+    if isinstance(error, DATABASE_ERRORS) or not has_request_context():
+        raise error
+    identity = g.get("bianjian_identity")
+    body = request.get_json(silent=True)
+    callback = str(body.get("output"))[:200] if isinstance(body, dict) else "?"
+    log.error("refused a callback request of %s: %s raised %r", identity.scope.user if identity else "anonymous",
+              callback, error, exc_info=error)
+    abort(_json_error(400, "请求无效"))
 
 
 def _secure() -> bool:
@@ -294,6 +342,9 @@ def _json_error(status: int, message: str) -> Response:
 
 _FORBIDDEN_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权访问</title></head>
 <body><h1>无权访问</h1><p>您的角色无权查看此页面。</p><p><a href="/">返回首页</a></p></body></html>"""
+
+_KIOSK_LOCKED_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>尝试次数过多</title></head>
+<body><h1>大屏令牌尝试次数过多</h1><p>请 15 分钟后再试，或联系系统管理员。</p></body></html>"""
 
 _KIOSK_REFUSED_HTML = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>大屏令牌无效</title></head>
 <body><h1>大屏令牌无效或已被吊销</h1><p>请联系系统管理员重新签发大屏令牌。</p></body></html>"""

@@ -3,6 +3,7 @@ over a Redis broker, the beat schedule, and the background-callback manager chos
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -10,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -84,12 +86,15 @@ def test_serve_prod_runs_gunicorn_workers_on_the_shared_redis_cache(demo_engine_
                                              headers={"Content-Type": "application/json", "X-CSRFToken": csrf()})
             assert "wall-canvas" in opener.open(request).read().decode()
         assert len(redis_server.keys("bj:*")) > before  # the wall's panels went to the shared cache
+        with contextlib.suppress(urllib.error.HTTPError):  # a wall URL: its token must not reach the access log
+            urllib.request.urlopen(base + "/wall?kiosk=bjk_secret-token-in-url&screen=2")
         workers = {str(c.pid) for c in master.children()}
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
     served_by = set(re.findall(r'pid=<(\d+)> "POST /_dash-update-component', log_path.read_text()))  # flushed at exit
     assert served_by and served_by <= workers
+    assert '"GET /wall HTTP/1.1" 403' in log_path.read_text() and "bjk_secret" not in log_path.read_text()
 
 
 def test_worker_runs_pipeline_tasks_from_the_redis_broker(demo_engine_copy, tmp_path, redis_server, monkeypatch):

@@ -39,7 +39,8 @@ def _engine(backend: str, tmp_path):
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
+def engine(request, tmp_path, monkeypatch):
+    monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))  # where the checkpoint outside the database goes
     with _engine(request.param, tmp_path) as engine:
         yield engine
 
@@ -99,6 +100,48 @@ def test_deleted_last_row_is_caught_by_the_head(engine):
     assert len(problems) == 1 and problems[0].audit_id is None and "end of the log" in str(problems[0])
 
 
+def test_truncation_with_a_rewritten_head_is_caught_by_the_checkpoint(engine):
+    """Issue 21 #10: deleting the last rows and setting the stored head to the new last row passed verify."""
+    ids = _fill(engine)
+    assert audit.verify(engine) == []
+    audit.checkpoint(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(AuditLog).where(AuditLog.audit_id >= ids[-2]))
+        new_head = conn.scalar(select(AuditLog.row_hash).where(AuditLog.audit_id == ids[-3]))
+        conn.execute(update(Setting).where(Setting.key == audit.HEAD_SETTING).values(value=new_head))
+    problems = audit.verify(engine)
+    assert problems and f"anchors row {ids[-1]}" in str(problems[0]), problems
+
+
+def test_a_wiped_log_is_caught_by_the_checkpoint(engine):
+    ids = _fill(engine)
+    assert audit.verify(engine) == []
+    audit.checkpoint(engine)
+    with engine.begin() as conn:
+        conn.execute(delete(AuditLog))
+        conn.execute(delete(Setting))
+    messages = [str(p) for p in audit.verify(engine)]
+    assert any(f"0 rows, fewer than the {len(ids)}" in m for m in messages), messages
+
+
+def test_an_edited_checkpoint_is_refused(engine):
+    _fill(engine)
+    audit.checkpoint(engine)
+    path = audit.checkpoint_path(engine)
+    path.write_text(path.read_text().replace('"rows": 6', '"rows": 2'))
+    assert "wrong signature" in str(audit.verify(engine)[0])
+
+
+def test_a_row_with_non_json_detail_is_named_not_a_crash(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json type refuses invalid JSON itself")
+    ids = _fill(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE app_audit_log SET detail = '{not json' WHERE audit_id = :id"), {"id": ids[2]})
+    problems = audit.verify(engine)
+    assert problems[0].audit_id == ids[2] and "not valid JSON" in str(problems[0])
+
+
 def test_concurrent_writers_keep_one_chain(engine):
     """Four threads appending at once must never fork the chain (two rows with the same prev_hash)."""
     errors = []
@@ -144,6 +187,7 @@ def test_record_rejects_bad_fields(engine):
 
 
 def test_cli_verify_exit_status(tmp_path, monkeypatch):
+    monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
     with _engine("sqlite", tmp_path) as engine:
         ids = _fill(engine)
         monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(engine.url))
@@ -152,6 +196,7 @@ def test_cli_verify_exit_status(tmp_path, monkeypatch):
             ok = CliRunner().invoke(cli, ["audit", "verify"])
             assert ok.exit_code == 0, ok.output
             assert ok.output.startswith(f"ok: {len(ids)} rows, head ")
+            assert audit.checkpoint_path(engine).exists()  # the verified state is anchored outside the database
             with engine.begin() as conn:
                 conn.execute(update(AuditLog).where(AuditLog.audit_id == ids[3]).values(object_id="x"))
             bad = CliRunner().invoke(cli, ["audit", "verify"])

@@ -70,3 +70,19 @@ def test_wall_logs_in_from_its_kiosk_url_without_a_prompt(served):
     assert browser.find_elements(By.CSS_SELECTOR, ".navbar") == []  # no navigation on a wall
     browser.get(base_url + "/complaints")
     assert "无权访问" in browser.find_element(By.TAG_NAME, "body").text
+
+
+def test_pages_work_under_the_content_security_policy_which_blocks_injected_scripts(served):
+    """Charts, grids (with formatter functions) and the map render with the CSP on; an inline script that
+    markup injection would add is refused by the browser."""
+    browser, base_url, engine = served
+    log_in(browser, base_url, *demo_login(engine, "ANALYST"))
+    for path, selector in (("/complaints", ".js-plotly-plot"), ("/leads", ".ag-row"), ("/wall", ".js-plotly-plot")):
+        browser.get(base_url + path)
+        browser.wait_for_css(selector, timeout=60)
+    assert browser.console_errors() == []
+    browser.execute_script("const s = document.createElement('script'); s.textContent = 'window.cspRan = 1';"
+                           "document.body.appendChild(s);")
+    assert browser.execute_script("return window.cspRan === undefined")
+    errors = browser.console_errors()
+    assert len(errors) == 1 and "Content Security Policy" in errors[0], errors

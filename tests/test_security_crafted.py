@@ -281,3 +281,22 @@ def test_each_page_layout_refuses_roles_it_does_not_serve(app, clients, monkeypa
     assert "app-layout-refused" in response.text and "admin_users-" not in response.text
     allowed = _post(clients["SYS_ADMIN"], _router_body("/admin/users", ""))
     assert "admin_users-" in allowed.text and "app-layout-refused" not in allowed.text
+
+
+def _callback_key(app, output_id: str) -> str:
+    return next(k for k, c in app.callback_map.items() if output_id in k and callback_shape.runs_on_server(c))
+
+
+def test_crafted_values_that_make_a_callback_raise_are_refused_and_logged(app, clients, caplog):
+    """Issue 21 #11: a unit that does not exist in 本部门 and a malformed grid filter answered HTTP 500."""
+    unit_key = _callback_key(app, "my-dept-summary")
+    body = testing.callback_body(app, unit_key, {"my-dept-unit": "NO-SUCH-UNIT", "my-dept-month": "2026-05"})
+    grid_key = _callback_key(app, "leads-grid.getRowsResponse")
+    grid = testing.callback_body(app, grid_key, {"leads-grid": {"startRow": 0, "endRow": 50,
+                                                                "filterModel": {"title": "not-a-model"}}})
+    for crafted in (body, grid):
+        with caplog.at_level("ERROR", logger="security.web"):
+            response = _post(clients["LEADER"], crafted)
+        assert response.status_code == 400, (crafted["output"], response.status_code, response.text[:300])
+        assert any("refused a callback request" in r.getMessage() for r in caplog.records)
+        caplog.clear()

@@ -433,6 +433,23 @@ def test_kiosk_login_keeps_the_walls_other_url_parameters(app):
     assert wall.get(response.headers["Location"]).status_code == 200
 
 
+def test_junk_kiosk_tokens_are_rate_limited_and_audited_in_aggregate(app):
+    """Issue 21 #10: every anonymous GET /?kiosk=<junk> used to write an audit row, without limit."""
+    def failures_audited() -> int:
+        with db.session_scope() as session:
+            return len(session.scalars(select(AuditLog.audit_id).where(AuditLog.action == "kiosk_login_failed")).all())
+
+    before = failures_audited()
+    spammer = app.server.test_client()
+    statuses = [spammer.get(f"/?kiosk=junk{i}", environ_base={"REMOTE_ADDR": "10.6.6.6"}).status_code
+                for i in range(50)]
+    assert statuses[:5] == [403] * 5 and set(statuses[5:]) == {429}
+    assert failures_audited() - before == 2  # the first failure of the window and the one that locked the IP
+    with db.session_scope() as session:  # a real wall elsewhere is not affected
+        token = kiosk.create(session, "hall-after-spam", actor="test")
+    assert app.server.test_client().get(f"/security-wall?kiosk={token}").status_code == 302
+
+
 def test_bad_kiosk_token_is_refused(app):
     response = app.server.test_client().get("/security-wall?kiosk=bjk_not-a-token")
     assert response.status_code == 403 and "大屏令牌无效" in response.text
