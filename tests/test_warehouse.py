@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import pandas as pd
 import pytest
@@ -98,12 +99,15 @@ def test_every_planted_kind_is_present(sqlite_demo):
 def test_planted_unlicensed_operators_are_named_in_complaints_but_not_registered(sqlite_demo):
     engine, _ = sqlite_demo
     with engine.connect() as conn:
-        planted = conn.execute(text("SELECT name FROM truth_planted_event WHERE kind='unlicensed_operator'")).scalars().all()
-        for name in planted:
+        planted = conn.execute(text("SELECT name, detail FROM truth_planted_event "
+                                    "WHERE kind='unlicensed_operator'")).all()
+        assert any(not json.loads(detail).get("graded") for _, detail in planted)
+        for name, detail in planted:
             assert conn.execute(text("SELECT COUNT(*) FROM dim_subject WHERE name=:n"), {"n": name}).scalar_one() == 0
             named = conn.execute(text("SELECT COUNT(*) FROM fact_hotline_ticket WHERE content LIKE :p"),
                                  {"p": f"%{name}%"}).scalar_one()
-            assert named >= 3, name
+            # the strong plants reach the rule (≥ 3 reports); graded ones are named exactly as often as recorded
+            assert named >= json.loads(detail)["complaints"] and (named >= 3 or json.loads(detail).get("graded")), name
 
 
 def test_unlicensed_leads_run_through_the_three_years(sqlite_demo):
@@ -130,7 +134,11 @@ def test_planted_spikes_raise_the_daily_counts(sqlite_demo):
         all_days = pd.date_range(start - pd.Timedelta(days=56), end)
         daily = series.groupby("day").size().reindex(all_days, fill_value=0)
         inside, before = daily[start:end], daily[:start - pd.Timedelta(days=1)]
-        assert inside.mean() > before.mean() + 3, s
+        detail = json.loads(s.detail)
+        if detail.get("graded"):  # a weaker plant: its recorded extra orders are all there
+            assert inside.sum() >= sum(detail["extra_per_day"]), s
+        else:
+            assert inside.mean() > before.mean() + 3, s
 
 
 def test_usccs_are_mostly_valid_and_invalid_ones_flagged(sqlite_demo):
