@@ -256,13 +256,17 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
 
     def _held_out_proba(self, features, y, folds: int) -> np.ndarray:  # noqa: ANN001
         """Cross-validated class probabilities of the training messages, for the review gate: the SVM's
-        decision values on the calibration folds (the same folds ``CalibratedClassifierCV`` used) mapped
-        through the fitted calibrators. With a singleton class (no folds) the in-sample probabilities."""
+        decision values on ``folds`` shuffled stratified folds mapped through the fitted calibrators. With a
+        singleton class (no folds) the in-sample probabilities."""
         clf = self.pipeline_.named_steps["clf"]
         if folds < 2:
             return clf.predict_proba(features)
+        # Shuffled folds: the unshuffled ones cut a file sorted by label and time into blocks, and their
+        # held-out accuracy (0.885 on gov_messages) understated the final model's (0.925), which set the
+        # threshold at 0.90 and routed 63 % instead of 77 % at the same accuracy.
         scores = cross_val_predict(LinearSVC(C=self.C, random_state=self.random_state), features, y,
-                                   cv=StratifiedKFold(folds), method="decision_function")
+                                   cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
+                                   method="decision_function")
         calibrated = copy.copy(clf.calibrated_classifiers_[0])
         calibrated.estimator = _GivenScores()
         calibrated.estimator.classes_ = clf.calibrated_classifiers_[0].estimator.classes_

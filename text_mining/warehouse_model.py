@@ -117,8 +117,8 @@ def review_gate(model: Pipeline, tokens: list[str], labels: list[str]) -> Review
     tokens, labels = list(tokens[:GATE_ROWS]), np.asarray(labels[:GATE_ROWS])
     folds = min(3, int(np.unique(labels, return_counts=True)[1].min()))
     if folds >= 2:
-        held_out = cross_val_predict(make_category_model(), tokens, labels, cv=StratifiedKFold(folds),
-                                     method="predict_proba")
+        held_out = cross_val_predict(make_category_model(), tokens, labels,
+                                     cv=StratifiedKFold(folds, shuffle=True, random_state=0), method="predict_proba")
     else:  # a category with a single order: no folds, in-sample probabilities
         held_out = model.predict_proba(tokens)
     return ReviewGate(target_accuracy=float(settings.get("text_review_accuracy"))).fit(
