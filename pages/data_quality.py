@@ -69,7 +69,7 @@ def layout(days: str | None = None, **_query) -> html.Div:
         html.H3("数据质量与时效"), controls,
         dcc.Loading(html.Div(id="data-quality-cards", className="mb-3")),
         html.H5("各数据来源时效"), html.Div(id="data-quality-freshness", className="mb-4"),
-        html.H5("每日接收量"), dcc.Graph(id="data-quality-daily", config={"displaylogo": False}),
+        html.H5("每日接收量"), dcc.Graph(id="data-quality-daily", config={"displaylogo": False, "locale": "zh-CN"}),
         dbc.Row([
             dbc.Col([html.H5("隔离原因（前20）"), html.Div(id="data-quality-reasons")], md=6),
             dbc.Col([html.H5("数据到达时延（事件发生→入库）"), html.Div(id="data-quality-lag")], md=6),

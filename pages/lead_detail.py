@@ -117,7 +117,7 @@ def _evidence(evidence: dict, role: str) -> html.Div:
     if figure is not None:
         blocks.append(dbc.Card([dbc.CardHeader("诉求量与预测区间"),
                                 dbc.CardBody(dcc.Graph(figure=figure, id="lead-detail-series",
-                                                       config={"displaylogo": False}))], className="mb-3"))
+                                                       config={"displaylogo": False, "locale": "zh-CN"}))], className="mb-3"))
     complaints = evidence.get("complaints") or []
     if complaints:
         rows = [html.Tr([html.Td(c.get("order_no", "")), html.Td(str(c.get("accepted_at", ""))[:16]),

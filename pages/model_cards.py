@@ -107,7 +107,7 @@ def review_curve_figure(curve: pd.DataFrame) -> dcc.Graph:
     fig.update_layout(margin={"l": 50, "r": 10, "t": 30, "b": 40}, height=280,
                       title={"text": "自动分拨占比与准确率（其余转人工分拨）", "font": {"size": 14}},
                       xaxis_title="自动分拨占比（%）", yaxis_title="自动分拨准确率（%）")
-    return dcc.Graph(figure=fig, config={"displaylogo": False}, id={"type": "model_cards-curve", "model": curve["model"].iat[0]})
+    return dcc.Graph(figure=fig, config={"displaylogo": False, "locale": "zh-CN"}, id={"type": "model_cards-curve", "model": curve["model"].iat[0]})
 
 
 def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201

@@ -141,7 +141,7 @@ def layout(unit=None, month=None, **_query) -> html.Div:
             dbc.Col(dag.AgGrid(id="my-dept-indicators", columnDefs=INDICATOR_COLUMNS, rowData=[],
                                defaultColDef=tables.HEADER_WRAP,
                                dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}), md=6),
-            dbc.Col(dcc.Graph(id="my-dept-trend"), md=6),
+            dbc.Col(dcc.Graph(id="my-dept-trend", config={"displaylogo": False, "locale": "zh-CN"}), md=6),
         ]),
         html.H5("超期风险线索", className="mt-3"),
         dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,

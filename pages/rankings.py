@@ -128,7 +128,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
                      html.Div(id="rankings-note", className="text-muted small"),
                      dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
                                 dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
-                     dcc.Graph(id="rankings-chart")], md=9),
+                     dcc.Graph(id="rankings-chart", config={"displaylogo": False, "locale": "zh-CN"})], md=9),
         ]),
     ])
 

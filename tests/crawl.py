@@ -32,6 +32,7 @@ const parts = [document.body.innerText];
 hidden.forEach(e => { e.style.display = e.dataset.crawlDisplay; });
 document.querySelectorAll('svg text').forEach(t => parts.push(t.textContent));
 document.querySelectorAll('[title]').forEach(e => parts.push(e.getAttribute('title')));
+document.querySelectorAll('[data-title]').forEach(e => parts.push(e.getAttribute('data-title')));  // plotly's toolbar
 document.querySelectorAll('input[placeholder], textarea[placeholder]').forEach(
     e => parts.push(e.getAttribute('placeholder')));
 document.querySelectorAll('a[download]').forEach(e => parts.push(e.getAttribute('download')));
