@@ -264,19 +264,16 @@ def hot_issues(session: Session, scope: Scope, *, regions: list[str] | None = No
     return privacy.mask_columns(df, scope, texts=["title"])
 
 
-def hot_words(session: Session, scope: Scope, *, regions: list[str] | None = None,
-              categories: list[str] | None = None, start: dt.datetime | None = None, text: str | None = None,
-              limit: int = 30) -> pd.DataFrame:
-    """Topical words of the selection: the stored tokens (``derived_complaint_feature.tokens``) of its
-    latest ``HOT_WORD_SAMPLE`` orders through the pipeline's hot-word filter (``hotwords.term_counts``: no
-    12345 boiler-plate, no place names), counted once per order. Columns: word, n (orders mentioning it)."""
-    from text_mining.hotwords import term_counts
-
+def selection_tokens(session: Session, scope: Scope, *, regions: list[str] | None = None,
+                     categories: list[str] | None = None, start: dt.datetime | None = None, text: str | None = None
+                     ) -> list[list[str]]:
+    """The stored tokens (``derived_complaint_feature.tokens``) of the selection's latest ``HOT_WORD_SAMPLE``
+    orders, one list per order: what ``text_mining.hotwords.selection_hot_words`` turns into a selection's
+    hot words (the tokenising and the filter belong to text mining, the read to this layer)."""
     t, f = HotlineTicket, ComplaintFeature
     stmt = _tickets(select(f.tokens).select_from(t).join(f, f.ticket_id == t.ticket_id).where(f.tokens.is_not(None)), scope,
                     regions=regions, categories=categories, start=start, text=text)
-    docs = [tokens.split() for tokens in session.scalars(stmt.order_by(t.accepted_at.desc()).limit(HOT_WORD_SAMPLE))]
-    return term_counts(docs, limit=limit).rename(columns={"term": "word"})
+    return [tokens.split() for tokens in session.scalars(stmt.order_by(t.accepted_at.desc()).limit(HOT_WORD_SAMPLE))]
 
 
 # ---------------------------------------------------------------------------------- catalogue coverage

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
+from text_mining import hotwords
 from ui import charts, exports, filters, tables
 from ui.filters import DROPDOWN_LABELS
 from ui.kaifeng_map import county_count_figure
@@ -168,7 +169,7 @@ def panel_data(scope: Scope, regions: list[str], categories: list[str], period: 
                 queries_analytics.complaint_monthly(session, scope, **f), charts.partial_months(f["start"], as_of),
                 ran,
                 queries_analytics.hot_issues(session, scope, **f) if ran else None,
-                queries_analytics.hot_words(session, scope, **f) if ran else None)
+                hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, **f)) if ran else None)
 
 
 @callback(Output("complaints-by-region", "figure"), Output("complaints-by-category", "figure"),
@@ -244,7 +245,8 @@ def export_table(session: Session, scope: Scope, table: str, regions, categories
     elif table == "hot_issues":
         df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
     else:
-        df = queries_analytics.hot_words(session, scope, **f, limit=exports.row_limit())
+        df = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, **f),
+                                          limit=exports.row_limit())
     return df, f"投诉分析_{EXPORT_NAMES[table]}"
 
 

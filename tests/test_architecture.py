@@ -35,8 +35,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "audit of personal-data views inside read functions; it moves to the pages/security layer (#24)",
     ("data_access/queries_leads.py", "dispatch.deadlines"):
         "overdue status computed in the read; the working-day calendar moves below dispatch (#24)",
-    ("data_access/queries_wall.py", "text_mining.tokenizer"):
-        "the wall tokenises titles per request; it will read the pipeline's hot words (#20, #24)",
     ("security/web.py", "ops.faults"):
         "the login guard answers the health route and the outage banner; the web glue moves above ops (#24)",
     ("security/web.py", "pages"):

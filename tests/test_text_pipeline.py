@@ -19,7 +19,7 @@ from data_access.scope import Scope
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from tests.db_fixtures import postgres_database, sqlite_engine
-from text_mining import warehouse_model
+from text_mining import hotwords, warehouse_model
 from text_mining.classifier import route
 from text_mining.entities import normalize_business_name
 from text_mining.pipeline_quality import quality_report
@@ -199,7 +199,7 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     with Session(engine) as session:
         assert queries_analytics.text_mining_ran(session)
         issues = queries_analytics.hot_issues(session, scope)
-        words = queries_analytics.hot_words(session, scope)
+        words = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope))
         ranked = queries_text.top_hot_issues(session, scope, limit=5)
         week = queries_text.hot_words_for(session, limit=10)
     assert len(issues) > 0 and issues["n"].min() >= 2
@@ -220,8 +220,8 @@ def test_every_hot_word_list_is_topical(mined):
     with Session(engine) as session:
         stored = pd.DataFrame(session.execute(select(HotWord.term, HotWord.region_code, HotWord.category_code)).all(),
                               columns=["term", "region_code", "category_code"])
-        everything = queries_analytics.hot_words(session, scope)
-        noise = queries_analytics.hot_words(session, scope, text="噪音")
+        everything = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope))
+        noise = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, text="噪音"))
         noise_orders = session.scalar(select(func.count()).where(HotlineTicket.title.like("%噪音%")
                                                                 | HotlineTicket.content.like("%噪音%")))
     assert not set(stored["term"]) & BOILERPLATE

@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from text_mining.tokenizer import gazetteer, read_word_list, tokenize
 
-__all__ = ["boilerplate_terms", "hot_words", "term_counts", "textrank_scores", "topical_tokens"]
+__all__ = ["boilerplate_terms", "hot_words", "selection_hot_words", "term_counts", "textrank_scores", "topical_tokens"]
 
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -74,6 +74,12 @@ def term_counts(docs: Sequence[Sequence[str]], *, limit: int = 30) -> pd.DataFra
     seen = Counter(chain.from_iterable(map(set, docs)))
     kept = [(t, n) for t, n in seen.items() if len(t) >= 2 and t not in drop and _HAN.search(t)]
     return pd.DataFrame(sorted(kept, key=lambda kv: (-kv[1], kv[0]))[:limit], columns=["term", "n"])
+
+
+def selection_hot_words(docs: Sequence[Sequence[str]], *, limit: int = 30) -> pd.DataFrame:
+    """An analyst's selection's hot words (投诉分析): ``term_counts`` of its orders' stored tokens
+    (``queries_analytics.selection_tokens``). Columns: word, n (orders mentioning it)."""
+    return term_counts(docs, limit=limit).rename(columns={"term": "word"})
 
 
 def _identity(tokens):
