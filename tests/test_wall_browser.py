@@ -31,7 +31,9 @@ PANELS = ("#wall-map .main-svg", "#wall-trend .main-svg", "#wall-funnel .main-sv
 @pytest.fixture(scope="module")
 def wall_site(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("wall_browser")
-    url = prepared_warehouse(demo_db_path, workdir / "wall.db")
+    # the wall's hot words are the pipeline's (derived_hot_word): tokens first, then the weekly words
+    url = prepared_warehouse(demo_db_path, workdir / "wall.db",
+                             steps=("daily_counts", "indicators", "text_features", "hot_topics"))
     engine = make_engine(url)
     token = kiosk_token(engine, "wall-test")
     with live_server(url, workdir / "var") as base_url:
