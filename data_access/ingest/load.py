@@ -52,7 +52,7 @@ import settings
 from data_access import codes
 from data_access.bulk import insert_frame, rows_of
 from data_access.ingest.indexes import DeferredIndexes
-from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks
+from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks, storable
 from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
 from data_access.ingest.validate import References, validate
 from data_access.schema import Base, HotlineEvent, IngestHistory, IngestQuarantine, LoadBatch
@@ -344,8 +344,8 @@ class _Loader:
         frame = pd.DataFrame({
             "batch_id": self.result.batch_id, "source_kind": self.result.kind,
             "source_file": self.result.origin[:500], "line_no": [int(line) for line, _, _ in items],
-            "raw_record": [json.dumps(raw, ensure_ascii=False, default=str) for _, raw, _ in items],
-            "reasons": ["; ".join(why) for _, _, why in items], "quarantined_at": self.loaded_at})
+            "raw_record": [storable(json.dumps(raw, ensure_ascii=False, default=str)) for _, raw, _ in items],
+            "reasons": [storable("; ".join(why)) for _, _, why in items], "quarantined_at": self.loaded_at})
         insert_frame(self.conn, IngestQuarantine.__table__, frame)
 
     # --------------------------------------------------------------------------------------- upsert

@@ -346,6 +346,8 @@ def _object_chunks(items: Iterable[tuple[int, object, str | None]], chunk_rows: 
     for line_no, value, error in items:
         if error is not None:
             broken.append((line_no, {"_text": value}, error))
+        elif isinstance(value, dict) and _has_surrogate(value):
+            broken.append((line_no, value, "含无法保存的字符（孤立的UTF-16代理项） / contains a lone surrogate"))
         elif isinstance(value, dict):
             pending.append((line_no, {str(k): v for k, v in value.items()}))
         else:
@@ -354,6 +356,23 @@ def _object_chunks(items: Iterable[tuple[int, object, str | None]], chunk_rows: 
             yield flush()
     if pending or broken:
         yield flush()
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(record: dict) -> bool:
+    """A lone surrogate (JSON ``"\\ud800"``) cannot be encoded as UTF-8, so no database can store it."""
+    return any(isinstance(x, str) and not x.isascii() and _SURROGATE.search(x) is not None
+               for kv in record.items() for x in kv) or any(
+        isinstance(v, dict | list) and _SURROGATE.search(json.dumps(v, ensure_ascii=False)) for v in record.values())
+
+
+def storable(text: str) -> str:
+    """``text`` as both backends can store it: NUL spelled ``\\x00``, lone surrogates as ``\\udxxx``."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _scalar(value: object) -> str | None:

@@ -127,6 +127,8 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
         present = _mask(pc.is_valid(arr))
         if f.required:
             reasons.add(~present, f"{f.label}: 必填字段为空")
+        # PostgreSQL text cannot hold NUL (SQLite can): a row-level reason on both, never a failed batch.
+        reasons.add(_mask(pc.match_substring(arr, "\x00")), f"{f.label}: 含空字符（NUL），无法保存")
         parsed, bad = _parse(f, arr, now_limit, source)
         reasons.add(bad & present, lambda i, f=f, a=arr, p=parsed: _bad_value(f, a[i].as_py(), p, i, source))
         if f.ref is not None and f.ref != "ticket":
