@@ -71,6 +71,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("text_hot_word_weeks", "26", "Recent weeks of hot words (week × county × category) step hot_topics rewrites."),
     Setting("text_hot_issue_days", "60", "Sliding window in days within which near-duplicate orders form a hot issue."),
     Setting("text_workers", "2", "Worker processes segmenting and scoring 12345 text in step text_features (1 = none)."),
+    Setting("text_batch_rows", "20000", "12345 orders step text_features reads, segments and links at a time (bounds "
+            "memory; reply relevance's idf is per batch, so it is part of the result)."),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -9,7 +9,6 @@ unsupervised signal, an IsolationForest anomaly score on the same preprocessed f
 from __future__ import annotations
 
 from numbers import Integral, Real
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -24,6 +23,8 @@ from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d, validate_data
+
+from data_access import artifacts
 
 __all__ = ["EntityRiskModel", "fit_csv", "score_csv", "load_model"]
 
@@ -246,8 +247,7 @@ def _final(model):
 
 # ---------------------------------------------------------------------- file-level API
 def fit_csv(input_csv, label_column: str, id_column: str, model_path, *, model: EntityRiskModel | None = None):
-    """Fit on a CSV (every column except label and id is a feature) and save with joblib."""
-    import joblib
+    """Fit on a CSV (every column except label and id is a feature) and save with joblib (atomically)."""
 
     df = pd.read_csv(input_csv)
     for col, what in ((label_column, "label"), (id_column, "id")):
@@ -264,8 +264,7 @@ def fit_csv(input_csv, label_column: str, id_column: str, model_path, *, model: 
     est = (model or EntityRiskModel()).fit(df[features], y)
     bundle = {"model": est, "features": features, "id_column": id_column, "label_column": label_column,
               "format": "bianjian.entity_risk/1"}
-    Path(model_path).parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(bundle, model_path)
+    artifacts.dump(bundle, model_path)
     return est
 
 

@@ -38,6 +38,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
+from data_access import artifacts
 from text_mining.review import ReviewGate
 from text_mining.tokenizer import tokenize
 
@@ -346,8 +347,7 @@ def train_from_csv(input_csv: str | Path, model_path: str | Path, **params) -> C
             f"{input_csv}: need at least two distinct labels to train, found {df['label'].nunique()}"
         )
     model = ComplaintClassifier(**params).fit(df[["title", "body"]], df["label"].str.strip())
-    Path(model_path).parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump(model, model_path)
+    artifacts.dump(model, model_path)
     return model
 
 

@@ -41,6 +41,7 @@ from data_access.schema import (
     Setting,
     Subject,
 )
+from data_access.workers import pool_options
 from text_mining import hot_issues as hot_issue_clusters
 from text_mining.classifier import route
 from text_mining.hotwords import hot_words, topical_tokens
@@ -55,7 +56,6 @@ __all__ = ["hot_topics", "route_table", "text_features"]
 
 log = logging.getLogger(__name__)
 
-BATCH_ROWS = 20_000  # orders read, segmented and linked at a time (bounds memory, not the transaction)
 LOCAL_KEY = "LOCAL"  # codes.HOTLINE_CATEGORIES: the county government where the matter happens handles it
 HOT_WORDS_PER_CELL = 20
 # Terms in more than this share of the window's orders are 12345 boiler-plate that the word list
@@ -70,12 +70,13 @@ FEATURE_COLUMNS = ["ticket_id", "tokens", "predicted_category_code", "category_c
 # ------------------------------------------------------------------------------------------ features
 
 
-def text_features(conn: Connection, batch_rows: int = BATCH_ROWS) -> int:
+def text_features(conn: Connection, batch_rows: int | None = None) -> int:
     """Fill ``derived_complaint_feature`` for every order that has no row yet; returns rows written.
 
     Orders go ``batch_rows`` at a time through segmentation, scoring and classification; reply
     relevance's idf is over a batch, so the batch size is part of the result.
     """
+    batch_rows = batch_rows or int(settings.get("text_batch_rows"))
     t, f = HotlineTicket, ComplaintFeature
     new_ids = conn.execute(select(t.ticket_id).outerjoin(f, f.ticket_id == t.ticket_id)
                            .where(f.ticket_id.is_(None)).order_by(t.ticket_id)).scalars().all()
@@ -88,8 +89,8 @@ def text_features(conn: Connection, batch_rows: int = BATCH_ROWS) -> int:
     # then business-mention extraction on the orders with no registered name, while this process trains
     # (or loads) the category model; then classification, while this process writes finished batches.
     # spawn, not fork: a forked child would inherit (and could close) the open database connection.
-    with (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) if workers > 1
-          else nullcontext()) as pool:
+    with (ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **pool_options())
+          if workers > 1 else nullcontext()) as pool:
         scored = [_submit(pool, _text_scores, batch) for batch in batches]
         named = _registered_names(conn, batches)
         mentioned = [_submit(pool, _unmatched_mentions, batch, found) for batch, found in zip(batches, named, strict=True)]
@@ -300,7 +301,7 @@ def hot_topics(conn: Connection) -> int:
         # Clustering is pure CPU work per county × category block: workers cluster while this process
         # computes the hot words.
         shares = [blocks[k::workers] for k in range(workers)]  # blocks come sorted; deal them round-robin
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), **pool_options()) as pool:
             futures = [pool.submit(_cluster_blocks, [(key, b[_CLUSTER_COLUMNS]) for key, b in share], days)
                        for share in shares]
             written = _hot_words(conn, newest, now)

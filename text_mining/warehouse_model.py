@@ -19,7 +19,6 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-import joblib
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
@@ -28,6 +27,7 @@ from sklearn.pipeline import Pipeline
 from sqlalchemy import Connection, func, select
 
 import settings
+from data_access import artifacts
 from data_access.schema import HotlineTicket
 from text_mining.review import ReviewGate
 
@@ -92,9 +92,9 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
         _, day, digest = path.stem.rsplit("_", 2)
         old_cutoff = dt.datetime.strptime(day, "%Y%m%d").date()
         if old_cutoff <= cutoff and cutoff - old_cutoff <= max_age and fingerprint(conn, old_cutoff) == digest:
-            card = joblib.load(path)
-            if "gate" not in card:  # cached before models had a review gate: retrain
-                continue
+            card = artifacts.load_or_none(path)  # a file a killed run left unreadable counts as absent
+            if not isinstance(card, dict) or "model" not in card or "gate" not in card:
+                continue  # unreadable, or cached before models had a review gate: retrain
             return card.pop("model"), {**card, "trained": False, "path": str(path)}
     tokens, labels = load_tokens(cutoff, int(settings.get("text_model_train_rows")))
     if len(set(labels)) < 2:
@@ -105,9 +105,7 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
     digest = fingerprint(conn, cutoff)
     card = {"cutoff": cutoff, "fingerprint": digest, "n_train": len(labels),
             "trained_at": dt.datetime.now().replace(microsecond=0), "gate": gate}
-    path = _path(cutoff, digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({**card, "model": model}, path)
+    path = artifacts.dump({**card, "model": model}, _path(cutoff, digest))
     return model, {**card, "trained": True, "path": str(path)}
 
 
