@@ -1,11 +1,14 @@
 """``POST /api/v1/ingest/KIND``: a source system pushes a JSON array of records of one KIND.
 
 The body is one batch: validated, quarantined and upserted exactly as a file is (``data_access.ingest``),
-with every record's 来源系统 set to the system that owns the API key. ``?dry_run=1`` validates and counts
+with every record's 来源系统 set to the system that owns the API key; a KIND the key is not scoped to is
+refused with 403. ``?dry_run=1`` validates and counts
 without keeping anything. The response is the batch outcome plus the first rejected records' reasons.
 """
 
 from __future__ import annotations
+
+import logging
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import select
@@ -16,6 +19,7 @@ from data_access.ingest import UnreadableFile, ingest_records
 from data_access.schema import IngestQuarantine
 from security import api_keys
 
+log = logging.getLogger(__name__)
 blueprint = Blueprint("api_ingest", __name__, url_prefix="/api/v1/ingest")
 # Rejected records echoed back in a response; the rest are in the quarantine table.
 REJECTED_SHOWN = 100
@@ -30,6 +34,10 @@ def push(kind: str):
         return _error(401, "未认证的来源系统 / no authenticated source system")
     if kind not in codes.INGEST_KINDS:
         return _error(404, f"未知的数据类型 / unknown kind {kind!r}; expected one of {', '.join(codes.INGEST_KINDS)}")
+    if kind not in api_keys.request_kinds():
+        log.warning("API key of %s refused for kind %s", src_system, kind)
+        return _error(403, f"该密钥无权推送此类数据 / this key may not push {kind!r}; it may push "
+                           f"{', '.join(sorted(api_keys.request_kinds())) or 'nothing'}")
     body = request.get_json(silent=True)
     if not isinstance(body, list):
         return _error(400, "请求体应为JSON数组 / the body must be a JSON array of records")

@@ -682,6 +682,7 @@ class ApiKey(Base):
     created_by: Mapped[short]
     revoked_at: Mapped[dt.datetime | None]
     last_used_at: Mapped[dt.datetime | None]
+    kinds: Mapped[str | None] = mapped_column(String(200))  # comma-separated ingest kinds; NULL: the default
 
 
 class UserSession(Base):

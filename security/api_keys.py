@@ -2,18 +2,23 @@
 ``Authorization: Bearer KEY``. Only each key's SHA-256 is stored; keys are shown once and revocable.
 
 The request guard (security.web) authenticates every ``/api/v1/`` request and refuses it with 401 when
-the key is missing or wrong; a route reads the caller with ``request_src_system()``.
+the key is missing or wrong; a route reads the caller with ``request_src_system()`` and the kinds of data
+the key may push with ``request_kinds()``. A key is scoped to kinds (``kinds``); a key created without
+them, or before scoping existed, may push :func:`default_kinds` of its system — never a register
+(市场主体, 信用, 监管事项目录) unless the system is that register's own (``codes.INGEST_KINDS``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from data_access import limits
+from data_access import codes, limits
 from data_access.schema import ApiKey
 from security import audit
 from security.tokens import new_token, token_hash
@@ -23,19 +28,48 @@ _PREFIX_LEN = 12  # "bja_" + 8 characters: enough to tell keys apart in ``keys l
 _TOUCH_EVERY = dt.timedelta(minutes=1)
 
 
+REGISTER_KINDS = frozenset({"entity", "credit", "catalog"})  # pushed only by keys granted them
+
+
 class ApiKeyError(ValueError):
     pass
 
 
-def create(session: Session, src_system: str, *, actor: str) -> str:
-    """Create a key for ``src_system`` and return it (shown once). A system may hold several keys, so a
-    key can be rotated without downtime: create the new one, switch the sender, revoke the old one."""
+@dataclass(frozen=True)
+class Grant:
+    """What an authenticated key may do: push ``kinds`` as ``src_system``."""
+
+    src_system: str
+    kinds: frozenset[str]
+
+
+def default_kinds(src_system: str) -> frozenset[str]:
+    """The kinds registered to ``src_system`` in ``codes.INGEST_KINDS`` (12345 → hotline), else every kind
+    but the registers."""
+    own = {kind for kind, system in codes.INGEST_KINDS.items() if system == src_system}
+    return frozenset(own or set(codes.INGEST_KINDS) - REGISTER_KINDS)
+
+
+def kinds_of(key: ApiKey) -> frozenset[str]:
+    return frozenset(key.kinds.split(",")) if key.kinds else default_kinds(key.src_system)
+
+
+def create(session: Session, src_system: str, *, actor: str, kinds: Iterable[str] | None = None) -> str:
+    """Create a key for ``src_system`` that may push ``kinds`` (default: :func:`default_kinds`) and return it
+    (shown once). A system may hold several keys, so a key can be rotated without downtime: create the new
+    one, switch the sender, revoke the old one."""
     if not SRC_SYSTEM_PATTERN.match(src_system):
         raise ApiKeyError("source system must be 1–32 characters of A–Z, a–z, 0–9, '_', '-'")
+    granted = sorted(set(kinds) if kinds is not None else default_kinds(src_system))
+    unknown = [k for k in granted if k not in codes.INGEST_KINDS]
+    if unknown or not granted:
+        raise ApiKeyError(f"kinds must be one or more of {', '.join(codes.INGEST_KINDS)}"
+                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
     key = new_token("bja")
     session.add(ApiKey(src_system=src_system, key_prefix=key[:_PREFIX_LEN], key_hash=token_hash(key),
-                       created_at=dt.datetime.now(), created_by=actor[:40]))
-    audit.record(session, actor, "api_key_create", "api_key", key[:_PREFIX_LEN], {"src_system": src_system})
+                       created_at=dt.datetime.now(), created_by=actor[:40], kinds=",".join(granted)))
+    audit.record(session, actor, "api_key_create", "api_key", key[:_PREFIX_LEN],
+                 {"src_system": src_system, "kinds": granted})
     return key
 
 
@@ -65,7 +99,7 @@ def key_from_header(header_value: str | None) -> str | None:
     return value or None
 
 
-def authenticate_in(session: Session, header_value: str | None) -> str | None:
+def grant_in(session: Session, header_value: str | None) -> Grant | None:
     key = key_from_header(header_value)
     if key is None:
         return None
@@ -75,15 +109,21 @@ def authenticate_in(session: Session, header_value: str | None) -> str | None:
     now = dt.datetime.now()
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
         session.execute(update(ApiKey).where(ApiKey.key_id == row.key_id).values(last_used_at=now))
-    return row.src_system
+    return Grant(row.src_system, kinds_of(row))
 
 
-def authenticate(header_value: str | None) -> str | None:
-    """The source system owning the key in ``header_value`` (X-API-Key or Authorization value), or None."""
+def grant(header_value: str | None) -> Grant | None:
+    """What the key in ``header_value`` (X-API-Key or Authorization value) may do, or None."""
     from data_access import db
 
     with db.session_scope() as session:
-        return authenticate_in(session, header_value)
+        return grant_in(session, header_value)
+
+
+def authenticate(header_value: str | None) -> str | None:
+    """The source system owning the key in ``header_value``, or None."""
+    found = grant(header_value)
+    return None if found is None else found.src_system
 
 
 def request_src_system() -> str:
@@ -94,3 +134,10 @@ def request_src_system() -> str:
     if src_system is None:
         raise PermissionError("no authenticated source system in this request")
     return src_system
+
+
+def request_kinds() -> frozenset[str]:
+    """The kinds the current ``/api/v1/`` request's key may push (set by the request guard)."""
+    from flask import g
+
+    return g.get("bianjian_api_kinds") or frozenset()

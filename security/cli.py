@@ -166,17 +166,21 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("system")
-@click.option("--json", "as_json", is_flag=True, help='Print {"src_system": …, "key": …}.')
-def keys_create(system: str, as_json: bool) -> None:
-    """Issue a key for source SYSTEM (printed once; only its hash is stored)."""
+@click.option("--kinds", default=None, help="Comma-separated kinds the key may push, e.g. hotline,urban "
+              "(default: the kinds registered to SYSTEM, else every kind but entity, credit and catalog).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"src_system": …, "key": …, "kinds": […]}.')
+def keys_create(system: str, kinds: str | None, as_json: bool) -> None:
+    """Issue a key for source SYSTEM scoped to --kinds (printed once; only its hash is stored)."""
     from security import api_keys as lib
 
+    granted = [k.strip() for k in kinds.split(",") if k.strip()] if kinds is not None else None
     with _session() as session, session.begin():
         try:
-            key = lib.create(session, system, actor=_actor())
+            key = lib.create(session, system, actor=_actor(), kinds=granted)
         except lib.ApiKeyError as exc:
             raise click.ClickException(str(exc)) from exc
-    click.echo(json.dumps({"src_system": system, "key": key}) if as_json else key)
+    scope = sorted(granted if granted is not None else lib.default_kinds(system))
+    click.echo(json.dumps({"src_system": system, "key": key, "kinds": scope}) if as_json else key)
 
 
 @keys.command("list")
@@ -188,10 +192,11 @@ def keys_list(as_json: bool) -> None:
     with _session() as session:
         for k in lib.list_keys(session):
             row = {"src_system": k.src_system, "prefix": k.key_prefix, "revoked": k.revoked_at is not None,
-                   "created_at": _stamp(k.created_at), "last_used_at": _stamp(k.last_used_at)}
+                   "created_at": _stamp(k.created_at), "last_used_at": _stamp(k.last_used_at),
+                   "kinds": sorted(lib.kinds_of(k))}
             click.echo(json.dumps(row) if as_json else
                        f"{k.src_system}\t{k.key_prefix}\t{'revoked' if row['revoked'] else 'active'}"
-                       f"\t{row['created_at']}\t{row['last_used_at']}")
+                       f"\t{row['created_at']}\t{row['last_used_at']}\t{','.join(row['kinds'])}")
 
 
 @keys.command("revoke")

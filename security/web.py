@@ -139,10 +139,10 @@ class RequestGuard:
 
     def _check_api_key(self) -> Response | None:
         header = request.headers.get("X-API-Key") or request.headers.get("Authorization")
-        src_system = api_keys.authenticate(header)
-        if src_system is None:
+        grant = api_keys.grant(header)
+        if grant is None:
             return _json_error(401, "API key missing, unknown or revoked")
-        g.bianjian_src_system = src_system
+        g.bianjian_src_system, g.bianjian_api_kinds = grant.src_system, grant.kinds
         return None
 
     def _authorization_problem(self, role: str, path: str) -> str | None:

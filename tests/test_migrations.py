@@ -30,7 +30,7 @@ def test_a_warehouse_of_the_branched_history_upgrades_to_the_head(tmp_path):
     engine = sqlite_engine(tmp_path / "m.db")
     for old_head in ("0002", "0003", "0004", "0006", "0007", "0009", "0010"):
         migrate.upgrade(engine, old_head)
-    assert migrate.missing_revisions(engine) == ["0011"]
+    assert migrate.missing_revisions(engine)[0] == "0011"  # the merge first, then every later revision
     migrate.upgrade(engine)
     assert migrate.missing_revisions(engine) == []
     assert _differences(engine) == []

@@ -332,6 +332,7 @@ PENALTY = Source(
 
 ENTITY = Source(
     "entity", "entity", "市场主体登记信息", "dim_subject", key="uscc", derive=_derive_subject,
+    unique="uscc",  # one register entry per USCC: another system's entry for it is quarantined, not added
     fields=(
         Field("uscc", ("统一社会信用代码",), required=True),
         Field("name", ("主体名称", "企业名称"), required=True),
