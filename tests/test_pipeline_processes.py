@@ -145,3 +145,28 @@ def test_atomic_dump_leaves_the_old_file_when_writing_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.joblib"]
     target.write_bytes(b"\x80\x04truncated")
     assert artifacts.load_or_none(target) is None and (tmp_path / "m.joblib.corrupt").exists()
+
+
+def test_a_step_that_fails_after_writing_a_lead_leaves_no_lead(demo_engine_copy):
+    """One transaction per step: a RED lead written by a step that then fails (as a killed or crashing step
+    would) is rolled back with the rest of the step."""
+    import datetime as dt
+
+    from sqlalchemy import func, insert, select
+
+    from data_access.schema import RiskLead
+    from pipeline.runner import Step, run_steps
+
+    def writes_then_fails(conn):  # noqa: ANN001, ANN202
+        conn.execute(insert(RiskLead).values(
+            lead_key="test:spurious", kind="spike", level="RED", score=0.99, title="失败步骤的线索", reason="r",
+            evidence={}, status="待研判", created_at=dt.datetime.now(), updated_at=dt.datetime.now(), version=1))
+        raise EOFError("the model file is empty")
+
+    with demo_engine_copy.connect() as conn:
+        before = conn.scalar(select(func.count()).select_from(RiskLead))
+    (result,) = run_steps(demo_engine_copy, [Step("spurious", "失败的步骤", writes_then_fails)])
+    assert result.status == "failed"
+    with demo_engine_copy.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(RiskLead)) == before
+        assert conn.scalar(select(func.count()).select_from(RiskLead).where(RiskLead.lead_key == "test:spurious")) == 0
