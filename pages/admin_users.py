@@ -116,7 +116,7 @@ def change(_add, _kiosk_create, _key_create, username, role, dept_key, password,
                 key = api_keys.create(session, key_system or "", actor=actor)
                 message = dbc.Alert(["接口密钥（仅显示一次）：", html.Code(key)], color="warning")
     except _ERRORS as exc:
-        return dbc.Alert(f"操作失败：{exc}", color="danger"), dash.no_update
+        return dbc.Alert(f"操作失败：{exc.zh}", color="danger"), dash.no_update
     return message, _tables()
 
 
@@ -146,12 +146,12 @@ def confirmed(_submitted, pending: dict | None):
         with db.session_scope() as session:
             if pending["action"] == "disable":
                 if target == actor:
-                    raise users.UserError("不能停用当前登录的账号")
+                    raise users.UserError("cannot disable the signed-in account", "不能停用当前登录的账号")
                 users.disable_user(session, target, actor=actor)
             elif pending["action"] == "revoke_kiosk":
                 kiosk.revoke(session, target, actor=actor)
             else:
                 api_keys.revoke(session, target, actor=actor)
     except _ERRORS as exc:
-        return dbc.Alert(f"操作失败：{exc}", color="danger"), dash.no_update
+        return dbc.Alert(f"操作失败：{exc.zh}", color="danger"), dash.no_update
     return dbc.Alert(ROW_ACTIONS[pending["action"]][2].format(target), color="success"), _tables()

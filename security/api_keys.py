@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from data_access import codes, limits
 from data_access.schema import ApiKey
 from security import audit
+from security.errors import OperatorError
 from security.tokens import new_token, token_hash
 
 SRC_SYSTEM_PATTERN = re.compile(rf"^[A-Za-z0-9_-]{{1,{limits.max_chars('key_system')}}}$")
@@ -31,7 +32,7 @@ _TOUCH_EVERY = dt.timedelta(minutes=1)
 REGISTER_KINDS = frozenset({"entity", "credit", "catalog"})  # pushed only by keys granted them
 
 
-class ApiKeyError(ValueError):
+class ApiKeyError(OperatorError):
     pass
 
 
@@ -59,12 +60,14 @@ def create(session: Session, src_system: str, *, actor: str, kinds: Iterable[str
     (shown once). A system may hold several keys, so a key can be rotated without downtime: create the new
     one, switch the sender, revoke the old one."""
     if not SRC_SYSTEM_PATTERN.match(src_system):
-        raise ApiKeyError("source system must be 1–32 characters of A–Z, a–z, 0–9, '_', '-'")
+        raise ApiKeyError("source system must be 1–32 characters of A–Z, a–z, 0–9, '_', '-'",
+                          "来源系统代码须为 1–32 个字母、数字或 _ - 符号")
     granted = sorted(set(kinds) if kinds is not None else default_kinds(src_system))
     unknown = [k for k in granted if k not in codes.INGEST_KINDS]
     if unknown or not granted:
         raise ApiKeyError(f"kinds must be one or more of {', '.join(codes.INGEST_KINDS)}"
-                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""))
+                          + (f"; unknown: {', '.join(unknown)}" if unknown else ""),
+                          "请至少选择一种可推送的数据类型" + (f"（未知类型：{'、'.join(unknown)}）" if unknown else ""))
     key = new_token("bja")
     session.add(ApiKey(src_system=src_system, key_prefix=key[:_PREFIX_LEN], key_hash=token_hash(key),
                        created_at=dt.datetime.now(), created_by=actor[:40], kinds=",".join(granted)))
@@ -83,7 +86,8 @@ def revoke(session: Session, key_prefix: str, *, actor: str) -> ApiKey:
                                                         ApiKey.revoked_at.is_(None))))
     if len(matches) != 1:
         raise ApiKeyError(f"no active key with prefix {key_prefix!r}" if not matches
-                          else f"prefix {key_prefix!r} is ambiguous")
+                          else f"prefix {key_prefix!r} is ambiguous",
+                          f"没有前缀为「{key_prefix}」的有效密钥" if not matches else f"前缀「{key_prefix}」对应多个密钥")
     matches[0].revoked_at = dt.datetime.now()
     audit.record(session, actor, "api_key_revoke", "api_key", key_prefix, {"src_system": matches[0].src_system})
     return matches[0]

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from data_access import limits
 from data_access.schema import KioskToken
 from security import audit, sessions
+from security.errors import OperatorError
 from security.tokens import new_token, token_hash
 
 NAME_PATTERN = re.compile(rf"^[A-Za-z0-9_.-]{{1,{limits.max_chars('kiosk_name')}}}$")
 
 
-class KioskError(ValueError):
+class KioskError(OperatorError):
     pass
 
 
@@ -31,9 +32,11 @@ def _active(session: Session, name: str) -> KioskToken | None:
 def create(session: Session, name: str, *, actor: str) -> str:
     """Create the display ``name`` and return its token (shown once)."""
     if not NAME_PATTERN.match(name):
-        raise KioskError("kiosk name must be 1–30 characters of A–Z, a–z, 0–9, '_', '.', '-'")
+        raise KioskError("kiosk name must be 1–30 characters of A–Z, a–z, 0–9, '_', '.', '-'",
+                         "大屏名称须为 1–30 个字母、数字或 _ . - 符号")
     if _active(session, name) is not None:
-        raise KioskError(f"kiosk {name!r} already has an active token; revoke it first")
+        raise KioskError(f"kiosk {name!r} already has an active token; revoke it first",
+                         f"大屏「{name}」已有有效令牌，请先吊销")
     token = new_token("bjk")
     session.add(KioskToken(name=name, token_hash=token_hash(token), created_at=dt.datetime.now(),
                            created_by=actor[:40]))
@@ -48,7 +51,7 @@ def list_kiosks(session: Session) -> list[KioskToken]:
 def revoke(session: Session, name: str, *, actor: str) -> None:
     kiosk = _active(session, name)
     if kiosk is None:
-        raise KioskError(f"no active kiosk named {name!r}")
+        raise KioskError(f"no active kiosk named {name!r}", f"没有名为「{name}」的有效大屏")
     kiosk.revoked_at = dt.datetime.now()
     sessions.end_for_kiosk(session, kiosk.kiosk_id)
     audit.record(session, actor, "kiosk_revoke", "kiosk", name)

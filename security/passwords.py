@@ -9,24 +9,27 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from data_access import limits
+from security.errors import OperatorError
 
 MIN_LENGTH = 10
 _hasher = PasswordHasher()
 
 
-class WeakPassword(ValueError):
+class WeakPassword(OperatorError):
     pass
 
 
 def check_strength(password: str) -> None:
     """Refuse passwords an online guesser would find quickly: too short, or a single kind of character."""
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"password must have at least {MIN_LENGTH} characters")
+        raise WeakPassword(f"password must have at least {MIN_LENGTH} characters", f"密码至少 {MIN_LENGTH} 个字符")
     if len(password) > limits.max_chars("password"):
-        raise WeakPassword(f"password must have at most {limits.max_chars('password')} characters")
+        raise WeakPassword(f"password must have at most {limits.max_chars('password')} characters",
+                           f"密码最多 {limits.max_chars('password')} 个字符")
     kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^a-zA-Z0-9]"))
     if kinds < 3:
-        raise WeakPassword("password must mix at least three of: lower case, upper case, digits, symbols")
+        raise WeakPassword("password must mix at least three of: lower case, upper case, digits, symbols",
+                           "密码须包含小写字母、大写字母、数字、符号中的至少三类")
 
 
 def hash_password(password: str) -> str:

@@ -13,6 +13,7 @@ from data_access import limits
 from data_access.schema import AppUser, Department
 from data_access.scope import ROLES, Scope
 from security import audit, passwords, ratelimit, sessions
+from security.errors import OperatorError
 
 USERNAME_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_.-]{{1,{limits.max_chars('username') - 1}}}$")
 
@@ -28,7 +29,7 @@ DEMO_USERS: tuple[tuple[str, str, str | None, str], ...] = (
 )
 
 
-class UserError(ValueError):
+class UserError(OperatorError):
     """A refused user operation; the message is meant for the operator as is."""
 
 
@@ -39,20 +40,21 @@ def scope_of(user: AppUser) -> Scope:
 def _get(session: Session, username: str) -> AppUser:
     user = session.scalar(select(AppUser).where(AppUser.username == username))
     if user is None:
-        raise UserError(f"no user named {username!r}")
+        raise UserError(f"no user named {username!r}", f"没有用户「{username}」")
     return user
 
 
 def _dept_code(session: Session, dept_key: str | None, role: str) -> str | None:
     if role != "DEPT_HEAD":
         if dept_key:
-            raise UserError("--dept is only for role DEPT_HEAD")
+            raise UserError("--dept is only for role DEPT_HEAD", "只有部门负责人需要选择所属部门")
         return None
     if not dept_key:
-        raise UserError("role DEPT_HEAD needs --dept (a department key such as SCJG)")
+        raise UserError("role DEPT_HEAD needs --dept (a department key such as SCJG)", "部门负责人须选择所属部门")
     code = session.scalar(select(Department.dept_code).where(Department.dept_key == dept_key))
     if code is None:
-        raise UserError(f"unknown department key {dept_key!r} (is the warehouse initialised?)")
+        raise UserError(f"unknown department key {dept_key!r} (is the warehouse initialised?)",
+                        f"未知部门「{dept_key}」")
     return code
 
 
@@ -60,15 +62,16 @@ def add_user(session: Session, username: str, role: str, password: str, *, actor
              dept_key: str | None = None) -> AppUser:
     username = username.strip().lower()
     if not USERNAME_PATTERN.match(username):
-        raise UserError("username must be 2–40 characters of a–z, 0–9, '_', '.', '-'")
+        raise UserError("username must be 2–40 characters of a–z, 0–9, '_', '.', '-'",
+                        "用户名须为 2–40 个小写字母、数字或 _ . - 符号")
     if role not in ROLES:
-        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
+        raise UserError(f"unknown role {role!r}; one of {', '.join(ROLES)}", "请选择角色")
     if session.scalar(select(AppUser.user_id).where(AppUser.username == username)) is not None:
-        raise UserError(f"user {username!r} already exists")
+        raise UserError(f"user {username!r} already exists", f"用户「{username}」已存在")
     try:
         password_hash = passwords.hash_password(password)
     except passwords.WeakPassword as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc), exc.zh) from exc
     now = dt.datetime.now()
     user = AppUser(username=username, role=role, dept_code=_dept_code(session, dept_key, role),
                    password_hash=password_hash, disabled=False, created_at=now, password_changed_at=now)
@@ -96,7 +99,7 @@ def reset_password(session: Session, username: str, password: str, *, actor: str
     try:
         user.password_hash = passwords.hash_password(password)
     except passwords.WeakPassword as exc:
-        raise UserError(str(exc)) from exc
+        raise UserError(str(exc), exc.zh) from exc
     user.password_changed_at = dt.datetime.now()
     sessions.end_for_user(session, user.user_id)
     audit.record(session, actor, "user_reset_password", "user", username)
