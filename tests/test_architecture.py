@@ -8,6 +8,7 @@ the reason; the list may only shrink: a new upward import fails, and so does an 
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from tests.conftest import REPO_ROOT
@@ -61,6 +62,7 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] in RANK}
 
 
+@functools.cache  # the tree does not change during a run: parse it once for all the tests
 def _edges() -> dict[tuple[str, str], tuple[str, str]]:
     """(file, imported module) -> (importing package, imported package), for imports across packages."""
     edges = {}
