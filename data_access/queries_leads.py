@@ -18,9 +18,10 @@ from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, litera
 from sqlalchemy.orm import Session, aliased
 
 from data_access import codes, privacy
+from data_access.deadline_states import DEADLINE_STATES, day_start, due_soon_cutoff, overdue_cutoff
 from data_access.schema import Department, JointTask, JointTaskPart, Region, RiskLead, RiskLeadEvent
 from data_access.scope import Scope
-from dispatch.deadlines import DEADLINE_STATES, day_start, due_soon_cutoff, overdue_cutoff
+from data_access.workdays import workdays_between
 
 L = RiskLead
 OPEN = codes.LEAD_OPEN_STATUSES
@@ -42,7 +43,7 @@ def active_deadline_expr() -> ColumnElement:
 
 
 def deadline_state_expr(as_of: dt.datetime) -> ColumnElement:
-    """dispatch.deadlines.deadline_state in SQL (超期 from the first working day past the deadline)."""
+    """data_access.deadline_states.deadline_state in SQL (超期 from the first working day past the deadline)."""
     deadline = active_deadline_expr()
     return case((deadline < overdue_cutoff(as_of), "超期"), (deadline < day_start(as_of), "已到期"),
                 (deadline < day_start(as_of, 1), "今日到期"), (deadline <= due_soon_cutoff(as_of), "临期"),
@@ -248,8 +249,6 @@ def _deadline_leads(session: Session, scope: Scope, as_of: dt.datetime, state: s
 def overdue_leads(session: Session, scope: Scope, as_of: dt.datetime) -> pd.DataFrame:
     """Open leads at least one working day past their running deadline (签收超期 while 已转办, else 办理超期),
     oldest deadline first, with ``overdue_workdays`` (working days since the deadline, always ≥ 1)."""
-    from data_access.workdays import workdays_between
-
     df = _deadline_leads(session, scope, as_of, "超期")
     df["overdue_workdays"] = [workdays_between(d.date(), as_of.date()) for d in df["deadline"]]
     return df

@@ -14,7 +14,7 @@ from dash import ALL, Input, Output, callback, clientside_callback, ctx, dcc, ht
 import metrics
 import security
 from data_access import db, queries_leads
-from dispatch.deadlines import DEADLINE_STATE_RULE
+from data_access.deadline_states import DEADLINE_STATE_RULE
 from ui import lead_form, levels
 
 dash.register_page(__name__, path="/inbox", name="部门待办", order=41, roles=("DEPT_HEAD", "ANALYST"))

@@ -18,7 +18,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 
 import security
 from data_access import codes, db, queries_leads
-from dispatch.deadlines import DEADLINE_STATE_RULE
+from data_access.deadline_states import DEADLINE_STATE_RULE
 from ui import lead_form, levels, tables
 from ui.filters import DROPDOWN_LABELS
 

@@ -34,8 +34,6 @@ KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
         "the demo generator lives inside data_access; it moves to its own package above dispatch (#24)",
     ("data_access/queries_analytics.py", "security"):
         "audit of personal-data views inside read functions; it moves to the pages/security layer (#24)",
-    ("data_access/queries_leads.py", "dispatch.deadlines"):
-        "overdue status computed in the read; the working-day calendar moves below dispatch (#24)",
     ("security/web.py", "ops.faults"):
         "the login guard answers the health route and the outage banner; the web glue moves above ops (#24)",
     ("security/web.py", "pages"):

@@ -10,6 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from data_access import queries_leads, warehouse
+from data_access.deadline_states import deadline_state
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import RiskLead
 from data_access.scope import Scope
@@ -42,23 +43,23 @@ def test_deadlines_follow_the_holiday_calendar(dispatched, level, sign, handle):
 
 def test_deadline_state():
     deadline = at_end(2024, 10, 8)  # the first working day after National Day
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 9, 29, 12)) == "正常"  # 09-30 and 10-08 left
+    assert deadline_state(deadline, dt.datetime(2024, 9, 29, 12)) == "正常"  # 09-30 and 10-08 left
     # on 09-30 only 10-08 is left: a week of holiday away, but one working day
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 9, 30, 12)) == "临期"
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 7, 12)) == "临期"
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 8, 0, 0)) == "今日到期"
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 8, 20)) == "今日到期"
-    assert deadlines.deadline_state(deadline, dt.datetime(2024, 10, 9, 0, 0, 1)) == "超期"
-    assert deadlines.deadline_state(None, dt.datetime(2024, 10, 9)) is None
+    assert deadline_state(deadline, dt.datetime(2024, 9, 30, 12)) == "临期"
+    assert deadline_state(deadline, dt.datetime(2024, 10, 7, 12)) == "临期"
+    assert deadline_state(deadline, dt.datetime(2024, 10, 8, 0, 0)) == "今日到期"
+    assert deadline_state(deadline, dt.datetime(2024, 10, 8, 20)) == "今日到期"
+    assert deadline_state(deadline, dt.datetime(2024, 10, 9, 0, 0, 1)) == "超期"
+    assert deadline_state(None, dt.datetime(2024, 10, 9)) is None
 
 
 def test_overdue_starts_on_the_first_working_day_after_the_deadline():
     friday = at_end(2024, 10, 18)
-    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 18, 23)) == "今日到期"
+    assert deadline_state(friday, dt.datetime(2024, 10, 18, 23)) == "今日到期"
     # Saturday and Sunday: the deadline has passed but no working day has begun since — not yet 超期
-    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 19, 10)) == "已到期"
-    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 20, 23)) == "已到期"
-    assert deadlines.deadline_state(friday, dt.datetime(2024, 10, 21, 0, 0, 1)) == "超期"
+    assert deadline_state(friday, dt.datetime(2024, 10, 19, 10)) == "已到期"
+    assert deadline_state(friday, dt.datetime(2024, 10, 20, 23)) == "已到期"
+    assert deadline_state(friday, dt.datetime(2024, 10, 21, 0, 0, 1)) == "超期"
     assert workdays_between(friday.date(), dt.date(2024, 10, 21)) == 1
 
 
