@@ -123,7 +123,7 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
 
     engine = warehouse_engine()
     if follow:
-        from data_access.demo.follow import follow as follow_orders
+        from demo.follow import follow as follow_orders
 
         def report(orders) -> None:  # noqa: ANN001
             if len(orders):
@@ -135,14 +135,15 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
             click.echo("stopped", err=True)
         return
     if export_dir:
-        from data_access.demo.export import export_samples
+        from demo.export import export_samples
 
         for path in export_samples(engine, export_dir):
             click.echo(str(path))
         return
     warehouse.init(engine)
     scale = scale if scale is not None else float(settings.get("demo_scale"))
-    from data_access.demo.generator import STAGES
+    from demo.generator import STAGES
+    from demo.load import WarehouseNotEmpty, load_demo
 
     if keep_existing and not replace and warehouse.has_data(engine):
         click.echo("warehouse already filled: keeping it (bianjian demo --replace regenerates it; "
@@ -150,9 +151,9 @@ def demo(scale: float | None, seed: int, end: dt.datetime | None, replace: bool,
         return
     try:
         with _progress("demo", len(STAGES)) as report:
-            counts = warehouse.load_demo(engine, scale=scale, seed=seed, end=end.date() if end else None,
-                                         replace=replace, progress=report)
-    except warehouse.WarehouseNotEmpty as exc:
+            counts = load_demo(engine, scale=scale, seed=seed, end=end.date() if end else None, replace=replace,
+                               progress=report)
+    except WarehouseNotEmpty as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(counts, ensure_ascii=False))

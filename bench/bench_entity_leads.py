@@ -30,8 +30,8 @@ from sqlalchemy import select
 
 from data_access import warehouse
 from data_access.db import make_engine
-from data_access.demo import generator
 from data_access.schema import PlantedEvent, Setting
+from demo import generator
 from risk_models import backtest, leads
 from risk_models.rules import CreditRule, RepeatRule
 

@@ -30,6 +30,7 @@ def build_document():
 
     from data_access import queries_evaluation, warehouse
     from data_access.db import make_engine
+    from demo.load import load_demo
     from evaluation import indicators, reports
 
     url = os.environ.get("BIANJIAN_DATABASE_URL")
@@ -37,7 +38,7 @@ def build_document():
         url = f"sqlite:///{tempfile.mkdtemp(prefix='bench-pdf-')}/demo.db"
         engine = make_engine(url)
         warehouse.init(engine)
-        warehouse.load_demo(engine, scale=0.01, seed=7, end=dt.date(2026, 6, 30))
+        load_demo(engine, scale=0.01, seed=7, end=dt.date(2026, 6, 30))
         with engine.begin() as conn:
             indicators.rebuild(conn)
     engine = make_engine(url)

@@ -102,10 +102,11 @@ def _build(path: Path, scale: float) -> Path:
     sys.path.insert(0, str(REPO))
     from data_access import warehouse
     from data_access.db import make_engine
+    from demo.load import load_demo
 
     engine = make_engine(f"sqlite:///{path}")
     warehouse.init(engine)
-    warehouse.load_demo(engine, scale=scale, seed=7, end=dt.date(2026, 6, 30))
+    load_demo(engine, scale=scale, seed=7, end=dt.date(2026, 6, 30))
     engine.dispose()
     return path
 

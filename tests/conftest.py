@@ -45,11 +45,12 @@ def demo_db_path(tmp_path_factory) -> Path:
 
     from data_access import warehouse
     from data_access.db import make_engine
+    from demo.load import load_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     warehouse.init(engine)
-    warehouse.load_demo(engine, scale=DEMO_SCALE, seed=DEMO_SEED, end=dt.date.fromisoformat(DEMO_END))
+    load_demo(engine, scale=DEMO_SCALE, seed=DEMO_SEED, end=dt.date.fromisoformat(DEMO_END))
     engine.dispose()
     return path
 

@@ -1,4 +1,4 @@
-"""The demo's data exchange (``data_access/demo/exchange.py``): nightly batches per source, the records they
+"""The demo's data exchange (``demo/exchange.py``): nightly batches per source, the records they
 quarantined, and one source that went silent — so 数据质量 and the 数据中断 rule have something to show."""
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from data_access import quality
-from data_access.demo import exchange
 from data_access.ingest.load import ingest_file
 from data_access.ingest.sources import SOURCES
+from demo import exchange
 from risk_models.rules import SilentSourceRule
 from tests.conftest import DEMO_END
 

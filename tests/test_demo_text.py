@@ -8,8 +8,8 @@ import re
 import pytest
 
 from data_access import codes
-from data_access.demo import complaint_text as ct
-from data_access.demo import names, places
+from demo import complaint_text as ct
+from demo import names, places
 
 COUNTY_CODES = tuple(codes.COUNTY_BY_CODE)
 CATEGORY_NAMES = tuple(n for n, _, _ in codes.HOTLINE_CATEGORIES)

@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, text
 
 from data_access import warehouse
-from data_access.demo.export import export_samples
 from data_access.ingest import UnreadableFile, ingest_file
 from data_access.ingest.sources import HOTLINE, SOURCES
 from data_access.schema import (
@@ -24,6 +23,7 @@ from data_access.schema import (
     LoadBatch,
     Subject,
 )
+from demo.export import export_samples
 from tests.db_fixtures import sqlite_engine
 
 # Load order: the catalogue and the register first, so inspections and events find what they cite.

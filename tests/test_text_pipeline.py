@@ -16,6 +16,7 @@ from data_access import migrate, queries_analytics, queries_text, warehouse
 from data_access.db import make_engine
 from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord, PlantedEvent, Subject
 from data_access.scope import Scope
+from demo.load import load_demo
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from tests.db_fixtures import postgres_database, sqlite_engine
@@ -314,7 +315,7 @@ def test_postgres_migration_and_steps(var_dir):
         try:
             warehouse.init(engine)
             assert _text_table_diffs(engine) == []
-            warehouse.load_demo(engine, scale=0.003, seed=3, end=dt.date(2026, 6, 30))
+            load_demo(engine, scale=0.003, seed=3, end=dt.date(2026, 6, 30))
             results = run_steps(engine, [STEP_BY_NAME["text_features"], STEP_BY_NAME["hot_topics"]])
             assert [r.status for r in results] == ["ok", "ok"], [r.message for r in results]
             assert results[0].rows_written == _count(engine, HotlineTicket) == _count(engine, ComplaintFeature)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from data_access import queries
 from data_access.db import make_engine
-from data_access.demo.follow import add_orders
+from demo.follow import add_orders
 from tests.browser import kiosk_token, live_server, open_browser, prepared_warehouse
 
 pytestmark = pytest.mark.browser

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from data_access import codes, queries, queries_wall
 from data_access.db import make_engine
-from data_access.demo.follow import add_orders
 from data_access.schema import DailyComplaintCount, HotlineTicket, RiskLead
 from data_access.scope import SYSTEM, Scope
+from demo.follow import add_orders
 from tests.browser import prepared_warehouse
 
 
@@ -119,7 +119,7 @@ def test_last_step_run_is_the_pipeline_record(engine):
 def test_follow_loop_adds_orders_on_an_accelerated_clock_until_stopped(engine):
     import threading
 
-    from data_access.demo.follow import follow
+    from demo.follow import follow
 
     with Session(engine) as s:
         start = queries.data_as_of(s)

@@ -14,6 +14,7 @@ from sqlalchemy import inspect, select, text
 from data_access import codes, migrate, warehouse
 from data_access.db import make_engine
 from data_access.schema import FACT_TABLES, Base
+from demo.load import WarehouseNotEmpty, load_demo
 from tests.db_fixtures import postgres_database, sqlite_engine
 
 SCALE = 0.01
@@ -23,7 +24,7 @@ END = dt.date(2026, 6, 30)
 
 def _load(engine):
     warehouse.init(engine)
-    return warehouse.load_demo(engine, scale=SCALE, seed=SEED, end=END)
+    return load_demo(engine, scale=SCALE, seed=SEED, end=END)
 
 
 @pytest.fixture(scope="module")
@@ -153,8 +154,8 @@ def test_usccs_are_mostly_valid_and_invalid_ones_flagged(sqlite_demo):
 
 def test_demo_refuses_a_warehouse_with_data_unless_replace(sqlite_demo):
     engine, _ = sqlite_demo
-    with pytest.raises(warehouse.WarehouseNotEmpty):
-        warehouse.load_demo(engine, scale=SCALE, seed=SEED, end=END)
+    with pytest.raises(WarehouseNotEmpty):
+        load_demo(engine, scale=SCALE, seed=SEED, end=END)
 
 
 def test_demo_is_deterministic(tmp_path, sqlite_demo):

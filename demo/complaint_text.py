@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from string import Formatter
 
 from data_access import codes
-from data_access.demo import names as _names
-from data_access.demo import places as _places
+from demo import names as _names
+from demo import places as _places
 
 
 def _ch(rnd, seq):

@@ -23,10 +23,10 @@ from sqlalchemy import Connection
 
 from data_access import codes, uscc, workdays
 from data_access.bulk import insert_frame
-from data_access.demo import complaint_text, names, places
-from data_access.demo.catalog import build_catalog
-from data_access.demo.exchange import SOURCE_BY_TABLE, SRC_SYSTEM, Exchange
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code, urban_category_code
+from demo import complaint_text, names, places
+from demo.catalog import build_catalog
+from demo.exchange import SOURCE_BY_TABLE, SRC_SYSTEM, Exchange
 from dispatch.demo_history import generate_history
 
 DAY = np.timedelta64(1, "D")

@@ -21,11 +21,11 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from data_access import codes, workdays
 from data_access.bulk import insert_frame
-from data_access.demo import complaint_text, names, places
-from data_access.demo.exchange import SRC_SYSTEM
-from data_access.demo.generator import HANDLE_DAYS, URBAN_FACTOR
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
 from data_access.schema import DailyComplaintCount, HotlineTicket
+from demo import complaint_text, names, places
+from demo.exchange import SRC_SYSTEM
+from demo.generator import HANDLE_DAYS, URBAN_FACTOR
 
 _TOPICS = complaint_text.TOPICS
 _CATEGORY_WEIGHT = {name: weight for name, weight, _ in codes.HOTLINE_CATEGORIES}
