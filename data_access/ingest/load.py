@@ -14,7 +14,6 @@ a 12345 order whose status changed gets a state event appended; otherwise it is 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import time
 import uuid
@@ -28,19 +27,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-from pgpq import ArrowToPostgresBinaryEncoder
 from sqlalchemy import (
-    BigInteger,
-    Boolean,
     Connection,
     Date,
-    DateTime,
     Engine,
-    Float,
-    Integer,
-    SmallInteger,
-    String,
     Table,
     bindparam,
     insert,
@@ -50,7 +40,7 @@ from sqlalchemy import (
 
 import settings
 from data_access import codes
-from data_access.bulk import insert_frame, rows_of
+from data_access.bulk import driver_column, insert_frame, rows_of, write_rows
 from data_access.ingest.indexes import DeferredIndexes
 from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks, storable
 from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
@@ -320,7 +310,7 @@ class _Loader:
         if self.conn.dialect.name != "postgresql" and len(good):
             frame = self._row_frame(good)
             ready = _Ready(list(frame.columns), frame.index,
-                           [_driver_column(frame[c], self.table.c[c].type) for c in frame.columns])
+                           [driver_column(frame[c], self.table.c[c].type) for c in frame.columns])
         return _Prepared(chunk, good, quarantine, ready)
 
     def apply(self, prepared: _Prepared) -> None:
@@ -456,9 +446,7 @@ class _Loader:
         if ready is not None:
             write_rows(self.conn, self.table, ready.names, ready.rows(new.index))
         else:
-            frame = self._row_frame(new)
-            if self.conn.dialect.name != "postgresql" or not copy_frame(self.conn, self.table, frame):
-                write_rows(self.conn, self.table, list(frame.columns), driver_rows(frame, self.table))
+            insert_frame(self.conn, self.table, self._row_frame(new))
         self.result.inserted += len(new)
         if self.own is not None:
             unique = self.source.unique
@@ -602,107 +590,3 @@ def _columns(chunk: RawChunk, mapping: dict[str, str]) -> dict[str, pa.Array]:
         if header in mapping:
             out[mapping[header]] = pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
     return out
-
-
-def driver_rows(frame: pd.DataFrame, table: Table) -> list[tuple]:
-    """Rows ready for the raw drivers, converted column by column.
-
-    ``bulk.insert_frame`` converts arbitrary frames value by value; ingest knows its columns' types, so
-    whole columns are converted at once: timestamps in Arrow into SQLAlchemy's text format (which COPY also
-    parses), dates to ``YYYY-MM-DD``, missing values to None.
-    """
-    return list(zip(*(_driver_column(frame[name], table.c[name].type) for name in frame.columns), strict=True))
-
-
-def _driver_column(series: pd.Series, sql_type: object) -> np.ndarray:
-    """One column as Python objects the drivers take (an object array)."""
-    if pd.api.types.is_datetime64_any_dtype(series):
-        stamps = pa.array(series.to_numpy(dtype="datetime64[us]"), from_pandas=True)
-        if isinstance(sql_type, Date) and not isinstance(sql_type, DateTime):
-            stamps = pc.cast(stamps, pa.date32())
-        return np.asarray(pc.cast(stamps, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
-    if series.dtype == object:
-        arr = series.to_numpy(dtype=object, copy=True)
-        arr[pd.isna(arr)] = None
-        return arr
-    if pd.api.types.is_float_dtype(series):
-        arr = series.to_numpy(dtype=object)
-        arr[series.isna().to_numpy()] = None
-        return arr
-    return series.astype(object).where(series.notna(), None).to_numpy(dtype=object)  # nullable ints, booleans
-
-
-def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> bool:
-    """COPY a typed frame to PostgreSQL from Arrow columns: no Python object per value on the way.
-
-    Binary COPY (encoded by ``pgpq``) when every column has a fixed binary form, which spares the server the
-    text parsing of every value (a third of a first load's COPY time); CSV written by Arrow otherwise (JSON,
-    NUMERIC), where strings are always quoted so an empty string stays empty and only a missing value is NULL.
-    Returns False (nothing written) when a column's values do not make one Arrow type; the caller then goes
-    row by row.
-    """
-    try:
-        arrow = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return False
-    fields = []
-    binary = True
-    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
-        sql_type = table.c[name].type
-        if pa.types.is_timestamp(column.type):
-            date_only = isinstance(sql_type, Date) and not isinstance(sql_type, DateTime)
-            column = pc.cast(column, pa.date32() if date_only else pa.timestamp("us"))
-        elif pa.types.is_floating(column.type) and isinstance(sql_type, Integer):
-            column = pc.cast(column, pa.int64())  # a key mapped through a dict with misses is float
-        wire = _binary_type(sql_type)
-        if wire is None:
-            binary = False
-        elif column.type != wire:
-            try:
-                column = pc.cast(column, wire)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                binary = False
-        fields.append(column)
-    data = pa.table(fields, names=arrow.column_names)
-    names = ", ".join(f'"{c}"' for c in arrow.column_names)
-    with conn.connection.driver_connection.cursor() as cur:
-        if binary:
-            encoder = ArrowToPostgresBinaryEncoder(data.schema)
-            with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT binary)') as copy:
-                copy.write(encoder.write_header())
-                for batch in data.to_batches():
-                    copy.write(encoder.write_batch(batch))
-                copy.write(encoder.finish())
-        else:
-            text = io.BytesIO()
-            pacsv.write_csv(data, text, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
-            with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT csv)') as copy:
-                copy.write(text.getbuffer())
-    return True
-
-
-# The Arrow type whose binary COPY form is exactly the PostgreSQL column's; first match wins (subclasses first).
-_BINARY_TYPES = ((DateTime, pa.timestamp("us")), (Date, pa.date32()), (Boolean, pa.bool_()),
-                 (BigInteger, pa.int64()), (SmallInteger, pa.int16()), (Integer, pa.int32()),
-                 (Float, pa.float64()), (String, pa.string()))  # VARCHAR(n) and TEXT take the same binary form
-
-
-def _binary_type(sql_type: object) -> pa.DataType | None:
-    """The wire type of a column for binary COPY, or None (NUMERIC, JSON: the batch goes as CSV)."""
-    return next((wire for sql, wire in _BINARY_TYPES if isinstance(sql_type, sql)), None)
-
-
-def write_rows(conn: Connection, table: Table, columns: list[str], rows: list[tuple]) -> None:
-    """Append driver-ready rows: executemany on SQLite, COPY on PostgreSQL (inside the caller's transaction)."""
-    if not rows:
-        return
-    names = ", ".join(f'"{c}"' for c in columns)
-    if conn.dialect.name == "postgresql":
-        with conn.connection.driver_connection.cursor() as cur, cur.copy(
-                f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cursor = conn.connection.driver_connection.cursor()
-        cursor.executemany(f'INSERT INTO "{table.name}" ({names}) VALUES ({", ".join("?" * len(columns))})', rows)
-        cursor.close()
