@@ -311,7 +311,7 @@ PIPELINE_STEP_NAMES = {"daily_counts": "每日投诉量", "credit_grades": "信�
 RUN_STATUSES = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
 # Risk-model classes as the backtests store them (derived_model_backtest.model).
 MODEL_NAMES = {"EntityRiskModel": "主体风险模型", "SpikeDetector": "投诉激增检测", "TrendDetector": "持续上升检测",
-               "UnlicensedRule": "无证无照规则"}
+               "UnlicensedRule": "无证无照规则", "ComplaintClassifier": "留言分类与分拨（真实留言）"}
 AUDIT_ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录锁定", "logout": "退出",
     "kiosk_login": "大屏登录", "kiosk_login_failed": "大屏登录失败", "access_denied": "拒绝访问",

@@ -35,6 +35,7 @@ METRIC_LABELS = {
     "first_half_share_bau": "前一半检查发现的问题占比（原顺序）",
     "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
     "review_threshold": "人工分拨置信度阈值", "routed_share": "自动分拨占比", "routed_accuracy": "自动分拨准确率",
+    "accuracy": "准确率（全部留言）", "macro_f1": "宏平均F1（全部留言）",
 }
 
 
@@ -88,10 +89,11 @@ def layout(**_query) -> html.Div:
                                     "（公开基准数据）后，结果将在此显示。"],
                                    color="secondary", id="model_cards-empty")])
     curves = {name: curve for name, curve in curve_rows.groupby("model")} if not curve_rows.empty else {}
-    results = results[~results["metric"].str.contains("@", regex=False)]  # curve points: drawn, not listed
     groups = results.groupby(MODEL_COLUMN, sort=True) if MODEL_COLUMN in results else [("全部模型", results)]
+    groups = [(name, rows[~rows["metric"].str.contains("@", regex=False)])  # curve points: drawn, not listed
+              for name, rows in groups]
     cards = [tables.card(f"模型：{codes.label('model', name)}（{len(rows)} 条回测记录）",
-                         html.Div([review_curve_figure(curves[name]) if name in curves else None,
+                         html.Div([review_curve_view(curves[name]) if name in curves else None,
                                    tables.grid({"type": "model_cards-grid", "table": str(name)}, display_rows(rows),
                                                COLUMNS, height=300, flex=COLUMN_FLEX)]),
                          page=PAGE, table=str(name))
@@ -99,15 +101,18 @@ def layout(**_query) -> html.Div:
     return html.Div([html.H3("模型卡"), intro, level_card, *cards])
 
 
-def review_curve_figure(curve: pd.DataFrame) -> dcc.Graph:
-    """Share of orders routed automatically (x) against their accuracy (y), one point per confidence threshold."""
+def review_curve_view(curve: pd.DataFrame) -> html.Div:
+    """Share of orders routed automatically (x) against their accuracy (y), one point per confidence threshold,
+    under the name of the data it was measured on."""
     fig = go.Figure(go.Scatter(
         x=curve["coverage"] * 100, y=curve["accuracy"] * 100, mode="lines+markers", customdata=curve["threshold"],
         hovertemplate="置信度阈值 %{customdata:.2f}<br>自动分拨占比 %{x:.1f}%<br>准确率 %{y:.1f}%<extra></extra>"))
     fig.update_layout(margin={"l": 50, "r": 10, "t": 30, "b": 40}, height=280,
                       title={"text": "自动分拨占比与准确率（其余转人工分拨）", "font": {"size": 14}},
                       xaxis_title="自动分拨占比（%）", yaxis_title="自动分拨准确率（%）")
-    return dcc.Graph(figure=fig, config={"displaylogo": False, "locale": "zh-CN"}, id={"type": "model_cards-curve", "model": curve["model"].iat[0]})
+    return html.Div([html.Div(f"曲线数据：{curve['dataset'].iat[0]}", className="text-muted small"),
+                     dcc.Graph(figure=fig, config={"displaylogo": False, "locale": "zh-CN"},
+                               id={"type": "model_cards-curve", "model": curve["model"].iat[0]})])
 
 
 def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201

@@ -74,3 +74,32 @@ def external(as_json: bool, data_dir: str | None, no_store: bool) -> None:
         return
     click.echo(f"NAB normalised score, mean of the Twitter files {result['nab']['twitter_mean']:.1f}; "
                f"Chicago AUC {result['chicago']['auc']:.3f}, days earlier {result['chicago']['days_earlier_mean']:.2f}")
+
+
+@eval_group.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the result (without the curve) as JSON.")
+@click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
+              help="Benchmark data directory holding gov_messages/ (default ../shared/data).")
+@click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
+def routing(as_json: bool, data_dir: str | None, no_store: bool) -> None:
+    """Selective routing of the complaint classifier on real messages (gov_messages): the share routed
+    without 人工分拨 and its accuracy on held-out messages, the curve 模型卡 draws."""
+    from pathlib import Path
+
+    import settings
+    from risk_models.backtest import store_rows
+    from text_mining.routing_backtest import backtest_rows, routing_backtest
+
+    root = Path(data_dir) if data_dir else settings.ROOT.parent / "shared" / "data"
+    try:
+        result = routing_backtest(root)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not no_store:
+        store_rows(warehouse_engine(), backtest_rows(result))
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in result.items() if k != "curve"}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"threshold {result['threshold']:.2f}: {result['routed_share']:.1%} routed automatically at accuracy "
+               f"{result['routed_accuracy'] or float('nan'):.3f} ({result['n_test']} held-out messages; all: accuracy "
+               f"{result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}; fit {result['fit_seconds']} CPU s)")

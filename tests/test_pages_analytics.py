@@ -408,7 +408,8 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
         assert "暂无回测结果" in str(pages["model_cards"].layout())
     run_at = dt.datetime(2026, 7, 1, 3)
     rows = [("spike", "nab", "nab_standard", 41.5), ("spike", "chicago", "recall", 0.62),
-            ("entity", "chicago", "auc", 0.71)]
+            ("entity", "chicago", "auc", 0.71), ("ComplaintClassifier", "真实留言x", "routed_share@0.80", 0.8),
+            ("ComplaintClassifier", "真实留言x", "routed_accuracy@0.80", 0.98)]
     with db.session_scope() as session:
         session.add_all([ModelBacktest(run_id="test-run", model=m, dataset=d, metric=k, value=v, run_at=run_at)
                          for m, d, k, v in rows])
@@ -421,6 +422,9 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
         # each lead kind's level and what it stands on, beside the backtests
         assert "线索等级依据" in page and "'kind_name': '投诉激增'" in page and "红 ≥ 80%" in page
         assert "暂无回测结果" not in page
+        # a routing curve is drawn (not listed) under the name of its data, on the model's card in Chinese
+        assert "模型：留言分类与分拨（真实留言）（0 条回测记录）" in page and "曲线数据：真实留言x" in page
+        assert "'metric_label': 'routed_share@0.80'" not in page
         # read in Chinese: headers, known metrics named (key kept), values rounded, unknown keys as stored
         assert "'headerName': '取值'" in page and "'headerName': 'run_id'" not in page
         assert "'metric_label': '召回率'" in page and "'value_text': '0.620'" in page and "'value_text': '41.5'" in page

@@ -80,6 +80,10 @@ def test_features_for_every_order_and_a_rerun_does_nothing(mined):
         members = conn.execute(select(func.count()).where(ComplaintFeature.hot_issue_id.is_not(None))).scalar_one()
     assert empty_tokens == 0 and categorised == tickets
     assert members >= 2 * issues  # every issue has at least two orders
+    with Session(engine) as session:  # the trained model's held-out routing curve, for 模型卡
+        curve = queries_analytics.review_curve(session)
+    assert set(curve["model"]) == {"工单分类与分拨"} and curve["dataset"].str.startswith("仓库12345工单").all()
+    assert curve["coverage"].is_monotonic_decreasing and len(curve) > 10
 
 
 def test_new_orders_are_the_only_ones_processed(mined):

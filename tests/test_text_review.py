@@ -75,7 +75,7 @@ def test_curve_is_stored_and_read_back(tmp_path):
     for run, at in (("old", dt.datetime(2026, 1, 1)), ("new", dt.datetime(2026, 2, 1))):
         with engine.begin() as conn:
             conn.execute(insert(ModelBacktest), [{"run_id": run, "run_at": at, "model": "工单分类与分拨", "dataset": "d",
-                                                  **row} for row in curve_rows(gate)])
+                                                  **row} for row in curve_rows(gate.curve_, gate.confidence_threshold_, 0.9)])
     with Session(engine) as session:
         curve = queries_analytics.review_curve(session)
     expected = gate.curve_.dropna(subset=["accuracy"])

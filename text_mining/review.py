@@ -24,7 +24,7 @@ import pandas as pd
 from sklearn.decomposition import TruncatedSVD
 from sklearn.preprocessing import normalize
 
-__all__ = ["REVIEW_REASONS", "ReviewGate", "curve_rows"]
+__all__ = ["REVIEW_REASONS", "ReviewGate", "coverage_curve", "curve_rows"]
 
 # Why an order needs a person, as the CLI and the pipeline write it.
 REVIEW_REASONS = {"low_confidence": "置信度低", "unfamiliar": "不像已知类别的诉求"}
@@ -70,7 +70,7 @@ class ReviewGate:
         correct = np.asarray(classes)[oof_proba.argmax(axis=1)] == np.asarray(y)
         self.similarity_cutoff_ = float(np.quantile(oof_similarity, self.novelty_quantile))
         familiar = oof_similarity >= self.similarity_cutoff_
-        self.curve_ = _curve(confidence, correct, familiar)
+        self.curve_ = coverage_curve(confidence, correct, familiar)
         # The lowest threshold from which every higher one also meets the target (accuracy is noisy, not
         # monotonic, at the top where few messages remain).
         meets = (self.curve_["accuracy"].fillna(1.0) >= self.target_accuracy).to_numpy()
@@ -114,9 +114,10 @@ class ReviewGate:
         return out
 
 
-def _curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.ndarray) -> pd.DataFrame:
-    """Held-out coverage and accuracy of the automatically routed messages per confidence threshold
-    (unfamiliar messages always go to review)."""
+def coverage_curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.ndarray) -> pd.DataFrame:
+    """Coverage (share routed automatically) and accuracy of the routed messages per confidence threshold of
+    :data:`CURVE_THRESHOLDS` (unfamiliar messages always go to review). Columns: threshold, coverage,
+    accuracy (NaN when nothing is routed), routed."""
     rows = []
     for t in CURVE_THRESHOLDS:
         routed = familiar & (confidence >= t)
@@ -125,14 +126,13 @@ def _curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.ndarray) ->
     return pd.DataFrame(rows, columns=["threshold", "coverage", "accuracy", "routed"])
 
 
-def curve_rows(gate: ReviewGate) -> list[dict]:
-    """A gate as model-card rows (metric, value, n, note): the chosen threshold, the held-out share routed
-    automatically and its accuracy, and one ``routed_share@T`` / ``routed_accuracy@T`` pair per threshold T
-    of the curve (``data_access.queries_analytics.review_curve`` reads them back)."""
-    curve = gate.curve_
-    chosen = curve[curve["threshold"] == gate.confidence_threshold_]
-    rows = [{"metric": "review_threshold", "value": gate.confidence_threshold_, "n": None,
-             "note": f"目标：自动分拨准确率≥{gate.target_accuracy:.0%}"}]
+def curve_rows(curve: pd.DataFrame, threshold: float, target_accuracy: float) -> list[dict]:
+    """A :func:`coverage_curve` as model-card rows (metric, value, n, note): the gate's threshold, the share
+    routed automatically at it and their accuracy, and one ``routed_share@T`` / ``routed_accuracy@T`` pair per
+    threshold T (``data_access.queries_analytics.review_curve`` reads them back)."""
+    chosen = curve[curve["threshold"] == threshold]
+    rows = [{"metric": "review_threshold", "value": threshold, "n": None,
+             "note": f"目标：自动分拨准确率≥{target_accuracy:.0%}"}]
     if len(chosen):
         point = chosen.iloc[0]
         rows += [{"metric": "routed_share", "value": float(point["coverage"]), "n": int(point["routed"]), "note": None},

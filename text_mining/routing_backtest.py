@@ -1,0 +1,76 @@
+"""Selective routing measured on real messages: the complaint classifier's held-out coverage / accuracy curve.
+
+Data: ``gov_messages/messages_labeled_train.csv`` (TipDM 2020 problem C, real citizen messages; see its
+README). The split is the one every classifier measurement in docs/text_mining.md reports as "held-out fold
+0": fold 0 of ``StratifiedGroupKFold(5, shuffle=True, random_state=0)`` with duplicate messages (same
+``text_tokens``) in one group. :class:`~text_mining.classifier.ComplaintClassifier` is fitted on the other
+80 % — its review gate chooses the threshold there, on cross-validated probabilities — and routes the 20 % it
+never saw. :func:`backtest_rows` turns the result into 模型卡 rows (``bianjian eval routing`` stores them).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from text_mining.classifier import ComplaintClassifier
+from text_mining.review import coverage_curve, curve_rows
+
+__all__ = ["MODEL_NAME", "backtest_rows", "held_out_split", "routing_backtest"]
+
+MODEL_NAME = "ComplaintClassifier"  # derived_model_backtest.model (codes.MODEL_NAMES gives its Chinese name)
+LABELLED = "messages_labeled_train.csv"
+
+
+def held_out_split(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(training rows, held-out rows) of the labelled file: grouped fold 0, as in docs/text_mining.md."""
+    groups = pd.factorize(df["text_tokens"])[0]
+    return next(StratifiedGroupKFold(5, shuffle=True, random_state=0).split(df, df["label"], groups))
+
+
+def routing_backtest(data_dir: str | Path) -> dict:
+    """Fit on the training part of ``data_dir/gov_messages``'s labelled file, route its held-out part.
+
+    Returns ``dataset`` (named for the model card), ``n_train``, ``n_test``, ``fit_seconds`` (CPU),
+    ``accuracy`` and ``macro_f1`` of every held-out message, ``threshold`` (the gate's, chosen on the
+    training part), ``target_accuracy``, ``routed_share`` / ``routed_accuracy`` at that threshold, the
+    ``unfamiliar`` share, and ``curve`` (:func:`text_mining.review.coverage_curve` of the held-out part).
+    """
+    path = Path(data_dir) / "gov_messages" / LABELLED
+    if not path.is_file():
+        raise FileNotFoundError(f"labelled messages not found: {path}")
+    df = pd.read_csv(path, dtype={"title": str, "body": str, "label": str, "text_tokens": str})
+    train, test = held_out_split(df)
+    start = time.process_time()
+    model = ComplaintClassifier().fit(df.iloc[train][["title", "body"]], df["label"].iloc[train])
+    fit_seconds = time.process_time() - start
+    review = model.predict_with_review(df.iloc[test][["title", "body"]])
+    truth = df["label"].iloc[test].to_numpy()
+    correct = review["label"].to_numpy() == truth
+    routed = ~review["needs_review"].to_numpy()
+    familiar = review["review_reason"].to_numpy() != "unfamiliar"
+    gate = model.review_gate_
+    return {
+        "dataset": f"真实留言（泰迪杯2020 C题 {LABELLED}）：分组留出第0折{len(test):,}条，训练{len(train):,}条",
+        "n_train": len(train), "n_test": len(test), "fit_seconds": round(fit_seconds, 1),
+        "accuracy": float(correct.mean()), "macro_f1": float(f1_score(truth, review["label"], average="macro")),
+        "threshold": gate.confidence_threshold_, "target_accuracy": gate.target_accuracy,
+        "routed_share": float(routed.mean()), "routed_accuracy": float(correct[routed].mean()) if routed.any() else None,
+        "unfamiliar": float((~familiar).mean()),
+        "curve": coverage_curve(review["confidence"].to_numpy(), correct, familiar),
+    }
+
+
+def backtest_rows(result: dict) -> list[dict]:
+    """模型卡 rows (model, dataset, metric, value, n, note) of :func:`routing_backtest`'s result: the held-out
+    curve (:func:`text_mining.review.curve_rows`, the threshold measured as the gate chose it), accuracy and
+    macro-F1 of all held-out messages."""
+    rows = curve_rows(result["curve"], result["threshold"], result["target_accuracy"])
+    rows += [{"metric": "accuracy", "value": result["accuracy"], "n": result["n_test"], "note": "全部留出留言"},
+             {"metric": "macro_f1", "value": result["macro_f1"], "n": result["n_test"], "note": "全部留出留言"}]
+    return [{"model": MODEL_NAME, "dataset": result["dataset"], **row} for row in rows]
