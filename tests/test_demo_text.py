@@ -1,15 +1,19 @@
-"""Synthetic demo text: determinism, code-list coverage, places per county, business names, bounds."""
+"""Synthetic demo text: determinism, code-list coverage, places per county, business names, bounds, data files."""
 
 from __future__ import annotations
 
+import fnmatch
 import random
 import re
+import tomllib
 
 import pytest
 
 from data_access import codes
 from demo import complaint_text as ct
 from demo import names, places
+from demo.data_files import load
+from tests.conftest import REPO_ROOT
 
 COUNTY_CODES = tuple(codes.COUNTY_BY_CODE)
 CATEGORY_NAMES = tuple(n for n, _, _ in codes.HOTLINE_CATEGORIES)
@@ -188,3 +192,19 @@ def test_pick_topic_respects_category_and_season():
         assert ct.pick_topic(rnd, name, 1).category == name
     heat = [ct.pick_topic(rnd, "供暖服务", 12).key for _ in range(50)]
     assert set(heat) <= {t.key for t in ct.TOPICS_BY_CATEGORY["供暖服务"]}
+
+
+def test_the_data_files_ship_with_the_package():
+    """The templates and word lists are read at import: pyproject's package-data must carry every file."""
+    config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["demo"]
+    files = sorted(p.relative_to(REPO_ROOT / "demo").as_posix() for p in (REPO_ROOT / "demo" / "data").iterdir())
+    assert files == ["data/catalog.toml", "data/names.toml", "data/phrases.toml", "data/places.toml",
+                     "data/topics.toml"]
+    assert all(any(fnmatch.fnmatch(f, pattern) for pattern in patterns) for f in files), (files, patterns)
+
+
+def test_an_unknown_appeal_type_in_the_topics_is_refused():
+    entry = dict(load("topics")["topic"][0], appeals={"投拆": 1})
+    with pytest.raises(ValueError, match="投拆"):
+        ct._topic(entry, load("topics")["seasonality"])
