@@ -61,6 +61,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("session_cookie_secure", "false", "Send session cookies only over HTTPS (set true behind TLS)."),
     Setting("login_max_failures", "5", "Failed logins per username + IP before that pair is locked out."),
     Setting("login_max_failures_per_ip", "20", "Failed logins from one IP (any username) before the IP is locked out."),
+    Setting("login_max_in_flight_per_ip", "50", "Logins from one IP whose password is still being checked that do not "
+            "count against the IP's failures (an office behind one NAT address logging in at once)."),
     Setting("login_lock_minutes", "15", "Window in which failures are counted, and so the length of a lockout."),
     Setting("proxy_hops", "0", "Reverse proxies in front of the server whose X-Forwarded-For/-Proto are trusted."),
     Setting("text_model_max_age_days", "31", "Retrain the complaint-category model once the newest 12345 data is this "

@@ -222,10 +222,11 @@ def main() -> None:
                              "so a short run crosses worker recycling")
     args = parser.parse_args()
     os.environ.setdefault("BIANJIAN_CACHE_URL", "redis://127.0.0.1:6379/12")
-    # All users log in from 127.0.0.1 within seconds; the login lockout counts attempts still in flight as
-    # failures (security/ratelimit.py), so at the default 20 it refuses the later logins with HTTP 429 and
-    # those users' requests all fail with 401: the benchmark would measure the lockout, not the server.
+    # All users log in as one account from 127.0.0.1 within seconds; the lockout counts that account's logins
+    # still in flight as its failures (security/ratelimit.py), and a refused login makes all of that user's
+    # requests fail with 401: the benchmark would measure the lockout, not the server.
     os.environ.setdefault("BIANJIAN_LOGIN_MAX_FAILURES_PER_IP", "1000")
+    os.environ.setdefault("BIANJIAN_LOGIN_MAX_FAILURES", "1000")
     with tempfile.TemporaryDirectory() as tmp:
         os.environ.setdefault("BIANJIAN_VAR_DIR", tmp)
         bodies_path = Path(tmp) / "bodies.json"

@@ -646,7 +646,8 @@ class AppUser(Base):
 
 
 class LoginAttempt(Base):
-    """Every password check, kept for rate limiting (failures per username + IP in a time window)."""
+    """Every password or wall-token check, kept for rate limiting (failures per username + IP in a time window);
+    ``succeeded`` is NULL while the check is in flight (security.ratelimit)."""
 
     __tablename__ = "app_login_attempt"
     __table_args__ = (Index("ix_app_login_attempt_user_ip_at", "username", "ip", "at"),)
@@ -654,7 +655,7 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(40))
     ip: Mapped[str] = mapped_column(String(45), index=True)
     at: Mapped[timestamp]
-    succeeded: Mapped[bool]
+    succeeded: Mapped[bool | None]
 
 
 class KioskToken(Base):

@@ -126,10 +126,10 @@ def check_login(session: Session, username: str, password: str, ip: str) -> Logi
         ok = False
     else:
         ok = passwords.verify_password(user.password_hash, password) and not user.disabled
+    ratelimit.settle(session, reserved[0], ok)
     if not ok:
         audit.record(session, username or "-", "login_failed", "user", username, {"ip": ip})
         return LoginOutcome(None, "bad_credentials")
-    ratelimit.mark_succeeded(session, reserved[0])
     session.execute(update(AppUser).where(AppUser.user_id == user.user_id).values(last_login_at=now))
     audit.record(session, username, "login", "user", username, {"ip": ip})
     return LoginOutcome(user, "ok")

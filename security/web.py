@@ -201,13 +201,13 @@ class RequestGuard:
         attempt_id, failures = reserved
         with db.session_scope() as session:
             display = kiosk.authenticate(session, token)
+            ratelimit.settle(session, attempt_id, display is not None)
             if display is None:
                 if failures == 1 or failures >= int(settings.get("login_max_failures")):
                     audit.record(session, "anonymous", "kiosk_login_failed", "kiosk", None,
                                  {"ip": ip, "failures_in_window": failures})
                 session_token = None
             else:
-                ratelimit.mark_succeeded(session, attempt_id)
                 session_token = sessions.start(session, ip=ip, kiosk_id=display.kiosk_id)
                 audit.record(session, f"kiosk:{display.name}", "kiosk_login", "kiosk", display.name, {"ip": ip})
         if session_token is None:
