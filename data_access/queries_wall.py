@@ -103,6 +103,12 @@ def complaint_trend(session: Session, end: dt.date, *, days: int = 60, window: i
     return df
 
 
+def first_pipeline_run(session: Session) -> dt.datetime | None:
+    """When the pipeline first ran a step successfully: leads exist from then on, so a lead count of an
+    earlier period is not comparable."""
+    return session.scalar(select(func.min(PipelineRun.started_at)).where(PipelineRun.status == "ok"))
+
+
 def last_step_run(session: Session, step: str) -> dt.datetime | None:
     """When pipeline ``step`` last finished successfully (the wall caches what that step feeds on it)."""
     return session.scalar(select(func.max(PipelineRun.finished_at))

@@ -43,6 +43,18 @@ def overview(ctx: Context, key: str, back: int = 0) -> int | None:
     return queries_analytics.overview_count(ctx.session, ctx.scope, key, *day_window(end, OVERVIEW_DAYS, back))
 
 
+def overview_previous(ctx: Context, key: str) -> int | None:
+    """The previous period's count, for 环比; None where it is not comparable. Leads are counted by when the
+    pipeline created them, so a period before the pipeline's first run has only the few leads entered by
+    hand or imported, and its first run creates the backlog of every open signal at once (a fresh demo read
+    +1,612 %)."""
+    if key == "leads":
+        first_run = queries_wall.first_pipeline_run(ctx.session)
+        if first_run is None or first_run > day_window(ctx.now, OVERVIEW_DAYS, 1)[0]:
+            return None
+    return overview(ctx, key, 1)
+
+
 def overview_daily(ctx: Context, key: str) -> pd.Series:
     """The sparkline: daily counts over the same window (they sum to the metric)."""
     end = overview_end(ctx, key)

@@ -18,7 +18,7 @@ from dash import dcc, html
 import metrics
 import security
 from data_access import db, queries_analytics, queries_wall
-from metrics.declarations import OVERVIEW_DAYS, overview, overview_daily
+from metrics.declarations import OVERVIEW_DAYS, overview_daily, overview_previous
 from security import access
 from ui import levels, theme
 
@@ -40,7 +40,8 @@ SPARK_HEIGHT = 44
 def change_badge(name: str, current: int | None, previous: int | None) -> html.Span:
     """Arrow, sign and percentage against the previous period, coloured by the metric's good direction."""
     if current is None or not previous:
-        return html.Span("上期无数据", className="small text-muted")
+        return html.Span("上期无可比数据", className="small text-muted",
+                         title=f"此前{OVERVIEW_DAYS}天尚无数据，或分析流水线当时尚未运行（线索自首次运行起才生成）")
     change = (current - previous) / previous
     arrow = "▲" if change > 0 else "▼" if change < 0 else "■"
     good = metrics.get(name).good
@@ -102,7 +103,7 @@ def layout(**_query) -> html.Div:
         def href(link: str) -> str | None:
             return link if link.split("?")[0] in allowed else None
 
-        flows = [kpi_card(name, ctx, href(link), change_badge(name, metrics.value(name, ctx), overview(ctx, key, 1)),
+        flows = [kpi_card(name, ctx, href(link), change_badge(name, metrics.value(name, ctx), overview_previous(ctx, key)),
                           sparkline(overview_daily(ctx, key), name)) for name, key, link in FLOWS]
         stock_specs = STOCKS_ALL if scope.all_departments else STOCKS_DEPT
         stocks = [kpi_card(name, ctx, href(link), html.Div(metrics.get(name).window, className="small text-muted"))

@@ -8,17 +8,17 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 import metrics
 from bianjian_cli import cli
 from data_access import codes, db, queries_analytics
 from data_access.reference import DEPT_CODE_BY_KEY
-from data_access.schema import RiskLead
+from data_access.schema import PipelineRun, RiskLead
 from data_access.scope import SYSTEM, Scope
 from metrics.core import CLOCKS, GOOD_DIRECTIONS
-from metrics.declarations import SURFACE_NAMES
+from metrics.declarations import SURFACE_NAMES, overview
 from metrics.docs import markdown
 from tests.conftest import REPO_ROOT
 
@@ -111,6 +111,25 @@ def test_new_leads_include_the_ones_the_pipeline_created_today(demo_engine_copy)
                                                 title="今日生成的线索", reason="测试", evidence={}, status="待研判",
                                                 created_at=now, updated_at=now, version=1))
         assert metrics.value("leads_new_30d", metrics.context(session, SYSTEM)) == before + 1
+        session.rollback()
+
+
+def test_new_leads_are_compared_only_with_a_period_the_pipeline_covered(demo_engine_copy):
+    """The pipeline's first run creates the backlog of every open signal at once; against the weeks before it,
+    when leads were only imported or entered by hand, a fresh demo read +1,612 %."""
+    from metrics.declarations import overview_previous
+
+    with Session(demo_engine_copy) as session, session.begin():
+        session.execute(delete(PipelineRun))
+        ctx = metrics.context(session, SYSTEM)
+        assert overview_previous(ctx, "leads") is None  # never ran
+        session.execute(insert(PipelineRun).values(step="rule_leads", started_at=ctx.now - dt.timedelta(days=3),
+                                                   finished_at=ctx.now - dt.timedelta(days=3), status="ok"))
+        assert overview_previous(ctx, "leads") is None  # first ran inside the current window
+        assert overview_previous(ctx, "complaints") == overview(ctx, "complaints", 1)  # orders are always comparable
+        session.execute(insert(PipelineRun).values(step="rule_leads", started_at=ctx.now - dt.timedelta(days=90),
+                                                   finished_at=ctx.now - dt.timedelta(days=90), status="ok"))
+        assert overview_previous(ctx, "leads") == overview(ctx, "leads", 1)
         session.rollback()
 
 
