@@ -507,7 +507,10 @@ class RiskLead(Base):
     closed_at: Mapped[dt.datetime | None]
     feedback_result: Mapped[str | None] = mapped_column(String(20))
     feedback_text: Mapped[str | None] = mapped_column(Text)
-    version: Mapped[int] = mapped_column(default=1)  # optimistic locking
+    # Optimistic locking: the mapper's version_id_col, so every ORM flush of a lead is
+    # ``UPDATE … SET version = n + 1 WHERE lead_id = ? AND version = n`` and a lost race raises StaleDataError
+    # (dispatch.lifecycle turns it into the user's conflict message).
+    version: Mapped[int] = mapped_column(default=1)
     # Dispatch closed loop (migration 0004): server defaults so rows written before it stay valid.
     dispatched_at: Mapped[dt.datetime | None]
     feedback_actions: Mapped[str | None] = mapped_column(String(200))  # comma-separated LEAD_FEEDBACK_ACTIONS
@@ -517,6 +520,8 @@ class RiskLead(Base):
     extension_request_days: Mapped[int | None]  # a pending 延期申请
     return_count: Mapped[int] = mapped_column(default=0, server_default="0")
     joint_task_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class RiskLeadEvent(Base):

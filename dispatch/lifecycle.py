@@ -2,8 +2,10 @@
 
 待研判 → 已转办 → 已签收 → 核查中 → 已反馈 → 已办结, with 退回 (back to 待研判), 误报, 重办, 延期申请/批准/驳回,
 督办 (a level, not a state) and 协办完成 (a co-department finishing its part of a joint lead). Every
-transition bumps ``derived_risk_lead.version`` with ``UPDATE … WHERE lead_id=? AND version=?`` so two people
-acting at once never overwrite each other, and appends one ``derived_risk_lead_event`` (the timeline).
+transition is one versioned ORM update of the lead: ``derived_risk_lead.version`` is the mapper's
+``version_id_col``, so SQLAlchemy writes ``UPDATE … SET version=n+1 WHERE lead_id=? AND version=n`` and raises
+``StaleDataError`` when no row matched, which becomes ``StaleLead`` (the Chinese conflict message) — two people
+acting at once never overwrite each other. Each transition appends one ``derived_risk_lead_event`` (the timeline).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
 
 from data_access import codes, limits
 from data_access.schema import Department, JointTask, JointTaskPart, RiskLead, RiskLeadEvent
@@ -136,18 +140,19 @@ def transition(session: Session, lead_id: int, action: str, scope: Scope, *, at:
     values, detail = _effects(session, lead, act, scope, at, note=note, dept_code=dept_code,
                               co_dept_codes=co_dept_codes, result=result, actions=actions,
                               attachments=attachments, days=days, level=level, own_part=own_part)
-    new_version = lead.version + 1
-    done = session.execute(
-        update(RiskLead).where(RiskLead.lead_id == lead.lead_id, RiskLead.version == lead.version)
-        .values(**values, status=act.target or lead.status, updated_at=at, version=new_version)
-        .execution_options(synchronize_session=False))
-    if done.rowcount != 1:
-        raise StaleLead()
+    from_status, task_id = lead.status, lead.joint_task_id
+    for column, value in {**values, "status": act.target or lead.status, "updated_at": at}.items():
+        setattr(lead, column, value)
+    flag_modified(lead, "updated_at")  # every transition is one versioned UPDATE, even one that changes nothing
+    try:
+        session.flush()
+    except StaleDataError:  # the version moved since it was read: someone else acted first
+        raise StaleLead() from None
     session.execute(insert(RiskLeadEvent).values(
-        lead_id=lead.lead_id, from_status=lead.status, to_status=act.target or lead.status, actor=scope.user[:40],
+        lead_id=lead.lead_id, from_status=from_status, to_status=lead.status, actor=scope.user[:40],
         at=at, note=note, action=act.key, detail=detail or None))
-    _joint_effects(session, lead, act, scope, at, values, new_version, own_part)
-    _audit(session, scope, act, lead.lead_id, {"from": lead.status, "to": act.target or lead.status, **detail})
+    _joint_effects(session, lead, act, at, values, task_id, own_part)
+    _audit(session, scope, act, lead.lead_id, {"from": from_status, "to": lead.status, **detail})
     return session.execute(select(RiskLead).where(RiskLead.lead_id == lead.lead_id)
                            .execution_options(populate_existing=True)).scalar_one()
 
@@ -253,39 +258,41 @@ def _open_co_parts(session: Session, lead: RiskLead) -> list[str]:
     return list(session.scalars(stmt))
 
 
-def _joint_effects(session: Session, lead: RiskLead, act: Action, scope: Scope, at: dt.datetime, values: dict,
-                   new_version: int, own_part: JointTaskPart | None) -> None:
-    """Keep the joint-supervision task (fact_joint_task/_part) in step with the lead."""
+def _joint_effects(session: Session, lead: RiskLead, act: Action, at: dt.datetime, values: dict,
+                   task_id: int | None, own_part: JointTaskPart | None) -> None:
+    """Keep the joint-supervision task (fact_joint_task/_part) in step with the lead, which the versioned UPDATE
+    already holds (``task_id``: the lead's joint task before this transition)."""
     part_t = JointTaskPart.__table__
     if act.key == "dispatch" and values["co_dept_codes"]:
-        task_id = session.execute(insert(JointTask).values(
+        new_task = session.execute(insert(JointTask).values(
             src_system=JOINT_SRC, src_id=f"lead:{lead.lead_id}:{lead.return_count + 1}", load_batch=JOINT_SRC,
             loaded_at=at, name=f"联合核查：{lead.title}"[:200], lead_dept_code=values["dept_code"],
             region_code=lead.region_code or codes.CITY_CODE, planned_start=at.date(),
             planned_end=values["handle_deadline"].date(), status="进行中").returning(JointTask.task_id)).scalar_one()
         depts = [(values["dept_code"], "牵头核查并反馈")] + [(c, "配合核查") for c in values["co_dept_codes"].split(",")]
         session.execute(insert(part_t), [
-            {"src_system": JOINT_SRC, "src_id": f"task:{task_id}:{d}", "load_batch": JOINT_SRC, "loaded_at": at,
-             "task_id": task_id, "dept_code": d, "duty": duty, "status": "进行中", "done_at": None}
+            {"src_system": JOINT_SRC, "src_id": f"task:{new_task}:{d}", "load_batch": JOINT_SRC, "loaded_at": at,
+             "task_id": new_task, "dept_code": d, "duty": duty, "status": "进行中", "done_at": None}
             for d, duty in depts])
-        session.execute(update(RiskLead).where(RiskLead.lead_id == lead.lead_id, RiskLead.version == new_version)
-                        .values(joint_task_id=task_id).execution_options(synchronize_session=False))
-    elif lead.joint_task_id is None:
+        # The lead's row is already locked and versioned by this transition: a plain UPDATE links the task.
+        session.execute(update(RiskLead).where(RiskLead.lead_id == lead.lead_id).values(joint_task_id=new_task)
+                        .execution_options(synchronize_session=False))
+    elif task_id is None:
         return
     elif act.key == "return":
-        session.execute(update(part_t).where(part_t.c.task_id == lead.joint_task_id, part_t.c.status == "进行中")
+        session.execute(update(part_t).where(part_t.c.task_id == task_id, part_t.c.status == "进行中")
                         .values(status="已撤销"))
-        session.execute(update(JointTask).where(JointTask.task_id == lead.joint_task_id).values(status="已撤销")
+        session.execute(update(JointTask).where(JointTask.task_id == task_id).values(status="已撤销")
                         .execution_options(synchronize_session=False))
     elif act.key in ("feedback", "redo"):
         done = act.key == "feedback"
-        session.execute(update(part_t).where(part_t.c.task_id == lead.joint_task_id,
+        session.execute(update(part_t).where(part_t.c.task_id == task_id,
                                              part_t.c.dept_code == lead.dept_code)
                         .values(status="已完成" if done else "进行中", done_at=at if done else None))
     elif act.key == "complete_part":
         session.execute(update(part_t).where(part_t.c.part_id == own_part.part_id).values(status="已完成", done_at=at))
     elif act.key == "close":
-        session.execute(update(JointTask).where(JointTask.task_id == lead.joint_task_id).values(status="已完成")
+        session.execute(update(JointTask).where(JointTask.task_id == task_id).values(status="已完成")
                         .execution_options(synchronize_session=False))
 
 

@@ -1,5 +1,9 @@
 """Two people acting on one lead at once: exactly one wins, the other gets the stale-lead message.
-Real concurrent connections on SQLite and PostgreSQL; plus migration 0004 matches the ORM on both."""
+Real concurrent connections on SQLite and PostgreSQL; plus migration 0004 matches the ORM on both.
+
+The version check is SQLAlchemy's (``version_id_col`` on ``RiskLead``): the two-session tests below put the
+other person's commit exactly between a transition's read and its write, so the loser is refused by the
+versioned UPDATE itself (StaleDataError → ``StaleLead``), not by the early ``expected_version`` comparison."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from data_access import migrate, warehouse
 from data_access.db import make_engine
@@ -94,6 +99,70 @@ def test_concurrent_transitions_postgres():
                 _check_one_winner(engine, lead_id, _race(engine, lead_id))
         finally:
             engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        eng = sqlite_engine(tmp_path / "stale.db")
+        warehouse.init(eng)
+        yield eng
+        eng.dispose()
+        return
+    with postgres_database() as url:
+        eng = make_engine(url)
+        warehouse.init(eng)
+        yield eng
+        eng.dispose()
+
+
+def _state(engine: Engine, lead_id: int) -> tuple:
+    with Session(engine) as session:
+        lead = session.get(RiskLead, lead_id)
+        events = session.scalar(select(func.count()).select_from(RiskLeadEvent).where(RiskLeadEvent.lead_id == lead_id))
+        return lead.version, lead.status, lead.supervise_level, events
+
+
+def test_a_commit_between_read_and_write_is_refused_by_the_versioned_update(engine):
+    """Session B reads the lead (version 2); session A escalates and commits before B writes; B's UPDATE …
+    WHERE version = 2 matches nothing and B gets the Chinese conflict message, writing nothing."""
+    lead_id = _dispatched_lead(engine)
+    interleaved: list[str] = []
+
+    def other_person_acts_first(session, _context, _instances) -> None:  # noqa: ANN001
+        if interleaved:
+            return
+        interleaved.append("A")
+        with Session(engine) as other, other.begin():
+            lc.transition(other, lead_id, "escalate", Scope("研判员乙", "ANALYST"), level="挂牌督办",
+                          at=T0 + dt.timedelta(hours=1))
+
+    with Session(engine) as session:
+        event.listen(session, "before_flush", other_person_acts_first)
+        with pytest.raises(lc.StaleLead) as refused, session.begin():
+            lc.transition(session, lead_id, "sign", Scope("部门甲", "DEPT_HEAD", SCJG),
+                          at=T0 + dt.timedelta(hours=2))
+    assert interleaved == ["A"]
+    assert str(refused.value) == "该线索已被他人更新，请刷新后重试"
+    assert _state(engine, lead_id) == (3, "已转办", "挂牌督办", 2)  # dispatch + A's escalation only
+    with Session(engine) as session, session.begin():  # B, redrawn with the new version, may act now
+        lead = lc.transition(session, lead_id, "sign", Scope("部门甲", "DEPT_HEAD", SCJG),
+                             expected_version=3, at=T0 + dt.timedelta(hours=2))
+        assert (lead.version, lead.status) == (4, "已签收")
+
+
+def test_every_orm_flush_of_a_lead_is_versioned(engine):
+    """Two sessions hold the same lead; the first commit wins, the second flush raises StaleDataError."""
+    lead_id = _dispatched_lead(engine)
+    with Session(engine) as first, Session(engine) as second:
+        a, b = first.get(RiskLead, lead_id), second.get(RiskLead, lead_id)
+        assert a.version == b.version == 2
+        a.supervise_level = "一般督办"
+        first.commit()
+        b.supervise_level = "挂牌督办"
+        with pytest.raises(StaleDataError):
+            second.commit()
+    assert _state(engine, lead_id) == (3, "已转办", "一般督办", 1)
 
 
 def _my_diffs(engine: Engine) -> list:
