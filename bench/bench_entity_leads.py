@@ -32,6 +32,7 @@ from data_access import warehouse
 from data_access.db import make_engine
 from data_access.schema import PlantedEvent, Setting
 from demo import generator
+from demo.context import Context
 from risk_models import backtest, leads
 from risk_models.rules import CreditRule, RepeatRule
 
@@ -43,11 +44,11 @@ def latent_risk(scale: float, seed: int, end: dt.date) -> pd.DataFrame:
     engine = make_engine("sqlite://")
     warehouse.init(engine)
     with engine.begin() as conn:
-        ctx = generator.Context(conn=conn, np_rng=np.random.default_rng(seed), rnd=random.Random(seed), scale=scale,
-                                start=end - dt.timedelta(days=365 * generator.YEARS - 1), end=end,
-                                batch=f"demo-{seed}-{end:%Y%m%d}",
-                                loaded_at=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(2, 0)),
-                                progress=lambda _m: None, counts={})
+        ctx = Context(conn=conn, np_rng=np.random.default_rng(seed), rnd=random.Random(seed), scale=scale,
+                      start=end - dt.timedelta(days=365 * generator.YEARS - 1), end=end,
+                      batch=f"demo-{seed}-{end:%Y%m%d}",
+                      loaded_at=dt.datetime.combine(end + dt.timedelta(days=1), dt.time(2, 0)),
+                      progress=lambda _m: None, counts={})
         generator._catalog(ctx, seed)
         subjects = generator._subjects(ctx)
     return subjects[["uscc", "latent_risk"]].drop_duplicates("uscc")

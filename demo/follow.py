@@ -25,7 +25,7 @@ from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
 from data_access.schema import DailyComplaintCount, HotlineTicket
 from demo import complaint_text, names, places
 from demo.exchange import SRC_SYSTEM
-from demo.generator import HANDLE_DAYS, URBAN_FACTOR
+from demo.hotline import HANDLE_DAYS, URBAN_FACTOR
 
 _TOPICS = complaint_text.TOPICS
 _CATEGORY_WEIGHT = {name: weight for name, weight, _ in codes.HOTLINE_CATEGORIES}
