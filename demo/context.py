@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -46,6 +46,15 @@ class Context:
     progress: Callable[[str], None]
     counts: dict[str, int]
     exchange: Exchange | None = None  # None: every row in one load (``batch`` at ``loaded_at``)
+    last_id: dict[str, int] = field(default_factory=dict)  # the highest surrogate key handed out, per table
+
+    def new_ids(self, table: str, n: int) -> np.ndarray:
+        """``n`` fresh surrogate keys for ``table``. Counted apart from the rows written, which can be fewer:
+        the exchange drops rows that arrive after the end day, so keys taken from the row count collided with
+        kept rows of an earlier write (scale 1.0: UNIQUE constraint failed: fact_hotline_event.event_id)."""
+        first = self.last_id.get(table, 0) + 1
+        self.last_id[table] = first + n - 1
+        return np.arange(first, first + n)
 
     @property
     def as_of(self) -> np.datetime64:
@@ -112,12 +121,11 @@ def numbered(name: str, taken: set[str]) -> str:
 
 
 def plant(ctx: Context, rows: list[dict]) -> None:
-    """Write planted ground-truth rows to ``truth_planted_event`` (ids continue after those written)."""
+    """Write planted ground-truth rows to ``truth_planted_event`` (fresh ids)."""
     if not rows:
         return
     df = pd.DataFrame(rows)
-    start = ctx.counts.get("truth_planted_event", 0) + 1
-    df.insert(0, "planted_id", np.arange(start, start + len(df)))
+    df.insert(0, "planted_id", ctx.new_ids("truth_planted_event", len(df)))
     for col in ("region_code", "category_code", "subject_uscc", "dept_code", "name"):
         if col not in df:
             df[col] = None

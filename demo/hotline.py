@@ -440,11 +440,10 @@ def _repeat_calls(orders: Orders) -> np.ndarray:
 def _ticket_frame(ctx: Context, rng: np.random.Generator, rnd: random.Random, topics: list, orders: Orders,
                   h: Handling, outcome: Outcome, severe: np.ndarray, texts: dict[str, list],
                   is_repeat: np.ndarray) -> pd.DataFrame:
-    """The fact_hotline_ticket rows (ids continue after those already written); draws channel, township
+    """The fact_hotline_ticket rows (fresh ids); draws channel, township
     and extensions."""
     n = len(orders.accepted)
-    first = ctx.counts.get("fact_hotline_ticket", 0) + 1
-    ids = np.arange(first, first + n)
+    ids = ctx.new_ids("fact_hotline_ticket", n)
     accepted_dt = to_py(orders.accepted)
     order_no = [f"KF{a:%Y%m%d}{i:07d}" for a, i in zip(accepted_dt, ids, strict=True)]
     township = [random_township(rnd, c).code for c in orders.county_codes]
@@ -482,8 +481,7 @@ def _hotline_events(ctx: Context, t: pd.DataFrame) -> None:
                                "at": ret["dispatched_at"] + pd.Timedelta(minutes=30),
                                "actor_dept_code": ret["main_dept_code"], "note": "非本单位职责，申请改派"}))
     ev = pd.concat(parts, ignore_index=True).sort_values(["ticket_id", "at"], kind="stable")
-    first = ctx.counts.get("fact_hotline_event", 0) + 1
-    ev.insert(0, "event_id", np.arange(first, first + len(ev)))
+    ev.insert(0, "event_id", ctx.new_ids("fact_hotline_event", len(ev)))
     ev["src_id"] = "EV" + ev["event_id"].astype(str)
     if "note" not in ev:
         ev["note"] = None
