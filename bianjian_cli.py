@@ -185,12 +185,7 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
     if unknown:
         raise click.UsageError(f"unknown step(s): {', '.join(unknown)}; see --list")
     steps = [STEP_BY_NAME[s] for s in step_names] if step_names else list(STEPS)
-    from data_access.migrate import missing_revisions
-
-    engine = warehouse_engine()
-    if missing := missing_revisions(engine):
-        raise click.ClickException(f"the warehouse schema is older than this code (missing migrations "
-                                   f"{', '.join(missing)}); run `bianjian init` to upgrade it")
+    engine = current_warehouse_engine()
     try:
         with _progress("pipeline", len(steps)) as report:
             results = run_pipeline(engine, steps, progress=report)
@@ -203,6 +198,18 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
         raise click.ClickException("failed: " + "; ".join(f"{r.step}: {r.message.splitlines()[0]}" for r in failed))
 
 
+def current_warehouse_engine():  # noqa: ANN201 (sqlalchemy is imported on first use)
+    """The warehouse's engine, refusing a schema older than this code: a server on it answered every login
+    with HTTP 500 (a column the code writes did not accept it yet) instead of saying what to do."""
+    from data_access.migrate import missing_revisions
+
+    engine = warehouse_engine()
+    if missing := missing_revisions(engine):
+        raise click.ClickException(f"the warehouse schema is older than this code (missing migrations "
+                                   f"{', '.join(missing)}); run `bianjian init` to upgrade it")
+    return engine
+
+
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True, type=int)
@@ -212,7 +219,7 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
               help="With --prod: worker processes. Default: BIANJIAN_WEB_WORKERS.")
 def serve(host: str, port: int, debug: bool, prod: bool, workers: int | None) -> None:
     """Serve the dashboard at http://HOST:PORT (development server, or gunicorn with --prod)."""
-    warehouse_engine()
+    current_warehouse_engine()
     if prod:
         import os
 

@@ -48,3 +48,22 @@ def test_unknown_command_fails_clearly():
     result = CliRunner().invoke(cli, ["no-such-command"])
     assert result.exit_code == 2
     assert "No such command" in result.output
+
+
+@pytest.mark.parametrize("command", [["serve", "--port", "0"], ["pipeline", "--step", "daily_counts"]])
+def test_a_warehouse_older_than_the_code_is_refused_with_what_to_do(command, tmp_path, monkeypatch):
+    """A server on an un-upgraded warehouse answered every login with HTTP 500; now it does not start."""
+    from data_access import db, migrate, warehouse
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = db.make_engine(url)
+    warehouse.init(engine)
+    migrate.downgrade(engine, migrate.script_heads()[0] + "-1")
+    engine.dispose()
+    monkeypatch.setenv("BIANJIAN_DATABASE_URL", url)
+    monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
+    db.reset()
+    result = CliRunner().invoke(cli, command)
+    db.reset()
+    assert result.exit_code == 1
+    assert "older than this code" in result.output and "bianjian init" in result.output
