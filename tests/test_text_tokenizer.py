@@ -130,3 +130,37 @@ def test_tokens_seen_again_are_filtered_the_same():
     first = tokenize(text)
     assert tokenize(text) == first == _documented_filter(cut(text))
     assert "B超" in first and "abc" in first and "example" in first
+
+
+def _real_texts(n: int = 4000) -> list[str]:
+    """Real complaint and reply texts from gov_messages when the shared data is there, else the demo's."""
+    import random
+
+    import pandas as pd
+
+    from tests.conftest import SHARED_DATA
+
+    folder = SHARED_DATA / "gov_messages"
+    if folder.is_dir():
+        train = pd.read_csv(folder / "messages_labeled_train.csv", nrows=n)
+        replies = pd.read_csv(folder / "messages_replies.csv", nrows=n // 4)
+        texts = (train["title"].fillna("") + "。" + train["body"].fillna("")).tolist()
+        return texts + replies.select_dtypes(object).stack().astype(str).tolist()
+    from data_access.demo import complaint_text as ct
+
+    rnd = random.Random(3)
+    return [" ".join(ct.compose_hotline(rnd, rnd.choice(ct.TOPICS), "410204")) for _ in range(n)]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fast_path_equals_the_documented_filter_on_real_texts(backend):
+    """The C-level fast path cannot drift from the rule: cold (empty memos) and warm, on real messages."""
+    from text_mining import tokenizer
+
+    texts = _real_texts(1500 if backend == "rjieba" else 150)  # the reference jieba is 20x slower
+    expected = [_documented_filter(cut(t, backend)) for t in texts]
+    tokenizer._PIECES.clear()
+    tokenizer._replacements.cache_clear()
+    assert [tokenize(t, backend) for t in texts] == expected
+    assert [tokenize(t, backend) for t in texts] == expected
+    assert sum(map(len, expected)) > 30 * len(texts)
