@@ -18,7 +18,6 @@ behind it too); if they do not let go, the batch keeps its indexes and maintains
 
 from __future__ import annotations
 
-import psycopg.errors
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import OperationalError
 
@@ -84,6 +83,8 @@ class DeferredIndexes:
             for name in names:
                 self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
         except OperationalError as exc:
+            import psycopg.errors  # here, not at the top: a SQLite load need not import the PostgreSQL driver
+
             savepoint.rollback()  # also undoes the SET LOCAL
             if isinstance(exc.orig, psycopg.errors.LockNotAvailable):
                 return False

@@ -53,9 +53,11 @@ class References:
 
     @classmethod
     def load(cls, conn: Connection) -> References:
+        # Core columns (``__table__.c``), not ORM attributes: an ORM select configures every mapper of the
+        # schema first, which cost each ``bianjian ingest`` process ~0.15 CPU s before the first row.
         region, county, township = {}, {}, {}
         town_names: dict[str, list[str]] = defaultdict(list)
-        for code, name, level in conn.execute(select(Region.region_code, Region.name, Region.level)):
+        for code, name, level in conn.execute(select(*_columns(Region, "region_code", "name", "level"))):
             if level in ("DISTRICT", "COUNTY", "ZONE"):
                 county[code] = county[name] = code
             if level in ("CITY", "DISTRICT", "COUNTY", "ZONE"):
@@ -66,28 +68,32 @@ class References:
         township.update({name: c[0] for name, c in town_names.items() if len(c) == 1})  # unambiguous names only
         department = {}
         for code, key, name, short in conn.execute(
-                select(Department.dept_code, Department.dept_key, Department.name, Department.short_name)):
+                select(*_columns(Department, "dept_code", "dept_key", "name", "short_name"))):
             department.update({code: code, key: code, name: code, short: code})
         hotline = {}
-        for code, name in conn.execute(select(HotlineCategory.cat_code, HotlineCategory.name)):
+        for code, name in conn.execute(select(*_columns(HotlineCategory, "cat_code", "name"))):
             hotline[code] = hotline[name] = code
         urban, minor_names = {}, defaultdict(list)
-        for code, minor in conn.execute(select(UrbanCategory.cat_code, UrbanCategory.minor_name)):
+        for code, minor in conn.execute(select(*_columns(UrbanCategory, "cat_code", "minor_name"))):
             urban[code] = code
             minor_names[minor].append(code)
         urban.update({name: c[0] for name, c in minor_names.items() if len(c) == 1})
-        items = {code: code for code in conn.scalars(select(RegItem.item_code))}
+        items = {code: code for code in conn.scalars(select(*_columns(RegItem, "item_code")))}
 
         def tickets(order_nos: Iterable[str]) -> dict[str, int]:
             found: dict[str, int] = {}
             wanted = list(dict.fromkeys(order_nos))
             for i in range(0, len(wanted), 5000):
                 part = wanted[i:i + 5000]
-                found.update(conn.execute(select(HotlineTicket.order_no, HotlineTicket.ticket_id)
-                                          .where(HotlineTicket.order_no.in_(part))).all())
+                order_no, ticket_id = _columns(HotlineTicket, "order_no", "ticket_id")
+                found.update(conn.execute(select(order_no, ticket_id).where(order_no.in_(part))).all())
             return found
 
         return cls(region, county, township, department, hotline, urban, items, tickets)
+
+
+def _columns(entity: type[Base], *names: str) -> list:
+    return [entity.__table__.c[name] for name in names]
 
 
 class Reasons:
@@ -128,7 +134,8 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
         if f.required:
             reasons.add(~present, f"{f.label}: 必填字段为空")
         # PostgreSQL text cannot hold NUL (SQLite can): a row-level reason on both, never a failed batch.
-        reasons.add(_mask(pc.match_substring(arr, "\x00")), f"{f.label}: 含空字符（NUL），无法保存")
+        if _may_hold_nul(arr):
+            reasons.add(_mask(pc.match_substring(arr, "\x00")), f"{f.label}: 含空字符（NUL），无法保存")
         parsed, bad = _parse(f, arr, now_limit, source)
         reasons.add(bad & present, lambda i, f=f, a=arr, p=parsed: _bad_value(f, a[i].as_py(), p, i, source))
         if f.ref is not None and f.ref != "ticket":
@@ -144,7 +151,7 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
         reasons.add(typed["order_no"].notna() & typed["ticket_id"].isna(),
                     lambda i: f"工单编号: 工单“{typed['order_no'].iat[i]}”不存在，请先导入工单")
     good_mask = ~reasons.bad_mask()
-    good = typed[good_mask].copy()
+    good = typed if good_mask.all() else typed[good_mask].copy()  # typed is this call's own: no copy needed
     if source.derive is not None and len(good):
         good = source.derive(good)
     if source.lineage and len(good):
@@ -160,7 +167,8 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
             reasons.by_row[int(positions[j])].append(message)
     final = ~reasons.bad_mask()
     keep = final[positions] if len(positions) else np.zeros(0, bool)
-    good = good[keep]
+    if not keep.all():
+        good = good[keep]
     good.index = np.flatnonzero(final)
     return good, dict(reasons.by_row)
 
@@ -205,6 +213,14 @@ def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def _may_hold_nul(arr: pa.Array) -> bool:
+    """Whether a string array's data buffer holds a zero byte at all: one vectorised pass, ~100x cheaper than
+    searching every value, which is left for the rare chunk where this says yes."""
+    buffers = arr.buffers()
+    data = buffers[2] if len(buffers) > 2 else None
+    return data is not None and data.size > 0 and np.frombuffer(data, np.uint8).min() == 0
+
+
 def _objects(arr: pa.Array) -> pd.Series:
     """Strings as a pandas object column (None where null): what the drivers and the checks take."""
     return pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
@@ -221,11 +237,11 @@ def _parse(f: Field, arr: pa.Array, now_limit: dt.datetime, source: Source) -> t
     if f.type in ("date", "datetime"):
         parsed = parse_datetimes(arr)
         upper = LATEST_FUTURE if f.future_ok else now_limit
-        lower = pd.Timestamp(f.earliest)
-        bad = (parsed.isna() | (parsed < lower) | (parsed > pd.Timestamp(upper))).to_numpy()
+        stamps = parsed.to_numpy()  # numpy, not pandas operators: eight such fields a chunk on 12345 orders
+        bad = np.isnat(stamps) | (stamps < np.datetime64(f.earliest)) | (stamps > np.datetime64(upper))
         if f.type == "date":
             parsed = parsed.dt.normalize()
-        return parsed.where(~bad), bad
+        return (parsed.where(~bad) if bad.any() else parsed), bad
     if f.type == "bool":
         return map_values(arr, _BOOLS)
     if f.type == "int" and pc.all(pc.match_substring_regex(arr, r"^\d{1,9}$")).as_py():  # only ASCII digits
@@ -290,7 +306,7 @@ def parse_datetimes(values: pd.Series | pa.Array) -> pd.Series:
     out = np.full(len(arr), np.datetime64("NaT"), dtype="datetime64[ns]")
     common = _mask(pc.match_substring_regex(arr, _COMMON_STAMP))
     if common.any():
-        text = arr.filter(common)
+        text = arr.filter(common) if not common.all() else arr
         try:
             stamps = pc.cast(text, pa.timestamp("s"))
         except pa.ArrowInvalid:  # an impossible date or time in the chunk: keep what prints back the same
