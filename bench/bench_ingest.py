@@ -18,6 +18,7 @@ PostgreSQL runs against BIANJIAN_TEST_PG_DSN's server (default 127.0.0.1:5432) w
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import os
 import random
@@ -117,6 +118,34 @@ pd.read_csv(sys.argv[1], dtype=str, encoding="utf-8-sig").to_sql("peer_hotline",
 """
 
 
+def time_peer(path: Path, url: str) -> tuple[float, float]:
+    """The naive peer in this process: ``read_csv(dtype=str).to_sql()`` of the same file, no validation."""
+    import pandas as pd
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    started, cpu = time.perf_counter(), time.process_time()
+    pd.read_csv(path, dtype=str, encoding="utf-8-sig").to_sql("peer_hotline", engine, if_exists="replace", index=False)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    engine.dispose()
+    return seconds, cpu
+
+
+def time_sqlite_peer(path: Path, template: Path, workdir: Path) -> tuple[float, float]:
+    db_path = workdir / f"peer-{uuid.uuid4().hex[:6]}.db"
+    shutil.copy(template, db_path)
+    try:
+        return time_peer(path, f"sqlite:///{db_path}")
+    finally:
+        db_path.unlink()
+
+
+def time_postgres_peer(path: Path) -> tuple[float, float] | None:
+    """The peer in this process into a fresh PostgreSQL warehouse (server CPU not counted)."""
+    with _fresh_postgres() as url:
+        return None if url is None else time_peer(path, url)
+
+
 def time_process(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child) of a whole process: start-up and imports count."""
     before = os.times()
@@ -142,8 +171,9 @@ def time_sqlite_process(path: Path, template: Path, workdir: Path, peer: bool) -
         db_path.unlink()
 
 
-def time_postgres_process(path: Path, peer: bool) -> tuple[float, float] | None:
-    """As :func:`time_sqlite_process`, into a fresh PostgreSQL warehouse (server CPU not counted)."""
+@contextlib.contextmanager
+def _fresh_postgres():
+    """The URL of a fresh, initialised PostgreSQL warehouse (dropped afterwards), or None without a server."""
     import psycopg
 
     from data_access import warehouse
@@ -152,7 +182,8 @@ def time_postgres_process(path: Path, peer: bool) -> tuple[float, float] | None:
     try:
         admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
     except Exception:  # server absent
-        return None
+        yield None
+        return
     name = f"bianjian_bench_{uuid.uuid4().hex[:8]}"
     admin.execute(f'CREATE DATABASE "{name}"')
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
@@ -160,13 +191,21 @@ def time_postgres_process(path: Path, peer: bool) -> tuple[float, float] | None:
         engine = make_engine(url)
         warehouse.init(engine)
         engine.dispose()
+        yield url
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def time_postgres_process(path: Path, peer: bool) -> tuple[float, float] | None:
+    """As :func:`time_sqlite_process`, into a fresh PostgreSQL warehouse (server CPU not counted)."""
+    with _fresh_postgres() as url:
+        if url is None:
+            return None
         if peer:
             return time_process([sys.executable, "-c", PEER, str(path), url])
         return time_process([sys.executable, "-m", "bianjian_cli", "ingest", "hotline", str(path), "--json"],
                             {"BIANJIAN_DATABASE_URL": url})
-    finally:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def postgres_server_cpu() -> float:
@@ -224,11 +263,27 @@ def time_reader(path: Path, fast: bool) -> tuple[float, float]:
     return time.perf_counter() - started, time.process_time() - cpu
 
 
-def throughput(rows: int, repeat: int, postgres: bool) -> None:
+LABELS = {
+    "read_csv": "`pandas.read_csv(dtype=str)` (parse only)",
+    "reader": "ingest CSV reader, pyarrow path (split, strip, line numbers; no validation)",
+    "reader_slow": "ingest CSV reader, `csv` module fallback (same output)",
+    "sqlite": "`ingest_file` → SQLite (read, validate, upsert, commit)",
+    "sqlite_peer_inproc": "peer in process: `read_csv(dtype=str).to_sql()` → SQLite, no validation",
+    "postgres": "`ingest_file` → PostgreSQL (same; server CPU not counted)",
+    "postgres_peer_inproc": "peer in process: `read_csv(dtype=str).to_sql()` → PostgreSQL",
+    "sqlite_cli": "whole process: `bianjian ingest hotline FILE` → SQLite (CPU: the child's)",
+    "sqlite_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → SQLite, no validation",
+    "postgres_cli": "whole process: `bianjian ingest hotline FILE` → PostgreSQL",
+    "postgres_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → PostgreSQL",
+}
+# (ours, the peer's): each round's ratio is taken within that round, so load swings hit both alike.
+PAIRS = (("sqlite", "sqlite_peer_inproc"), ("postgres", "postgres_peer_inproc"), ("sqlite_cli", "sqlite_peer"),
+         ("postgres_cli", "postgres_peer"))
+
+
+def throughput(rows: int, repeat: int, postgres: bool, readers: bool) -> None:
     """Each repeat runs every step once, in turn, so a change in the machine's load hits all steps alike."""
-    steps: dict[str, list[tuple[float, ...]]] = {"read_csv": [], "reader": [], "reader_slow": [], "sqlite": [],
-                                                 "postgres": [], "sqlite_cli": [], "sqlite_peer": [],
-                                                 "postgres_cli": [], "postgres_peer": []}
+    steps: dict[str, list[tuple[float, ...]]] = {key: [] for key in LABELS}
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -237,12 +292,15 @@ def throughput(rows: int, repeat: int, postgres: bool) -> None:
         size_mb = path.stat().st_size / 1e6
         for _ in range(repeat):
             steps["read_csv"].append(time_read_csv(path))
-            steps["reader"].append(time_reader(path, fast=True))
-            steps["reader_slow"].append(time_reader(path, fast=False))
+            if readers:
+                steps["reader"].append(time_reader(path, fast=True))
+                steps["reader_slow"].append(time_reader(path, fast=False))
             steps["sqlite"].append(time_sqlite(path, template, workdir))
-            pg = time_postgres(path) if postgres else None
-            if pg is not None:
-                steps["postgres"].append(pg)
+            steps["sqlite_peer_inproc"].append(time_sqlite_peer(path, template, workdir))
+            for key, timer in (("postgres", time_postgres), ("postgres_peer_inproc", time_postgres_peer)):
+                run = timer(path) if postgres else None
+                if run is not None:
+                    steps[key].append(run)
             steps["sqlite_cli"].append(time_sqlite_process(path, template, workdir, peer=False))
             steps["sqlite_peer"].append(time_sqlite_process(path, template, workdir, peer=True))
             for key, peer in (("postgres_cli", False), ("postgres_peer", True)):
@@ -254,24 +312,24 @@ def throughput(rows: int, repeat: int, postgres: bool) -> None:
           f"{os.cpu_count()} cores, 1-minute load average {min(loads):.1f}–{max(loads):.1f} during the runs\n")
     print("| step | wall s | rows/s (wall) | CPU s of this process | rows/s per CPU second |")
     print("|---|---:|---:|---:|---:|")
-    labels = {"read_csv": "`pandas.read_csv(dtype=str)` (parse only)",
-              "reader": "ingest CSV reader, pyarrow path (split, strip, line numbers; no validation)",
-              "reader_slow": "ingest CSV reader, `csv` module fallback (same output)",
-              "sqlite": "`ingest_file` → SQLite (read, validate, upsert, commit)",
-              "postgres": "`ingest_file` → PostgreSQL (same; server CPU not counted)",
-              "sqlite_cli": "whole process: `bianjian ingest hotline FILE` → SQLite (CPU: the child's)",
-              "sqlite_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → SQLite, no validation",
-              "postgres_cli": "whole process: `bianjian ingest hotline FILE` → PostgreSQL",
-              "postgres_peer": "whole process, peer: `read_csv(dtype=str).to_sql()` → PostgreSQL"}
     for key, runs in steps.items():
         if runs:
             wall, cpu = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
-            print(f"| {labels[key]} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.2f} | {rows / cpu:,.0f} |")
+            print(f"| {LABELS[key]} | {wall:.2f} | {rows / wall:,.0f} | {cpu:.2f} | {rows / cpu:,.0f} |")
     if steps["postgres"]:
         server = statistics.median(r[2] for r in steps["postgres"])
         both = statistics.median(r[1] + r[2] for r in steps["postgres"])
         print(f"\nPostgreSQL server processes: {server:.2f} CPU s per load (median; any other client's work "
               f"included); with this process {both:.2f} CPU s, {rows / both:,.0f} rows per CPU second.")
+    print("\n| ours against the peer, same round | speed ratio, wall (median; rounds) | speed ratio, CPU (median; rounds) |")
+    print("|---|---:|---:|")
+    for ours, peer in PAIRS:
+        if steps[ours] and len(steps[ours]) == len(steps[peer]):
+            cells = []
+            for i in (0, 1):
+                ratios = [p[i] / o[i] for o, p in zip(steps[ours], steps[peer], strict=True)]
+                cells.append(f"{statistics.median(ratios):.2f}× ({min(ratios):.2f}–{max(ratios):.2f})")
+            print(f"| {LABELS[ours]} vs {LABELS[peer].split(':')[0]} | {cells[0]} | {cells[1]} |")
 
 
 _CHILD = """
@@ -310,11 +368,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--rss-mb", type=int, default=0, help="Measure peak RSS on a generated file of this size.")
     parser.add_argument("--no-postgres", action="store_true", help="Skip the PostgreSQL loads.")
+    parser.add_argument("--no-readers", action="store_true", help="Skip timing the CSV reader alone.")
     args = parser.parse_args()
     if args.rss_mb:
         peak_rss(args.rss_mb)
     else:
-        throughput(args.rows, args.repeat, postgres=not args.no_postgres)
+        throughput(args.rows, args.repeat, postgres=not args.no_postgres, readers=not args.no_readers)
 
 
 if __name__ == "__main__":
