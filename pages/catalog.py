@@ -47,22 +47,25 @@ def layout(dept=None, month=None, **_query) -> html.Div:
         depts = depts[depts["dept_code"] == scope.dept_code]
     options = [{"label": r.short_name, "value": r.dept_code} for r in depts.itertuples()]
     chosen = filters.parse_list(dept, {o["value"] for o in options})[:1]
+    dept, month = (chosen[0] if chosen else None), (month if month in months else default)
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    chart, coverage, items, summary, search = update_panels(dept, month)
     return html.Div([
         html.H3("监管事项目录与覆盖"),
         html.P(f"{CLAIM.name}：{CLAIM.definition}；{COVERAGE.name}：{COVERAGE.definition}。"
                "与排名页、月通报为同一指标。", className="text-muted"),
         dbc.Row([
             dbc.Col([dbc.Label("部门（点击柱形亦可下钻）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
-                id="catalog-dept", options=options, value=chosen[0] if chosen else None, placeholder="全部部门")], md=6),
+                id="catalog-dept", options=options, value=dept, placeholder="全部部门")], md=6),
             dbc.Col([dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS,
-                id="catalog-month", options=month_options, value=month if month in months else default,
-                clearable=False)], md=3),
+                id="catalog-month", options=month_options, value=month, clearable=False)], md=3),
         ], className="mb-3"),
-        html.Div(id="catalog-summary", className="mb-2 fw-bold"),
-        tables.card("各部门主项：有实施清单与有监管行为（点击下钻）", filters.graph("catalog-coverage-chart", "监管事项覆盖")),
-        tables.card("部门认领与覆盖", html.Div(id="catalog-coverage"), page=PAGE, table="coverage"),
-        tables.card("部门事项明细", html.Div(id="catalog-items"), page=PAGE, table="items"),
-        dcc.Store(id="catalog-search"),
+        html.Div(summary, id="catalog-summary", className="mb-2 fw-bold"),
+        tables.card("各部门主项：有实施清单与有监管行为（点击下钻）",
+                    filters.graph("catalog-coverage-chart", "监管事项覆盖", figure=chart)),
+        tables.card("部门认领与覆盖", html.Div(coverage, id="catalog-coverage"), page=PAGE, table="coverage"),
+        tables.card("部门事项明细", html.Div(items, id="catalog-items"), page=PAGE, table="items"),
+        dcc.Store(id="catalog-search", data=search),
     ])
 
 
@@ -128,9 +131,10 @@ def summary_text(cov: pd.DataFrame, month: str | None) -> str:
 
 @callback(Output("catalog-coverage-chart", "figure"), Output("catalog-coverage", "children"),
           Output("catalog-items", "children"), Output("catalog-summary", "children"), Output("catalog-search", "data"),
-          Input("catalog-dept", "value"), Input("catalog-month", "value"))
+          Input("catalog-dept", "value"), Input("catalog-month", "value"), prevent_initial_call=True)
 def update_panels(dept: str | None, month: str | None):
-    """Coverage of every department (the drilled one highlighted) and the drilled department's items."""
+    """Coverage of every department (the drilled one highlighted) and the drilled department's items.
+    ``layout`` draws the first view with it, so it runs as a callback only when the selection changes."""
     scope = security.current_scope()
     with db.session_scope() as session:
         f = coverage_view(session, scope, month, dept)

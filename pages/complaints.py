@@ -56,16 +56,20 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         as_of = queries.data_as_of(session)
     regions = filters.parse_list(region, {o["value"] for o in region_options})
     categories = filters.parse_list(category, {o["value"] for o in category_options})
+    period, q = filters.parse_period(period), (q or "")[:queries_analytics.SEARCH_MAX_CHARS]
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    by_region, by_category, county_map, trend, issues, words, summary, search = update_panels(
+        regions, categories, period, q)
     controls = dbc.Card(dbc.CardBody(dbc.Row([
         dbc.Col([dbc.Label("区县"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="complaints-region", multi=True, value=regions,
                                                  options=region_options, placeholder="全部区县")], md=3),
         dbc.Col([dbc.Label("诉求类别"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="complaints-category", multi=True, value=categories,
                                                    options=category_options, placeholder="全部类别")], md=3),
         dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
-            id="complaints-period", inline=True, value=filters.parse_period(period),
+            id="complaints-period", inline=True, value=period,
             options=[{"label": label, "value": key} for key, (label, _) in filters.PERIODS.items()])], md=3),
         dbc.Col([dbc.Label("全文检索（标题与内容）"), dbc.Input(
-            id="complaints-q", value=(q or "")[:queries_analytics.SEARCH_MAX_CHARS], debounce=True,
+            id="complaints-q", value=q, debounce=True,
             maxLength=queries_analytics.SEARCH_MAX_CHARS, placeholder="输入关键词后回车，如：噪音")], md=3),
     ])), className="mb-3")
     stamp = f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "仓库暂无 12345 数据"
@@ -80,22 +84,27 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         html.P([stamp, " · 点击区县柱形、地图上的区县或类别柱形可筛选其他图表，再次点击取消；筛选条件保存在网址中，可直接分享。"],
                className="text-muted", id="complaints-as-of"),
         controls,
-        html.Div(id="complaints-summary", className="mb-2 fw-bold"),
+        html.Div(summary, id="complaints-summary", className="mb-2 fw-bold"),
         dbc.Row([
-            dbc.Col(tables.card("各区县诉求量（点击筛选）", filters.graph("complaints-by-region", "诉求量_区县")), lg=5),
-            dbc.Col(tables.card("诉求量前 15 位的类别（点击筛选）", filters.graph("complaints-by-category", "诉求量_类别")), lg=7),
+            dbc.Col(tables.card("各区县诉求量（点击筛选）",
+                                filters.graph("complaints-by-region", "诉求量_区县", figure=by_region)), lg=5),
+            dbc.Col(tables.card("诉求量前 15 位的类别（点击筛选）",
+                                filters.graph("complaints-by-category", "诉求量_类别", figure=by_category)), lg=7),
         ]),
         dbc.Row([
-            dbc.Col(tables.card("各区县诉求量地图（点击筛选）", filters.graph("complaints-map", "诉求量_地图")), lg=5),
-            dbc.Col(tables.card("月度趋势（前 8 类）", filters.graph("complaints-trend", "诉求量_月度趋势")), lg=7),
+            dbc.Col(tables.card("各区县诉求量地图（点击筛选）",
+                                filters.graph("complaints-map", "诉求量_地图", figure=county_map)), lg=5),
+            dbc.Col(tables.card("月度趋势（前 8 类）", filters.graph("complaints-trend", "诉求量_月度趋势", figure=trend)),
+                    lg=7),
         ]),
         dbc.Row([
-            dbc.Col(tables.card("热点问题", html.Div(id="complaints-hot-issues"), page=PAGE, table="hot_issues"), lg=7),
-            dbc.Col(tables.card("热词", html.Div(id="complaints-hot-words"), page=PAGE, table="hot_words"), lg=5),
+            dbc.Col(tables.card("热点问题", html.Div(issues, id="complaints-hot-issues"), page=PAGE, table="hot_issues"),
+                    lg=7),
+            dbc.Col(tables.card("热词", html.Div(words, id="complaints-hot-words"), page=PAGE, table="hot_words"), lg=5),
         ]),
         tables.card("匹配工单（服务器端分页）", grid, page=PAGE, table="tickets",
                     note="非授权角色看到的姓名、电话及正文中的证件号、手机号均已脱敏。"),
-        dcc.Store(id="complaints-search"),
+        dcc.Store(id="complaints-search", data=search),
     ])
 
 
@@ -177,9 +186,10 @@ def panel_data(scope: Scope, regions: list[str], categories: list[str], period: 
           Output("complaints-hot-words", "children"), Output("complaints-summary", "children"),
           Output("complaints-search", "data"),
           Input("complaints-region", "value"), Input("complaints-category", "value"),
-          Input("complaints-period", "value"), Input("complaints-q", "value"))
+          Input("complaints-period", "value"), Input("complaints-q", "value"), prevent_initial_call=True)
 def update_panels(regions: list[str] | None, categories: list[str] | None, period: str | None, q: str | None):
-    """Every panel under the current filters; the county and category bars skip their own filter."""
+    """Every panel under the current filters; the county and category bars skip their own filter.
+    ``layout`` draws the first view with it, so it runs as a callback only when a filter changes."""
     regions, categories = regions or [], categories or []
     by_region, by_category, monthly, partial, ran, issues, words = panel_data(
         security.current_scope(), regions, categories, period, q)
@@ -208,9 +218,10 @@ def _rows(scope, session, regions, categories, period, q, **kwargs):  # noqa: AN
 
 @callback(Output("complaints-grid", "getRowsResponse"), Input("complaints-grid", "getRowsRequest"),
           State("complaints-region", "value"), State("complaints-category", "value"),
-          State("complaints-period", "value"), State("complaints-q", "value"))
+          State("complaints-period", "value"), State("complaints-q", "value"), prevent_initial_call=True)
 def load_rows(request: dict | None, regions, categories, period, q):  # noqa: ANN001
-    """One block of matching orders for the infinite grid, masked for the role."""
+    """One block of matching orders for the infinite grid, masked for the role (the grid asks for its first
+    block itself: the initial call, with no request, would only cost a round trip)."""
     if not request:
         return dash.no_update
     scope = security.current_scope()

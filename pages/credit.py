@@ -35,22 +35,26 @@ def layout(region=None, **_query) -> html.Div:
         as_of = queries_credit.credit_as_of(session)
     options = [{"label": r.name, "value": r.region_code} for r in counties.itertuples()]
     regions = filters.parse_list(region, {o["value"] for o in options})
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    grades, lists, entries, loop, measures, summary, search = update_panels(regions)
     return html.Div([
         html.H3("信用监管"),
         html.P(f"数据截至 {as_of:%Y-%m-%d}" if as_of else "仓库暂无信用数据", className="text-muted"),
         dbc.Row([dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
             id="credit-region", multi=True, value=regions, options=options, placeholder="全部区县")], md=6)],
             className="mb-3"),
-        html.Div(id="credit-summary", className="mb-2 fw-bold"),
-        tables.card("企业信用风险分类（A类低 · B类一般 · C类较高 · D类高），按区县", filters.graph("credit-grades", "信用风险分类_区县")),
-        tables.card(f"信用名单（在册数与近 {LIST_DAYS} 天列入/移出）", html.Div(id="credit-lists"), page=PAGE,
+        html.Div(summary, id="credit-summary", className="mb-2 fw-bold"),
+        tables.card("企业信用风险分类（A类低 · B类一般 · C类较高 · D类高），按区县",
+                    filters.graph("credit-grades", "信用风险分类_区县", figure=grades)),
+        tables.card(f"信用名单（在册数与近 {LIST_DAYS} 天列入/移出）", html.Div(lists, id="credit-lists"), page=PAGE,
                     table="list_summary"),
-        tables.card("最近列入名单的主体", html.Div(id="credit-entries"), page=PAGE, table="entries"),
+        tables.card("最近列入名单的主体", html.Div(entries, id="credit-entries"), page=PAGE, table="entries"),
         dbc.Row([
-            dbc.Col(tables.card("联合奖惩闭环：措施 × 反馈状态", filters.graph("credit-loop", "联合奖惩闭环")), lg=6),
-            dbc.Col(tables.card("联合奖惩措施明细", html.Div(id="credit-measures"), page=PAGE, table="measures"), lg=6),
+            dbc.Col(tables.card("联合奖惩闭环：措施 × 反馈状态", filters.graph("credit-loop", "联合奖惩闭环", figure=loop)), lg=6),
+            dbc.Col(tables.card("联合奖惩措施明细", html.Div(measures, id="credit-measures"), page=PAGE, table="measures"),
+                    lg=6),
         ]),
-        dcc.Store(id="credit-search"),
+        dcc.Store(id="credit-search", data=search),
     ])
 
 
@@ -122,9 +126,10 @@ def panel_frames(scope: Scope, regions: list[str]) -> dict:
 
 @callback(Output("credit-grades", "figure"), Output("credit-lists", "children"), Output("credit-entries", "children"),
           Output("credit-loop", "figure"), Output("credit-measures", "children"), Output("credit-summary", "children"),
-          Output("credit-search", "data"), Input("credit-region", "value"))
+          Output("credit-search", "data"), Input("credit-region", "value"), prevent_initial_call=True)
 def update_panels(regions: list[str] | None):
-    """All panels for the selected counties (grades always show every county, the selection highlighted)."""
+    """All panels for the selected counties (grades always show every county, the selection highlighted);
+    ``layout`` draws the first view with it, so it runs as a callback only when the selection changes."""
     scope = security.current_scope()
     regions = regions or []
     grades = grade_counts()

@@ -65,27 +65,30 @@ def layout(days: str | None = None, **_query) -> html.Div:
     controls = dbc.Row([dbc.Col([dbc.Label("统计区间"), dbc.Select(
         id="data-quality-window", value=str(window),
         options=[{"label": v, "value": str(k)} for k, v in WINDOWS.items()])], md=3)], className="mb-3")
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    cards, freshness, daily, reasons, lag, timeliness, batches = refresh(str(window))
     return html.Div([
         html.H3("数据质量与时效"), controls,
-        dcc.Loading(html.Div(id="data-quality-cards", className="mb-3")),
-        html.H5("各数据来源时效"), html.Div(id="data-quality-freshness", className="mb-4"),
-        html.H5("每日接收量"), dcc.Graph(id="data-quality-daily", config={"displaylogo": False, "locale": "zh-CN"}),
+        dcc.Loading(html.Div(cards, id="data-quality-cards", className="mb-3")),
+        html.H5("各数据来源时效"), html.Div(freshness, id="data-quality-freshness", className="mb-4"),
+        html.H5("每日接收量"), dcc.Graph(id="data-quality-daily", figure=daily,
+                                     config={"displaylogo": False, "locale": "zh-CN"}),
         dbc.Row([
-            dbc.Col([html.H5("隔离原因（前20）"), html.Div(id="data-quality-reasons")], md=6),
-            dbc.Col([html.H5("数据到达时延（事件发生→入库）"), html.Div(id="data-quality-lag")], md=6),
+            dbc.Col([html.H5("隔离原因（前20）"), html.Div(reasons, id="data-quality-reasons")], md=6),
+            dbc.Col([html.H5("数据到达时延（事件发生→入库）"), html.Div(lag, id="data-quality-lag")], md=6),
         ], className="mb-4"),
-        html.H5("监管行为数据上报及时率（按部门）"), html.Div(id="data-quality-timeliness", className="mb-4"),
-        html.H5("最近导入批次"), html.Div(id="data-quality-batches", className="mb-4"),
-        html.H5("数据处理流水线（最近运行）"), html.Div(id="data-quality-pipeline"),
+        html.H5("监管行为数据上报及时率（按部门）"), html.Div(timeliness, id="data-quality-timeliness", className="mb-4"),
+        html.H5("最近导入批次"), html.Div(batches, id="data-quality-batches", className="mb-4"),
+        html.H5("数据处理流水线（最近运行）"), html.Div(refresh_pipeline(str(window)), id="data-quality-pipeline"),
     ])
 
 
 @callback(Output("data-quality-cards", "children"), Output("data-quality-freshness", "children"),
           Output("data-quality-daily", "figure"), Output("data-quality-reasons", "children"),
           Output("data-quality-lag", "children"), Output("data-quality-timeliness", "children"),
-          Output("data-quality-batches", "children"), Input("data-quality-window", "value"))
+          Output("data-quality-batches", "children"), Input("data-quality-window", "value"), prevent_initial_call=True)
 def refresh(window: str | None):
-    """Every panel for the chosen window, as of the current minute."""
+    """Every panel for the chosen window, as of the current minute (``layout`` draws the first view with it)."""
     days = int(window) if window and window.isdigit() and int(window) in WINDOWS else 30
     now = dt.datetime.now().replace(second=0, microsecond=0)
     hour = now.replace(minute=0).isoformat()
@@ -180,7 +183,7 @@ def _batches_table(batches: pd.DataFrame) -> dbc.Table | html.Div:
                    for r in batches.itertuples()])
 
 
-@callback(Output("data-quality-pipeline", "children"), Input("data-quality-window", "value"))
+@callback(Output("data-quality-pipeline", "children"), Input("data-quality-window", "value"), prevent_initial_call=True)
 def refresh_pipeline(_window: str | None):
     """Latest pipeline step runs, so a failed or interrupted step is seen next to the data it left in place."""
     with db.session_scope() as session:

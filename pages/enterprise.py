@@ -55,12 +55,13 @@ def plan_share() -> float:
 
 
 def layout(uscc=None, q=None, region=None, **_query) -> html.Div:
-    search = dbc.Row([
+    search_box = dbc.Row([
         dbc.Col(dbc.Input(id="enterprise-q", value=q or "", debounce=True, placeholder="输入企业名称或统一社会信用代码，回车检索",
                           maxLength=queries_analytics.SEARCH_MAX_CHARS), md=6),
         dbc.Col(html.Small("支持名称模糊匹配与信用代码前缀匹配，最多显示 50 条。", className="text-muted"), md=6),
     ], className="mb-2 align-items-center")
-    body = [html.H3("企业画像"), search, html.Div(id="enterprise-results", className="mb-3"),
+    # First views are drawn here, in the router's response, not by a second round of callbacks.
+    body = [html.H3("企业画像"), search_box, html.Div(search(q), id="enterprise-results", className="mb-3"),
             dcc.Store(id="enterprise-uscc", data=uscc.strip().upper() if uscc else None)]
     if uscc:
         body.append(_profile(uscc.strip().upper()))
@@ -71,11 +72,12 @@ def layout(uscc=None, q=None, region=None, **_query) -> html.Div:
 
 def _plan_section(region: str | None) -> html.Div:
     options = [{"label": c.name, "value": c.code} for c in codes.COUNTIES]
+    regions = filters.parse_list(region, {o["value"] for o in options})
     picker = dbc.Row(dbc.Col([dbc.Label("区县"), dcc.Dropdown(labels=DROPDOWN_LABELS,
-        id="enterprise-plan-region", multi=True, options=options, placeholder="全部区县",
-        value=filters.parse_list(region, {o["value"] for o in options}))], md=6), className="mb-2")
+        id="enterprise-plan-region", multi=True, options=options, placeholder="全部区县", value=regions)], md=6),
+        className="mb-2")
     return html.Div([picker, tables.card(
-        "风险分级检查名单", html.Div(id="enterprise-plan"), page=PAGE, table="plan",
+        "风险分级检查名单", html.Div(show_plan(regions), id="enterprise-plan"), page=PAGE, table="plan",
         note="问题概率：主体风险模型（由历次检查结果训练）估计的下次检查发现问题的概率；全市在营主体按其排序，"
              "靠前者列入名单，供双随机抽查和重点检查参考。检查、发现问题、处罚为历年累计；点击名称查看企业画像。")])
 
@@ -95,9 +97,9 @@ def plan_view(scope, regions: list[str]) -> tuple[pd.DataFrame, str]:  # noqa: A
     return df, summary
 
 
-@callback(Output("enterprise-plan", "children"), Input("enterprise-plan-region", "value"))
+@callback(Output("enterprise-plan", "children"), Input("enterprise-plan-region", "value"), prevent_initial_call=True)
 def show_plan(regions: list[str] | None):
-    """The plan for the chosen counties (all when none)."""
+    """The plan for the chosen counties (all when none); ``layout`` draws the first view with it."""
     df, summary = plan_view(security.current_scope(), regions or [])
     if df.empty:
         return html.P(summary, className="text-muted mb-0", id="enterprise-plan-summary")
@@ -153,9 +155,9 @@ def _profile(uscc: str) -> html.Div:
     return html.Div([facts, dbc.Row([dbc.Col(c, lg=6) for c in cards])])
 
 
-@callback(Output("enterprise-results", "children"), Input("enterprise-q", "value"))
+@callback(Output("enterprise-results", "children"), Input("enterprise-q", "value"), prevent_initial_call=True)
 def search(text: str | None):
-    """Matching subjects, each linking to its profile."""
+    """Matching subjects, each linking to its profile (``layout`` draws the first view's with it)."""
     if not text or not text.strip():
         return None
     with db.session_scope() as session:

@@ -36,6 +36,7 @@ def layout(**_query) -> html.Div:
         depts = queries_leads.departments(session)
     options = [{"label": r.short_name, "value": r.dept_code} for r in depts.itertuples()
                if scope.all_departments or r.dept_code == scope.dept_code]
+    summary, parts = update(None, None)  # the first view, drawn in the router's response
     return html.Div([
         html.H3("联合监管清单"),
         dbc.Row([
@@ -43,8 +44,8 @@ def layout(**_query) -> html.Div:
             dbc.Col([dbc.Label("分工状态"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="joint-status", options=list(codes.JOINT_PART_STATUSES),
                                                        placeholder="全部状态")], md=6),
         ], className="mb-3"),
-        html.Div(id="joint-summary", className="mb-3"),
-        dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=[], defaultColDef={**tables.HEADER_WRAP, "sortable": True, "filter": True,
+        html.Div(summary, id="joint-summary", className="mb-3"),
+        dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=parts, defaultColDef={**tables.HEADER_WRAP, "sortable": True, "filter": True,
                                                                                "resizable": True},
                    dashGridOptions={"pagination": True, "paginationPageSize": 50, "localeText": tables.GRID_LOCALE}, style={"height": "520px"},
                    className="ag-theme-alpine"),
@@ -52,9 +53,10 @@ def layout(**_query) -> html.Div:
 
 
 @callback(Output("joint-summary", "children"), Output("joint-grid", "rowData"),
-          Input("joint-dept", "value"), Input("joint-status", "value"))
+          Input("joint-dept", "value"), Input("joint-status", "value"), prevent_initial_call=True)
 def update(dept_code: str | None, status: str | None):
-    """Per-department progress table and the parts list, scoped to the logged-in user."""
+    """Per-department progress table and the parts list, scoped to the logged-in user (``layout`` draws the
+    first view with it)."""
     scope = security.current_scope()
     as_of = dt.datetime.now()
     with db.session_scope() as session:

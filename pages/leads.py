@@ -75,9 +75,10 @@ def layout(status=None, **_query) -> html.Div:
 
 
 @callback(Output("leads-grid", "getRowsResponse"), Input("leads-grid", "getRowsRequest"),
-          State("leads-status", "value"), State("leads-level", "value"))
+          State("leads-status", "value"), State("leads-level", "value"), prevent_initial_call=True)
 def load_rows(request: dict | None, statuses: list[str] | None, level_codes: list[str] | None):
-    """One block of rows for the infinite grid, scoped to the logged-in user."""
+    """One block of rows for the infinite grid, scoped to the logged-in user (the grid asks for its first
+    block itself: the initial call, with no request, would only cost a round trip)."""
     if not request:
         return dash.no_update
     scope = security.current_scope()
@@ -110,9 +111,10 @@ def _panel(lead_id: int) -> html.Div:
     return lead_form.form(FORM, lead, scope)
 
 
-@callback(Output("leads-selected", "children"), Input("leads-grid", "selectedRows"))
+@callback(Output("leads-selected", "children"), Input("leads-grid", "selectedRows"), prevent_initial_call=True)
 def show_selected(selected: list[dict] | None):
-    """Open the selected lead in the panel with the actions its state allows for this role."""
+    """Open the selected lead in the panel with the actions its state allows for this role (nothing is
+    selected when the page opens: the layout shows the prompt)."""
     if not selected:
         return "请在左侧表格中选择一条线索"
     return _panel(selected[0]["lead_id"])

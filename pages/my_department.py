@@ -122,13 +122,16 @@ def layout(unit=None, month=None, **_query) -> html.Div:
         own = reports.resolve_unit(scope, asked)
     except PermissionError as exc:
         return html.Div([html.H3("本部门"), dbc.Alert(str(exc), color="warning", id="my-dept-empty")])
+    unit, month = own or options[0]["value"], (month if month in months else default)
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    summary, indicators, trend, leads = _show(unit, month)
     return html.Div([
         html.H3("本部门"),
         dbc.Row([
-            dbc.Col(dcc.Dropdown(labels=DROPDOWN_LABELS, id="my-dept-unit", options=options, value=own or options[0]["value"],
+            dbc.Col(dcc.Dropdown(labels=DROPDOWN_LABELS, id="my-dept-unit", options=options, value=unit,
                                  clearable=False, disabled=not scope.all_departments), md=4),
             dbc.Col(dcc.Dropdown(labels=DROPDOWN_LABELS, id="my-dept-month", options=month_options,
-                                 value=month if month in months else default, clearable=False), md=3),
+                                 value=month, clearable=False), md=3),
             dbc.Col(dbc.RadioItems(id="my-dept-format", value="pdf", inline=True,
                                    options=[{"label": "PDF", "value": "pdf"}, {"label": "Excel", "value": "xlsx"},
                                             {"label": "Word", "value": "docx"}]), md=2),
@@ -136,23 +139,24 @@ def layout(unit=None, month=None, **_query) -> html.Div:
                      html.Small(id="my-dept-download-status", className="ms-2 text-danger")], md=3),
         ], className="mb-3"),
         dcc.Download(id="my-dept-download"),
-        html.Div(id="my-dept-summary", className="mb-2"),
+        html.Div(summary, id="my-dept-summary", className="mb-2"),
         dbc.Row([
-            dbc.Col(dag.AgGrid(id="my-dept-indicators", columnDefs=INDICATOR_COLUMNS, rowData=[],
+            dbc.Col(dag.AgGrid(id="my-dept-indicators", columnDefs=INDICATOR_COLUMNS, rowData=indicators,
                                defaultColDef=tables.HEADER_WRAP,
                                dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}), md=6),
-            dbc.Col(dcc.Graph(id="my-dept-trend", config={"displaylogo": False, "locale": "zh-CN"}), md=6),
+            dbc.Col(dcc.Graph(id="my-dept-trend", figure=trend, config={"displaylogo": False, "locale": "zh-CN"}), md=6),
         ]),
         html.H5("超期风险线索", className="mt-3"),
-        dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
+        dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=leads, defaultColDef=tables.HEADER_WRAP,
                    dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
     ])
 
 
 @callback(Output("my-dept-summary", "children"), Output("my-dept-indicators", "rowData"),
           Output("my-dept-trend", "figure"), Output("my-dept-leads", "rowData"),
-          Input("my-dept-unit", "value"), Input("my-dept-month", "value"))
+          Input("my-dept-unit", "value"), Input("my-dept-month", "value"), prevent_initial_call=True)
 def _show(unit: str, month: str):  # noqa: ANN202
+    """The unit's month (``layout`` draws the first view with it, so this runs when a choice changes)."""
     scope = security.current_scope()
     with db.session_scope() as session:
         view = department_view(session, scope, unit, month)

@@ -81,11 +81,16 @@ def ranking_view(session: Session, scope: Scope, month: str, group: str,
     return rows, fig, note
 
 
+def _weight_text(config: scoring.ScoringConfig, group: str, key: str) -> str:
+    """A weight as its input shows it."""
+    return f"{config.weights[group].get(key, 0):g}"
+
+
 def weight_inputs(config: scoring.ScoringConfig, group: str, editable: bool) -> list:
     return [dbc.Row([
         dbc.Col(dbc.Label(ind.name, className="small"), md=8),
         dbc.Col(dbc.Input(id={"type": "rankings-weight", "key": ind.key}, type="text", inputMode="decimal", size="sm",
-                          maxLength=8, value=f"{config.weights[group].get(ind.key, 0):g}", disabled=not editable),
+                          maxLength=8, value=_weight_text(config, group, ind.key), disabled=not editable),
                 md=4),
     ], className="mb-1") for ind in applicable(group)]
 
@@ -109,6 +114,11 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
     month = month if month in months else default
     group = group if group in UNITS else "COUNTY"
     editable = scope.role in WHAT_IF_ROLES
+    # The first view is drawn here, in the router's response, not by a second round of callbacks: the
+    # callback's answer for the weight inputs as drawn.
+    inputs = [(_weight_text(config, group, ind.key), {"type": "rankings-weight", "key": ind.key})
+              for ind in applicable(group)]
+    rows, chart, note = _ranking(month, group, [v for v, _ in inputs], [i for _, i in inputs])
     controls = dbc.Card(dbc.CardBody([
         dbc.Label("月份"), dcc.Dropdown(labels=DROPDOWN_LABELS, id="rankings-month", options=options, value=month, clearable=False),
         dbc.Label("分组", className="mt-2"),
@@ -125,10 +135,11 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
         dbc.Row([
             dbc.Col(controls, md=3),
             dbc.Col([html.Div(scoring.status_rule(), className="text-muted small", id="rankings-rule"),
-                     html.Div(id="rankings-note", className="text-muted small"),
-                     dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=[], defaultColDef=tables.HEADER_WRAP,
+                     html.Div(note, id="rankings-note", className="text-muted small"),
+                     dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=rows, defaultColDef=tables.HEADER_WRAP,
                                 dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
-                     dcc.Graph(id="rankings-chart", config={"displaylogo": False, "locale": "zh-CN"})], md=9),
+                     dcc.Graph(id="rankings-chart", figure=chart, config={"displaylogo": False, "locale": "zh-CN"})],
+                    md=9),
         ]),
     ])
 
@@ -154,8 +165,9 @@ def _weights(values: list, ids: list[dict], group: str) -> dict[str, float] | No
 @callback(Output("rankings-table", "rowData"), Output("rankings-chart", "figure"), Output("rankings-note", "children"),
           Input("rankings-month", "value"), Input("rankings-group", "value"),
           Input({"type": "rankings-weight", "key": ALL}, "value"),
-          State({"type": "rankings-weight", "key": ALL}, "id"))
+          State({"type": "rankings-weight", "key": ALL}, "id"), prevent_initial_call=True)
 def _ranking(month: str, group: str, values: list, ids: list[dict]):  # noqa: ANN202
+    """The ranking under the typed weights (``layout`` draws the first view, under the weights in force)."""
     scope = security.current_scope()
     try:
         weights = _weights(values, ids, group)

@@ -32,6 +32,9 @@ def layout(region=None, period=None, **_query) -> html.Div:
         counties = queries.counties(session)
         as_of = queries_analytics.unlicensed_as_of(session)
     options = [{"label": r.name, "value": r.region_code} for r in counties.itertuples()]
+    regions, period = filters.parse_list(region, {o["value"] for o in options}), filters.parse_period(period)
+    # The first view is drawn here, in the router's response, not by a second round of callbacks.
+    by_region, by_source, routing, trend, rows, summary, search = update_panels(regions, period)
     return html.Div([
         html.H3("无证无照经营治理"),
         html.P([f"数据截至 {as_of:%Y-%m-%d}" if as_of else "仓库暂无无证无照线索",
@@ -39,21 +42,23 @@ def layout(region=None, period=None, **_query) -> html.Div:
                className="text-muted"),
         dbc.Row([
             dbc.Col([dbc.Label("区县（点击柱形亦可筛选）"), dcc.Dropdown(labels=DROPDOWN_LABELS,
-                id="unlicensed-region", multi=True, options=options, placeholder="全部区县",
-                value=filters.parse_list(region, {o["value"] for o in options}))], md=6),
+                id="unlicensed-region", multi=True, options=options, placeholder="全部区县", value=regions)], md=6),
             dbc.Col([dbc.Label("时间范围"), dbc.RadioItems(
-                id="unlicensed-period", inline=True, value=filters.parse_period(period),
+                id="unlicensed-period", inline=True, value=period,
                 options=[{"label": label, "value": key} for key, (label, _) in filters.PERIODS.items()])], md=6),
         ], className="mb-3"),
-        html.Div(id="unlicensed-summary", className="mb-2 fw-bold"),
+        html.Div(summary, id="unlicensed-summary", className="mb-2 fw-bold"),
         dbc.Row([
-            dbc.Col(tables.card("各区县线索量（点击筛选）", filters.graph("unlicensed-by-region", "无证无照_区县")), lg=5),
-            dbc.Col(tables.card("线索来源 × 办理状态", filters.graph("unlicensed-by-source", "无证无照_来源状态")), lg=7),
+            dbc.Col(tables.card("各区县线索量（点击筛选）",
+                                filters.graph("unlicensed-by-region", "无证无照_区县", figure=by_region)), lg=5),
+            dbc.Col(tables.card("线索来源 × 办理状态",
+                                filters.graph("unlicensed-by-source", "无证无照_来源状态", figure=by_source)), lg=7),
         ]),
-        tables.card("分流：法定查处部门与实际责任部门", html.Div(id="unlicensed-routing"), page=PAGE, table="routing"),
-        tables.card("月度发现与销号、未销号存量", filters.graph("unlicensed-trend", "无证无照_趋势")),
-        tables.card("最新线索", html.Div(id="unlicensed-rows"), page=PAGE, table="leads"),
-        dcc.Store(id="unlicensed-search"),
+        tables.card("分流：法定查处部门与实际责任部门", html.Div(routing, id="unlicensed-routing"), page=PAGE,
+                    table="routing"),
+        tables.card("月度发现与销号、未销号存量", filters.graph("unlicensed-trend", "无证无照_趋势", figure=trend)),
+        tables.card("最新线索", html.Div(rows, id="unlicensed-rows"), page=PAGE, table="leads"),
+        dcc.Store(id="unlicensed-search", data=search),
     ])
 
 
@@ -91,9 +96,10 @@ def panel_frames(scope: Scope, regions: list[str], period: str | None) -> dict:
           Output("unlicensed-routing", "children"), Output("unlicensed-trend", "figure"),
           Output("unlicensed-rows", "children"), Output("unlicensed-summary", "children"),
           Output("unlicensed-search", "data"),
-          Input("unlicensed-region", "value"), Input("unlicensed-period", "value"))
+          Input("unlicensed-region", "value"), Input("unlicensed-period", "value"), prevent_initial_call=True)
 def update_panels(regions: list[str] | None, period: str | None):
-    """All panels for the selection; the county bar keeps every county and highlights the selected."""
+    """All panels for the selection; the county bar keeps every county and highlights the selected.
+    ``layout`` draws the first view with it, so it runs as a callback only when the selection changes."""
     scope = security.current_scope()
     regions = regions or []
     f = panel_frames(scope, regions, period)

@@ -71,7 +71,9 @@ def graph(component_id: str, filename: str, **kwargs) -> dcc.Graph:
 def url_writer(search_store_id: str) -> None:
     """Register a browser-side callback that puts the query string held in ``search_store_id`` into the
     address bar. ``replaceState`` changes the URL without telling Dash's routers, so the page is not
-    re-rendered; a reload or a shared link then rebuilds the same state from the query string."""
+    re-rendered; a reload or a shared link then rebuilds the same state from the query string. It also runs
+    when the page is drawn, so the address bar shows the view the layout drew (defaults filled in, unknown
+    codes dropped)."""
     clientside_callback(
         """function(search) {
             if (typeof search === "string" && window.location.search !== search) {
@@ -79,4 +81,4 @@ def url_writer(search_store_id: str) -> None:
             }
             return window.dash_clientside.no_update;
         }""",
-        Output(search_store_id, "id"), Input(search_store_id, "data"), prevent_initial_call=True)
+        Output(search_store_id, "id"), Input(search_store_id, "data"))
