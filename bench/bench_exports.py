@@ -82,8 +82,7 @@ def in_process(url: str, period: str, formats: list[str]) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         with db.session_scope() as session:
             start = filters.period_start(period, queries.data_as_of(session))
-            df, total = queries_analytics.complaint_rows(session, scope, start=start, limit=exports.row_limit(),
-                                                         record_view=False)
+            df, total = queries_analytics.complaint_rows(session, scope, start=start, limit=exports.row_limit())
             session.rollback()  # the job's audit row is not part of this measurement
         payload = exports.download(df.rename(columns=queries_analytics.COMPLAINT_COLUMNS), "bench", fmt)
         print(f"in-process {fmt}: {len(df):,} rows of {total:,} matching (limit {exports.row_limit():,}), "

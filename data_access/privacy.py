@@ -6,7 +6,8 @@ anything reaches a browser::
 
     df = privacy.mask_columns(df, scope, names=["caller_name"], phones=["caller_phone"], texts=["content"])
 
-Unmasked views and exports by PII roles are recorded with ``security.audit.record_pii_access``.
+Unmasked views and exports by PII roles are recorded by the page or export that shows them
+(``security.audit.record_pii_view`` / ``record_pii_access``), not by the read.
 """
 
 from __future__ import annotations

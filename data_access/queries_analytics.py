@@ -4,7 +4,8 @@ unlicensed-business governance and model cards.
 Functions take a session and a ``Scope`` first and never commit. A department head's rows are limited
 server-side (complaints by handling department, leads and unlicensed leads by responsible department,
 catalogue items by owning department). Complaint rows leave here already masked for roles outside
-PII_ROLES; unmasked views by PII roles are recorded in the audit log in the caller's transaction.
+PII_ROLES. Reads are reads: the page that shows unmasked rows records the view
+(``security.audit.record_pii_view``, with ``COMPLAINT_PII_FIELDS``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from data_access.schema import (
     UnlicensedLead,
 )
 from data_access.scope import Scope
-from security import audit
 
 SEARCH_MAX_CHARS = limits.max_chars("search")  # longest full-text query accepted (a LIKE pattern, not a query language)
 HOT_WORD_SAMPLE = 5_000  # most recent matching orders whose stored tokens give a selection's hot words (keeps it < 200 ms)
@@ -195,19 +195,21 @@ COMPLAINT_COLUMNS = {
     "appeal_type": "诉求类型", "title": "标题", "content": "诉求内容", "caller_name": "来电人", "caller_phone": "联系电话",
     "status": "状态", "dept": "承办单位", "subject_uscc": "涉及主体代码",
 }
+# The personal-data columns of ``complaint_rows`` an audit row of a view or an export names.
+COMPLAINT_PII_FIELDS = ("caller_name", "caller_phone", "content")
 _SORTABLE = {"accepted_at", "order_no", "region", "category", "status"}
 
 
 def complaint_rows(session: Session, scope: Scope, *, regions: list[str] | None = None,
                    categories: list[str] | None = None, start: dt.datetime | None = None, text: str | None = None,
                    ticket_ids: Select | None = None, offset: int = 0, limit: int = 100,
-                   sort: str = "accepted_at", descending: bool = True, record_view: bool = True
-                   ) -> tuple[pd.DataFrame, int]:
+                   sort: str = "accepted_at", descending: bool = True) -> tuple[pd.DataFrame, int]:
     """One page of matching orders (columns of ``COMPLAINT_COLUMNS``) and the total number matching;
     ``ticket_ids`` (a select of ticket ids) narrows to given orders, e.g. those naming one enterprise.
 
-    Names, phones and personal numbers in the text are masked unless ``scope.sees_pii``; an unmasked
-    page is recorded as a ``pii_view`` (pass ``record_view=False`` when the caller audits an export).
+    Names, phones and personal numbers in the text are masked unless ``scope.sees_pii``. Nothing is
+    recorded here: a page showing the rows audits the view (``security.audit.record_pii_view``), an export
+    audits the export (``ui.exports.record``).
     """
     t = HotlineTicket
     cols = {"ticket_id": t.ticket_id, "order_no": t.order_no, "accepted_at": t.accepted_at, "region": Region.name,
@@ -230,9 +232,6 @@ def complaint_rows(session: Session, scope: Scope, *, regions: list[str] | None 
         stmt = stmt.where(t.ticket_id.in_(ticket_ids))
     df = pd.DataFrame(session.execute(stmt).all(), columns=list(cols))
     df = privacy.mask_columns(df, scope, names=["caller_name"], phones=["caller_phone"], texts=["title", "content"])
-    if scope.sees_pii and record_view and not df.empty:
-        audit.record_pii_access(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                                fields=["caller_name", "caller_phone", "content"], purpose="complaint_analytics")
     return df, total
 
 

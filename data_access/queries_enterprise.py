@@ -57,14 +57,13 @@ def _frame(session: Session, stmt, columns: list[str]) -> pd.DataFrame:  # noqa:
     return pd.DataFrame(session.execute(stmt).all(), columns=columns)
 
 
-def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 200,
-                    record_view: bool = True) -> dict | None:
+def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 200) -> dict | None:
     """Everything known about the subject ``uscc``, or None when it is not in the register.
 
     Keys: ``subject`` (dict of registration facts, with ``uscc_valid``), ``grades``, ``lists``, ``complaints``
     (masked per role), ``complaints_total``, ``inspections``, ``penalties``, ``measures``, ``leads``
-    (DataFrames, newest first, at most ``limit`` rows each). Unmasked complaints are audited as a view
-    unless ``record_view=False`` (an export audits itself).
+    (DataFrames, newest first, at most ``limit`` rows each). The page that shows unmasked complaints audits
+    the view (``security.audit.record_pii_view``); an export audits itself.
     """
     s = session.scalars(select(Subject).where(Subject.uscc == uscc).order_by(Subject.subject_id).limit(1)).first()
     if s is None:
@@ -103,8 +102,7 @@ def subject_profile(session: Session, scope: Scope, uscc: str, *, limit: int = 2
     linked = select(ComplaintFeature.ticket_id).where(ComplaintFeature.linked_subject_uscc == uscc)
     naming = select(HotlineTicket.ticket_id).where(or_(HotlineTicket.subject_uscc == uscc,
                                                        HotlineTicket.ticket_id.in_(linked)))
-    complaints, complaints_total = complaint_rows(session, scope, ticket_ids=naming, start=None, limit=limit,
-                                                  record_view=record_view)
+    complaints, complaints_total = complaint_rows(session, scope, ticket_ids=naming, start=None, limit=limit)
     leads = _frame(session, scope.restrict(select(lead.lead_id, lead.level, lead.title, lead.status, lead.created_at)
                                            .where(lead.subject_uscc == uscc), lead.dept_code)
                    .order_by(lead.created_at.desc()).limit(limit), ["lead_id", "level", "title", "status", "created_at"])

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 import security
 from data_access import cache, db, queries, queries_analytics
 from data_access.scope import Scope
+from security import audit
 from text_mining import hotwords
 from ui import charts, exports, filters, tables
 from ui.filters import DROPDOWN_LABELS
@@ -220,8 +221,9 @@ def _rows(scope, session, regions, categories, period, q, **kwargs):  # noqa: AN
           State("complaints-region", "value"), State("complaints-category", "value"),
           State("complaints-period", "value"), State("complaints-q", "value"), prevent_initial_call=True)
 def load_rows(request: dict | None, regions, categories, period, q):  # noqa: ANN001
-    """One block of matching orders for the infinite grid, masked for the role (the grid asks for its first
-    block itself: the initial call, with no request, would only cost a round trip)."""
+    """One block of matching orders for the infinite grid, masked for the role; an unmasked block is audited
+    as a view (the grid asks for its first block itself: the initial call, with no request, would only cost a
+    round trip)."""
     if not request:
         return dash.no_update
     scope = security.current_scope()
@@ -230,6 +232,8 @@ def load_rows(request: dict | None, regions, categories, period, q):  # noqa: AN
         df, total = _rows(scope, session, regions, categories, period, q, offset=request["startRow"],
                           limit=request["endRow"] - request["startRow"], sort=sort.get("colId", "accepted_at"),
                           descending=sort.get("sort", "desc") == "desc")
+        audit.record_pii_view(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
+                              fields=queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
     df["subject_uscc"] = [f"[{u}](/enterprise/{u})" if u else "" for u in df["subject_uscc"]]
     return {"rowData": tables.records(df), "rowCount": total}
 
@@ -249,9 +253,9 @@ def export_table(session: Session, scope: Scope, table: str, regions, categories
     """The clicked table under the current filters (row limit, masking and audit applied)."""
     f = _filters(session, regions, categories, period, q)
     if table == "tickets":
-        df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit(), record_view=False)
+        df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit())
         exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                       ["caller_name", "caller_phone", "content"], purpose="complaints_export")
+                       queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaints_export")
         df = df.rename(columns=queries_analytics.COMPLAINT_COLUMNS)
     elif table == "hot_issues":
         df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())

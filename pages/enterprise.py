@@ -20,6 +20,7 @@ import security
 import settings
 from data_access import codes, db, queries_analytics, queries_enterprise
 from data_access.scope import Scope
+from security import audit
 from ui import exports, filters, tables
 from ui.filters import DROPDOWN_LABELS
 from ui.levels import level_label
@@ -125,6 +126,9 @@ def _profile(uscc: str) -> html.Div:
     scope = security.current_scope()
     with db.session_scope() as session:
         profile = queries_enterprise.subject_profile(session, scope, uscc)
+        if profile is not None:
+            audit.record_pii_view(session, scope, "hotline_ticket", profile["complaints"]["ticket_id"].tolist(),
+                                  fields=queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
         risk = queries_enterprise.subject_risk(session, uscc, share=plan_share())
     if profile is None:
         return dbc.Alert(f"市场主体登记库中未找到统一社会信用代码 {uscc}。", color="warning", id="enterprise-missing")
@@ -180,14 +184,13 @@ def export_table(session: Session, scope: Scope, table: str, uscc: str | None): 
         labels = {("score" if k == "score_pct" else k): ("下次检查发现问题概率" if k == "score_pct" else v)
                   for k, v in PLAN_LABELS.items()}
         return df[list(labels)].rename(columns=labels), "风险分级检查名单"
-    profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit(),
-                                                 record_view=False) if uscc else None
+    profile = queries_enterprise.subject_profile(session, scope, uscc, limit=exports.row_limit()) if uscc else None
     if profile is None or table not in SECTIONS:
         return None
     df = profile[table]
     if table == "complaints":
         exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                       ["caller_name", "caller_phone", "content"], purpose="enterprise_export")
+                       queries_analytics.COMPLAINT_PII_FIELDS, purpose="enterprise_export")
     labels = SECTIONS[table][1]
     return df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{SECTIONS[table][0]}"
 

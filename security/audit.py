@@ -99,8 +99,8 @@ def record_pii_access(conn_or_session: Connection | Session, scope: Scope, objec
                       fields: Sequence[str] = (), purpose: str | None = None) -> str:
     """Record that ``scope`` saw (or exported, ``export=True``) unmasked personal data.
 
-    Call it from the query or export function that returns unmasked names, phones or ID numbers, e.g.
-    ``record_pii_access(session, scope, "hotline_ticket", ticket_ids, fields=["caller_phone"])``.
+    Call it from the page or export that shows unmasked names, phones or ID numbers (query functions only
+    read), e.g. ``record_pii_access(session, scope, "hotline_ticket", ticket_ids, fields=["caller_phone"])``.
     Up to 200 object ids are kept in the row; ``count`` always has the full number.
     """
     ids = [str(i) for i in object_ids]
@@ -109,6 +109,15 @@ def record_pii_access(conn_or_session: Connection | Session, scope: Scope, objec
         detail["purpose"] = purpose
     return record(conn_or_session, scope.user, "pii_export" if export else "pii_view", object_type,
                   ids[0] if len(ids) == 1 else None, detail)
+
+
+def record_pii_view(session: Session, scope: Scope, object_type: str, object_ids: Sequence[str | int], *,
+                    fields: Sequence[str], purpose: str) -> None:
+    """Audit a page that showed ``object_ids`` to ``scope``: one ``pii_view`` row when the role sees personal
+    data unmasked and something was shown (masked rows reveal nothing to record). Call it in the read's
+    transaction, right after the read, on every path that shows the rows."""
+    if scope.sees_pii and len(object_ids):
+        record_pii_access(session, scope, object_type, object_ids, fields=fields, purpose=purpose)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,6 @@ RANK = {package: i for i, layer in enumerate(LAYERS) for package in layer}
 ENTRY_POINTS = {"ops/wsgi.py": "app"}
 
 KNOWN_EXCEPTIONS: dict[tuple[str, str], str] = {
-    ("data_access/queries_analytics.py", "security"):
-        "audit of personal-data views inside read functions; it moves to the pages/security layer (#24)",
     ("security/web.py", "ops.faults"):
         "the login guard answers the health route and the outage banner; the web glue moves above ops (#24)",
     ("security/web.py", "pages"):

@@ -91,8 +91,7 @@ def _check_file(csv: Path, warehouse: str, username: str) -> None:
         with Session(engine) as session:
             scope = Scope(user=username, role="ANALYST", dept_code=None)
             start = filters.period_start(filters.DEFAULT_PERIOD, queries.data_as_of(session))
-            want, total = queries_analytics.complaint_rows(session, scope, start=start, limit=ROW_LIMIT,
-                                                           record_view=False)
+            want, total = queries_analytics.complaint_rows(session, scope, start=start, limit=ROW_LIMIT)
             phones = dict(session.execute(select(HotlineTicket.ticket_id, HotlineTicket.caller_phone)
                                           .where(HotlineTicket.ticket_id.in_(want["ticket_id"].tolist()))).all())
             (audit,) = session.scalars(select(AuditLog).where(AuditLog.action == "pii_export")).all()

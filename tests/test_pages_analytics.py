@@ -26,7 +26,7 @@ from dash._utils import AttributeDict
 from flask import g
 from sqlalchemy import delete, func, insert, select, text
 
-from data_access import db, queries_evaluation
+from data_access import db, queries_analytics, queries_evaluation
 from data_access.schema import (
     AuditLog,
     ComplaintFeature,
@@ -339,6 +339,28 @@ def test_enterprise_profile_gathers_every_source(app, pages):
         results = pages["enterprise"].search(name[:3])
     assert name in page and "校验码通过" in page and f"投诉举报（12345 工单）（{n_complaints}）" in page
     assert any(r["uscc"] == f"[{uscc}](/enterprise/{uscc})" for r in results.rowData)
+
+
+def test_enterprise_profile_audits_unmasked_complaints_as_a_view(app, pages):
+    """The profile shows the complaints naming the subject: a PII role's view is audited by the page (the read
+    records nothing), a masked view is not."""
+    with db.session_scope() as session:
+        uscc = session.scalar(select(HotlineTicket.subject_uscc).where(HotlineTicket.subject_uscc.is_not(None))
+                              .group_by(HotlineTicket.subject_uscc).order_by(func.count().desc()).limit(1))
+        before = len(audit_rows("pii_view"))
+        shown, total = queries_analytics.complaint_rows(session, scope_of("ANALYST"), ticket_ids=select(
+            HotlineTicket.ticket_id).where(HotlineTicket.subject_uscc == uscc), limit=200)
+    assert total > 0 and len(audit_rows("pii_view")) == before, "a read must not write the audit log"
+    with as_role(app, "LEADER"):
+        pages["enterprise"].layout(uscc=uscc)
+    assert len(audit_rows("pii_view")) == before
+    with as_role(app, "ANALYST"):
+        pages["enterprise"].layout(uscc=uscc)
+    views = audit_rows("pii_view")
+    assert len(views) == before + 1
+    assert views[-1].actor == scope_of("ANALYST").user and views[-1].object_type == "hotline_ticket"
+    assert views[-1].detail["count"] == len(shown) and views[-1].detail["fields"] == ["caller_name", "caller_phone",
+                                                                                       "content"]
 
 
 def test_enterprise_flags_an_invalid_uscc_and_reports_unknown_codes(app, pages):
