@@ -1,6 +1,6 @@
 """The Dash app shell (use_pages) on a Flask server: navigation from the page registry, no page content.
 
-Every request passes security.web's guard (login, role, CSRF); the navigation lists only the pages the
+Every request passes web.guard (login, role, CSRF); the navigation lists only the pages the
 logged-in role may open, and a wall display gets no navigation at all.
 """
 
@@ -14,10 +14,11 @@ from dash import Dash, dcc, html
 
 import api
 from data_access.scope import ROLES
-from ops import background, faults
-from security import access, web
+from ops import background, health, outage, outage_banner
+from security import access
 from security.identity import current_identity
 from security.sessions import Identity
+from web import guard
 
 ROOT = Path(__file__).resolve().parent
 APP_TITLE = "汴监 · 开封市互联网+监管指挥中心"
@@ -35,11 +36,12 @@ def create_app() -> Dash:
         suppress_callback_exceptions=True,
         update_title=None,
         background_callback_manager=background.manager(),
-        on_error=web.refuse_failed_callback,  # crafted input that makes a callback raise: 400, logged
+        on_error=guard.refuse_failed_callback,  # crafted input that makes a callback raise: 400, logged
     )
     app.layout = _shell
-    web.install(app)
-    faults.install(app)
+    guard.install(app)
+    outage.install(app)
+    health.install(app)
     api.register(app.server)
     return app
 
@@ -47,7 +49,7 @@ def create_app() -> Dash:
 def _user_menu(identity: Identity) -> dbc.Nav:
     scope = identity.scope
     logout = html.Form([
-        dcc.Input(type="hidden", name=web.CSRF_FIELD, value=web.current_csrf_token()),
+        dcc.Input(type="hidden", name=guard.CSRF_FIELD, value=guard.current_csrf_token()),
         dbc.Button("退出登录", type="submit", color="secondary", size="sm", id="app-logout"),
     ], method="POST", action=dash.get_relative_path("/logout"), className="d-flex")
     return dbc.Nav([dbc.NavItem(dbc.NavLink(f"{scope.user}（{ROLES[scope.role]}）", disabled=True,
@@ -69,5 +71,5 @@ def _shell() -> html.Div:
     """Runs per request. Dash also calls it once at start-up without a user, to validate the layout."""
     identity = current_identity()
     chrome = [] if identity and identity.scope.role == "WALL" else [_navbar(identity)]
-    return html.Div([dcc.Location(id="app-url"), faults.banner(), *chrome,
+    return html.Div([dcc.Location(id="app-url"), outage_banner.banner(), *chrome,
                      dbc.Container(dash.page_container, fluid=True)])

@@ -174,7 +174,8 @@ def pipeline(step_names: tuple[str, ...], list_steps: bool) -> None:
 
     One run at a time per warehouse; steps a killed run left 'running' are marked 'interrupted' first.
     """
-    from ops.faults import PipelineBusy, run_pipeline
+    from ops.pipeline_lock import PipelineBusy
+    from ops.pipeline_run import run_pipeline
     from pipeline.steps import STEP_BY_NAME, STEPS
 
     if list_steps:

@@ -1,6 +1,6 @@
 """HTTP API blueprints served by the dashboard's Flask server (``app.server``).
 
-Routes under ``/api/v1/`` are for source systems, not people: security.web's request guard authenticates
+Routes under ``/api/v1/`` are for source systems, not people: web.guard's request guard authenticates
 each request by API key (``X-API-Key`` or ``Authorization: Bearer``) before any route runs.
 """
 

@@ -25,7 +25,6 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import InterfaceError, OperationalError
 
 import settings
 from data_access import db
@@ -199,7 +198,7 @@ def memoize(ttl: int = 3600) -> Callable:
 
     The wrapped function takes plain, hashable-by-repr arguments (no session): it opens its own.
     Each result is also kept as the call's "last good" value, returned while the database cannot be
-    reached, so a wall keeps showing its latest data (and ops.faults shows the outage banner).
+    reached, so a wall keeps showing its latest data (and ops.outage_banner shows the outage banner).
     """
 
     def decorate(fn: Callable) -> Callable:
@@ -211,7 +210,7 @@ def memoize(ttl: int = 3600) -> Callable:
             last_good = "bj:last:" + hashlib.sha256(call.encode()).hexdigest()
             try:
                 version = data_version()
-            except (OperationalError, InterfaceError) as exc:
+            except db.DATABASE_ERRORS as exc:
                 return _last_good(last_good, exc)
             key = "bj:" + hashlib.sha256(repr((version, call)).encode()).hexdigest()
             try:
@@ -244,7 +243,7 @@ def _compute_once(key: str, last_good: str, ttl: int, compute: Callable[[], Any]
             return value
     try:
         value = compute()
-    except (OperationalError, InterfaceError) as exc:
+    except db.DATABASE_ERRORS as exc:
         return _last_good(last_good, exc)
     finally:
         if mine:

@@ -10,9 +10,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 import settings
+
+# What a database that cannot be reached raises (refused, cut, timed out): the cache serves its last good
+# value, the web app answers 503 with the outage page. Other errors (bad SQL, a missing table) are bugs.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 def make_engine(url: str) -> Engine:

@@ -10,13 +10,13 @@ from ops.celery_app import celery
 
 @celery.task(name="ops.tasks.run_pipeline")
 def run_pipeline(step_names: list[str] | None = None) -> list[dict]:
-    """Run the pipeline (all steps, or these) under the pipeline lock; see ops.faults.run_pipeline."""
+    """Run the pipeline (all steps, or these) under the pipeline lock; see ops.pipeline_run."""
     from data_access import db
-    from ops import faults
+    from ops.pipeline_run import run_pipeline as run_locked
     from pipeline.steps import STEP_BY_NAME, STEPS
 
     steps = [STEP_BY_NAME[name] for name in step_names] if step_names else list(STEPS)
-    return [asdict(r) for r in faults.run_pipeline(db.engine(), steps)]
+    return [asdict(r) for r in run_locked(db.engine(), steps)]
 
 
 @celery.task(name="ops.tasks.write_due_reports")

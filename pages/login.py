@@ -1,4 +1,4 @@
-"""登录: the login form, served by Flask before any Dash endpoint is reachable (security.web routes it).
+"""登录: the login form, served by Flask before any Dash endpoint is reachable (web.guard routes it).
 
 It is plain HTML rendered by Jinja with autoescaping, so a reflected username or ``next`` cannot inject
 markup, and it needs no script at all.

@@ -1,7 +1,7 @@
 """API keys of source systems for ``/api/v1/`` (the ingest endpoint): header ``X-API-Key: KEY`` or
 ``Authorization: Bearer KEY``. Only each key's SHA-256 is stored; keys are shown once and revocable.
 
-The request guard (security.web) authenticates every ``/api/v1/`` request and refuses it with 401 when
+The request guard (web.guard) authenticates every ``/api/v1/`` request and refuses it with 401 when
 the key is missing or wrong; a route reads the caller with ``request_src_system()`` and the kinds of data
 the key may push with ``request_kinds()``. A key is scoped to kinds (``kinds``); a key created without
 them, or before scoping existed, may push :func:`default_kinds` of its system — never a register

@@ -1,4 +1,4 @@
-"""The identity of the current request, set by the request guard (security.web) on ``flask.g``."""
+"""The identity of the current request, set by the request guard (web.guard) on ``flask.g``."""
 
 from __future__ import annotations
 

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from security import callback_shape
-from security.web import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER
+from security.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER
 
 _CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -21,7 +21,10 @@ from data_access import cache, db, warehouse
 from data_access.db import make_engine
 from data_access.schema import Base, DailyComplaintCount, PipelineRun
 from data_access.scope import Scope
-from ops import faults
+from ops import outage
+from ops.health import HEALTH_PATH
+from ops.pipeline_lock import PipelineBusy, pipeline_lock
+from ops.pipeline_run import run_pipeline
 from pipeline.runner import Step
 from pipeline.steps import STEP_BY_NAME
 from tests.conftest import REPO_ROOT
@@ -102,12 +105,12 @@ def warehouse_env(monkeypatch, tmp_path):
         monkeypatch.setenv("BIANJIAN_VAR_DIR", str(tmp_path))
         db.reset()
         cache.reset()
-        faults._probe.clear()
+        outage._probe.clear()
 
     yield use
     db.reset()
     cache.reset()
-    faults._probe.clear()
+    outage._probe.clear()
 
 
 @contextmanager
@@ -142,18 +145,18 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         rendered = _route(client, "/wall")
         assert rendered.status_code == 200 and "wall-canvas" in rendered.get_data(as_text=True)
         shown = wall.kpi_values(leader), wall.county_risk(leader)
-        assert faults.database_reachable()
+        assert outage.database_reachable()
         assert "display" in dash_app.layout().children[1].children[0].style  # banner hidden
 
         proxy.stop()
-        faults._probe.clear()
+        outage._probe.clear()
         cache.reset()  # forget the remembered data version: the next call must ask the database
-        assert not faults.database_reachable()
+        assert not outage.database_reachable()
         assert (wall.kpi_values(leader), wall.county_risk(leader).to_dict()) == (shown[0], shown[1].to_dict())
         with pytest.raises(OperationalError):
             wall.county_risk(Scope("analyst", "ANALYST"))  # never cached: nothing to fall back on, the error stays
-        health = client.get(faults.HEALTH_PATH)
-        assert health.status_code == 503 and health.json["message"] == faults.DB_DOWN_MESSAGE
+        health = client.get(HEALTH_PATH)
+        assert health.status_code == 503 and health.json["message"] == outage.DB_DOWN_MESSAGE
         # A new page load of a recently seen session opens the wall with the cached panels and the banner.
         page = client.get("/wall", headers={"Accept": "text/html"})
         assert page.status_code == 200
@@ -162,12 +165,12 @@ def test_database_down_shows_banner_and_cached_data_then_recovers(dash_app, ware
         assert dash_app.layout().children[1].children[0].style == {}  # banner shown on any page load
         # A session the server has not resolved recently cannot be authorised: the outage page.
         page = stranger.get("/wall", headers={"Accept": "text/html"})
-        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
+        assert page.status_code == 503 and outage.DB_DOWN_MESSAGE in page.get_data(as_text=True)
 
         proxy.start()
-        faults._probe.clear()
+        outage._probe.clear()
         deadline = time.monotonic() + 30
-        while client.get(faults.HEALTH_PATH).status_code != 200:  # the pool reconnects by itself
+        while client.get(HEALTH_PATH).status_code != 200:  # the pool reconnects by itself
             assert time.monotonic() < deadline, "the app did not recover after the database came back"
             time.sleep(0.5)
         assert client.get("/wall").status_code == 200
@@ -194,15 +197,15 @@ def test_a_remembered_session_lasts_no_longer_than_its_ttl(dash_app, warehouse_e
         _cut(proxy)
         assert client.get("/", headers={"Accept": "text/html"}).status_code == 200
         time.sleep(2.5)
-        faults._probe.clear()
+        outage._probe.clear()
         page = client.get("/", headers={"Accept": "text/html"})
-        assert page.status_code == 503 and faults.DB_DOWN_MESSAGE in page.get_data(as_text=True)
+        assert page.status_code == 503 and outage.DB_DOWN_MESSAGE in page.get_data(as_text=True)
 
 
 def _cut(proxy: TcpProxy) -> None:
     """Take the database away and make the app notice at once."""
     proxy.stop()
-    faults._probe.clear()
+    outage._probe.clear()
     cache.reset()
     db.engine().dispose()
 
@@ -229,12 +232,12 @@ def test_failing_step_keeps_previous_results_and_shows_on_data_quality_page(dash
                                                                             warehouse_env):
     from pages import data_quality
 
-    faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
+    run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
     with demo_engine_copy.connect() as conn:
         before = conn.execute(select(func.count()).select_from(DailyComplaintCount)).scalar_one()
     assert before > 0
 
-    results = faults.run_pipeline(demo_engine_copy, [Step("daily_counts", "broken", _failing_daily_counts)])
+    results = run_pipeline(demo_engine_copy, [Step("daily_counts", "broken", _failing_daily_counts)])
     assert results[0].status == "failed" and "locked by the ETL vendor" in results[0].message
     with demo_engine_copy.connect() as conn:
         assert conn.execute(select(func.count()).select_from(DailyComplaintCount)).scalar_one() == before
@@ -299,7 +302,7 @@ def test_kill_9_mid_pipeline_then_rerun_completes_without_duplicates(demo_db_pat
 
     rerun = _pipeline(f"sqlite:///{killed_path}", *steps)
     assert rerun.wait(timeout=600) == 0, rerun.stdout.read()
-    assert faults.run_pipeline(clean, [STEP_BY_NAME[s] for s in steps])  # the same steps, never interrupted
+    assert run_pipeline(clean, [STEP_BY_NAME[s] for s in steps])  # the same steps, never interrupted
     assert _counts(killed) == _counts(clean)
     with killed.connect() as conn:
         statuses = conn.execute(select(PipelineRun.step, PipelineRun.status).order_by(PipelineRun.run_id)).all()
@@ -310,21 +313,21 @@ def test_kill_9_mid_pipeline_then_rerun_completes_without_duplicates(demo_db_pat
 
 
 def test_one_pipeline_at_a_time(demo_engine_copy):
-    with faults.pipeline_lock(demo_engine_copy):
-        with pytest.raises(faults.PipelineBusy):
-            faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
-    assert faults.run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])[0].status == "ok"
+    with pipeline_lock(demo_engine_copy):
+        with pytest.raises(PipelineBusy):
+            run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])
+    assert run_pipeline(demo_engine_copy, [STEP_BY_NAME["daily_counts"]])[0].status == "ok"
 
 
 def test_pipeline_lock_on_postgres_is_released_with_its_session():
     with postgres_database() as url:
         engine = make_engine(url)
-        with faults.pipeline_lock(engine):
+        with pipeline_lock(engine):
             other = make_engine(url)
-            with pytest.raises(faults.PipelineBusy):
-                with faults.pipeline_lock(other):
+            with pytest.raises(PipelineBusy):
+                with pipeline_lock(other):
                     pass
             other.dispose()
-        with faults.pipeline_lock(engine):
+        with pipeline_lock(engine):
             pass
         engine.dispose()

@@ -5,7 +5,7 @@ Exports are background jobs: they run here as the job process runs them, with th
 the callback context (test_ops_background drives them through a browser and a real manager).
 
 The app runs over a private copy of the demo warehouse; callbacks are called inside a Flask request
-context whose identity is set the way security.web's guard sets it (``g.bianjian_identity``).
+context whose identity is set the way web.guard sets it (``g.bianjian_identity``).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def scope_of(role: str, dept_code: str | None = None) -> Scope:
 
 @contextmanager
 def as_role(app, role: str, dept_code: str | None = None):
-    """A request context logged in as ``role`` (what security.web does after checking the session)."""
+    """A request context logged in as ``role`` (what web.guard does after checking the session)."""
     with app.server.test_request_context("/"):
         g.bianjian_identity = Identity(session_id=0, scope=scope_of(role, dept_code))
         yield

@@ -272,10 +272,10 @@ def test_role_page_matrix_with_crafted_router_requests(app, clients):
 
 def test_each_page_layout_refuses_roles_it_does_not_serve(app, clients, monkeypatch):
     """Defence in depth: with the request guards switched off, the page's own layout still refuses."""
-    from security import web
+    from web import guard
 
-    monkeypatch.setattr(web.callback_shape, "problem", lambda _app, _body: None)
-    monkeypatch.setattr(web.access, "authorize_callback", lambda _app, _role, _body: None)
+    monkeypatch.setattr(guard.callback_shape, "problem", lambda _app, _body: None)
+    monkeypatch.setattr(guard.access, "authorize_callback", lambda _app, _role, _body: None)
     response = _post(clients["DEPT_HEAD"], _router_body("/admin/users", ""))
     assert response.status_code == 200
     assert "app-layout-refused" in response.text and "admin_users-" not in response.text
@@ -295,7 +295,7 @@ def test_crafted_values_that_make_a_callback_raise_are_refused_and_logged(app, c
     grid = testing.callback_body(app, grid_key, {"leads-grid": {"startRow": 0, "endRow": 50,
                                                                 "filterModel": {"title": "not-a-model"}}})
     for crafted in (body, grid):
-        with caplog.at_level("ERROR", logger="security.web"):
+        with caplog.at_level("ERROR", logger="web.guard"):
             response = _post(clients["LEADER"], crafted)
         assert response.status_code == 400, (crafted["output"], response.status_code, response.text[:300])
         assert any("refused a callback request" in r.getMessage() for r in caplog.records)

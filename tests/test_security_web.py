@@ -513,7 +513,7 @@ def test_admin_users_page_issues_a_wall_token(app, clients):
 
 
 def test_every_role_reaches_the_health_probe_the_outage_banner_polls(app, clients):
-    from ops.faults import HEALTH_PATH
+    from ops.health import HEALTH_PATH
 
     assert _client(app).get(HEALTH_PATH).status_code in (302, 401)  # anonymous: no
     for role, client in clients.items():

@@ -4,20 +4,17 @@
 files (``/assets/``, ``/_dash-component-suites/``, the favicon) answer anonymously; ``/api/v1/`` answers
 to source-system API keys; everything else needs a session and passes the page/callback role check.
 
-CSRF: state-changing requests must carry a token equal to HMAC(secret key, session token). dash-renderer
-copies the ``_csrf_token`` cookie into an ``X-CSRFToken`` header on every callback request, so Dash
-callbacks carry it without any script of ours; plain forms send it as the ``csrf_token`` field. A
-request whose Origin (or Referer) names another host is refused as well.
+This module is the Flask glue; the rules it applies are ``security``'s: CSRF tokens and the cross-site check
+(``security.csrf``), where the login may redirect (``security.redirects``), who may open which page or
+callback (``security.access``), sessions, kiosk tokens, API keys, the rate limit and the audit log.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import secrets
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import dash
 from flask import Response, abort, g, has_request_context, jsonify, redirect, request
@@ -25,28 +22,30 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 import settings
 from data_access import db
+from data_access.db import DATABASE_ERRORS
 from data_access.scope import ROLES
-from ops.faults import DATABASE_ERRORS, HEALTH_PATH, database_reachable
+from ops.health import HEALTH_PATH
+from ops.outage import database_reachable
 from pages import login as login_page
 from security import (
     access,
     api_keys,
     audit,
     callback_shape,
+    csrf,
     kiosk,
     ratelimit,
     remembered_sessions,
     sessions,
     users,
 )
+from security.csrf import CSRF_COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_token_for
+from security.redirects import safe_next
 from security.tokens import same
 
 log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "bianjian_session"
-CSRF_COOKIE = "_csrf_token"  # dash-renderer's default csrf_token_name
-CSRF_HEADER = "X-CSRFToken"  # dash-renderer's default csrf_header_name
-CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 KIOSK_ATTEMPT_USER = "#kiosk"  # wall-token attempts in app_login_attempt (no username can contain "#")
 _ON = {"1", "true", "yes", "on"}
@@ -65,10 +64,6 @@ def install(app: dash.Dash) -> None:
     server.add_url_rule(prefix + "logout", "bianjian_logout", guard.logout, methods=["POST"])
     server.before_request(guard.check)
     server.after_request(guard.finish)
-
-
-def csrf_token_for(session_token: str) -> str:
-    return hmac.new(settings.secret_key().encode(), session_token.encode(), hashlib.sha256).hexdigest()
 
 
 def current_csrf_token() -> str:
@@ -163,12 +158,8 @@ class RequestGuard:
 
     def _csrf_problem(self, expected: str) -> str | None:
         source = request.headers.get("Origin") or request.headers.get("Referer")
-        if source and source != "null" and urlsplit(source).netloc != request.host:
-            return f"跨站请求（来源 {source}）"
-        if source == "null":
-            return "跨站请求（来源不明）"
         supplied = request.headers.get(CSRF_HEADER) or request.form.get(CSRF_FIELD) or ""
-        return None if supplied and same(supplied, expected) else "缺少或错误的防伪令牌"
+        return csrf.problem(source, request.host, supplied, expected)
 
     def _unauthenticated(self, path: str, *, expired: bool) -> Response:
         if path.startswith(self.machine_prefixes) or request.method not in SAFE_METHODS:
@@ -221,7 +212,7 @@ class RequestGuard:
 
     # -------------------------------------------------------------------------------------- login/logout
     def login(self) -> Response:
-        next_url = _safe_next(request.values.get("next"), self.prefix)
+        next_url = safe_next(request.values.get("next"), self.prefix)
         if request.method == "GET":
             message = request.args.get("msg")
             return self._login_form(next_url, message=message if message in ("logged_out", "expired") else None)
@@ -229,8 +220,7 @@ class RequestGuard:
         form_token = request.form.get(CSRF_FIELD, "")
         cookie_token = request.cookies.get(CSRF_COOKIE, "")
         source = request.headers.get("Origin") or request.headers.get("Referer")
-        if (source and urlsplit(source).netloc != request.host) or not form_token \
-                or not same(form_token, cookie_token):
+        if csrf.cross_site(source, request.host) or not form_token or not same(form_token, cookie_token):
             return self._login_form(next_url, username=username, message="csrf", status=400)
         with db.session_scope() as session:
             outcome = users.check_login(session, username, request.form.get("password", ""), _client_ip())
@@ -318,20 +308,6 @@ def refuse_failed_callback(error: Exception) -> None:
 
 def _secure() -> bool:
     return settings.get("session_cookie_secure").strip().lower() in _ON
-
-
-def _safe_next(value: str | None, prefix: str) -> str:
-    """``value`` if it is a same-origin relative path, else ``prefix`` (the login must not be an open redirect).
-
-    Browsers drop tabs and newlines inside a URL and read ``\\`` as ``/``, so ``/<TAB>/example.org`` and
-    ``/\\example.org`` mean ``//example.org``: any control character or backslash refuses the value outright,
-    as do a scheme, a host, and a leading ``//``.
-    """
-    if not value or "\\" in value or any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029"
-                                          for c in value):
-        return prefix
-    # A path-absolute reference ("/x", never "//x") has no scheme and no host, whatever follows.
-    return value if value.startswith("/") and not value.startswith("//") else prefix
 
 
 def _json_error(status: int, message: str) -> Response:
