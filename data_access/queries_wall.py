@@ -2,8 +2,8 @@
 
 The wall reuses the dispatch area's ``queries_leads`` (overdue leads, dispatch funnel, per-department
 lead performance) and the evaluation area's ``queries_evaluation`` (ranking inputs). What is here:
-today's complaint count, open leads by level and by county, the newest 红/橙 leads, the complaint trend
-with a rolling baseline band, and hot words. Functions take a session first and never commit.
+today's complaint count, open leads by level and by county, the newest 红/橙 leads, and the complaint trend
+with the spike model's stored band (``queries_bands``). Functions take a session first and never commit.
 
 "Today" on the wall is the day of the latest accepted 12345 order (the 数据截至 stamp), not the
 server's clock, so a wall over a warehouse loaded yesterday still shows a full day.
@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import codes, privacy
+from data_access import codes, privacy, queries_bands
 from data_access.schema import DailyComplaintCount, Department, HotlineTicket, PipelineRun, Region, RiskLead
 from data_access.scope import Scope
 
@@ -77,29 +76,26 @@ def latest_leads(session: Session, scope: Scope, *, levels: tuple[str, ...], lim
     return privacy.mask_columns(df, scope, texts=["title"])
 
 
-def complaint_trend(session: Session, end: dt.date, *, days: int = 60, window: int = 28, k: float = 3.0
-                    ) -> pd.DataFrame:
-    """City-wide daily 12345 orders for the ``days`` days up to ``end`` with an expected band.
+def complaint_trend(session: Session, end: dt.date, *, days: int = 60) -> pd.DataFrame:
+    """City-wide daily 12345 orders for the ``days`` days up to ``end`` with the spike model's band.
 
-    The band is a plain rolling baseline over ``agg_daily_complaints`` (the pipeline writes no spike
-    table yet): expected = mean of the previous ``window`` days, upper = expected + ``k`` · max(sd,
-    √expected), lower likewise (≥ 0). ``alarm`` marks a day above its upper bound. ``end`` itself is
-    usually a partial day and never alarms. Columns: day, n, expected, lower, upper, alarm, partial.
+    Counts are read from ``agg_daily_complaints`` (live between pipeline runs); ``expected``, ``lower``,
+    ``upper`` and ``alarm`` (the detector flagged the day) are the model's, stored by pipeline step
+    ``spike_leads`` (:func:`data_access.queries_bands.spike_band`). Days the pipeline has not scored, or all of
+    them before it first runs, have NaN band and no alarm. Columns: day, n, expected, lower, upper, alarm,
+    partial (``end`` itself, usually a day still filling up).
     """
-    first = end - dt.timedelta(days=days + window - 1)
+    first = end - dt.timedelta(days=days - 1)
     t = DailyComplaintCount
     rows = session.execute(select(t.day, func.sum(t.n)).where(t.day >= first, t.day <= end)
                            .group_by(t.day).order_by(t.day)).all()
     index = pd.date_range(first, end, freq="D")
     n = pd.Series({pd.Timestamp(d): int(v) for d, v in rows}, dtype=float).reindex(index, fill_value=0.0)
-    history = n.shift(1).rolling(window, min_periods=window // 2)
-    expected = history.mean()
-    spread = np.maximum(history.std().fillna(0.0), np.sqrt(expected.clip(lower=0)))
-    df = pd.DataFrame({"day": index, "n": n.astype(int), "expected": expected,
-                       "lower": (expected - k * spread).clip(lower=0), "upper": expected + k * spread})
-    df = df.iloc[window:].reset_index(drop=True)
+    band = queries_bands.spike_band(session, start=first, end=end).set_index("day")
+    df = pd.DataFrame({"day": index, "n": n.astype(int).to_numpy()})
+    df = df.join(band[["expected", "lower", "upper", "alarm"]], on="day")
+    df["alarm"] = df["alarm"].astype("boolean").fillna(False).astype(bool)
     df["partial"] = df["day"].dt.date == end
-    df["alarm"] = (df["n"] > df["upper"]) & ~df["partial"]
     return df
 
 

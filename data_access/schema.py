@@ -802,6 +802,30 @@ class EntityRiskScore(Base):
     computed_at: Mapped[timestamp]
 
 
+# ============================================================================ risk leads: spike model band
+
+
+class SpikeBand(Base):
+    """The spike model's expected value and band per day (step ``spike_leads``): the city-wide daily series
+    (NULL county and category) and every county × category series with a spike lead. Each run replaces the
+    rows of its as-of window; the wall's trend and the lead pages draw these, never a band of their own."""
+
+    __tablename__ = "derived_spike_band"
+    __table_args__ = (Index("ix_derived_spike_band_series", "region_code", "category_code", "day"),)
+    band_id: Mapped[intpk]
+    region_code: Mapped[str | None] = mapped_column(String(9))
+    category_code: Mapped[str | None] = mapped_column(String(12))
+    day: Mapped[dt.date] = mapped_column(Date, index=True)
+    n: Mapped[int]  # the day's orders the model saw (the last day may be partial)
+    expected: Mapped[float | None]  # None during the detector's warm-up
+    lower: Mapped[float | None]
+    upper: Mapped[float | None]
+    alarm: Mapped[bool]  # the detector flagged the day
+    method: Mapped[str] = mapped_column(String(12))  # ears / ets / farrington
+    as_of: Mapped[dt.date] = mapped_column(Date)  # the data's last day in the run that wrote the row
+    computed_at: Mapped[timestamp]
+
+
 # ============================================================================ risk leads: model backtests
 
 

@@ -1,9 +1,14 @@
 """线索详情: one lead's reason, evidence (complaints, series with forecast band, entity record), the actions the
 user's role may take now (ui.lead_form: 转办 with departments, 误报, 办结, 签收, 反馈 …), joint parts and a
 timeline that starts with when and why the lead was created. Evidence is the JSON the risk models write;
-see docs/dispatch.md for its keys. After an action the header, form, parts and timeline are drawn again."""
+see docs/dispatch.md for its keys. A spike lead's chart is the spike model's stored band of its series
+(``queries_bands.spike_band``, the band the wall draws), from 8 weeks before its first alarm to the latest
+scored day; other leads draw the series in their evidence. After an action the header, form, parts and
+timeline are drawn again."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import dash
 import dash_bootstrap_components as dbc
@@ -11,7 +16,7 @@ import plotly.graph_objects as go
 from dash import Output, callback, ctx, dcc, html
 
 import security
-from data_access import codes, db, queries_leads, queries_text
+from data_access import codes, db, queries_bands, queries_leads, queries_text
 from dispatch.lifecycle import ACTION_BY_KEY
 from risk_models import calibration
 from security import access
@@ -22,6 +27,7 @@ dash.register_page(__name__, path_template="/leads/<lead_id>", name="线索详�
 
 FORM = "lead-detail"  # = id_prefix: security.access owns callback outputs by it
 ORIGIN = {"provincial": "省级平台下发", "history": "风险模型生成"}  # kinds outside codes.GENERATED_LEAD_KINDS
+BAND_DAYS_BEFORE = 55  # a spike lead's chart starts this many days before its first alarm (8 weeks with it)
 
 
 def layout(lead_id=None, **_query) -> html.Div:
@@ -36,12 +42,13 @@ def layout(lead_id=None, **_query) -> html.Div:
         words = (queries_text.hot_words_around(session, day=lead["created_at"].date(), region_code=lead["region_code"],
                                                category_code=lead["category_code"])
                  if lead is not None else None)
+        band = _stored_band(session, lead) if lead is not None else None
     if lead is None:
         return dbc.Alert(f"线索 {key} 不存在或无权查看", color="warning", id="lead-detail-missing")
     return html.Div([
         html.Div(_header(lead), id="lead-detail-header"),
         html.P(basis, className="text-muted small", id="lead-detail-level-basis") if basis else None,
-        dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role), lg=8),
+        dbc.Row([dbc.Col(_evidence(lead["evidence"] or {}, scope.role, band), lg=8),
                  dbc.Col([_actions(lead, scope), _hot_words(*words),
                           html.Div(_parts(lead["parts"]), id="lead-detail-parts-box"),
                           html.Div(_timeline(lead), id="lead-detail-timeline-box")], lg=4)]),
@@ -111,9 +118,31 @@ def _header(lead: dict) -> html.Div:
     ], className="mb-3")
 
 
-def _evidence(evidence: dict, role: str) -> html.Div:
+def _stored_band(session, lead: dict) -> list[dict] | None:  # noqa: ANN001
+    """The spike model's stored band of a spike lead's series; None for other leads, and when the stored rows do
+    not reach back to the lead's first alarm (a lead older than the table: its evidence holds the same model's
+    band of those days)."""
+    if lead["kind"] != "spike" or not (lead["region_code"] and lead["category_code"]):
+        return None
+    signal = (lead["evidence"] or {}).get("signal") or {}
+    first = dt.date.fromisoformat(signal["first_alarm_day"]) if signal.get("first_alarm_day") \
+        else lead["created_at"].date()
+    band = queries_bands.spike_band(session, region_code=lead["region_code"], category_code=lead["category_code"],
+                                    start=first - dt.timedelta(days=BAND_DAYS_BEFORE))
+    if band.empty or band["day"].min().date() > first:
+        return None
+    return [{"day": r.day.date().isoformat(), "n": int(r.n), "expected": _number(r.expected),
+             "lower": _number(r.lower), "upper": _number(r.upper), "alarm": bool(r.alarm)} for r in band.itertuples()]
+
+
+def _number(value: float) -> float | None:
+    return None if value != value else float(value)  # NaN (the detector's warm-up) is a gap in the chart
+
+
+def _evidence(evidence: dict, role: str, band: list[dict] | None = None) -> html.Div:
+    """The evidence cards; ``band`` (the stored band of a spike lead's series) replaces the evidence's series."""
     blocks = []
-    figure = series_figure(evidence.get("series"))
+    figure = series_figure(band or evidence.get("series"))
     if figure is not None:
         blocks.append(dbc.Card([dbc.CardHeader("诉求量与预测区间"),
                                 dbc.CardBody(dcc.Graph(figure=figure, id="lead-detail-series",
@@ -145,8 +174,9 @@ def _evidence(evidence: dict, role: str) -> html.Div:
 
 
 def series_figure(series) -> go.Figure | None:  # noqa: ANN001
-    """Observed counts with the expected line and forecast band. ``series`` is a list of
-    ``{day, n, expected?, lower?, upper?}`` or a dict of equal-length lists with those keys."""
+    """Observed counts with the expected line and forecast band; days with ``alarm`` set are marked 告警.
+    ``series`` is a list of ``{day, n, expected?, lower?, upper?, alarm?}`` or a dict of equal-length lists with
+    those keys."""
     if not series:
         return None
     if isinstance(series, dict):
@@ -164,6 +194,10 @@ def series_figure(series) -> go.Figure | None:  # noqa: ANN001
                                  line={"dash": "dash"}, name="预测值"))
     fig.add_trace(go.Scatter(x=days, y=[p.get("n") for p in series], mode="lines+markers", name="实际诉求量",
                              line={"color": "#dc3545"}))
+    flagged = [p for p in series if p.get("alarm")]
+    if flagged:
+        fig.add_trace(go.Scatter(x=[p["day"] for p in flagged], y=[p["n"] for p in flagged], mode="markers",
+                                 name="模型告警日", marker={"symbol": "triangle-up", "size": 12, "color": "#dc3545"}))
     fig.update_xaxes(**charts.DAY_AXIS)
     fig.update_layout(margin={"l": 40, "r": 10, "t": 10, "b": 40}, hovermode="x unified", height=320,
                       yaxis_title="件", legend={"orientation": "h"})

@@ -37,7 +37,7 @@ from data_access.schema import (
     RiskLeadEvent,
     Subject,
 )
-from risk_models import calibration
+from risk_models import calibration, spike_bands
 from risk_models.entity_risk import EntityRiskModel
 from risk_models.spikes import SpikeDetector, detect_spikes_frame
 from risk_models.trends import TrendDetector, detect_trends_frame
@@ -47,7 +47,8 @@ ACTOR = "风险线索模型"
 TOP_COMPLAINTS = 10  # complaints (latest first) kept in a lead's evidence
 SERIES_DAYS = 56  # days of the daily series (with forecast band) kept in a spike lead's evidence
 # Lowest forecast upper bound a spike lead divides by (a quiet series' band can sit near 0); the evidence
-# series draws its band with the same floor, so the reason's 预测上限 is the value the chart shows.
+# series and the stored band (derived_spike_band) use the same floor, so the reason's 预测上限 is the value the
+# chart shows.
 UPPER_FLOOR = 0.5
 
 
@@ -234,7 +235,7 @@ def complaints(conn: Connection, *conditions, start: dt.date, end: dt.date, limi
 # -------------------------------------------------------------------------------------------------- spikes
 
 
-SPIKE_COLUMNS = ["district", "category", "date", "count", "expected", "upper", "score", "alarm", "method"]
+SPIKE_COLUMNS = ["district", "category", "date", "count", "expected", "lower", "upper", "score", "alarm", "method"]
 
 
 # An alarm on a county × category series needs at least this many complaints that day. The detector's
@@ -347,7 +348,7 @@ def spike_signals(conn: Connection, result: pd.DataFrame, as_of: dt.date, *, loo
                            "peak": int(peak["count"]), "expected": float(peak["expected"]), "upper": upper,
                            "ratio": ratio, "count_recent": n_recent, "lookback_days": lookback_days,
                            "lead_day": e.lead_day.date(), "baseline": e.baseline, "excess": e.excess},
-                "series": [{"day": r.date.date(), "n": int(r.count), "expected": r.expected, "lower": 0.0,
+                "series": [{"day": r.date.date(), "n": int(r.count), "expected": r.expected, "lower": r.lower,
                             "upper": _floored_upper(r.upper), "alarm": int(r.alarm)} for r in series.itertuples()],
                 "complaints": complaints(conn, HotlineTicket.region_code == region,
                                          HotlineTicket.category_code == cat, start=start.date(), end=as_of)}))
@@ -595,12 +596,17 @@ def entity_signals(conn: Connection, scored: pd.DataFrame, as_of: dt.date) -> li
 
 
 def spikes_step(conn: Connection) -> int:
-    """Pipeline step ``spike_leads``: online spike alarms of the last 7 days → leads."""
+    """Pipeline step ``spike_leads``: online spike alarms of the last 7 days → leads; then the model's band of
+    the city-wide series and of every series with a spike lead → ``derived_spike_band``
+    (:mod:`risk_models.spike_bands`). Returns the leads written."""
     as_of = data_as_of(conn)
     if as_of is None:
         return 0
-    result = city_spikes(daily_frame(conn, as_of))
-    return LeadWriter().write(conn, spike_signals(conn, result, as_of))
+    frame = daily_frame(conn, as_of)
+    result = city_spikes(frame)
+    written = LeadWriter().write(conn, spike_signals(conn, result, as_of))
+    spike_bands.store(conn, frame, result, as_of, detector=complaint_detector(), upper_floor=UPPER_FLOOR)
+    return written
 
 
 def trends_step(conn: Connection) -> int:

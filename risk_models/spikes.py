@@ -233,7 +233,7 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         return self
 
     def detect(self, y=None) -> pd.DataFrame:
-        """Per-step table: ``value, expected, upper, score, alarm, method``.
+        """Per-step table: ``value, expected, lower, upper, score, alarm, method``.
 
         ``y`` continues (or repeats) the fitted history; rows already in the history keep the
         result of the fit pass, later rows continue the online recursion. With ``y=None`` the
@@ -293,22 +293,24 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         ets_start = max(self.ets_min_history, 2 * m) if m > 1 else self.ets_min_history
         if self.method == "ears":
             ets_start = n
-        z, expected, upper, method = _ears(y, self.z_crit_)
+        z, expected, lower, upper, method = _ears(y, self.z_crit_)
+        if nonneg:
+            lower = np.maximum(lower, 0.0)
         if ets_start < n:
-            ez, eexp, eup = _ets(
+            ez, eexp, elo, eup = _ets(
                 y, m, ets_start, self.level_smoothing, self.season_smoothing,
                 self.scale_smoothing, self.z_crit_, nonneg,
             )
             sl = slice(ets_start, n)
-            z[sl], expected[sl], upper[sl] = ez[sl], eexp[sl], eup[sl]
+            z[sl], expected[sl], lower[sl], upper[sl] = ez[sl], eexp[sl], elo[sl], eup[sl]
             method[sl] = "ets"
         daily = self.step_ is not None and self.step_ == _DAY
         if self.method in ("auto", "farrington") and daily and nonneg and n > self.farrington_min_history:
-            fz, fexp, fup = _farrington(
+            fz, fexp, flo, fup = _farrington(
                 y, series.index, self.farrington_min_history, self.refit_every, self.guard, self.z_crit_
             )
             sl = slice(self.farrington_min_history, n)
-            z[sl], expected[sl], upper[sl] = fz[sl], fexp[sl], fup[sl]
+            z[sl], expected[sl], lower[sl], upper[sl] = fz[sl], fexp[sl], flo[sl], fup[sl]
             method[sl] = "farrington"
         score, alarm = _decide(
             y, z, self.z_crit_, self.cusum_k, self.cusum_h, self.min_count if nonneg else -np.inf,
@@ -316,8 +318,8 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
             ref_mask=method != "ears",  # EARS warm-up z-scores are too noisy to calibrate against
         )
         return pd.DataFrame(
-            {"value": raw, "expected": expected, "upper": upper, "score": score, "alarm": alarm,
-             "method": method},
+            {"value": raw, "expected": expected, "lower": lower, "upper": upper, "score": score,
+             "alarm": alarm, "method": method},
             index=series.index,
         )
 
@@ -380,7 +382,7 @@ def _decide(y, z, z_crit, k, h, min_count, cooldown, rarity, ref_mask=None):
 
 
 def _ears(y, z_crit):
-    """EARS C1/C2/C3 on the raw scale. Returns z (C2 excess as a z-like value), band."""
+    """EARS C1/C2/C3 on the raw scale. Returns z (C2 excess as a z-like value), expected, band, method."""
     s = pd.Series(y)
     base = s.shift(3)  # C2: baseline t-9 .. t-3 (2-day guard band)
     mu = base.rolling(7, min_periods=7).mean()
@@ -394,8 +396,9 @@ def _ears(y, z_crit):
     z = np.fmax(c2 * (z_crit / 3.0), c3 * (z_crit / 2.0))
     z[~np.isfinite(mu)] = np.nan
     upper = mu + 3.0 * sd
+    lower = mu - 3.0 * sd
     method = np.array(["ears"] * len(y), dtype=object)
-    return z, mu.copy(), upper, method
+    return z, mu.copy(), lower, upper, method
 
 
 def _ets(y, m, start, a_level, a_season, a_scale, z_crit, nonneg):
@@ -411,9 +414,10 @@ def _ets(y, m, start, a_level, a_season, a_scale, z_crit, nonneg):
     init = init[np.isfinite(init)]
     z = np.full(n, np.nan)
     expected = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
     upper = np.full(n, np.nan)
     if init.size < 4:
-        return z, expected, upper
+        return z, expected, lower, upper
     mm = max(1, m)
     level = float(np.median(init[-mm:])) if mm > 1 else float(np.median(init[-14:]))
     season = np.zeros(mm)
@@ -440,8 +444,9 @@ def _ets(y, m, start, a_level, a_season, a_scale, z_crit, nonneg):
             sig = math.sqrt(max(var, floor))
         else:
             sig = math.sqrt(max(var, 1e-12))
-        expected[t] = math.expm1(f) if nonneg else f
+        expected[t] = max(math.expm1(f), 0.0) if nonneg else f
         upper[t] = math.expm1(f + z_crit * sig) if nonneg else f + z_crit * sig
+        lower[t] = max(math.expm1(f - z_crit * sig), 0.0) if nonneg else f - z_crit * sig
         ut = u[t]
         if not np.isfinite(ut):
             continue
@@ -453,7 +458,7 @@ def _ets(y, m, start, a_level, a_season, a_scale, z_crit, nonneg):
         if mm > 1:
             season[j] += g * (1 - a_level) * ec
         var = (1 - a_scale) * var + a_scale * min(zt * zt, _CLIP * _CLIP) * sig * sig / _CLIP_VAR
-    return z, expected, upper
+    return z, expected, lower, upper
 
 
 def _design(t_days: np.ndarray, dow: np.ndarray, trend: bool) -> np.ndarray:
@@ -513,6 +518,7 @@ def _farrington(y, index, min_hist, refit_every, guard, z_crit):
     n = len(y)
     z = np.full(n, np.nan)
     expected = np.full(n, np.nan)
+    lower = np.full(n, np.nan)
     upper = np.full(n, np.nan)
     t_days = np.arange(n, dtype=float)
     dow = index.dayofweek.to_numpy() if isinstance(index, pd.DatetimeIndex) else (np.arange(n) % 7)
@@ -560,7 +566,8 @@ def _farrington(y, index, min_hist, refit_every, guard, z_crit):
         z[r0:r1] = (np.power(np.maximum(obs, 0), 2 / 3) - np.power(mu0, 2 / 3)) / sd23
         expected[r0:r1] = mu0
         upper[r0:r1] = np.power(np.power(mu0, 2 / 3) + z_crit * sd23, 1.5)
-    return z, expected, upper
+        lower[r0:r1] = np.power(np.maximum(np.power(mu0, 2 / 3) - z_crit * sd23, 0.0), 1.5)
+    return z, expected, lower, upper
 
 
 # ---------------------------------------------------------------------- batch / CSV helpers
@@ -615,7 +622,7 @@ def detect_spikes_frame(df: pd.DataFrame, *, keys=("district", "category"), date
 
     Returns
     -------
-    DataFrame with ``keys..., date, count, expected, upper, score, alarm, method``.
+    DataFrame with ``keys..., date, count, expected, lower, upper, score, alarm, method``.
     """
     keys = [keys] if isinstance(keys, str) else list(keys)
     missing = set(keys + [date, count]) - set(df.columns)
@@ -640,4 +647,4 @@ def detect_spikes_frame(df: pd.DataFrame, *, keys=("district", "category"), date
             res[name] = val
         frames.append(res)
     out = pd.concat(frames, ignore_index=True).rename(columns={"value": count})
-    return out[keys + [date, count, "expected", "upper", "score", "alarm", "method"]]
+    return out[keys + [date, count, "expected", "lower", "upper", "score", "alarm", "method"]]

@@ -66,7 +66,7 @@ def test_planted_spikes_detected_across_all_three_methods():
     spikes = [40, 400, 800, 1000]  # EARS, ETS, Farrington, Farrington
     y = _daily(spikes=spikes, size=30)
     res = SpikeDetector().fit(y).detect()
-    assert list(res.columns) == ["value", "expected", "upper", "score", "alarm", "method"]
+    assert list(res.columns) == ["value", "expected", "lower", "upper", "score", "alarm", "method"]
     assert res["method"].iloc[40] == "ears" and res["method"].iloc[400] == "ets"
     assert res["method"].iloc[800] == "farrington"
     hits = [res["alarm"].iloc[s] for s in spikes]
@@ -75,9 +75,11 @@ def test_planted_spikes_detected_across_all_three_methods():
     # few false alarms elsewhere: well under one a month
     others = res["alarm"].drop(res.index[spikes]).sum()
     assert others <= 12
-    # band is a band
+    # band is a band around the expected value, never below 0 for counts
     ok = res["expected"].notna()
     assert (res.loc[ok, "upper"] >= res.loc[ok, "expected"]).all()
+    assert (res.loc[ok, "lower"] <= res.loc[ok, "expected"]).all() and (res.loc[ok, "lower"] >= 0).all()
+    assert set(res.loc[ok, "method"]) == {"ears", "ets", "farrington"}
 
 
 def test_no_alarms_on_empty_or_tiny_counts():
@@ -171,7 +173,7 @@ def test_detect_spikes_frame_long_format_with_missing_days():
                     rows.append((district, category, d, c))
     df = pd.DataFrame(rows, columns=["district", "category", "date", "count"])
     out = detect_spikes_frame(df)
-    assert list(out.columns) == ["district", "category", "date", "count", "expected", "upper", "score",
+    assert list(out.columns) == ["district", "category", "date", "count", "expected", "lower", "upper", "score",
                                  "alarm", "method"]
     assert len(out) == len(df)
     hit = out[(out["district"] == "龙亭区") & (out["category"] == "食品") & (out["date"] == days[250])]

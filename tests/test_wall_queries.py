@@ -11,11 +11,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import codes, queries, queries_wall
+from data_access import codes, queries, queries_bands, queries_wall
 from data_access.db import make_engine
 from data_access.schema import DailyComplaintCount, HotlineTicket, RiskLead
 from data_access.scope import SYSTEM, Scope
 from demo.follow import add_orders
+from pipeline.runner import run_steps
+from pipeline.steps import STEP_BY_NAME
 from tests.browser import prepared_warehouse
 
 
@@ -91,23 +93,30 @@ def test_follow_adds_orders_and_counts_them_into_the_daily_mart(engine):
     assert orders["order_no"].is_unique
 
 
-def test_trend_band_flags_a_surge_day_and_never_the_partial_day(engine):
+def test_trend_without_the_pipelines_band_then_with_the_model_flagging_a_surge_day(engine):
+    """Before step ``spike_leads`` has run the trend is the counts alone (no band, nothing flagged); after it, the
+    band and flags are the model's stored rows, and a planted surge day is flagged."""
     with Session(engine) as s:
         as_of = queries.data_as_of(s)
+        bare = queries_wall.complaint_trend(s, as_of.date())
+        counts = dict(s.execute(select(DailyComplaintCount.day, func.sum(DailyComplaintCount.n))
+                                .group_by(DailyComplaintCount.day)).all())
+    assert len(bare) == 60 and bare["partial"].sum() == 1 and bare["partial"].iloc[-1]
+    assert bare[["expected", "lower", "upper"]].isna().all().all() and not bare["alarm"].any()
+    assert bare["n"].tolist() == [counts.get(d.date(), 0) for d in bare["day"]] and bare["n"].sum() > 0
+
     surge_day = as_of.date() - dt.timedelta(days=3)
     base = dt.datetime.combine(surge_day, dt.time(9))
-    with Session(engine) as s:
-        before = queries_wall.complaint_trend(s, as_of.date())
-    assert not before.loc[before["day"].dt.date == surge_day, "alarm"].item()
-    expected = before.loc[before["day"].dt.date == surge_day, "upper"].item()
-    _add(engine, [base + dt.timedelta(minutes=i) for i in range(int(expected) + 20)])
+    _add(engine, [base + dt.timedelta(minutes=i) for i in range(3 * int(bare["n"].max()))])
+    assert [r.status for r in run_steps(engine, [STEP_BY_NAME[s] for s in ("daily_counts", "spike_leads")])] == ["ok"] * 2
     with Session(engine) as s:
         after = queries_wall.complaint_trend(s, as_of.date())
+        band = queries_bands.spike_band(s, start=as_of.date() - dt.timedelta(days=59))
     day = after[after["day"].dt.date == surge_day].iloc[0]
     assert day["alarm"] and day["n"] > day["upper"]
-    assert after["partial"].sum() == 1 and not after.loc[after["partial"], "alarm"].any()
+    assert after["alarm"].tolist() == band["alarm"].tolist() and after["upper"].tolist() == band["upper"].tolist()
+    assert after["expected"].notna().all()
     assert (after["lower"] <= after["expected"]).all() and (after["expected"] <= after["upper"]).all()
-    assert len(after) == 60
 
 
 def test_last_step_run_is_the_pipeline_record(engine):

@@ -60,7 +60,16 @@ def test_trend_figure_marks_alarms_and_the_partial_day():
     lagging = wall_views.trend_figure(df, dt.datetime(2026, 6, 5, 22, 18), clock=dt.date(2026, 6, 6))
     assert lagging["data"][4]["text"] == ["06-05（截至 22:18）"]
     assert alarms["x"] == ["2026-06-02"] and alarms["text"] == ["▲告警"]
-    assert fig["layout"]["width"] == wall_views.TREND_SIZE[0]
+    assert fig["layout"]["width"] == wall_views.TREND_SIZE[0] and not fig["layout"]["annotations"]
+
+
+def test_trend_figure_without_a_stored_band_draws_the_orders_and_says_why():
+    df = pd.DataFrame({"day": pd.date_range("2026-06-01", periods=3, freq="D"), "n": [10, 12, 3],
+                       "expected": [float("nan")] * 3, "lower": [float("nan")] * 3, "upper": [float("nan")] * 3,
+                       "alarm": [False] * 3, "partial": [False, False, True]})
+    fig = wall_views.trend_figure(df, dt.datetime(2026, 6, 3, 9, 30), clock=dt.date(2026, 6, 3))
+    assert fig["data"][0]["y"] == [None] * 3 and fig["data"][3]["y"] == [10, 12] and fig["data"][5]["x"] == []
+    assert [a["text"] for a in fig["layout"]["annotations"]] == [wall_views.NO_BAND_NOTE]
 
 
 def test_ranking_rows_spell_out_rank_change_and_warnings():

@@ -16,6 +16,7 @@ import metrics
 from ui import levels, theme
 
 TREND_SIZE = (920, 336)
+NO_BAND_NOTE = "预期区间待「投诉激增线索」流水线步骤运行后显示"
 FUNNEL_SIZE = (530, 648)
 
 
@@ -60,9 +61,10 @@ def kpi_texts(values: dict, clock: dt.date | None = None) -> dict[str, str]:
 
 
 def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.date | None = None) -> dict:
-    """Daily orders (line) against the expected band (shaded) and baseline (dashed); alarms are ▲ with
-    the word 告警, and the latest, partial day is a hollow point labelled as such (今日（未满一天） while
-    the data is of today, else its date and the time the data reaches)."""
+    """Daily orders (line) against the spike model's band (shaded) and expected value (dashed); days the model
+    flagged are ▲ with the word 告警, and the latest, partial day is a hollow point labelled as such (今日（未满一天）
+    while the data is of today, else its date and the time the data reaches). Without a stored band (the
+    pipeline has not run) the orders are drawn alone, with a note saying so."""
     day, _ = latest_day_names(as_of, clock)
     partial_label = "今日（未满一天）" if day == "今日" else f"{day}（截至 {as_of:%H:%M}）"
     full, today, alarms = df[~df["partial"]], df[df["partial"]], df[df["alarm"]]
@@ -85,8 +87,12 @@ def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.d
          "textfont": {"color": red.colour, "size": 16},
          "marker": {"symbol": red.symbol, "size": 18, "color": red.colour}},
     ]
+    notes = [] if df["expected"].notna().any() else [
+        {"text": NO_BAND_NOTE, "x": 0.02, "y": 0.98, "xref": "paper", "yref": "paper", "xanchor": "left",
+         "yanchor": "top", "showarrow": False, "font": {"size": 16, "color": theme.TEXT_MUTED}}]
     layout = theme.base_layout(*TREND_SIZE, xaxis=theme.axis(type="date", tickformat="%m-%d"),
-                               yaxis=theme.axis(title={"text": "件/日", "font": {"size": 15}}, rangemode="tozero"))
+                               yaxis=theme.axis(title={"text": "件/日", "font": {"size": 15}}, rangemode="tozero"),
+                               annotations=notes)
     return {"data": data, "layout": layout}
 
 
