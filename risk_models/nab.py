@@ -250,7 +250,8 @@ def alarm_file_scores(data_dir, detector=None, profile: str = "standard") -> pd.
 
     The production detector outputs an alarm, not a score to threshold, so each file is scored at
     threshold 0.5 — what every threshold in (0, 1] gives. ``detector``: an unfitted estimator with
-    ``fit(y).detect()`` returning an ``alarm`` column (default ``SpikeDetector()``, cloned per file).
+    ``fit(X).detect()`` returning an ``alarm`` column for a one-series ``X`` (default ``SpikeDetector()``, cloned per
+    file).
     """
     from sklearn.base import clone
 

@@ -24,9 +24,8 @@ from numbers import Integral, Real
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.base import BaseEstimator, OutlierMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["SpikeDetector", "detect_spikes_csv", "detect_spikes_frame"]
 
@@ -61,8 +60,12 @@ def _infer_period(step: pd.Timedelta | None) -> int:
     return 1
 
 
-class SpikeDetector(OutlierMixin, BaseEstimator):
-    """Online upward-spike detector for a regularly sampled count or volume series.
+class SpikeDetector(BaseEstimator):
+    """Online upward-spike detector for regularly sampled count or volume series.
+
+    ``X`` has one row per time step, in time order, and one column per series; each column is detected on
+    its own with the same parameters (one column is the usual case). A pandas Series is read as one column,
+    and a DatetimeIndex on ``X`` sets the sampling step and seasonal period.
 
     Parameters
     ----------
@@ -115,12 +118,17 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         Seasonal period used.
     step_ : pandas.Timedelta or None
         Sampling interval inferred from the index (None for a plain array).
-    history_ : pandas.Series
-        The training series; new data passed to ``score_samples`` continues it.
+    history_ : pandas.DataFrame of shape (n_steps, n_series)
+        The training series; ``X`` passed to :meth:`detect`, :meth:`predict` or :meth:`score_samples`
+        continues it.
     z_crit_ : float
         ``Phi^-1(1 - alpha)``.
     result_ : pandas.DataFrame
         Per-step output on the training series (see :meth:`detect`).
+    n_features_in_ : int
+        Number of series (columns of ``X``).
+    feature_names_in_ : ndarray of shape (n_series,)
+        Column names of ``X``, when they are all strings.
 
     See Also
     --------
@@ -131,8 +139,14 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
     The *score* is ``max(z / (z_crit * r), S / cusum_h)`` where ``z`` is the standardised upward
     exceedance of the forecast, ``r >= 1`` the largest ``z / z_crit`` of the previous ``rarity``
     seasons and ``S`` the CUSUM statistic, so ``score >= 1`` means "outside the prediction band
-    and the most surprising step of the reference period, or a CUSUM signal". ``predict`` returns 1 for alarms, 0 otherwise
-    (``OutlierMixin`` convention would be -1/1; a 0/1 alarm is what dispatch consumes).
+    and the most surprising step of the reference period, or a CUSUM signal". ``predict`` returns 1 for alarms,
+    0 otherwise (a 0/1 alarm is what the lead rules consume).
+
+    The detector is online, so it learns a history, not a fixed function of a row: the fitted state is the
+    training series, and applying the detector to new steps replays the deterministic recursion over it and
+    carries on (the same as resuming from a saved state); no fitted attribute changes. Rows are therefore
+    not exchangeable, and the two scikit-learn checks that assume they are (row order and subsets) are
+    recorded as expected failures in ``tests/test_risk_spikes.py``.
 
     References
     ----------
@@ -148,28 +162,13 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
     >>> y = pd.Series(rng.poisson(5, 200), index=idx)
     >>> y.iloc[150] = 40
     >>> det = SpikeDetector().fit(y)
-    >>> int(det.predict(y).iloc[150])
+    >>> int(det.result_["alarm"].iloc[150]), int(det.fit_predict(y)[150])
+    (1, 1)
+    >>> later = pd.Series(rng.poisson(5, 30), index=pd.date_range("2024-07-19", periods=30, freq="D"))
+    >>> later.iloc[10] = 80  # larger than the spike of day 150 (see rarity)
+    >>> int(det.predict(later)[10])
     1
     """
-
-    _parameter_constraints: dict = {
-        "method": [StrOptions({"auto", "ears", "ets", "farrington"})],
-        "period": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "alpha": [Interval(Real, 0, 0.5, closed="neither")],
-        "cusum_k": [Interval(Real, 0, None, closed="left")],
-        "cusum_h": [Interval(Real, 0, None, closed="neither")],
-        "level_smoothing": [Interval(Real, 0, 1, closed="neither")],
-        "season_smoothing": [Interval(Real, 0, 1, closed="left")],
-        "scale_smoothing": [Interval(Real, 0, 1, closed="neither")],
-        "ets_min_history": [Interval(Integral, 8, None, closed="left")],
-        "farrington_min_history": [Interval(Integral, 100, None, closed="left")],
-        "refit_every": [Interval(Integral, 1, None, closed="left")],
-        "guard": [Interval(Integral, 0, None, closed="left")],
-        "min_count": [Interval(Real, None, None, closed="neither")],
-        "cooldown": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
-        "rarity": [Interval(Integral, 0, None, closed="left")],
-        "aggregate": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-    }
 
     def __init__(
         self,
@@ -208,70 +207,129 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
         self.rarity = rarity
         self.aggregate = aggregate
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # a missing step is skipped by the recursions and never alarms
+        return tags
+
     # ------------------------------------------------------------------ public API
-    def fit(self, y, X=None):
-        """Learn the sampling step and seasonal period and run the online pass over ``y``.
+    def fit(self, X, y=None):
+        """Learn the sampling step and seasonal period and run the online pass over ``X``.
 
         Parameters
         ----------
-        y : pandas.Series (preferably with a DatetimeIndex), 1-D array, or one-column DataFrame
-        X : ignored
+        X : array-like of shape (n_steps, n_series), or a pandas Series (one series)
+            Consecutive time steps in rows; a DatetimeIndex (sorted if needed) gives the sampling step.
+        y : ignored
 
         Returns
         -------
         self
         """
-        self._validate_params()
-        series = _as_series(y)
-        if len(series) < 2:
-            raise ValueError("SpikeDetector needs at least 2 observations")
-        self.step_ = _infer_step(series.index)
+        self._check_params()
+        frame = _as_frame(X)
+        values = validate_data(self, frame if frame is not None else X, dtype=float, ensure_all_finite="allow-nan",
+                               ensure_min_samples=2)
+        index = frame.index if frame is not None else pd.RangeIndex(len(values))
+        self.step_ = _infer_step(index)
         self.period_ = _infer_period(self.step_) if self.period == "auto" else int(self.period)
         self.z_crit_ = float(stats.norm.isf(self.alpha))
-        self.history_ = series
-        self.result_ = self._run(series)
+        self.history_ = pd.DataFrame(values, index=index, columns=frame.columns if frame is not None else None)
+        self.result_ = self._tables([self._run(self.history_.iloc[:, j]) for j in range(values.shape[1])])
         return self
 
-    def detect(self, y=None) -> pd.DataFrame:
+    def detect(self, X=None) -> pd.DataFrame:
         """Per-step table: ``value, expected, lower, upper, score, alarm, method``.
 
-        ``y`` continues (or repeats) the fitted history; rows already in the history keep the
-        result of the fit pass, later rows continue the online recursion. With ``y=None`` the
-        result on the training series is returned.
+        ``X=None`` returns the result on the training series. Otherwise the rows of ``X`` continue the fitted
+        history: the online recursion carries on from its last step, so a step's result is what fitting on
+        the history and ``X`` up to that step would give. With a DatetimeIndex, rows dated within the history
+        keep the result of the fit and only later rows continue it. For several series the per-series tables
+        stand side by side under a column level naming the series.
         """
         check_is_fitted(self)
-        if y is None:
+        if X is None:
             return self.result_.copy()
-        series = _as_series(y)
+        frame = _as_frame(X)
+        values = validate_data(self, frame if frame is not None else X, dtype=float, ensure_all_finite="allow-nan",
+                               reset=False)
         hist = self.history_
-        if isinstance(series.index, pd.DatetimeIndex) and isinstance(hist.index, pd.DatetimeIndex):
-            new = series[series.index > hist.index[-1]]
-            if len(new) == 0:
-                return self.result_.reindex(series.index)
-            full = pd.concat([hist, new])
-            return self._run(full).reindex(series.index)
-        # positional: identical to the history -> in-sample; otherwise a continuation
-        if len(series) == len(hist) and np.array_equal(series.to_numpy(), hist.to_numpy(), equal_nan=True):
-            out = self.result_.copy()
-            out.index = series.index
-            return out
-        full = pd.Series(np.concatenate([hist.to_numpy(), series.to_numpy()]))
-        out = self._run(full).iloc[len(hist):]
-        out.index = series.index
-        return out
+        dated = frame is not None and isinstance(frame.index, pd.DatetimeIndex) and isinstance(
+            hist.index, pd.DatetimeIndex)
+        tables = []
+        for j in range(values.shape[1]):
+            if dated:
+                new = pd.Series(values[:, j], index=frame.index)
+                new = new[new.index > hist.index[-1]]
+                full = pd.concat([hist.iloc[:, j], new]) if len(new) else hist.iloc[:, j]
+                tables.append((self._run(full) if len(new) else self._fitted(j)).reindex(frame.index))
+            else:
+                full = pd.Series(np.concatenate([hist.iloc[:, j].to_numpy(), values[:, j]]))
+                out = self._run(full).iloc[len(hist):]
+                out.index = frame.index if frame is not None else pd.RangeIndex(len(values))
+                tables.append(out)
+        return self._tables(tables)
 
-    def score_samples(self, y):
-        """Per-step spike score (``>= 1`` is outside the band or a CUSUM signal)."""
-        return self.detect(y)["score"]
+    def score_samples(self, X):
+        """Spike score of each step of ``X`` continuing the history (``>= 1``: outside the band or a CUSUM
+        signal); shape (n_steps,) for one series, (n_steps, n_series) for several."""
+        return self._column(self.detect(X), "score", float)
 
-    def predict(self, y):
-        """Per-step 0/1 alarm."""
-        return self.detect(y)["alarm"]
+    def predict(self, X):
+        """0/1 alarm of each step of ``X`` continuing the history; shape as :meth:`score_samples`."""
+        return self._column(self.detect(X), "alarm", np.int64)
 
-    def fit_predict(self, y, X=None):
-        return self.fit(y).result_["alarm"]
+    def fit_predict(self, X, y=None):
+        """0/1 alarm of each step of the training series ``X`` (the online pass of :meth:`fit`)."""
+        return self._column(self.fit(X).result_, "alarm", np.int64)
 
     # ------------------------------------------------------------------ internals
+    _CHOICES = {"method": ("auto", "ears", "ets", "farrington")}
+    # name: (type, low, high, closed ends); "auto" is also accepted where listed in _AUTO
+    _RANGES = {
+        "period": (Integral, 1, None, "left"), "alpha": (Real, 0, 0.5, "neither"),
+        "cusum_k": (Real, 0, None, "left"), "cusum_h": (Real, 0, None, "neither"),
+        "level_smoothing": (Real, 0, 1, "neither"), "season_smoothing": (Real, 0, 1, "left"),
+        "scale_smoothing": (Real, 0, 1, "neither"), "ets_min_history": (Integral, 8, None, "left"),
+        "farrington_min_history": (Integral, 100, None, "left"), "refit_every": (Integral, 1, None, "left"),
+        "guard": (Integral, 0, None, "left"), "min_count": (Real, None, None, "neither"),
+        "cooldown": (Integral, 0, None, "left"), "rarity": (Integral, 0, None, "left"),
+        "aggregate": (Integral, 1, None, "left"),
+    }
+    _AUTO = ("period", "cooldown", "aggregate")
+
+    def _check_params(self) -> None:
+        for name, choices in self._CHOICES.items():
+            if getattr(self, name) not in choices:
+                raise ValueError(f"{name} must be one of {choices}, got {getattr(self, name)!r}")
+        for name, (kind, low, high, closed) in self._RANGES.items():
+            value = getattr(self, name)
+            if name in self._AUTO and value == "auto":
+                continue
+            ok = isinstance(value, kind) and not isinstance(value, bool) and not (
+                isinstance(value, float) and math.isnan(value))
+            if ok and low is not None:
+                ok = value >= low if closed in ("left", "both") else value > low
+            if ok and high is not None:
+                ok = value <= high if closed in ("right", "both") else value < high
+            if not ok:
+                bounds = f"[{low}, {high})" if closed == "left" else f"({low}, {high})"
+                auto = ' or "auto"' if name in self._AUTO else ""
+                raise ValueError(f"{name} must be a {kind.__name__.lower()} in {bounds}{auto}, got {value!r}")
+
+    def _fitted(self, j: int) -> pd.DataFrame:
+        return self.result_ if self.n_features_in_ == 1 else self.result_[self.history_.columns[j]]
+
+    def _tables(self, tables: list[pd.DataFrame]) -> pd.DataFrame:
+        if len(tables) == 1:
+            return tables[0]
+        return pd.concat(tables, axis=1, keys=list(self.history_.columns), names=["series", None])
+
+    def _column(self, table: pd.DataFrame, field: str, dtype) -> np.ndarray:
+        if self.n_features_in_ == 1:
+            return table[field].to_numpy(dtype)
+        return np.column_stack([table[(c, field)].to_numpy(dtype) for c in self.history_.columns])
+
     def _cooldown(self) -> int:
         return 2 * max(1, self.period_) if self.cooldown == "auto" else int(self.cooldown)
 
@@ -325,23 +383,15 @@ class SpikeDetector(OutlierMixin, BaseEstimator):
 
 
 # ---------------------------------------------------------------------- helpers
-def _as_series(y) -> pd.Series:
-    if isinstance(y, pd.DataFrame):
-        if y.shape[1] != 1:
-            raise ValueError(f"SpikeDetector takes one series; got a DataFrame with {y.shape[1]} columns")
-        y = y.iloc[:, 0]
-    if isinstance(y, pd.Series):
-        s = pd.to_numeric(y, errors="raise").astype(float)
-    else:
-        arr = np.asarray(y, dtype=float)
-        if arr.ndim == 2 and arr.shape[1] == 1:
-            arr = arr[:, 0]
-        if arr.ndim != 1:
-            raise ValueError("SpikeDetector takes a 1-D series")
-        s = pd.Series(arr)
-    if isinstance(s.index, pd.DatetimeIndex) and not s.index.is_monotonic_increasing:
-        s = s.sort_index()
-    return s
+def _as_frame(X) -> pd.DataFrame | None:
+    """A pandas input as a DataFrame in time order (a Series as one column); None for other input."""
+    if isinstance(X, pd.Series):
+        X = X.to_frame()
+    if not isinstance(X, pd.DataFrame):
+        return None
+    if isinstance(X.index, pd.DatetimeIndex) and not X.index.is_monotonic_increasing:
+        X = X.sort_index()
+    return X
 
 
 def _decide(y, z, z_crit, k, h, min_count, cooldown, rarity, ref_mask=None):

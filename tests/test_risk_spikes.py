@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from risk_models.spikes import SpikeDetector, _design, _poisson_irls, detect_spikes_csv, detect_spikes_frame
 
@@ -23,6 +24,28 @@ def _daily(n=1095, seed=0, spikes=(), size=25, start="2022-01-01"):
 
 
 # ----------------------------------------------------------------------------- contract
+# Rows are consecutive time steps of an online detector: a step's result depends on the steps before it.
+EXPECTED_FAILED_CHECKS = {
+    "check_methods_sample_order_invariance": "rows are consecutive time steps; shuffling them is another series",
+    "check_methods_subset_invariance": "rows are consecutive time steps continuing the history; a batch that "
+                                       "skips rows continues it from a different step",
+}
+
+
+@parametrize_with_checks([SpikeDetector()], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_scikit_learn_common_checks(estimator, check):
+    check(estimator)
+
+
+def test_the_expected_failures_do_fail():
+    """The recorded exceptions are real: each check fails on the detector (so the list cannot go stale)."""
+    from sklearn.utils import estimator_checks
+
+    for name in EXPECTED_FAILED_CHECKS:
+        with pytest.raises(AssertionError):
+            getattr(estimator_checks, name)(name, SpikeDetector())
+
+
 def test_init_stores_params_only_and_clone():
     det = SpikeDetector(alpha=0.01, cooldown=3)
     assert det.get_params()["alpha"] == 0.01 and det.get_params()["cooldown"] == 3
@@ -37,8 +60,12 @@ def test_fit_returns_self_and_unfitted_errors():
     with pytest.raises(NotFittedError):
         det.predict(y)
     assert det.fit(y) is det
-    assert det.period_ == 7 and det.step_ == pd.Timedelta(days=1)
+    assert det.period_ == 7 and det.step_ == pd.Timedelta(days=1) and det.n_features_in_ == 1
     assert {"history_", "result_", "z_crit_"} <= set(vars(det))
+    # applying the detector never changes what fit learned
+    learned = {k: v for k, v in vars(det).items() if k.endswith("_")}
+    det.predict(_daily(130).iloc[100:])
+    assert all(vars(det)[k] is v for k, v in learned.items())
 
 
 @pytest.mark.parametrize("bad", [dict(method="magic"), dict(alpha=0.0), dict(period=0), dict(cusum_h=-1)])
@@ -56,9 +83,18 @@ def test_refit_does_not_leak_state():
     pd.testing.assert_frame_equal(det.fit(a).detect(), first)
 
 
-def test_rejects_multicolumn_input():
+def test_each_column_is_its_own_series():
+    a, b = _daily(300, seed=1, spikes=[250], size=40), _daily(300, seed=2)
+    det = SpikeDetector().fit(pd.DataFrame({"a": a, "b": b}))
+    alone = SpikeDetector().fit(a).detect()
+    pd.testing.assert_frame_equal(det.detect()["a"], alone)
+    pd.testing.assert_frame_equal(det.detect()["b"], SpikeDetector().fit(b).detect())
+    assert det.fit_predict(pd.DataFrame({"a": a, "b": b})).shape == (300, 2)
+    assert (det.fit_predict(pd.DataFrame({"a": a, "b": b}))[:, 0] == alone["alarm"].to_numpy()).all()
+    with pytest.raises(ValueError, match="feature"):
+        det.predict(a.iloc[-10:].rename("a"))  # one column for a two-series detector
     with pytest.raises(ValueError):
-        SpikeDetector().fit(pd.DataFrame({"a": [1, 2, 3], "b": [1, 2, 3]}))
+        SpikeDetector().fit(a.to_numpy())  # a 1-D array: one step of many series, or many steps of one?
 
 
 # ----------------------------------------------------------------------------- behaviour
@@ -114,18 +150,21 @@ def test_online_property_subdaily_and_plain_arrays():
     assert res["alarm"].iloc[2500:2510].sum() == 1  # one alarm per burst (cooldown)
     short = SpikeDetector().fit(y.iloc[:2000]).detect()
     pd.testing.assert_frame_equal(short, res.iloc[:2000])
-    # plain numpy input: period 1, still online
-    a = SpikeDetector().fit(y.to_numpy()).predict(y.to_numpy())
-    b = SpikeDetector().fit(y.to_numpy()[:2000]).predict(y.to_numpy()[:2000])
-    assert (a.to_numpy()[:2000] == b.to_numpy()).all()
+    # plain numpy input (one column): period 1, still online
+    column = y.to_numpy()[:, None]
+    a = SpikeDetector().fit_predict(column)
+    b = SpikeDetector().fit_predict(column[:2000])
+    assert (a[:2000] == b).all()
+    assert (SpikeDetector().fit(column[:2000]).predict(column[2000:]) == a[2000:]).all()
 
 
 def test_score_samples_and_predict_on_training_series():
     y = _daily(200, spikes=[150], size=40)
     det = SpikeDetector().fit(y)
-    assert det.predict(y).iloc[150] == 1
-    assert det.score_samples(y).iloc[150] >= 1
-    assert det.fit_predict(y).iloc[150] == 1
+    assert det.predict(y)[150] == 1  # dated rows of the history keep the fit's result
+    assert det.score_samples(y)[150] >= 1
+    assert det.fit_predict(y)[150] == 1
+    assert det.predict(y).dtype == np.int64 and det.predict(y).shape == (200,)
 
 
 def test_irls_matches_statsmodels_quasi_poisson():
@@ -182,3 +221,12 @@ def test_detect_spikes_frame_long_format_with_missing_days():
     assert len(full) == 4 * 300 and (full["count"] >= 0).all()
     with pytest.raises(ValueError, match="count"):
         detect_spikes_frame(df.drop(columns="count"))
+
+
+def test_docstring_example_runs():
+    import doctest
+
+    import risk_models.spikes as spikes_module
+
+    result = doctest.testmod(spikes_module)
+    assert result.attempted > 0 and result.failed == 0
