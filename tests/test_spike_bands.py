@@ -23,6 +23,7 @@ from pipeline.steps import STEP_BY_NAME
 from risk_models import spike_bands
 from risk_models.leads import city_spikes, complaint_detector, daily_frame, spike_signals
 from risk_models.spikes import SpikeDetector
+from tests.db_fixtures import initialised_warehouse
 from ui import wall_views
 
 
@@ -161,3 +162,42 @@ def test_the_wall_and_the_lead_page_draw_the_stored_numbers(banded, monkeypatch)
     assert list(drawn["预测值"].y) == shown["expected"].tolist()
     assert list(drawn["实际诉求量"].y) == shown["n"].tolist()
     assert list(drawn["模型告警日"].x) == [d.date().isoformat() for d in shown.loc[shown["alarm"], "day"]]
+    with Session(engine) as s:
+        as_lead = {"kind": "spike", "region_code": lead.region_code, "category_code": lead.category_code,
+                   "created_at": lead.created_at, "evidence": lead.evidence}
+        assert lead_detail._stored_band(s, as_lead) == [
+            {"day": d.date().isoformat(), "n": n, "expected": e, "lower": lo, "upper": u, "alarm": a}
+            for d, n, e, lo, u, a in shown[["day", "n", "expected", "lower", "upper", "alarm"]].itertuples(index=False)]
+        # a lead older than the stored rows draws its evidence; other kinds never read the table
+        older = {**as_lead, "evidence": {"signal": {"first_alarm_day": (first - dt.timedelta(days=400)).isoformat()}}}
+        assert lead_detail._stored_band(s, older) is None
+        assert lead_detail._stored_band(s, {**as_lead, "kind": "trend"}) is None
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_write_replaces_the_window_and_reads_back_on_both_backends(backend, tmp_path):
+    """``write`` on an empty warehouse of each backend: NULL keys (the city), booleans, dates and NaN (warm-up)
+    round-trip, and writing the window again replaces it rather than adding to it."""
+    as_of = dt.date(2026, 6, 30)
+    days = pd.date_range(end=as_of, periods=spike_bands.BAND_DAYS + 10, freq="D")
+    n = len(days)
+    expected = np.where(np.arange(n) < 15, np.nan, 10.0 + np.arange(n) % 7)  # warm-up reaches into the window
+    city = pd.DataFrame({"district": None, "category": None, "date": days, "count": 12.0, "expected": expected,
+                         "lower": expected - 4, "upper": expected + 6, "alarm": np.arange(n) % 30 == 0,
+                         "method": "ets"})
+    county = city.assign(district="410202", category="C01", count=3.0)
+    rows = spike_bands.band_rows(city, county, {("410202", "C01")}, as_of, upper_floor=0.5)
+    assert len(rows) == 2 * spike_bands.BAND_DAYS
+    with initialised_warehouse(backend, tmp_path) as engine:
+        for _ in range(2):
+            with engine.begin() as conn:
+                spike_bands.write(conn, rows, as_of)
+        with Session(engine) as s:
+            assert s.scalar(select(func.count()).select_from(SpikeBand)) == 2 * spike_bands.BAND_DAYS
+            got = queries_bands.spike_band(s, start=dt.date(2000, 1, 1))
+            other = queries_bands.spike_band(s, start=dt.date(2000, 1, 1), region_code="410202", category_code="C01")
+    window = city.iloc[-spike_bands.BAND_DAYS:].reset_index(drop=True)
+    assert got["day"].tolist() == window["date"].tolist() and (got["n"] == 12).all() and (other["n"] == 3).all()
+    np.testing.assert_array_equal(got["expected"].to_numpy(), window["expected"].to_numpy())
+    assert got["alarm"].tolist() == window["alarm"].tolist() and set(got["method"]) == {"ets"}
+    assert got["expected"].isna().sum() == 5 and got["upper"].isna().sum() == 5
