@@ -73,7 +73,7 @@ PROBE_BODY = {"output": ".._pages_content.children..._pages_store.data..",
 def in_process(url: str, period: str, formats: list[str]) -> None:
     """The job's own cost: what the request did before, and the background job does now."""
     os.environ["BIANJIAN_DATABASE_URL"] = url
-    from data_access import db, queries, queries_analytics
+    from data_access import db, queries, queries_complaints
     from data_access.scope import Scope
     from ui import exports, filters
 
@@ -82,9 +82,9 @@ def in_process(url: str, period: str, formats: list[str]) -> None:
         wall, cpu = time.perf_counter(), time.process_time()
         with db.session_scope() as session:
             start = filters.period_start(period, queries.data_as_of(session))
-            df, total = queries_analytics.complaint_rows(session, scope, start=start, limit=exports.row_limit())
+            df, total = queries_complaints.complaint_rows(session, scope, start=start, limit=exports.row_limit())
             session.rollback()  # the job's audit row is not part of this measurement
-        payload = exports.download(df.rename(columns=queries_analytics.COMPLAINT_COLUMNS), "bench", fmt)
+        payload = exports.download(df.rename(columns=queries_complaints.COMPLAINT_COLUMNS), "bench", fmt)
         print(f"in-process {fmt}: {len(df):,} rows of {total:,} matching (limit {exports.row_limit():,}), "
               f"{time.perf_counter() - wall:.2f} s wall, {time.process_time() - cpu:.2f} s CPU, "
               f"payload {len(payload['content']) / 1e6:.1f} MB")

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from data_access import privacy
 from data_access.codes import CREDIT_GRADES, CREDIT_LIST_TYPES, SUBJECT_TYPES, grade_text, label
-from data_access.queries_analytics import SEARCH_MAX_CHARS, complaint_rows
+from data_access.queries_complaints import SEARCH_MAX_CHARS, complaint_rows
 from data_access.queries_credit import measure_rows
 from data_access.schema import (
     ComplaintFeature,

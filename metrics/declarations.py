@@ -11,7 +11,7 @@ import datetime as dt
 
 import pandas as pd
 
-from data_access import codes, queries_analytics, queries_leads, queries_wall
+from data_access import codes, queries_leads, queries_overview, queries_unlicensed, queries_wall
 from evaluation import scoring
 from evaluation.indicators import COUNTY, DEPARTMENT, months_back, unit_of_department
 from metrics.core import Context, Metric
@@ -40,7 +40,7 @@ def overview(ctx: Context, key: str, back: int = 0) -> int | None:
     end = overview_end(ctx, key)
     if end is None:
         return None
-    return queries_analytics.overview_count(ctx.session, ctx.scope, key, *day_window(end, OVERVIEW_DAYS, back))
+    return queries_overview.overview_count(ctx.session, ctx.scope, key, *day_window(end, OVERVIEW_DAYS, back))
 
 
 def overview_previous(ctx: Context, key: str) -> int | None:
@@ -60,7 +60,7 @@ def overview_daily(ctx: Context, key: str) -> pd.Series:
     end = overview_end(ctx, key)
     if end is None:
         return pd.Series(dtype=int)
-    return queries_analytics.overview_daily(ctx.session, ctx.scope, key, *day_window(end, OVERVIEW_DAYS))
+    return queries_overview.overview_daily(ctx.session, ctx.scope, key, *day_window(end, OVERVIEW_DAYS))
 
 
 # ------------------------------------------------------------------------------------------ queries
@@ -82,8 +82,8 @@ def _complaints_previous_day(ctx: Context) -> int | None:
 
 
 def _leads(statuses: tuple[str, ...], level: str | None = None):  # noqa: ANN202
-    return lambda ctx: queries_analytics.lead_count(ctx.session, ctx.scope, statuses,
-                                                    levels=(level,) if level else None)
+    return lambda ctx: queries_overview.lead_count(ctx.session, ctx.scope, statuses,
+                                                   levels=(level,) if level else None)
 
 
 def _lead_window_start(ctx: Context) -> dt.datetime:
@@ -151,7 +151,7 @@ def _unlicensed_found(column: str):  # noqa: ANN202
     def query(ctx: Context) -> int | None:
         if ctx.unlicensed_as_of is None:
             return None
-        routing = queries_analytics.unlicensed_routing(ctx.session, ctx.scope, start=unlicensed_period_start(ctx))
+        routing = queries_unlicensed.unlicensed_routing(ctx.session, ctx.scope, start=unlicensed_period_start(ctx))
         return int(routing[column].sum())
     return query
 
@@ -228,7 +228,7 @@ METRICS: tuple[Metric, ...] = (
            "部门负责人只计本部门负责的线索", _unlicensed_found("open_n"), good="down", surfaces=("unlicensed",)),
     Metric("unlicensed_open_stock", "未销号存量", "无论何时发现、至今尚未销号的无证无照线索数（趋势图“月末未销号”的最新值）。",
            "条", "当前存量", "state", "部门负责人只计本部门负责的线索",
-           lambda ctx: queries_analytics.unlicensed_open_count(ctx.session, ctx.scope), good="down",
+           lambda ctx: queries_unlicensed.unlicensed_open_count(ctx.session, ctx.scope), good="down",
            surfaces=("unlicensed",)),
 )
 METRIC_BY_NAME = {m.name: m for m in METRICS}

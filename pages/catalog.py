@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 import metrics
 import security
-from data_access import codes, db, queries_analytics, queries_evaluation, queries_leads
+from data_access import codes, db, queries_catalog, queries_evaluation, queries_leads
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT, INDICATOR_BY_KEY, parse_month
 from ui import exports, filters, tables
@@ -91,7 +91,7 @@ def coverage_view(session: Session, scope: Scope, month: str | None, dept: str |
     if not scope.all_departments:
         depts = depts[depts["dept_code"] == scope.dept_code]
     frame = depts[["dept_code", "short_name"]].rename(columns={"short_name": "dept"})
-    items = queries_analytics.item_flags(session, scope)
+    items = queries_catalog.item_flags(session, scope)
     counts = items.assign(main=items["level"] == "MAIN", sub=items["level"] != "MAIN").groupby("dept_code").agg(
         main_n=("main", "sum"), sub_n=("sub", "sum"))
     frame = frame.merge(counts, on="dept_code", how="inner")
@@ -110,7 +110,7 @@ def coverage_view(session: Session, scope: Scope, month: str | None, dept: str |
     if dept and month:
         first = parse_month(month)
         end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        drilled = queries_analytics.item_flags(session, scope, start=first.replace(month=1), end=end, dept_code=dept)
+        drilled = queries_catalog.item_flags(session, scope, start=first.replace(month=1), end=end, dept_code=dept)
         drilled["level_text"] = drilled["level"].map(codes.REG_ITEM_LEVELS)
         drilled["category_text"] = drilled["category"].map(codes.REG_ITEM_CATEGORIES)
         drilled["claimed_text"] = drilled["claimed"].map(YES_NO)

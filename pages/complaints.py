@@ -16,7 +16,7 @@ from dash import Input, Output, State, callback, clientside_callback, dcc, html
 from sqlalchemy.orm import Session
 
 import security
-from data_access import cache, db, queries, queries_analytics
+from data_access import cache, db, queries, queries_complaints
 from data_access.scope import Scope
 from security import audit
 from text_mining import hotwords
@@ -57,7 +57,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         as_of = queries.data_as_of(session)
     regions = filters.parse_list(region, {o["value"] for o in region_options})
     categories = filters.parse_list(category, {o["value"] for o in category_options})
-    period, q = filters.parse_period(period), (q or "")[:queries_analytics.SEARCH_MAX_CHARS]
+    period, q = filters.parse_period(period), (q or "")[:queries_complaints.SEARCH_MAX_CHARS]
     # The first view is drawn here, in the router's response, not by a second round of callbacks.
     by_region, by_category, county_map, trend, issues, words, summary, search = update_panels(
         regions, categories, period, q)
@@ -71,7 +71,7 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
             options=[{"label": label, "value": key} for key, (label, _) in filters.PERIODS.items()])], md=3),
         dbc.Col([dbc.Label("全文检索（标题与内容）"), dbc.Input(
             id="complaints-q", value=q, debounce=True,
-            maxLength=queries_analytics.SEARCH_MAX_CHARS, placeholder="输入关键词后回车，如：噪音")], md=3),
+            maxLength=queries_complaints.SEARCH_MAX_CHARS, placeholder="输入关键词后回车，如：噪音")], md=3),
     ])), className="mb-3")
     stamp = f"数据截至 {as_of:%Y-%m-%d %H:%M}" if as_of else "仓库暂无 12345 数据"
     grid = dag.AgGrid(
@@ -173,13 +173,13 @@ def panel_data(scope: Scope, regions: list[str], categories: list[str], period: 
     with db.session_scope() as session:
         as_of = queries.data_as_of(session)
         f = _filters(session, regions, categories, period, q, as_of)
-        ran = queries_analytics.text_mining_ran(session)
-        return (queries_analytics.complaint_counts(session, scope, "region", **{**f, "regions": None}),
-                queries_analytics.complaint_counts(session, scope, "category", **{**f, "categories": None}),
-                queries_analytics.complaint_monthly(session, scope, **f), charts.partial_months(f["start"], as_of),
+        ran = queries_complaints.text_mining_ran(session)
+        return (queries_complaints.complaint_counts(session, scope, "region", **{**f, "regions": None}),
+                queries_complaints.complaint_counts(session, scope, "category", **{**f, "categories": None}),
+                queries_complaints.complaint_monthly(session, scope, **f), charts.partial_months(f["start"], as_of),
                 ran,
-                queries_analytics.hot_issues(session, scope, **f) if ran else None,
-                hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, **f)) if ran else None)
+                queries_complaints.hot_issues(session, scope, **f) if ran else None,
+                hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope, **f)) if ran else None)
 
 
 @callback(Output("complaints-by-region", "figure"), Output("complaints-by-category", "figure"),
@@ -214,7 +214,7 @@ def update_panels(regions: list[str] | None, categories: list[str] | None, perio
 
 
 def _rows(scope, session, regions, categories, period, q, **kwargs):  # noqa: ANN001, ANN202
-    return queries_analytics.complaint_rows(session, scope, **_filters(session, regions, categories, period, q), **kwargs)
+    return queries_complaints.complaint_rows(session, scope, **_filters(session, regions, categories, period, q), **kwargs)
 
 
 @callback(Output("complaints-grid", "getRowsResponse"), Input("complaints-grid", "getRowsRequest"),
@@ -233,7 +233,7 @@ def load_rows(request: dict | None, regions, categories, period, q):  # noqa: AN
                           limit=request["endRow"] - request["startRow"], sort=sort.get("colId", "accepted_at"),
                           descending=sort.get("sort", "desc") == "desc")
         audit.record_pii_view(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                              fields=queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
+                              fields=queries_complaints.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
     df["subject_uscc"] = [f"[{u}](/enterprise/{u})" if u else "" for u in df["subject_uscc"]]
     return {"rowData": tables.records(df), "rowCount": total}
 
@@ -253,14 +253,14 @@ def export_table(session: Session, scope: Scope, table: str, regions, categories
     """The clicked table under the current filters (row limit, masking and audit applied)."""
     f = _filters(session, regions, categories, period, q)
     if table == "tickets":
-        df, _ = queries_analytics.complaint_rows(session, scope, **f, limit=exports.row_limit())
+        df, _ = queries_complaints.complaint_rows(session, scope, **f, limit=exports.row_limit())
         exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                       queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaints_export")
-        df = df.rename(columns=queries_analytics.COMPLAINT_COLUMNS)
+                       queries_complaints.COMPLAINT_PII_FIELDS, purpose="complaints_export")
+        df = df.rename(columns=queries_complaints.COMPLAINT_COLUMNS)
     elif table == "hot_issues":
-        df = queries_analytics.hot_issues(session, scope, **f, limit=exports.row_limit())
+        df = queries_complaints.hot_issues(session, scope, **f, limit=exports.row_limit())
     else:
-        df = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, **f),
+        df = hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope, **f),
                                           limit=exports.row_limit())
     return df, f"投诉分析_{EXPORT_NAMES[table]}"
 

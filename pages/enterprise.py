@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 import security
 import settings
-from data_access import codes, db, queries_analytics, queries_enterprise
+from data_access import codes, db, queries_complaints, queries_enterprise
 from data_access.scope import Scope
 from security import audit
 from ui import exports, filters, tables
@@ -58,7 +58,7 @@ def plan_share() -> float:
 def layout(uscc=None, q=None, region=None, **_query) -> html.Div:
     search_box = dbc.Row([
         dbc.Col(dbc.Input(id="enterprise-q", value=q or "", debounce=True, placeholder="输入企业名称或统一社会信用代码，回车检索",
-                          maxLength=queries_analytics.SEARCH_MAX_CHARS), md=6),
+                          maxLength=queries_complaints.SEARCH_MAX_CHARS), md=6),
         dbc.Col(html.Small("支持名称模糊匹配与信用代码前缀匹配，最多显示 50 条。", className="text-muted"), md=6),
     ], className="mb-2 align-items-center")
     # First views are drawn here, in the router's response, not by a second round of callbacks.
@@ -128,7 +128,7 @@ def _profile(uscc: str) -> html.Div:
         profile = queries_enterprise.subject_profile(session, scope, uscc)
         if profile is not None:
             audit.record_pii_view(session, scope, "hotline_ticket", profile["complaints"]["ticket_id"].tolist(),
-                                  fields=queries_analytics.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
+                                  fields=queries_complaints.COMPLAINT_PII_FIELDS, purpose="complaint_analytics")
         risk = queries_enterprise.subject_risk(session, uscc, share=plan_share())
     if profile is None:
         return dbc.Alert(f"市场主体登记库中未找到统一社会信用代码 {uscc}。", color="warning", id="enterprise-missing")
@@ -190,7 +190,7 @@ def export_table(session: Session, scope: Scope, table: str, uscc: str | None): 
     df = profile[table]
     if table == "complaints":
         exports.record(session, scope, "hotline_ticket", df["ticket_id"].tolist(),
-                       queries_analytics.COMPLAINT_PII_FIELDS, purpose="enterprise_export")
+                       queries_complaints.COMPLAINT_PII_FIELDS, purpose="enterprise_export")
     labels = SECTIONS[table][1]
     return df[list(labels)].rename(columns=labels), f"企业画像_{uscc}_{SECTIONS[table][0]}"
 

@@ -18,7 +18,7 @@ from dash import dcc, html
 
 import metrics
 import security
-from data_access import db, queries_analytics, queries_wall
+from data_access import db, queries_overview, queries_wall
 from metrics.declarations import OVERVIEW_DAYS, overview_daily, overview_previous
 from security import access
 from ui import levels, theme
@@ -125,7 +125,7 @@ def layout(**_query) -> html.Div:
         stocks = [kpi_card(name, ctx, href(link), html.Div(metrics.get(name).window, className="small text-muted"))
                   for name, link in stock_specs if metrics.get(name).applies_to(scope)]
         alerts = queries_wall.latest_leads(session, scope, levels=theme.ALERT_LEVELS, limit=ALERT_ROWS)
-        fresh = queries_analytics.freshness(session)
+        fresh = queries_overview.freshness(session)
     today = alerts[alerts["created_at"] >= ctx.now - dt.timedelta(days=1)] if len(alerts) else alerts
     alerts_title = "今日红/橙线索（近24小时生成）" if len(today) else "最新红/橙线索"
     scope_note = "（本部门）" if not scope.all_departments else ""

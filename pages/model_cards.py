@@ -1,6 +1,6 @@
 """模型卡: each risk model's stored backtest track record, exactly as the backtest commands stored it.
 
-Reads table ``derived_model_backtest`` (queries_analytics.backtest_results). Nothing here computes or
+Reads table ``derived_model_backtest`` (queries_model_cards.backtest_results). Nothing here computes or
 quotes a score: with no stored results the page says so (暂无回测结果).
 """
 
@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 from sqlalchemy.orm import Session
 
-from data_access import codes, db, queries_analytics
+from data_access import codes, db, queries_model_cards
 from data_access.scope import Scope
 from risk_models import calibration
 from ui import exports, tables
@@ -72,9 +72,9 @@ def level_rows(conn) -> pd.DataFrame:  # noqa: ANN001
 
 def layout(**_query) -> html.Div:
     with db.session_scope() as session:
-        results = queries_analytics.backtest_results(session)
+        results = queries_model_cards.backtest_results(session)
         levels = level_rows(session.connection())
-        curve_rows = queries_analytics.review_curve(session)
+        curve_rows = queries_model_cards.review_curve(session)
     level_card = tables.card(f"线索等级依据：同类线索核查属实率（近{calibration.FEEDBACK_WINDOW_DAYS}天反馈满"
                              f"{calibration.MIN_FEEDBACK}条时）或回测精确率",
                              tables.grid("model_cards-levels", levels, LEVEL_COLUMNS, height=280,
@@ -117,7 +117,7 @@ def review_curve_view(curve: pd.DataFrame) -> html.Div:
 
 def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201
     """One model's backtest rows (no personal data; the job still checks the login)."""
-    results = queries_analytics.backtest_results(session)
+    results = queries_model_cards.backtest_results(session)
     if MODEL_COLUMN in results:
         results = results[results[MODEL_COLUMN].astype(str) == name]
     return results, f"模型卡_{codes.label('model', name)}"

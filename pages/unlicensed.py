@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 import metrics
 import security
-from data_access import cache, db, queries, queries_analytics
+from data_access import cache, db, queries, queries_unlicensed
 from data_access.scope import Scope
 from ui import charts, exports, filters, tables
 from ui.filters import DROPDOWN_LABELS
@@ -30,7 +30,7 @@ ROUTING_COLUMNS = {"kind": "类型", "rule": "法定查处部门（国务院令�
 def layout(region=None, period=None, **_query) -> html.Div:
     with db.session_scope() as session:
         counties = queries.counties(session)
-        as_of = queries_analytics.unlicensed_as_of(session)
+        as_of = queries_unlicensed.unlicensed_as_of(session)
     options = [{"label": r.name, "value": r.region_code} for r in counties.itertuples()]
     regions, period = filters.parse_list(region, {o["value"] for o in options}), filters.parse_period(period)
     # The first view is drawn here, in the router's response, not by a second round of callbacks.
@@ -73,16 +73,16 @@ def click_region(click: dict | None, current: list[str] | None) -> list[str]:
 
 
 def _frames(session, scope, regions, period, limit: int = 500) -> dict:  # noqa: ANN001
-    as_of = queries_analytics.unlicensed_as_of(session)
+    as_of = queries_unlicensed.unlicensed_as_of(session)
     start = filters.period_start(period, as_of)
-    routing = queries_analytics.unlicensed_routing(session, scope, regions=regions, start=start)
+    routing = queries_unlicensed.unlicensed_routing(session, scope, regions=regions, start=start)
     routing["conforms_text"] = routing["conforms"].map({True: "✓ 符合", False: "✗ 应转市场监管部门"})
-    return {"by_region": queries_analytics.unlicensed_by(session, scope, "region", start=start),
-            "by_source": queries_analytics.unlicensed_by(session, scope, "source", regions=regions, start=start),
+    return {"by_region": queries_unlicensed.unlicensed_by(session, scope, "region", start=start),
+            "by_source": queries_unlicensed.unlicensed_by(session, scope, "source", regions=regions, start=start),
             "routing": routing,
-            "trend": queries_analytics.unlicensed_trend(session, scope, regions=regions, start=start),
+            "trend": queries_unlicensed.unlicensed_trend(session, scope, regions=regions, start=start),
             "partial": charts.partial_months(start, as_of),
-            "leads": queries_analytics.unlicensed_rows(session, scope, regions=regions, start=start, limit=limit)}
+            "leads": queries_unlicensed.unlicensed_rows(session, scope, regions=regions, start=start, limit=limit)}
 
 
 @cache.memoize(ttl=filters.CACHE_SECONDS)
@@ -122,7 +122,7 @@ def update_panels(regions: list[str] | None, period: str | None):
     summary = summary_line(regions, names, period, routing, trend)
     search = filters.query_string({"region": regions, "period": period if period != filters.DEFAULT_PERIOD else None})
     return (region_fig, source_fig, tables.grid("unlicensed-routing-grid", routing, ROUTING_COLUMNS, height=300),
-            trend_fig, tables.grid("unlicensed-rows-grid", f["leads"], queries_analytics.UNLICENSED_COLUMNS),
+            trend_fig, tables.grid("unlicensed-rows-grid", f["leads"], queries_unlicensed.UNLICENSED_COLUMNS),
             summary, search)
 
 
@@ -147,7 +147,7 @@ def summary_line(regions: list[str], names: dict[str, str], period: str | None, 
 
 def export_table(session: Session, scope: Scope, table: str, regions: list[str] | None, period: str | None):  # noqa: ANN201
     """Routing or lead table (leads hold a business name and address, not a complainant)."""
-    labels = {"routing": ROUTING_COLUMNS, "leads": queries_analytics.UNLICENSED_COLUMNS}[table]
+    labels = {"routing": ROUTING_COLUMNS, "leads": queries_unlicensed.UNLICENSED_COLUMNS}[table]
     df = _frames(session, scope, regions or None, period, exports.row_limit())[table]
     return df[list(labels)].rename(columns=labels), f"无证无照_{EXPORT_NAMES[table]}"
 

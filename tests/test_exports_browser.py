@@ -15,7 +15,7 @@ from selenium.webdriver.common.by import By
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import queries, queries_analytics
+from data_access import queries, queries_complaints
 from data_access.db import make_engine
 from data_access.schema import AuditLog, HotlineTicket
 from data_access.scope import Scope
@@ -91,14 +91,14 @@ def _check_file(csv: Path, warehouse: str, username: str) -> None:
         with Session(engine) as session:
             scope = Scope(user=username, role="ANALYST", dept_code=None)
             start = filters.period_start(filters.DEFAULT_PERIOD, queries.data_as_of(session))
-            want, total = queries_analytics.complaint_rows(session, scope, start=start, limit=ROW_LIMIT)
+            want, total = queries_complaints.complaint_rows(session, scope, start=start, limit=ROW_LIMIT)
             phones = dict(session.execute(select(HotlineTicket.ticket_id, HotlineTicket.caller_phone)
                                           .where(HotlineTicket.ticket_id.in_(want["ticket_id"].tolist()))).all())
             (audit,) = session.scalars(select(AuditLog).where(AuditLog.action == "pii_export")).all()
             assert session.scalar(select(func.count()).select_from(HotlineTicket)) > total > ROW_LIMIT
     finally:
         engine.dispose()
-    labels = queries_analytics.COMPLAINT_COLUMNS
+    labels = queries_complaints.COMPLAINT_COLUMNS
     assert list(got.columns) == list(labels.values())
     assert got[labels["ticket_id"]].astype(int).tolist() == want["ticket_id"].tolist()
     assert got[labels["order_no"]].tolist() == want["order_no"].tolist()

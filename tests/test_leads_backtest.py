@@ -12,7 +12,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from data_access import queries_analytics
+from data_access import queries_model_cards
 from data_access.schema import RiskLead
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
@@ -71,7 +71,7 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     ranking = result["ranking_warnings"]
     assert ranking["planted_units"] == 2 and 0 <= ranking["planted_warned"] <= 2
     with Session(demo_engine_copy) as session:
-        stored = queries_analytics.backtest_results(session)
+        stored = queries_model_cards.backtest_results(session)
     assert {"SpikeDetector", "EntityRiskModel", "UnlicensedRule", "线索生成（全部）"} <= set(stored["model"])
     assert "plan_recall" in set(stored.loc[stored["model"] == "EntityRiskModel", "metric"])
     entity_rows = stored[stored["model"] == "EntityRiskModel"].set_index("metric")
@@ -119,7 +119,7 @@ def test_eval_external_stores_the_alarm_scores_the_docs_quote(demo_engine_copy, 
     assert result["twitter_mean"] == pytest.approx(sum(per_file[f] for f in nab.TWITTER_FILES) / 4)
     assert result["twitter_mean"] >= 68.0  # measured 71.1 (docs/risk_models.md § 5.1)
     with Session(demo_engine_copy) as session:
-        stored = queries_analytics.backtest_results(session)
+        stored = queries_model_cards.backtest_results(session)
     spike = stored[stored["model"] == "SpikeDetector"]
     assert spike.loc[spike["metric"] == "nab_normalized_score_mean", "value"].iloc[0] == pytest.approx(
         result["twitter_mean"])

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import metrics
 from bianjian_cli import cli
-from data_access import codes, db, queries_analytics
+from data_access import codes, db, queries_unlicensed
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import PipelineRun, RiskLead
 from data_access.scope import SYSTEM, Scope
@@ -146,7 +146,7 @@ def test_sparkline_sums_to_the_figure(demo_engine_copy):
 def test_unlicensed_stock_is_where_the_trend_ends(demo_engine_copy):
     with Session(demo_engine_copy) as session:
         ctx = metrics.context(session, SYSTEM)
-        trend = queries_analytics.unlicensed_trend(session, SYSTEM)
+        trend = queries_unlicensed.unlicensed_trend(session, SYSTEM)
         assert metrics.value("unlicensed_open_stock", ctx) == int(trend["open_end"].iloc[-1])
         assert metrics.value("unlicensed_found_year_open", ctx) <= metrics.value("unlicensed_open_stock", ctx)
 

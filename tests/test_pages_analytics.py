@@ -26,7 +26,7 @@ from dash._utils import AttributeDict
 from flask import g
 from sqlalchemy import delete, func, insert, select, text
 
-from data_access import db, queries_analytics, queries_evaluation
+from data_access import db, queries_complaints, queries_evaluation
 from data_access.schema import (
     AuditLog,
     ComplaintFeature,
@@ -348,7 +348,7 @@ def test_enterprise_profile_audits_unmasked_complaints_as_a_view(app, pages):
         uscc = session.scalar(select(HotlineTicket.subject_uscc).where(HotlineTicket.subject_uscc.is_not(None))
                               .group_by(HotlineTicket.subject_uscc).order_by(func.count().desc()).limit(1))
         before = len(audit_rows("pii_view"))
-        shown, total = queries_analytics.complaint_rows(session, scope_of("ANALYST"), ticket_ids=select(
+        shown, total = queries_complaints.complaint_rows(session, scope_of("ANALYST"), ticket_ids=select(
             HotlineTicket.ticket_id).where(HotlineTicket.subject_uscc == uscc), limit=200)
     assert total > 0 and len(audit_rows("pii_view")) == before, "a read must not write the audit log"
     with as_role(app, "LEADER"):

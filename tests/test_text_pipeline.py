@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from data_access import migrate, queries_analytics, queries_text, warehouse
+from data_access import migrate, queries_complaints, queries_model_cards, queries_text, warehouse
 from data_access.db import make_engine
 from data_access.schema import Base, ComplaintFeature, HotIssue, HotlineTicket, HotWord, PlantedEvent, Subject
 from data_access.scope import Scope
@@ -81,7 +81,7 @@ def test_features_for_every_order_and_a_rerun_does_nothing(mined):
     assert empty_tokens == 0 and categorised == tickets
     assert members >= 2 * issues  # every issue has at least two orders
     with Session(engine) as session:  # the trained model's held-out routing curve, for 模型卡
-        curve = queries_analytics.review_curve(session)
+        curve = queries_model_cards.review_curve(session)
     assert set(curve["model"]) == {"工单分类与分拨"} and curve["dataset"].str.startswith("仓库12345工单").all()
     assert curve["coverage"].is_monotonic_decreasing and len(curve) > 10
 
@@ -202,9 +202,9 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     engine, _, _ = mined
     scope = Scope(user="test-analyst", role="ANALYST")
     with Session(engine) as session:
-        assert queries_analytics.text_mining_ran(session)
-        issues = queries_analytics.hot_issues(session, scope)
-        words = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope))
+        assert queries_complaints.text_mining_ran(session)
+        issues = queries_complaints.hot_issues(session, scope)
+        words = hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope))
         ranked = queries_text.top_hot_issues(session, scope, limit=5)
         week = queries_text.hot_words_for(session, limit=10)
     assert len(issues) > 0 and issues["n"].min() >= 2
@@ -225,8 +225,8 @@ def test_every_hot_word_list_is_topical(mined):
     with Session(engine) as session:
         stored = pd.DataFrame(session.execute(select(HotWord.term, HotWord.region_code, HotWord.category_code)).all(),
                               columns=["term", "region_code", "category_code"])
-        everything = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope))
-        noise = hotwords.selection_hot_words(queries_analytics.selection_tokens(session, scope, text="噪音"))
+        everything = hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope))
+        noise = hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope, text="噪音"))
         noise_orders = session.scalar(select(func.count()).where(HotlineTicket.title.like("%噪音%")
                                                                 | HotlineTicket.content.like("%噪音%")))
     assert not set(stored["term"]) & BOILERPLATE

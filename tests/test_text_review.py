@@ -10,7 +10,7 @@ from scipy import sparse
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from data_access import queries_analytics
+from data_access import queries_model_cards
 from data_access.schema import Base, ModelBacktest
 from tests.db_fixtures import sqlite_engine
 from text_mining.classifier import ComplaintClassifier
@@ -77,7 +77,7 @@ def test_curve_is_stored_and_read_back(tmp_path):
             conn.execute(insert(ModelBacktest), [{"run_id": run, "run_at": at, "model": "工单分类与分拨", "dataset": "d",
                                                   **row} for row in curve_rows(gate.curve_, gate.confidence_threshold_, 0.9)])
     with Session(engine) as session:
-        curve = queries_analytics.review_curve(session)
+        curve = queries_model_cards.review_curve(session)
     expected = gate.curve_.dropna(subset=["accuracy"])
     assert len(curve) == len(expected) and (curve["run_at"] == dt.datetime(2026, 2, 1)).all()  # latest run only
     assert np.allclose(curve["coverage"], expected["coverage"]) and np.allclose(curve["accuracy"], expected["accuracy"])

@@ -9,7 +9,7 @@ import pandas as pd
 from click.testing import CliRunner
 from sqlalchemy.orm import Session
 
-from data_access import db, queries_analytics
+from data_access import db, queries_model_cards
 from data_access.schema import Base
 from tests.db_fixtures import sqlite_engine
 from text_mining.routing_backtest import MODEL_NAME, held_out_split
@@ -64,8 +64,8 @@ def test_eval_routing_stores_the_held_out_curve_for_the_model_card(tmp_path, mon
     result = json.loads(out.output)
     assert result["n_train"] + result["n_test"] == len(_labelled()) and "分组留出第0折" in result["dataset"]
     with Session(engine) as session:
-        curve = queries_analytics.review_curve(session)
-        stored = queries_analytics.backtest_results(session)
+        curve = queries_model_cards.review_curve(session)
+        stored = queries_model_cards.backtest_results(session)
     curve = curve[curve["model"] == MODEL_NAME]
     assert len(curve) > 0 and (curve["dataset"] == result["dataset"]).all()
     assert curve["coverage"].is_monotonic_decreasing and curve["accuracy"].between(0, 1).all()

@@ -78,7 +78,7 @@ def term_counts(docs: Sequence[Sequence[str]], *, limit: int = 30) -> pd.DataFra
 
 def selection_hot_words(docs: Sequence[Sequence[str]], *, limit: int = 30) -> pd.DataFrame:
     """An analyst's selection's hot words (投诉分析): ``term_counts`` of its orders' stored tokens
-    (``queries_analytics.selection_tokens``). Columns: word, n (orders mentioning it)."""
+    (``queries_complaints.selection_tokens``). Columns: word, n (orders mentioning it)."""
     return term_counts(docs, limit=limit).rename(columns={"term": "word"})
 
 

@@ -129,7 +129,7 @@ def coverage_curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.nda
 def curve_rows(curve: pd.DataFrame, threshold: float, target_accuracy: float) -> list[dict]:
     """A :func:`coverage_curve` as model-card rows (metric, value, n, note): the gate's threshold, the share
     routed automatically at it and their accuracy, and one ``routed_share@T`` / ``routed_accuracy@T`` pair per
-    threshold T (``data_access.queries_analytics.review_curve`` reads them back)."""
+    threshold T (``data_access.queries_model_cards.review_curve`` reads them back)."""
     chosen = curve[curve["threshold"] == threshold]
     rows = [{"metric": "review_threshold", "value": threshold, "n": None,
              "note": f"目标：自动分拨准确率≥{target_accuracy:.0%}"}]
