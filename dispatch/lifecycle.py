@@ -23,6 +23,7 @@ from data_access import codes, limits
 from data_access.schema import Department, JointTask, JointTaskPart, RiskLead, RiskLeadEvent
 from data_access.scope import ROLES, Scope
 from dispatch import deadlines
+from security import audit
 
 STALE_MESSAGE = "该线索已被他人更新，请刷新后重试"
 MAX_EXTENSION_DAYS = 30
@@ -152,7 +153,8 @@ def transition(session: Session, lead_id: int, action: str, scope: Scope, *, at:
         lead_id=lead.lead_id, from_status=from_status, to_status=lead.status, actor=scope.user[:40],
         at=at, note=note, action=act.key, detail=detail or None))
     _joint_effects(session, lead, act, at, values, task_id, own_part)
-    _audit(session, scope, act, lead.lead_id, {"from": from_status, "to": lead.status, **detail})
+    audit.record(session, scope.user, f"lead.{act.key}", "risk_lead", str(lead.lead_id),
+                 {"from": from_status, "to": lead.status, **detail})
     return session.execute(select(RiskLead).where(RiskLead.lead_id == lead.lead_id)
                            .execution_options(populate_existing=True)).scalar_one()
 
@@ -294,16 +296,3 @@ def _joint_effects(session: Session, lead: RiskLead, act: Action, at: dt.datetim
     elif act.key == "close":
         session.execute(update(JointTask).where(JointTask.task_id == task_id).values(status="已完成")
                         .execution_options(synchronize_session=False))
-
-
-def _audit(session: Session, scope: Scope, act: Action, lead_id: int, detail: dict) -> None:
-    """Record in the security audit log when the security package provides ``security.audit.record``."""
-    try:
-        from security import audit
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.split(".")[0] == "security":
-            return
-        raise
-    record = getattr(audit, "record", None)
-    if record is not None:
-        record(session, scope.user, f"lead.{act.key}", "risk_lead", str(lead_id), detail)

@@ -24,6 +24,7 @@ from data_access import queries_evaluation
 from data_access.scope import SYSTEM, Scope
 from evaluation import evidence
 from evaluation.indicators import INDICATOR_BY_KEY, UNITS, months_back
+from security import audit
 
 DEFAULT_WEIGHTS_PATH = Path(__file__).with_name("weights.toml")
 STATUS_NAMES = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "insufficient": "参评不足", "nodata": "无数据"}
@@ -142,8 +143,6 @@ def save_config(session: Session, scope: Scope, config: ScoringConfig) -> str:
     the server, whatever the page shows); the change is audited. Returns the stored TOML."""
     if scope.role != "SYS_ADMIN":
         raise PermissionError("只有系统管理员可以保存评价权重")
-    from security import audit
-
     validate(config)
     text = dump_config(config)
     queries_evaluation.store_weights_text(session, text)
