@@ -30,7 +30,7 @@ from sqlalchemy import (
     select,
 )
 
-from data_access.bulk import insert_frame
+from data_access.bulk import driver_column, insert_frame, write_columns, write_rows
 from data_access.db import make_engine
 from tests.db_fixtures import postgres_database
 
@@ -111,3 +111,25 @@ def test_explicit_keys_leave_room_for_assigned_ones(engine):
 def test_unknown_columns_are_refused(engine):
     with engine.begin() as conn, pytest.raises(ValueError, match="unknown columns"):
         insert_frame(conn, PLAIN, pd.DataFrame({"name": ["x"], "nope": [1]}))
+
+
+def test_columns_store_what_rows_store(engine):
+    """``write_columns`` (multi-row INSERTs on SQLite) stores exactly what ``write_rows`` stores, across full
+    statements, a shorter last one, and a single row."""
+    for n in (257, 1):
+        frame = pd.DataFrame({
+            "name": [None if i % 7 == 0 else f"名{i}" for i in range(n)],
+            "n": pd.array([None if i % 5 == 0 else i * 3 for i in range(n)], dtype="Int64"),
+            "day": pd.to_datetime([None if i % 11 == 0 else f"2026-01-{1 + i % 28:02d}" for i in range(n)]),
+            "at": pd.to_datetime([f"2026-02-{1 + i % 28:02d} 0{i % 10}:30:15" for i in range(n)])})
+        values = [driver_column(frame[c], PLAIN.c[c].type) for c in frame.columns]
+        with engine.begin() as conn:
+            write_rows(conn, PLAIN, list(frame.columns), list(zip(*values, strict=True)))
+            write_columns(conn, PLAIN, list(frame.columns), values)
+        stored = [r[1:] for r in _read(engine, PLAIN)]
+        assert len(stored) == 2 * n and stored[:n] == stored[n:]
+        assert stored[n - 1 if n == 1 else 1] == (
+            (None, None, None, dt.datetime(2026, 2, 1, 0, 30, 15)) if n == 1
+            else ("名1", 3, dt.date(2026, 1, 2), dt.datetime(2026, 2, 2, 1, 30, 15)))
+        with engine.begin() as conn:
+            conn.execute(PLAIN.delete())
