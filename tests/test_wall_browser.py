@@ -31,9 +31,10 @@ PANELS = ("#wall-map .main-svg", "#wall-trend .main-svg", "#wall-funnel .main-sv
 @pytest.fixture(scope="module")
 def wall_site(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("wall_browser")
-    # the wall's hot words are the pipeline's (derived_hot_word): tokens first, then the weekly words
+    # the wall's hot words are the pipeline's (derived_hot_word): tokens first, then the weekly words; its trend
+    # band is the spike model's (derived_spike_band, step spike_leads)
     url = prepared_warehouse(demo_db_path, workdir / "wall.db",
-                             steps=("daily_counts", "indicators", "text_features", "hot_topics"))
+                             steps=("daily_counts", "indicators", "text_features", "hot_topics", "spike_leads"))
     engine = make_engine(url)
     token = kiosk_token(engine, "wall-test")
     with live_server(url, workdir / "var") as base_url:
@@ -85,6 +86,8 @@ def test_wall_renders_and_scales_to_the_display(wall_site, tmp_path, width, heig
         assert kpi.text.replace(",", "").isdigit()
         assert "▲红" in browser.find_element(By.ID, "wall-kpis").text  # level told by mark and label
         assert "示范区" in browser.find_element(By.ID, "wall-map").text
+        trend = browser.find_element(By.ID, "wall-trend")  # the stored band is drawn (a filled area), no note
+        assert trend.find_elements(By.CSS_SELECTOR, "path.js-fill") and "预期区间待" not in trend.text
         shot = tmp_path / f"wall_{width}x{height}.png"
         assert browser.save_screenshot(str(shot))
         assert _png_size(shot) == (width, height)
