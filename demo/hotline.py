@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -505,9 +506,34 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
     """
     rng, rnd = np.random.default_rng([seed, 20]), random.Random(seed * 1_000_003 + 20)
     topics, topics_by_cat = _topic_tables()
-    cats = [c[0] for c in codes.HOTLINE_CATEGORIES]
     days = np.arange(np.datetime64(ctx.start), np.datetime64(ctx.end) + DAY, DAY)
-    n_days = len(days)
+    slots = _free_slots(ctx, rng, counts)
+    extra = _GradedOrders()
+    _graded_spikes(ctx, rng, counts, days, slots, extra)
+    _graded_trends(ctx, rng, counts, slots, extra)
+    reports = _graded_unlicensed(ctx, rng, rnd, subjects, topics, days, extra)
+    orders = _graded_orders(rng, extra, reports, days, topics, topics_by_cat)
+    plant(ctx, extra.planted)
+    _hotline_rows(ctx, rng, rnd, subjects, slow, orders)
+
+
+@dataclass
+class _GradedOrders:
+    """The graded plants' extra orders (day, county and category index of each) and their truth rows."""
+
+    day_of: list[int] = field(default_factory=list)
+    county_of: list[int] = field(default_factory=list)
+    cat_of: list[int] = field(default_factory=list)
+    planted: list[dict] = field(default_factory=list)
+
+    def add(self, ci: int, ki: int, when: np.ndarray) -> None:
+        self.day_of.extend(when.tolist())
+        self.county_of.extend([ci] * len(when))
+        self.cat_of.extend([ki] * len(when))
+
+
+def _free_slots(ctx: Context, rng: np.random.Generator, counts: np.ndarray) -> Iterator[tuple[int, int]]:
+    """County × category slots (of the 25 busiest categories) no plant uses yet, in random order."""
     county_codes = [c.code for c in codes.COUNTIES]
     taken = {(r.region_code, r.category_code) for r in ctx.conn.exec_driver_sql(
         "SELECT region_code, category_code FROM truth_planted_event WHERE category_code IS NOT NULL")}
@@ -515,45 +541,56 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
     free = [(ci, ki) for ci in range(len(county_codes)) for ki in big_cats
             if (county_codes[ci], codes.hotline_category_code(int(ki))) not in taken]
     pick = rng.permutation(len(free))
-    slots = iter(free[i] for i in pick)
-    day_of, county_of, cat_of, names_of, planted = [], [], [], {}, []
+    return iter(free[i] for i in pick)
 
-    def add(ci: int, ki: int, when: np.ndarray) -> None:
-        day_of.extend(when.tolist())
-        county_of.extend([ci] * len(when))
-        cat_of.extend([ki] * len(when))
 
-    n_spike = max(6, round(30 * ctx.scale ** 0.5))
-    for j in range(n_spike):
+def _graded_spikes(ctx: Context, rng: np.random.Generator, counts: np.ndarray, days: np.ndarray,
+                   slots: Iterator[tuple[int, int]], extra: _GradedOrders) -> None:
+    """Spikes of 3–6 days at GRADED_SPIKE_PER_DAY extra complaints a day, in turn."""
+    n_days = len(days)
+    for j in range(max(6, round(30 * ctx.scale ** 0.5))):
         ci, ki = next(slots)
         strength = GRADED_SPIKE_PER_DAY[j % len(GRADED_SPIKE_PER_DAY)]
         d0, length = int(rng.integers(400, n_days - 10)), int(rng.integers(3, 7))
-        extra = rng.poisson(strength, size=length)
-        add(ci, ki, np.repeat(np.arange(d0, d0 + length), extra))
-        planted.append({"kind": "spike", "region_code": county_codes[ci], "category_code": codes.hotline_category_code(ki),
-                        "start_day": days[d0].astype(object), "end_day": days[d0 + length - 1].astype(object),
-                        "magnitude": float(extra.mean() / max(counts[d0 - 28:d0, ci, ki].mean(), 0.1)),
-                        "detail": {"extra_per_day": extra.tolist(), "strength": float(strength), "graded": True,
-                                   "baseline_per_day": round(float(counts[d0 - 28:d0, ci, ki].mean()), 2)}})
-    n_trend = max(3, round(8 * ctx.scale ** 0.3))
+        added = rng.poisson(strength, size=length)
+        extra.add(ci, ki, np.repeat(np.arange(d0, d0 + length), added))
+        extra.planted.append({
+            "kind": "spike", "region_code": codes.COUNTIES[ci].code, "category_code": codes.hotline_category_code(ki),
+            "start_day": days[d0].astype(object), "end_day": days[d0 + length - 1].astype(object),
+            "magnitude": float(added.mean() / max(counts[d0 - 28:d0, ci, ki].mean(), 0.1)),
+            "detail": {"extra_per_day": added.tolist(), "strength": float(strength), "graded": True,
+                       "baseline_per_day": round(float(counts[d0 - 28:d0, ci, ki].mean()), 2)}})
+
+
+def _graded_trends(ctx: Context, rng: np.random.Generator, counts: np.ndarray, slots: Iterator[tuple[int, int]],
+                   extra: _GradedOrders) -> None:
+    """Trends rising over the last 180 days by GRADED_TREND_RISE × the series' baseline, in turn."""
+    n_days = counts.shape[0]
     ramp = np.clip((np.arange(n_days) - (n_days - 180)) / 180, 0, None)
-    for j in range(n_trend):
+    for j in range(max(3, round(8 * ctx.scale ** 0.3))):
         ci, ki = next(slots)
         strength = GRADED_TREND_RISE[j % len(GRADED_TREND_RISE)]
         base = float(counts[: n_days - 180, ci, ki].mean())
-        extra = rng.poisson(ramp * strength * max(base, 0.5))
-        add(ci, ki, np.repeat(np.arange(n_days), extra))
-        planted.append({"kind": "trend", "region_code": county_codes[ci], "category_code": codes.hotline_category_code(ki),
-                        "start_day": ctx.end - dt.timedelta(days=179), "end_day": ctx.end, "magnitude": 1.0 + strength,
-                        "detail": {"shape": "linear ramp over 180 days", "baseline_per_day": round(base, 2),
-                                   "rise_per_day": round(strength * max(base, 0.5), 2), "strength": strength,
-                                   "graded": True}})
-    n_unl = max(4, round(25 * ctx.scale ** 0.5))
+        added = rng.poisson(ramp * strength * max(base, 0.5))
+        extra.add(ci, ki, np.repeat(np.arange(n_days), added))
+        extra.planted.append({
+            "kind": "trend", "region_code": codes.COUNTIES[ci].code, "category_code": codes.hotline_category_code(ki),
+            "start_day": ctx.end - dt.timedelta(days=179), "end_day": ctx.end, "magnitude": 1.0 + strength,
+            "detail": {"shape": "linear ramp over 180 days", "baseline_per_day": round(base, 2),
+                       "rise_per_day": round(strength * max(base, 0.5), 2), "strength": strength, "graded": True}})
+
+
+def _graded_unlicensed(ctx: Context, rng: np.random.Generator, rnd: random.Random, subjects: pd.DataFrame,
+                       topics: list, days: np.ndarray, extra: _GradedOrders) -> list[tuple[np.ndarray, int, int, str]]:
+    """Unlicensed operators named in GRADED_UNLICENSED_REPORTS reports, in turn; returns (day indices, county
+    index, topic index, name) of the reports."""
+    n_days = len(days)
+    county_codes = [c.code for c in codes.COUNTIES]
     unl_topics = [i for i, t in enumerate(topics) if t.names_business and "H" in (t.industries or ())]
     registered = set(subjects["name"]) | set(ctx.conn.exec_driver_sql(
         "SELECT name FROM truth_planted_event WHERE name IS NOT NULL").scalars())
-    unl_rows = []
-    for j in range(n_unl):
+    reports = []
+    for j in range(max(4, round(25 * ctx.scale ** 0.5))):
         ci = int(rng.integers(len(county_codes)))
         name = names.business_name(rnd, "H", county_codes[ci], "92")
         if name in registered:
@@ -563,12 +600,21 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
         d0 = int(rng.integers(200, n_days - 20))
         when = np.minimum(d0 + np.sort(rng.integers(0, 14, k)), n_days - 1)
         t_i = unl_topics[rnd.randrange(len(unl_topics))]
-        unl_rows.append((when, ci, t_i, name))
-        planted.append({"kind": "unlicensed_operator", "region_code": county_codes[ci], "name": name,
-                        "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topics[t_i].category],
-                        "start_day": days[when[0]].astype(object), "end_day": days[when[-1]].astype(object),
-                        "magnitude": float(k), "detail": {"complaints": k, "strength": k, "graded": True}})
-    # topic within category, appeal by topic (as the main orders); unlicensed reports are 举报 of their topic
+        reports.append((when, ci, t_i, name))
+        extra.planted.append({
+            "kind": "unlicensed_operator", "region_code": county_codes[ci], "name": name,
+            "category_code": codes.HOTLINE_CATEGORY_CODE_BY_NAME[topics[t_i].category],
+            "start_day": days[when[0]].astype(object), "end_day": days[when[-1]].astype(object),
+            "magnitude": float(k), "detail": {"complaints": k, "strength": k, "graded": True}})
+    return reports
+
+
+def _graded_orders(rng: np.random.Generator, extra: _GradedOrders, reports: list[tuple[np.ndarray, int, int, str]],
+                   days: np.ndarray, topics: list, topics_by_cat: dict[str, list[int]]) -> Orders:
+    """The graded plants' orders with topic within category and appeal by topic (as the main orders), then
+    the unlicensed reports (举报 of their topic), in order of acceptance."""
+    cats = [c[0] for c in codes.HOTLINE_CATEGORIES]
+    day_of, county_of, cat_of = extra.day_of, extra.county_of, extra.cat_of
     topic_of = []
     for ki in cat_of:
         idx = topics_by_cat[cats[ki]]
@@ -580,7 +626,8 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
         keys = list(aw)
         p = np.array([aw[k] for k in keys], float)
         appeal.append(keys[int(rng.choice(len(keys), p=p / p.sum()))])
-    for when, ci, t_i, name in unl_rows:
+    names_of = {}
+    for when, ci, t_i, name in reports:
         for d in when.tolist():
             names_of[len(day_of)] = name
             day_of.append(d)
@@ -592,10 +639,8 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
     order = np.argsort(accepted, kind="stable")
     inverse = np.empty_like(order)
     inverse[order] = np.arange(len(order))
-    plant(ctx, planted)
-    _hotline_rows(ctx, rng, rnd, subjects, slow, Orders(
-        accepted=accepted[order], county_codes=np.array(county_codes)[np.array(county_of)[order]],
-        topic_of=np.array(topic_of)[order], cat_of=np.array(cat_of)[order],
-        appeal=np.array(appeal, dtype=object)[order], subject_idx=np.full(len(order), -1),
-        unlicensed_names={int(inverse[i]): v for i, v in names_of.items()}))
-
+    county_codes = np.array([c.code for c in codes.COUNTIES])
+    return Orders(accepted=accepted[order], county_codes=county_codes[np.array(county_of)[order]],
+                  topic_of=np.array(topic_of)[order], cat_of=np.array(cat_of)[order],
+                  appeal=np.array(appeal, dtype=object)[order], subject_idx=np.full(len(order), -1),
+                  unlicensed_names={int(inverse[i]): v for i, v in names_of.items()})
