@@ -146,7 +146,7 @@ def _real_texts(n: int = 4000) -> list[str]:
         replies = pd.read_csv(folder / "messages_replies.csv", nrows=n // 4)
         texts = (train["title"].fillna("") + "。" + train["body"].fillna("")).tolist()
         return texts + replies.select_dtypes(object).stack().astype(str).tolist()
-    from data_access.demo import complaint_text as ct
+    from demo import complaint_text as ct
 
     rnd = random.Random(3)
     return [" ".join(ct.compose_hotline(rnd, rnd.choice(ct.TOPICS), "410204")) for _ in range(n)]
