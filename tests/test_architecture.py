@@ -116,3 +116,42 @@ def test_every_package_is_installed():
             assert any(fnmatch.fnmatch(name, p) for p in patterns), f"add {name}* to pyproject's packages.find"
         else:
             assert name in modules, f"add {name} to pyproject's py-modules"
+
+
+def _module_exists(name: str) -> bool:
+    path = REPO_ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file() or (
+        path.is_dir() and any(path.glob("*.py")))
+
+
+def _notebook_imports(path: Path) -> set[str]:
+    """The product modules a notebook's code cells import (lines of IPython magic left out)."""
+    import json
+
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+    code = "\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return {name for name in found if name.split(".")[0] in RANK}
+
+
+def test_every_import_of_a_product_module_names_one_that_exists():
+    """A moved module leaves no import behind anywhere (product, tests, bench, scripts, notebooks): a stale
+    import inside a function or a rarely taken branch would otherwise fail only when that code runs."""
+    files = _product_modules()
+    for folder in sorted(NOT_PRODUCT):
+        files += sorted((REPO_ROOT / folder).rglob("*.py"))
+    stale = sorted(f"{p.relative_to(REPO_ROOT)}: {m}" for p in files for m in _imports(p) if not _module_exists(m))
+    stale += sorted(f"{p.relative_to(REPO_ROOT)}: {m}" for p in (REPO_ROOT / "notebooks").glob("*.ipynb")
+                    for m in _notebook_imports(p) if not _module_exists(m))
+    assert not stale, "imports of modules that do not exist: " + ", ".join(stale)
+
+
+def test_the_stale_import_check_can_fail():
+    assert _module_exists("demo.complaint_text") and _module_exists("data_access") and _module_exists("settings")
+    assert not _module_exists("data_access.demo")
