@@ -3,7 +3,7 @@
 
 Run on a demo warehouse (``bianjian demo`` then ``bianjian pipeline --step daily_counts``):
 ``.venv/bin/python bench/bench_entity_leads.py sqlite:///var/demo.db --latent``; prints a markdown table, one
-row per ``min_own_rate`` of :func:`risk_models.leads.select_entity_leads` (0 = no own-record condition).
+row per ``min_own_rate`` of :func:`risk_models.entity_leads.select_entity_leads` (0 = no own-record condition).
 
 ``--latent`` re-draws the demo's market entities (same seed, scale and end, read from ``app_setting``) to get
 the generator's latent risk, which the warehouse does not store. It is a diagnostic of the truth definition
@@ -33,7 +33,7 @@ from data_access.db import make_engine
 from data_access.schema import PlantedEvent, Setting
 from demo import generator
 from demo.context import Context
-from risk_models import backtest, leads
+from risk_models import backtest, entity_leads, lead_reads
 from risk_models.rules import CreditRule, RepeatRule
 
 OWN_RATES = (0.0, 0.5, 0.6, 0.7, 0.8)
@@ -61,14 +61,14 @@ def main() -> None:
     args = ap.parse_args()
     engine = make_engine(args.url)
     with engine.connect() as conn:
-        as_of = leads.data_as_of(conn)
+        as_of = lead_reads.data_as_of(conn)
         truth = set(conn.execute(select(PlantedEvent.subject_uscc).where(
             PlantedEvent.kind == "high_risk_entity")).scalars())
         demo = dict(conn.execute(select(Setting.key, Setting.value)).all())
-        tables = leads.load_entity_tables(conn)
+        tables = entity_leads.load_entity_tables(conn)
         ruled = {x.subject_uscc for x in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
                  if x.subject_uscc}
-    scored = leads.score_entities(tables, leads.fit_entity_model(tables, as_of + dt.timedelta(days=1)), as_of)
+    scored = entity_leads.score_entities(tables, entity_leads.fit_entity_model(tables, as_of + dt.timedelta(days=1)), as_of)
     scored["planted"] = scored["uscc"].isin(truth)
     header = "| min own rate | leads | on planted | precision (planted) |"
     if args.latent:
@@ -92,10 +92,10 @@ def main() -> None:
         return out
 
     for rate in OWN_RATES:
-        print(row(f"{rate:.1f}", leads.select_entity_leads(scored, min_own_rate=rate)))
+        print(row(f"{rate:.1f}", entity_leads.select_entity_leads(scored, min_own_rate=rate)))
     if args.latent:
         print(row("oracle: top 20 by latent risk", scored.nlargest(20, "latent")))
-    print_plan_recall(scored, truth, ruled | set(leads.select_entity_leads(scored)["uscc"]), args.latent)
+    print_plan_recall(scored, truth, ruled | set(entity_leads.select_entity_leads(scored)["uscc"]), args.latent)
 
 
 def print_plan_recall(scored: pd.DataFrame, truth: set[str], flagged: set[str], latent: bool) -> None:

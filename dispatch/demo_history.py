@@ -24,7 +24,7 @@ from data_access.schema import HotlineTicket, PlantedEvent, RiskLead
 from data_access.scope import Scope
 from dispatch import deadlines
 from dispatch.lifecycle import transition
-from risk_models.leads import complaints
+from risk_models.lead_reads import complaints
 
 # (12345 category, lead department key, possible co-department keys)
 THEMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -107,7 +107,7 @@ def _spike_series(rnd: random.Random, last_day: dt.date) -> list[dict]:
 
 def spike_reason(county: str, category: str, series: list[dict]) -> str:
     """The reason text, computed from the numbers the lead page's chart draws: the last 7 days' total and
-    the day furthest above the band's upper edge (the wording of risk_models.leads.spike_signals)."""
+    the day furthest above the band's upper edge (the wording of risk_models.spike_leads.spike_signals)."""
     week = series[-7:]
     peak = max(week, key=lambda p: p["n"] / p["upper"])
     return (f"近7日{county}{category}投诉{sum(p['n'] for p in week)}件，"

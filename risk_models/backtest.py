@@ -6,7 +6,7 @@ benchmarks (NAB, Chicago); every run is stored in ``derived_model_backtest`` for
 Match rules (planted event → lead), as stated in docs/risk_leads.md:
 
 * spike: a spike lead replayed over the whole history — an episode of the online SpikeDetector's alarms
-  that passes :class:`risk_models.leads.SpikeLeadRule`, one lead per episode as the pipeline writes it —
+  that passes :class:`risk_models.spike_leads.SpikeLeadRule`, one lead per episode as the pipeline writes it —
   same county × category, raised on a day in [start, end + 2 days]; delay = that day − start (the
   detector's raw alarm days and their precision are reported too, as ``alarm_days``/``alarm_precision``);
 * trend: a rising-trend lead (last 26 weeks, as of the last day) for the same county × category;
@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine, insert, select
 import settings
 from data_access.queries_enterprise import plan_size
 from data_access.schema import ModelBacktest, PlantedEvent
-from risk_models import calibration, leads
+from risk_models import calibration, entity_leads, lead_reads, spike_leads
 from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule
 from risk_models.trends import detect_trends_frame
 from text_mining.entities import normalize_business_name
@@ -122,12 +122,12 @@ def _spike_match(ev: pd.DataFrame, district: str, category: str, day: pd.Timesta
                  & (ev["end_day"] + pd.Timedelta(days=SPIKE_GRACE_DAYS) >= day)).any())
 
 
-def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: leads.SpikeLeadRule | None = None, *,
+def backtest_spikes(planted: pd.DataFrame, spikes: pd.DataFrame, rule: spike_leads.SpikeLeadRule | None = None, *,
                     replayed: list[dict] | None = None) -> dict:
-    """Spike leads replayed over the history (:class:`leads.SpikeLeadRule` episodes, one lead each, raised
+    """Spike leads replayed over the history (:class:`spike_leads.SpikeLeadRule` episodes, one lead each, raised
     on ``lead_day``) against planted spikes; the detector's raw alarm days are reported alongside. Each
     replayed lead, with whether it matched, is appended to ``replayed`` when given."""
-    episodes = (rule or leads.SpikeLeadRule()).episodes(spikes)
+    episodes = (rule or spike_leads.SpikeLeadRule()).episodes(spikes)
     ev = planted[planted["kind"] == "spike"]
     detected, delays = [], []
     for e in ev.itertuples():
@@ -170,10 +170,10 @@ def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) 
 
 def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *,
                       inspection_share: float = INSPECTION_SHARE) -> tuple[dict, dict]:
-    tables = leads.load_entity_tables(conn)
-    model = leads.fit_entity_model(tables, as_of + dt.timedelta(days=1))
-    scored = leads.score_entities(tables, model, as_of)
-    lead_set = set(leads.select_entity_leads(scored)["uscc"])
+    tables = entity_leads.load_entity_tables(conn)
+    model = entity_leads.fit_entity_model(tables, as_of + dt.timedelta(days=1))
+    scored = entity_leads.score_entities(tables, model, as_of)
+    lead_set = set(entity_leads.select_entity_leads(scored)["uscc"])
     ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
              if s.subject_uscc}
     ev = planted[planted["kind"] == "high_risk_entity"]
@@ -201,9 +201,9 @@ def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *
                                      for sh in ENTITY_SHARES})
     # Time-based hold-out of the model itself: fit before the last 180 days, test on them.
     cut = as_of - dt.timedelta(days=179)
-    held = leads.fit_entity_model(tables, cut)
+    held = entity_leads.fit_entity_model(tables, cut)
     test = tables.inspections[tables.inspections["day"] >= pd.Timestamp(cut)].reset_index(drop=True)
-    X = leads.entity_features(tables, test["uscc"], test["day"])
+    X = entity_leads.entity_features(tables, test["uscc"], test["day"])
     y, p = test["has_problem"].astype(int).to_numpy(), held.risk_score(X)
     grade = X["credit_grade"].fillna(2.0).to_numpy()
     holdout = {"holdout_inspections": len(test), "holdout_positive_rate": float(y.mean()),
@@ -246,13 +246,13 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
     demo's learning loop has feedback to learn from. Returns a JSON-ready dict (overall and per kind)."""
     replayed: list[dict] = []
     with engine.connect() as conn:
-        as_of = leads.data_as_of(conn)
+        as_of = lead_reads.data_as_of(conn)
         if as_of is None:
             raise ValueError("no complaint counts in the warehouse: run `bianjian pipeline daily_counts` first")
         planted = _planted(conn)
-        frame = leads.daily_frame(conn, as_of)
+        frame = lead_reads.daily_frame(conn, as_of)
         first_day = frame["date"].min().date()
-        spikes = leads.city_spikes(frame, n_jobs=n_jobs)
+        spikes = spike_leads.city_spikes(frame, n_jobs=n_jobs)
         kinds = {"spike": backtest_spikes(planted, spikes, replayed=replayed),
                  "trend": backtest_trends(planted, frame, as_of)}
         kinds["high_risk_entity"], holdout = backtest_entities(conn, planted, as_of,
@@ -394,7 +394,7 @@ def external_backtest(engine: Engine | None, shared_data, *, store: bool = True)
     twitter = [f for f in nab.TWITTER_FILES if f in per_file.index]
     twitter_mean = float(per_file[twitter].mean()) if twitter else float("nan")
     chi = chicago.evaluate(chicago.load_table(root / "chicago_food"), inspector=False,
-                           model=leads.production_entity_model())
+                           model=entity_leads.production_entity_model())
     result = {"nab": {"files": len(per_file), "profile": "standard",
                       "normalized_file_score": {k: float(v) for k, v in per_file.items()},
                       "twitter_mean": twitter_mean, "twitter_files": len(twitter)},

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import pandas as pd
 from sqlalchemy import Connection, select, update
 
+from data_access.codes import GENERATED_LEAD_KINDS, LEAD_LEVELS
 from data_access.schema import ModelBacktest, RiskLead
 
 # Level → the probability that a lead is real it stands for (the lowest a lead of that level may have).
@@ -134,9 +135,7 @@ def relevel_open_leads(conn: Connection) -> int:
     changed."""
     precisions = kind_precisions(conn)
     changed = 0
-    from risk_models.leads import GENERATED_KINDS
-
-    for kind in GENERATED_KINDS:
+    for kind in GENERATED_LEAD_KINDS:
         level = level_for_kind(precisions, kind)
         changed += conn.execute(update(RiskLead).where(RiskLead.kind == kind, RiskLead.status == "待研判",
                                                        RiskLead.level != level).values(level=level)).rowcount
@@ -146,9 +145,7 @@ def relevel_open_leads(conn: Connection) -> int:
 def level_basis(conn: Connection, kind: str) -> str | None:
     """The lead page's one line on what a lead's level stands on; ``None`` for kinds the pipeline does not
     level (demo history, provincial leads)."""
-    from risk_models.leads import GENERATED_KINDS
-
-    if kind not in GENERATED_KINDS:
+    if kind not in GENERATED_LEAD_KINDS:
         return None
     p = kind_precisions(conn).get(kind)
     if p is None:
@@ -158,7 +155,5 @@ def level_basis(conn: Connection, kind: str) -> str | None:
 
 def bands_text() -> str:
     """The level bands in words, from ``LEVEL_TARGETS``."""
-    from data_access.codes import LEAD_LEVELS
-
     bands = "，".join(f"{LEAD_LEVELS[level]} ≥ {floor:.0%}" for level, floor in LEVEL_TARGETS)
     return f"{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}（关注）"

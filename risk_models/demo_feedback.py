@@ -15,7 +15,7 @@ from sqlalchemy import Engine, insert, select
 
 from data_access import codes
 from data_access.schema import RiskLead
-from risk_models import calibration, leads
+from risk_models import calibration, lead_reads
 
 LIVE_DAYS = 7  # the pipeline's own lookback: leads this recent are the live ones, not history
 CHECK_DAYS = 5  # days from a lead to its verdict
@@ -27,7 +27,7 @@ def write(engine: Engine, replayed: list[dict], as_of: dt.date) -> int:
     """Write the replayed leads raised at least ``LIVE_DAYS`` days before ``as_of``; returns how many new."""
     cutoff = as_of - dt.timedelta(days=LIVE_DAYS)
     with engine.begin() as conn:
-        regions, cats = leads.names(conn)
+        regions, cats = lead_reads.names(conn)
         precisions = calibration.kind_precisions(conn)
         known = set(conn.execute(select(RiskLead.lead_key).where(RiskLead.lead_key.like("replay:%"))).scalars())
         rows = []
@@ -43,10 +43,10 @@ def write(engine: Engine, replayed: list[dict], as_of: dt.date) -> int:
             region = regions.get(r["region_code"], r["region_code"])
             if r["kind"] == "spike":
                 title = f"{region}{cats.get(target, target)}投诉激增"
-                dept, co = leads.category_departments(conn, target, r["region_code"])
+                dept, co = lead_reads.category_departments(conn, target, r["region_code"])
             else:
                 title = f"疑似无照经营：{region}{target}"
-                dept, co = leads.subject_department(None, True), None
+                dept, co = lead_reads.subject_department(None, True), None
             raised = dt.datetime.combine(r["day"], dt.time(6))
             done = raised + dt.timedelta(days=CHECK_DAYS)
             rows.append({"lead_key": key, "kind": r["kind"],

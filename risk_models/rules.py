@@ -2,7 +2,7 @@
 unresolved complaints, and data sources that went silent.
 
 Each rule is a small class whose constructor holds its thresholds and whose ``signals(conn, as_of)``
-returns :class:`risk_models.leads.Signal` objects from data up to ``as_of``; ``rules_step`` is the
+returns :class:`risk_models.lead_writer.Signal` objects from data up to ``as_of``; ``rules_step`` is the
 pipeline step that writes them all.
 """
 
@@ -19,15 +19,8 @@ from data_access.ingest.sources import KIND_NAMES
 from data_access.queries_text import unlinked_business_mentions
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import ComplaintFeature, CreditGrade, CreditList, HotlineTicket, Subject
-from risk_models.leads import (
-    LeadWriter,
-    Signal,
-    category_departments,
-    complaints,
-    data_as_of,
-    names,
-    subject_department,
-)
+from risk_models.lead_reads import category_departments, complaints, data_as_of, names, subject_department
+from risk_models.lead_writer import LeadWriter, Signal
 from text_mining.entities import extract_entities, link_entities, normalize_business_name
 
 

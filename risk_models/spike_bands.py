@@ -1,7 +1,7 @@
 """The spike model's expected band, stored per day for the pages (``derived_spike_band``).
 
 Pipeline step ``spike_leads`` runs the spike detector over every county × category series
-(:func:`risk_models.leads.city_spikes`). This module runs the same detector over the city-wide daily total and
+(:func:`risk_models.spike_leads.city_spikes`). This module runs the same detector over the city-wide daily total and
 stores, for that series and for every county × category series with a spike lead, each day's count, expected
 value, band (lower, upper) and whether the detector flagged it. The wall's trend panel and the lead pages draw
 these rows (``data_access.queries_bands``); neither computes a band of its own.

@@ -263,7 +263,7 @@ def test_a_silent_source_lead_shows_the_feeds_last_loads(dash_app, warehouse_cop
     """数据中断: the evidence is the feed's own load history (the cadence it kept until it stopped); the link to
     数据质量 shows only to roles that may open that page."""
     from pages import lead_detail
-    from risk_models.leads import LeadWriter
+    from risk_models.lead_writer import LeadWriter
     from risk_models.rules import SilentSourceRule
 
     now = dt.datetime(2026, 7, 3, 9, 0)  # the demo ends 06-30; its provincial feed stopped 6 nights before

@@ -17,7 +17,7 @@ from data_access.schema import Department, EntityRiskScore, Subject
 from data_access.scope import Scope
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
-from risk_models import leads
+from risk_models import lead_reads
 from security.sessions import Identity
 
 SHARE = float(settings.SETTINGS_BY_NAME["inspection_plan_share"].default)
@@ -74,7 +74,7 @@ def test_the_step_scores_every_live_entity_once_ranked_by_score(scores):
     assert ranked["score"].is_monotonic_decreasing and ranked["score"].between(0, 1).all()
     assert scores["credit_grade"].dropna().isin(list("ABCD")).all() and scores["credit_grade"].notna().any()
     # the supervising department is the one the entity leads go to
-    expected = [leads.subject_department(i, bool(f)) for i, f in
+    expected = [lead_reads.subject_department(i, bool(f)) for i, f in
                 zip(scores["industry_code"], scores["uscc"].map(_food_permits()), strict=True)]
     assert list(scores["dept_code"]) == expected
 

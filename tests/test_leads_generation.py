@@ -64,8 +64,9 @@ def test_leads_have_reason_evidence_department_and_level(generated):
 def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
     """As of days inside planted episodes (data up to that day only), the generators raise them. The
     episodes are read from the planted truth here, in the test; the generators never see it."""
-    from risk_models.leads import city_spikes, daily_frame, spike_signals
+    from risk_models.lead_reads import daily_frame
     from risk_models.rules import UnlicensedRule
+    from risk_models.spike_leads import city_spikes, spike_signals
 
     engine = generated[0]
     with engine.connect() as conn:

@@ -11,7 +11,7 @@ from data_access import warehouse
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import CreditGrade, HotlineTicket, LoadBatch, RiskLead, RiskLeadEvent, Subject
 from risk_models import calibration
-from risk_models.leads import LeadWriter, Signal
+from risk_models.lead_writer import LeadWriter, Signal
 from risk_models.rules import CreditRule, RepeatRule, SilentSourceRule, UnlicensedRule
 from tests.db_fixtures import sqlite_engine
 

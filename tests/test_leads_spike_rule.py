@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from risk_models.leads import SpikeLeadRule
+from risk_models.spike_leads import SpikeLeadRule
 
 DAYS = pd.date_range("2026-01-01", periods=60, freq="D")
 

@@ -14,7 +14,7 @@ from data_access import queries
 from data_access.schema import DailyComplaintCount
 from pipeline.runner import Step, run_steps
 from pipeline.steps import daily_counts
-from risk_models.leads import daily_frame
+from risk_models.lead_reads import daily_frame
 from tests.db_fixtures import initialised_warehouse
 
 

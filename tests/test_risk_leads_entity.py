@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from risk_models.leads import own_finding_rate_low, select_entity_leads
+from risk_models.entity_leads import own_finding_rate_low, select_entity_leads
 
 
 def test_own_finding_rate_low_is_the_beta_lower_bound():

@@ -21,7 +21,8 @@ from data_access.scope import Scope
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from risk_models import spike_bands
-from risk_models.leads import city_spikes, complaint_detector, daily_frame, spike_signals
+from risk_models.lead_reads import daily_frame
+from risk_models.spike_leads import city_spikes, complaint_detector, spike_signals
 from risk_models.spikes import SpikeDetector
 from tests.db_fixtures import initialised_warehouse
 from ui import wall_views
