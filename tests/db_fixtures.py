@@ -7,14 +7,17 @@ database. In CI the server must be there; elsewhere the tests skip with the reas
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import psycopg
+import pytest
 from sqlalchemy import Engine
 
-from data_access import warehouse
+from data_access import db, warehouse
 from data_access.db import make_engine
 from tests.conftest import require_or_skip
 
@@ -62,3 +65,31 @@ def initialised_warehouse(backend: str, directory) -> Iterator[Engine]:
         warehouse.init(engine)
         yield engine
         engine.dispose()
+
+
+@contextmanager
+def app_warehouse(workdir: Path, source: Path | None = None, *, name: str = "w.db", url: str | None = None,
+                  env: dict[str, str] | None = None) -> Iterator[str]:
+    """Point the app's settings at a warehouse for the duration of a test or module, and yield its URL.
+
+    ``source`` (a SQLite file, e.g. ``demo_db_path``) is copied to ``workdir/name``, or ``url`` is used as it is;
+    ``BIANJIAN_DATABASE_URL``, ``BIANJIAN_VAR_DIR`` (= ``workdir``) and ``env`` are set and the cached engine is
+    reset, so ``db.engine()`` and ``create_app()`` use them; on exit the engine is reset and the environment
+    restored. The pattern "copy warehouse + set env + db.reset + create_app" of the page and API tests.
+    """
+    if source is not None:
+        shutil.copy(source, workdir / name)
+        url = f"sqlite:///{workdir / name}"
+    if url is None:
+        raise ValueError("app_warehouse needs a source file or a url")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("BIANJIAN_DATABASE_URL", url)
+    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
+    for key, value in (env or {}).items():
+        patch.setenv(key, value)
+    db.reset()
+    try:
+        yield url
+    finally:
+        db.reset()
+        patch.undo()

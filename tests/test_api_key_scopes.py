@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +15,7 @@ from data_access import db
 from data_access.schema import ApiKey, IngestQuarantine, Subject
 from security import api_keys
 from security.tokens import token_hash
+from tests.db_fixtures import app_warehouse
 from tests.test_ingest_api import RECORD
 from tests.test_ingest_files import empty_warehouse_path  # noqa: F401 - shared session fixture
 
@@ -26,26 +26,20 @@ SUBJECT = {"uscc": "91410200MA44TEST1X", "name": "开封市某某商贸有限公
 @pytest.fixture(scope="module")
 def served(empty_warehouse_path, tmp_path_factory):  # noqa: F811
     workdir = tmp_path_factory.mktemp("api_scopes")
-    shutil.copy(empty_warehouse_path, workdir / "api.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'api.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    with Session(db.engine()) as session, session.begin():
-        keys = {"hotline": api_keys.create(session, "kf12345", actor="test", kinds=["hotline"]),
-                "register": api_keys.create(session, "scjg-register", actor="test"),  # its own kind by default
-                "other": api_keys.create(session, "someone", actor="test")}
-        # A key issued before scoping existed: NULL kinds.
-        legacy = "bja_legacy-key-for-scoping-test-0000000000000"
-        session.execute(insert(ApiKey).values(src_system="oldsys", key_prefix=legacy[:12], key_hash=token_hash(legacy),
-                                              created_at=dt.datetime.now(), created_by="test", kinds=None))
-        keys["legacy"] = legacy
-    from app import create_app
+    with app_warehouse(workdir, empty_warehouse_path, name="api.db"):
+        with Session(db.engine()) as session, session.begin():
+            keys = {"hotline": api_keys.create(session, "kf12345", actor="test", kinds=["hotline"]),
+                    "register": api_keys.create(session, "scjg-register", actor="test"),  # its own kind by default
+                    "other": api_keys.create(session, "someone", actor="test")}
+            # A key issued before scoping existed: NULL kinds.
+            legacy = "bja_legacy-key-for-scoping-test-0000000000000"
+            session.execute(insert(ApiKey).values(src_system="oldsys", key_prefix=legacy[:12], key_hash=token_hash(legacy),
+                                                  created_at=dt.datetime.now(), created_by="test", kinds=None))
+            keys["legacy"] = legacy
+        from app import create_app
 
-    app = create_app()
-    yield app.server.test_client(), keys
-    db.reset()
-    patch.undo()
+        app = create_app()
+        yield app.server.test_client(), keys
 
 
 def _push(client, key: str, kind: str, records: list[dict]):  # noqa: ANN001, ANN202

@@ -10,13 +10,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import db, queries_evaluation
+from data_access import queries_evaluation
 from data_access.db import make_engine
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import MonthlyIndicator
 from data_access.scope import Scope
 from evaluation import indicators, scoring
 from security import testing, users
+from tests.db_fixtures import app_warehouse
 
 SCJG, CGJ = DEPT_CODE_BY_KEY["SCJG"], DEPT_CODE_BY_KEY["CGJ"]
 ANALYST = Scope("analyst", "ANALYST")
@@ -79,19 +80,10 @@ def test_department_view_is_the_heads_own_unit(app, warehouse, month):
 
 @pytest.fixture(scope="module")
 def app(warehouse):
-    import os
-
     from app import create_app
 
-    old = os.environ.get("BIANJIAN_DATABASE_URL")
-    os.environ["BIANJIAN_DATABASE_URL"] = f"sqlite:///{warehouse[0]}"
-    db.reset()
-    yield create_app()
-    db.reset()
-    if old is None:
-        del os.environ["BIANJIAN_DATABASE_URL"]
-    else:
-        os.environ["BIANJIAN_DATABASE_URL"] = old
+    with app_warehouse(warehouse[0].parent, url=f"sqlite:///{warehouse[0]}"):
+        yield create_app()
 
 
 def _login(app, role: str):

@@ -3,8 +3,6 @@ request guard), the batch outcome, and clear 4xx answers for bad requests."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +10,7 @@ from sqlalchemy.orm import Session
 from data_access import db
 from data_access.schema import HotlineTicket, IngestQuarantine
 from security import api_keys
+from tests.db_fixtures import app_warehouse
 from tests.test_ingest_files import empty_warehouse_path  # noqa: F401 - shared session fixture
 
 RECORD = {"order_no": "API0001", "accepted_at": "2025-02-01 08:00:00", "channel": "网站", "appeal_type": "投诉",
@@ -22,19 +21,13 @@ RECORD = {"order_no": "API0001", "accepted_at": "2025-02-01 08:00:00", "channel"
 @pytest.fixture(scope="module")
 def served(empty_warehouse_path, tmp_path_factory):  # noqa: F811
     workdir = tmp_path_factory.mktemp("ingest_api")
-    shutil.copy(empty_warehouse_path, workdir / "api.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'api.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    with Session(db.engine()) as session, session.begin():
-        key = api_keys.create(session, "kf12345", actor="test")
-    from app import create_app
+    with app_warehouse(workdir, empty_warehouse_path, name="api.db"):
+        with Session(db.engine()) as session, session.begin():
+            key = api_keys.create(session, "kf12345", actor="test")
+        from app import create_app
 
-    app = create_app()
-    yield app.server.test_client(), key
-    db.reset()
-    patch.undo()
+        app = create_app()
+        yield app.server.test_client(), key
 
 
 def _tickets() -> int:

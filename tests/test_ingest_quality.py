@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from data_access import quality
 from data_access.ingest import UnreadableFile, ingest_file
 from data_access.scope import Scope
-from tests.db_fixtures import sqlite_engine
+from tests.db_fixtures import app_warehouse, sqlite_engine
 from tests.test_ingest_files import HOTLINE_HEADER, _ticket, _write_csv, empty_warehouse_path  # noqa: F401
 
 
@@ -89,16 +89,11 @@ def app_on(loaded, tmp_path_factory):
     from data_access import db
     from security import users
 
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", str(loaded.url))
-    patch.setenv("BIANJIAN_VAR_DIR", str(tmp_path_factory.mktemp("quality_app")))
-    db.reset()
-    users.create_demo_users(db.engine())
-    from app import create_app
+    with app_warehouse(tmp_path_factory.mktemp("quality_app"), url=str(loaded.url)):
+        users.create_demo_users(db.engine())
+        from app import create_app
 
-    yield create_app()
-    db.reset()
-    patch.undo()
+        yield create_app()
 
 
 def test_page_is_for_data_admins_system_admins_and_leaders(app_on):

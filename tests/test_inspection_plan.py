@@ -19,6 +19,7 @@ from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
 from risk_models import lead_reads
 from security.sessions import Identity
+from tests.db_fixtures import app_warehouse
 
 SHARE = float(settings.SETTINGS_BY_NAME["inspection_plan_share"].default)
 
@@ -27,19 +28,13 @@ SHARE = float(settings.SETTINGS_BY_NAME["inspection_plan_share"].default)
 def app(demo_db_path, tmp_path_factory):
     """The app on a copy of the demo warehouse on which step entity_leads has run."""
     workdir = tmp_path_factory.mktemp("inspection_plan")
-    shutil.copy(demo_db_path, workdir / "plan.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'plan.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="plan.db"):
+        from app import create_app
 
-    dash_app = create_app()
-    results = run_steps(db.engine(), [STEP_BY_NAME["daily_counts"], STEP_BY_NAME["entity_leads"]])
-    assert [r.status for r in results] == ["ok", "ok"], results
-    yield dash_app
-    db.reset()
-    patch.undo()
+        dash_app = create_app()
+        results = run_steps(db.engine(), [STEP_BY_NAME["daily_counts"], STEP_BY_NAME["entity_leads"]])
+        assert [r.status for r in results] == ["ok", "ok"], results
+        yield dash_app
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
-import shutil
 from contextlib import contextmanager
 from contextvars import copy_context
 from dataclasses import asdict
@@ -40,6 +39,7 @@ from data_access.schema import (
 from data_access.scope import ROLES, Scope
 from evaluation import indicators
 from security.sessions import Identity
+from tests.db_fixtures import app_warehouse
 
 DEPT_KEY = "SCJG"
 
@@ -47,16 +47,10 @@ DEPT_KEY = "SCJG"
 @pytest.fixture(scope="module")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pages_analytics")
-    shutil.copy(demo_db_path, workdir / "pages.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'pages.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="pages.db"):
+        from app import create_app
 
-    yield create_app()
-    db.reset()
-    patch.undo()
+        yield create_app()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 from collections.abc import Callable
 
 import dash
@@ -21,6 +20,7 @@ from data_access import db
 from data_access.schema import AuditLog
 from data_access.scope import ROLES
 from security import access, callback_shape, kiosk, testing, users
+from tests.db_fixtures import app_warehouse
 
 PASSWORDS = {role: (username, password) for username, role, _dept, password in users.DEMO_USERS}
 ROUTER = ".._pages_content.children..._pages_store.data.."
@@ -30,19 +30,13 @@ EXPLOIT_ROLES = ("DEPT_HEAD", "ANALYST", "DATA_ADMIN", "WALL")
 @pytest.fixture(scope="module")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("security_crafted")
-    shutil.copy(demo_db_path, workdir / "crafted.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'crafted.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    users.create_demo_users(db.engine())
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="crafted.db"):
+        users.create_demo_users(db.engine())
+        from app import create_app
 
-    app = create_app()
-    app.server.test_client().get("/login")  # the first request lets Dash build its callback map
-    yield app
-    db.reset()
-    patch.undo()
+        app = create_app()
+        app.server.test_client().get("/login")  # the first request lets Dash build its callback map
+        yield app
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ import base64
 import io
 import json
 import re
-import shutil
 import sys
 import zipfile
 
@@ -27,6 +26,7 @@ from data_access.schema import AppUser, Department, RiskLead, RiskLeadEvent
 from data_access.scope import PII_ROLES, ROLES, Scope
 from evaluation import indicators
 from security import access, testing, users
+from tests.db_fixtures import app_warehouse
 
 PHONE, ID_NUMBER, EMAIL, CARD = "13812345678", "410102199003071234", "zhang.san@example.com", "6222021234567890123"
 PII_TEXT = f"联系电话{PHONE}，身份证{ID_NUMBER}，邮箱{EMAIL}，银行卡{CARD}。"
@@ -68,22 +68,16 @@ def _plant_pii() -> None:
 @pytest.fixture(scope="module")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("pii_crawl")
-    shutil.copy(demo_db_path, workdir / "web.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'web.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    users.create_demo_users(db.engine())
-    _plant_pii()
-    with db.engine().begin() as conn:
-        indicators.rebuild(conn)  # the rankings page and the bulletin need the indicator mart
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="web.db"):
+        users.create_demo_users(db.engine())
+        _plant_pii()
+        with db.engine().begin() as conn:
+            indicators.rebuild(conn)  # the rankings page and the bulletin need the indicator mart
+        from app import create_app
 
-    app = create_app()
-    app.server.test_client().get("/login")
-    yield app
-    db.reset()
-    patch.undo()
+        app = create_app()
+        app.server.test_client().get("/login")
+        yield app
 
 
 def _client(app, role: str):

@@ -4,7 +4,6 @@ the normalisation a browser applies (tabs/newlines dropped, ``\\`` read as ``/``
 from __future__ import annotations
 
 import re
-import shutil
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -14,6 +13,7 @@ from hypothesis import strategies as st
 from data_access import db
 from security import testing, users
 from security.redirects import safe_next
+from tests.db_fixtures import app_warehouse
 
 BASE = "http://bianjian.local/"
 _BROWSER_STRIPPED = re.compile(r"[\t\n\r]")
@@ -55,18 +55,12 @@ def test_ordinary_paths_are_kept():
 @pytest.fixture(scope="module")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("security_redirects")
-    shutil.copy(demo_db_path, workdir / "r.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'r.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    users.create_demo_users(db.engine())
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="r.db"):
+        users.create_demo_users(db.engine())
+        from app import create_app
 
-    app = create_app()
-    yield app
-    db.reset()
-    patch.undo()
+        app = create_app()
+        yield app
 
 
 @pytest.mark.parametrize("next_url", ["/\t/example.org", "/\\example.org", "//example.org", "/\r\nSet-Cookie: x=1",

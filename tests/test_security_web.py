@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -34,6 +33,7 @@ from data_access.scope import ROLES
 from security import access, api_keys, audit, callback_shape, kiosk, testing, users
 from security.identity import NotAuthenticated
 from security.tokens import token_hash
+from tests.db_fixtures import app_warehouse
 
 PASSWORDS = {role: (username, password) for username, role, _dept, password in users.DEMO_USERS}
 ALL_BUT_WALL = frozenset(ROLES) - {"WALL"}
@@ -84,22 +84,16 @@ def _register_test_pages(app: dash.Dash) -> None:
 @pytest.fixture(scope="module")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("security_web")
-    shutil.copy(demo_db_path, workdir / "web.db")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{workdir / 'web.db'}")
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    users.create_demo_users(db.engine())
-    from app import create_app
+    with app_warehouse(workdir, demo_db_path, name="web.db"):
+        users.create_demo_users(db.engine())
+        from app import create_app
 
-    app = create_app()
-    _register_test_pages(app)
-    app.server.test_client().get("/login")  # the first request lets Dash build its callback map
-    yield app
-    for module in ("security_probe", "security_wall_probe"):
-        dash.page_registry.pop(module, None)
-    db.reset()
-    patch.undo()
+        app = create_app()
+        _register_test_pages(app)
+        app.server.test_client().get("/login")  # the first request lets Dash build its callback map
+        yield app
+        for module in ("security_probe", "security_wall_probe"):
+            dash.page_registry.pop(module, None)
 
 
 def _client(app, role: str | None = None, **request_kwargs):

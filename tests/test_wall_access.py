@@ -7,6 +7,7 @@ import pytest
 from data_access import db
 from security import testing, users
 from tests.browser import kiosk_token, prepared_warehouse
+from tests.db_fixtures import app_warehouse
 
 ALLOWED = ("LEADER", "ANALYST", "SYS_ADMIN")
 REFUSED = ("DEPT_HEAD", "DATA_ADMIN")
@@ -16,18 +17,13 @@ REFUSED = ("DEPT_HEAD", "DATA_ADMIN")
 def app(demo_db_path, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("wall_access")
     url = prepared_warehouse(demo_db_path, workdir / "wall.db", ("daily_counts",))
-    patch = pytest.MonkeyPatch()
-    patch.setenv("BIANJIAN_DATABASE_URL", url)
-    patch.setenv("BIANJIAN_VAR_DIR", str(workdir))
-    db.reset()
-    users.create_demo_users(db.engine())
-    from app import create_app
+    with app_warehouse(workdir, url=url):
+        users.create_demo_users(db.engine())
+        from app import create_app
 
-    app = create_app()
-    app.server.test_client().get("/login")
-    yield app
-    db.reset()
-    patch.undo()
+        app = create_app()
+        app.server.test_client().get("/login")
+        yield app
 
 
 def _client(app, role: str):
