@@ -36,6 +36,8 @@ METRIC_LABELS = {
     "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
     "review_threshold": "人工分拨置信度阈值", "routed_share": "自动分拨占比", "routed_accuracy": "自动分拨准确率",
     "accuracy": "准确率（全部留言）", "macro_f1": "宏平均F1（全部留言）",
+    "out_of_scope_flagged": "超出已知类别检出率", "out_of_scope_review": "超出已知类别转人工率",
+    "out_of_scope_auc": "超出已知类别区分能力（曲线下面积）", "in_scope_flagged": "已知类别误判为超出比例",
 }
 
 

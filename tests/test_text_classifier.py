@@ -32,6 +32,20 @@ def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
 
 
+def test_ensemble_members_average_their_probabilities():
+    X, y = TRAIN[["title", "body"]], TRAIN["label"]
+    clf = ComplaintClassifier(min_df=1, calibration_cv=2, members=("word", "char")).fit(X, y)
+    union, voting = clf.pipeline_.named_steps["features"], clf.pipeline_.named_steps["clf"]
+    features = union.transform(messages_to_text(X))
+    probas = [member.predict_proba(features) for member in voting.estimators_]
+    assert len(probas) == 2 and np.allclose(clf.predict_proba(X), np.mean(probas, axis=0))
+    n_word = len(union.transformer_list[0][1].vocabulary_)
+    blocks = [member.named_steps["block"].transform(features).shape[1] for member in voting.estimators_]
+    assert blocks == [n_word, features.shape[1] - n_word]  # each member sees its own block only
+    with pytest.raises(ValueError, match="members"):
+        ComplaintClassifier(members=("words",)).fit(X, y)
+
+
 def test_docstring_example_runs():
     result = doctest.testmod(classifier_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pytest
 from scipy import sparse
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from data_access import queries_model_cards
 from data_access.schema import Base, ModelBacktest
 from tests.db_fixtures import sqlite_engine
 from text_mining.classifier import ComplaintClassifier
-from text_mining.review import ReviewGate, curve_rows
+from text_mining.review import REVIEW_REASONS, ReviewGate, curve_rows
 
 
 def _data(n=600, seed=0):
@@ -41,17 +42,27 @@ def test_threshold_reaches_the_declared_accuracy_on_held_out_predictions():
     assert curve["coverage"].is_monotonic_decreasing
     decided = gate.decide(proba, X)
     assert decided["needs_review"].to_numpy().tolist() == (
-        (decided["confidence"] < gate.confidence_threshold_) | (decided["similarity"] < gate.similarity_cutoff_)).tolist()
+        (decided["confidence"] < gate.confidence_threshold_) | (decided["novelty"] > gate.novelty_cutoff_)).tolist()
 
 
-def test_unfamiliar_messages_go_to_review_even_when_confident():
+@pytest.mark.parametrize("space", ["svd", "tfidf"])
+def test_out_of_scope_needs_both_doubt_and_distance(space):
+    """Novelty combines a lowish top probability with distance from the training messages: of two messages
+    with the same probability, above the confidence threshold, the one unlike every training message goes to
+    review as out of scope, the ordinary one is routed."""
     X, proba, y = _data()
-    gate = ReviewGate(target_accuracy=0.5, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
-    odd = sparse.csr_matrix(np.eye(20)[[0]] * 0 + np.r_[np.ones(5), -np.ones(15)][None, :])  # unlike both blocks
-    out = gate.decide(np.array([[0.99, 0.01]]), odd)
+    gate = ReviewGate(target_accuracy=0.5, n_components=5, space=space).fit(X, proba, y, np.array(["a", "b"]))
+    odd = sparse.csr_matrix(np.r_[np.ones(5), -np.ones(15)][None, :])  # unlike both blocks
+    doubt = np.array([[0.53, 0.47]])
+    assert gate.confidence_threshold_ <= 0.53
+    out = gate.decide(doubt, odd)
     assert out.loc[0, "needs_review"] and out.loc[0, "review_reason"] == "unfamiliar"
-    familiar = gate.decide(np.array([[0.99, 0.01]]), X[:1])
+    assert REVIEW_REASONS["unfamiliar"] == "超出已知类别"
+    familiar = gate.decide(doubt, X[:1])
     assert not familiar.loc[0, "needs_review"] and familiar.loc[0, "review_reason"] == ""
+    assert out.loc[0, "novelty"] > familiar.loc[0, "novelty"]
+    assert ((gate.decide(proba, X)["review_reason"] == "unfamiliar").mean()
+            == pytest.approx(gate.novelty_quantile, abs=0.02))  # the declared share of held-out messages
 
 
 def test_classifier_routes_with_review():
@@ -61,7 +72,7 @@ def test_classifier_routes_with_review():
     y = ["商贸旅游", "劳动和社会保障"] * 12
     clf = ComplaintClassifier(min_df=1, calibration_cv=2).fit(X, y)
     out = clf.predict_with_review(pd.DataFrame({"title": ["老板拖欠工资", "股票基金账户被冻结"], "body": ["", ""]}))
-    assert list(out.columns) == ["label", "confidence", "similarity", "needs_review", "review_reason"]
+    assert list(out.columns) == ["label", "confidence", "similarity", "novelty", "needs_review", "review_reason"]
     assert out.loc[0, "label"] == "劳动和社会保障"
     assert out.loc[1, "needs_review"] and out.loc[1, "review_reason"] == "unfamiliar"
     assert out.loc[0, "similarity"] > out.loc[1, "similarity"]

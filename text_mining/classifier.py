@@ -2,9 +2,11 @@
 
 One scikit-learn estimator, :class:`ComplaintClassifier`: word TF-IDF (jieba tokens with the
 regulatory user dictionary, uni+bigrams) and character TF-IDF (1-2-grams) on the same text
-(:func:`text_features`), then a linear SVM fitted on all training messages and calibrated with
-Platt scaling (sigmoid) on ``calibration_cv``-fold cross-validated decision values. The
-confidence of a prediction is its largest class probability. Alternatives measured on inner
+(:func:`text_features`), then a linear SVM on both blocks (``members=("union",)``), fitted on all training
+messages and calibrated with Platt scaling (sigmoid) on ``calibration_cv``-fold cross-validated decision
+values. The confidence of a prediction is its largest class probability. ``members=("word", "char")``
+averages the calibrated probabilities of one SVM per block instead; for selective routing it ranked the
+errors no better (``bench/bench_text_routing.py``, docs/text_mining.md), so it is not the default. Alternatives measured on inner
 folds (docs/text_mining.md) did not beat it: char 1-3-grams, a separate title block, balanced
 class weights, logistic regression, SGD, complement naive Bayes, and score-averaging ensembles of
 them; averaging the per-fold calibrated SVMs (``ensemble=True``) lost 0.5 macro-F1 points. Nor
@@ -30,10 +32,12 @@ import pandas as pd
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import VotingClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -53,6 +57,7 @@ __all__ = [
 ]
 
 TRAIN_COLUMNS = ("title", "body", "label")
+MEMBERS = ("union", "word", "char")  # the feature blocks a member SVM of the ensemble can see
 CLASSIFY_COLUMNS = ("id", "title", "body")
 
 
@@ -123,6 +128,11 @@ class _GivenScores(ClassifierMixin, BaseEstimator):
         return scores
 
 
+def _columns(X, start: int, stop: int | None):  # noqa: ANN001, ANN202
+    """Columns ``start:stop`` of a feature matrix: one block of the word + character features."""
+    return X[:, start:stop]
+
+
 class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     """Classify complaint messages (title + body) into categories.
 
@@ -141,6 +151,9 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     calibration_cv : int, default=3
         Folds of :class:`~sklearn.calibration.CalibratedClassifierCV` (sigmoid, ``ensemble=False``)
         around the SVM; reduced to the smallest class count when a class is rarer than that.
+    members : tuple of str, default=("union",)
+        One calibrated SVM per member, on the word block (``"word"``), the character block (``"char"``) or
+        both (``"union"``); probabilities are their mean.
     review_accuracy : float, default=0.98
         Declared accuracy of the messages routed without review: the review gate's confidence
         threshold is the lowest at which the cross-validated training messages reach it.
@@ -186,6 +199,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         title_repeat=2,
         C=1.0,
         calibration_cv=3,
+        members=("union",),
         review_accuracy=0.98,
         random_state=0,
     ):
@@ -195,6 +209,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.title_repeat = title_repeat
         self.C = C
         self.calibration_cv = calibration_cv
+        self.members = members
         self.review_accuracy = review_accuracy
         self.random_state = random_state
 
@@ -204,22 +219,21 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         tags.input_tags.categorical = True
         return tags
 
-    def _build(self, use_words: bool, calibration_cv: int) -> Pipeline:
-        features = text_features(
-            self.word_ngram_range, self.char_ngram_range, self.min_df, use_words=use_words
-        )
-        if calibration_cv >= 2:
-            clf = CalibratedClassifierCV(
-                LinearSVC(C=self.C, random_state=self.random_state),
-                method="sigmoid",
-                cv=calibration_cv,
-                ensemble=False,
-            )
-        else:
+    def _classifier(self, n_word: int, calibration_cv: int):  # noqa: ANN202
+        """The model on the fitted features (word block = the first ``n_word`` columns): the mean probability of
+        one calibrated SVM per member of ``members``."""
+        if calibration_cv < 2:
             # A class with a single message cannot be calibrated by cross-validation; logistic
             # regression gives probabilities directly.
-            clf = LogisticRegression(C=self.C * 10, max_iter=1000, random_state=self.random_state)
-        return Pipeline([("features", features), ("clf", clf)])
+            return LogisticRegression(C=self.C * 10, max_iter=1000, random_state=self.random_state)
+        blocks = {"union": (0, None), "word": (0, n_word), "char": (n_word, None)}
+        members = [m for m in self.members if m != "word" or n_word] or ["union"]  # no word block: no word model
+        return VotingClassifier([
+            (m, Pipeline([("block", FunctionTransformer(_columns, kw_args={"start": blocks[m][0], "stop": blocks[m][1]},
+                                                        accept_sparse=True)),
+                          ("svm", CalibratedClassifierCV(LinearSVC(C=self.C, random_state=self.random_state),
+                                                         method="sigmoid", cv=calibration_cv, ensemble=False))]))
+            for m in members], voting="soft")
 
     def fit(self, X, y):
         """Fit on messages ``X`` (see :func:`messages_to_text`) and labels ``y``."""
@@ -240,12 +254,16 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         # classes fewer folds are used, and with a singleton class logistic regression instead.
         min_count = int(np.unique(y, return_counts=True)[1].min())
         folds = min(self.calibration_cv, min_count)
-        pipeline = self._build(use_words, folds)
-        features = pipeline.named_steps["features"].fit_transform(texts)  # segmented once, reused below
-        pipeline.named_steps["clf"].fit(features, y)
+        unknown = set(self.members) - set(MEMBERS)
+        if unknown or not self.members:
+            raise ValueError(f"members must be a non-empty subset of {MEMBERS}; got {self.members!r}")
+        union = text_features(self.word_ngram_range, self.char_ngram_range, self.min_df, use_words=use_words)
+        features = union.fit_transform(texts)  # segmented once, reused below
+        n_word = len(union.transformer_list[0][1].vocabulary_) if use_words else 0
+        pipeline = Pipeline([("features", union), ("clf", self._classifier(n_word, folds).fit(features, y))])
         self.pipeline_ = pipeline
         self.review_gate_ = ReviewGate(
-            target_accuracy=self.review_accuracy, random_state=self.random_state
+            target_accuracy=self.review_accuracy, space="tfidf", random_state=self.random_state
         ).fit(features, self._held_out_proba(features, y, folds), y, pipeline.classes_)
         n = _n_columns(X)
         if n is not None:
@@ -265,13 +283,19 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         # Shuffled folds: the unshuffled ones cut a file sorted by label and time into blocks, and their
         # held-out accuracy (0.885 on gov_messages) understated the final model's (0.925), which set the
         # threshold at 0.90 and routed 63 % instead of 77 % at the same accuracy.
-        scores = cross_val_predict(LinearSVC(C=self.C, random_state=self.random_state), features, y,
-                                   cv=StratifiedKFold(folds, shuffle=True, random_state=self.random_state),
-                                   method="decision_function")
-        calibrated = copy.copy(clf.calibrated_classifiers_[0])
-        calibrated.estimator = _GivenScores()
-        calibrated.estimator.classes_ = clf.calibrated_classifiers_[0].estimator.classes_
-        return calibrated.predict_proba(scores)
+        cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
+        encoded = clf.le_.transform(y)
+        probas = []
+        for member in clf.estimators_:
+            block = member.named_steps["block"].transform(features)
+            scores = cross_val_predict(LinearSVC(C=self.C, random_state=self.random_state), block, encoded, cv=cv,
+                                       method="decision_function")
+            fitted = member.named_steps["svm"].calibrated_classifiers_[0]
+            calibrated = copy.copy(fitted)
+            calibrated.estimator = _GivenScores()
+            calibrated.estimator.classes_ = fitted.estimator.classes_
+            probas.append(calibrated.predict_proba(scores))
+        return np.mean(probas, axis=0)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
@@ -303,8 +327,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def predict_with_review(self, X) -> pd.DataFrame:
-        """``label``, ``confidence``, ``similarity`` (to the training messages), ``needs_review`` and
-        ``review_reason``: the review gate's decision (:mod:`text_mining.review`)."""
+        """``label``, ``confidence``, ``similarity`` (to the training messages), ``novelty``, ``needs_review``
+        and ``review_reason``: the review gate's decision (:mod:`text_mining.review`)."""
         check_is_fitted(self)
         self._check_n_features(X)
         features = self.pipeline_.named_steps["features"].transform(messages_to_text(X, self.title_repeat))
@@ -359,7 +383,7 @@ def load_model(model_path: str | Path) -> ComplaintClassifier:
     model = joblib.load(model_path)
     if not isinstance(model, ComplaintClassifier):
         raise ValueError(f"{model_path} does not hold a ComplaintClassifier (got {type(model).__name__})")
-    if not hasattr(model, "review_gate_"):
+    if not hasattr(getattr(model, "review_gate_", None), "novelty_cutoff_"):
         raise ValueError(f"{model_path} was trained before models had a review gate; retrain it with `bianjian text train`")
     return model
 
@@ -369,7 +393,7 @@ def classify_csv(model_path: str | Path, input_csv: str | Path, output_csv: str 
 
     Writes and returns ``output_csv`` with columns ``id``, ``label``, ``confidence`` (0-1),
     ``needs_review`` (bool: a person routes it — the review gate's decision, :mod:`text_mining.review`)
-    and ``review_reason`` (``low_confidence``, ``unfamiliar`` or empty).
+    and ``review_reason`` (``low_confidence``, ``unfamiliar`` — outside the known categories — or empty).
     """
     model = load_model(model_path)
     df = _read_csv_with(input_csv, ("id", "title"), ("body",))

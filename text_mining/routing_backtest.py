@@ -15,16 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import f1_score
+from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from text_mining.classifier import ComplaintClassifier
 from text_mining.review import coverage_curve, curve_rows
 
-__all__ = ["MODEL_NAME", "backtest_rows", "held_out_split", "routing_backtest"]
+__all__ = ["MODEL_NAME", "OUT_OF_SCOPE_TITLES", "backtest_rows", "held_out_split", "routing_backtest"]
 
 MODEL_NAME = "ComplaintClassifier"  # derived_model_backtest.model (codes.MODEL_NAMES gives its Chinese name)
 LABELLED = "messages_labeled_train.csv"
+HOT = "messages_hot.csv"
+# Titles naming a subject outside the 7 categories (finance, police, telecom, land): a keyword proxy for
+# out-of-scope messages in the unlabelled hot-issue file, not hand labels.
+OUT_OF_SCOPE_TITLES = "车贷|集资|诈骗|派出所|公安|警察|宽带|电信|银行|信用卡|贷款|土地|征地|宅基地"
 
 
 def held_out_split(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +67,28 @@ def routing_backtest(data_dir: str | Path) -> dict:
         "routed_share": float(routed.mean()), "routed_accuracy": float(correct[routed].mean()) if routed.any() else None,
         "unfamiliar": float((~familiar).mean()),
         "curve": coverage_curve(review["confidence"].to_numpy(), correct, familiar),
+        **_out_of_scope(model, Path(data_dir) / "gov_messages" / HOT, review),
     }
+
+
+def _out_of_scope(model: ComplaintClassifier, hot_path: Path, held_out: pd.DataFrame) -> dict:
+    """How the gate treats the hot-issue file's out-of-scope titles (:data:`OUT_OF_SCOPE_TITLES`): share
+    flagged out of scope (``unfamiliar``) and share sent to review for any reason, against the rest of the
+    file and the held-out labelled messages; AUC of the novelty score against the held-out messages."""
+    if not hot_path.is_file():
+        return {}
+    hot = pd.read_csv(hot_path, dtype=str)
+    review = model.predict_with_review(hot[["title", "body"]])
+    outside = hot["title"].fillna("").str.contains(OUT_OF_SCOPE_TITLES).to_numpy()
+    flagged = (review["review_reason"] == "unfamiliar").to_numpy()
+    sent = review["needs_review"].to_numpy()
+    scores = np.r_[review["novelty"].to_numpy()[outside], held_out["novelty"].to_numpy()]
+    truth = np.r_[np.ones(outside.sum()), np.zeros(len(held_out))]
+    return {"out_of_scope_n": int(outside.sum()), "out_of_scope_flagged": float(flagged[outside].mean()),
+            "out_of_scope_review": float(sent[outside].mean()), "hot_rest_flagged": float(flagged[~outside].mean()),
+            "hot_rest_review": float(sent[~outside].mean()),
+            "held_out_flagged": float((held_out["review_reason"] == "unfamiliar").mean()),
+            "out_of_scope_auc": float(roc_auc_score(truth, scores))}
 
 
 def backtest_rows(result: dict) -> list[dict]:
@@ -73,4 +98,14 @@ def backtest_rows(result: dict) -> list[dict]:
     rows = curve_rows(result["curve"], result["threshold"], result["target_accuracy"])
     rows += [{"metric": "accuracy", "value": result["accuracy"], "n": result["n_test"], "note": "全部留出留言"},
              {"metric": "macro_f1", "value": result["macro_f1"], "n": result["n_test"], "note": "全部留出留言"}]
+    if "out_of_scope_n" in result:
+        note = f"{HOT}中标题含车贷、集资、派出所、宽带、土地等7类以外主题的留言（关键词代理，非人工标注）"
+        rows += [{"metric": "out_of_scope_flagged", "value": result["out_of_scope_flagged"],
+                  "n": result["out_of_scope_n"], "note": note},
+                 {"metric": "out_of_scope_review", "value": result["out_of_scope_review"],
+                  "n": result["out_of_scope_n"], "note": note},
+                 {"metric": "out_of_scope_auc", "value": result["out_of_scope_auc"], "n": result["out_of_scope_n"],
+                  "note": "对照：全部留出留言"},
+                 {"metric": "in_scope_flagged", "value": result["held_out_flagged"], "n": result["n_test"],
+                  "note": "全部留出留言"}]
     return [{"model": MODEL_NAME, "dataset": result["dataset"], **row} for row in rows]

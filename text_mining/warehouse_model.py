@@ -93,8 +93,8 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
         old_cutoff = dt.datetime.strptime(day, "%Y%m%d").date()
         if old_cutoff <= cutoff and cutoff - old_cutoff <= max_age and fingerprint(conn, old_cutoff) == digest:
             card = artifacts.load_or_none(path)  # a file a killed run left unreadable counts as absent
-            if not isinstance(card, dict) or "model" not in card or "gate" not in card:
-                continue  # unreadable, or cached before models had a review gate: retrain
+            if not isinstance(card, dict) or "model" not in card or not hasattr(card.get("gate"), "novelty_cutoff_"):
+                continue  # unreadable, or cached before gates had the novelty cut-off (2026-12-07): retrain
             return card.pop("model"), {**card, "trained": False, "path": str(path)}
     tokens, labels = load_tokens(cutoff, int(settings.get("text_model_train_rows")))
     if len(set(labels)) < 2:
