@@ -11,10 +11,11 @@ rm -rf "$VENV"
 # Only the dependencies: the tests import the checkout (PYTHONPATH below), as the main venv's .pth does.
 .venv/bin/uv pip install -q --python "$VENV/bin/python" --resolution lowest-direct -r pyproject.toml --extra test
 echo "minimum versions: $(.venv/bin/uv pip freeze --python "$VENV/bin/python" | tr '\n' ' ')"
-# The subset: every module imports; the estimators' scikit-learn common checks; the bulk writer and ingest on
-# pyarrow/pgpq; the scale-0.01 demo with the pipeline's lead steps; optimistic locking; analyst pages per role.
+# The subset: every module imports and every import is declared; the estimators' scikit-learn common checks;
+# the bulk writer and ingest on pyarrow/pgpq; the scale-0.01 demo with the pipeline's lead steps; optimistic
+# locking; analyst pages per role.
 PYTHONPATH="$PWD" exec "$VENV/bin/python" -m pytest -p no:cacheprovider -q \
-  tests/test_imports.py \
+  tests/test_imports.py tests/test_dependencies.py \
   tests/test_risk_entity.py::test_sklearn_contract tests/test_text_classifier.py::test_sklearn_compatible_estimator \
   tests/test_risk_trends.py \
   tests/test_bulk.py tests/test_ingest_fast_csv.py \
