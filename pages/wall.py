@@ -23,6 +23,7 @@ import metrics
 import security
 import settings
 from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_text, queries_wall
+from data_access.codes import HOTLINE_CATEGORY_CODE_BY_NAME
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT
 from metrics.declarations import LEAD_WINDOW_DAYS, unit_ranking
@@ -33,11 +34,12 @@ from ui.kaifeng_map import district_risk_figure, risk_styling
 dash.register_page(__name__, path="/wall", name="大屏", title="汴监 · 大屏", order=90,
                    roles=("WALL", "LEADER", "ANALYST", "SYS_ADMIN"))
 
-SCREENS = ("态势总览", "线索处置")
-PANELS = ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "ticker")
+SCREENS = ("态势总览", "线索处置", "热点问题")
+PANELS = ("kpis", "map", "trend", "hotwords", "funnel", "overdue", "ranking", "hotissues", "ticker")
 MODES = ("fit", "fill")
 OVERDUE_ROWS = 9
 RANKING_ROWS = 10
+HOT_ISSUE_ROWS = 10
 MAP_SIZE = (872, 648)  # canvas pixels (figures are fixed-size; see theme.base_layout)
 STAGES = tuple(stage for stage, _ in queries_leads.FUNNEL_STAGES)
 PANEL_CACHE_SECONDS = int(settings.get("wall_cache_seconds"))  # shared by every wall and worker
@@ -107,6 +109,16 @@ def hotword_data() -> pd.DataFrame:
         as_of = queries.data_as_of(session) or dt.datetime.now()
         week = queries_text.hot_words_for(session, period_start=queries_text.hot_word_week(as_of.date()), limit=24)
     return week.rename(columns={"doc_count": "n"}).sort_values("n", ascending=False, kind="stable")[["term", "n", "is_emerging"]]
+
+
+@cache.memoize(ttl=PANEL_CACHE_SECONDS)
+def hot_issue_data(scope: Scope) -> pd.DataFrame:
+    """The city's hottest issues of the pipeline's sliding window (``derived_hot_issue``), titles masked as
+    for every complaint text, with the category's name."""
+    with db.session_scope() as session:
+        issues = queries_text.top_hot_issues(session, scope, limit=HOT_ISSUE_ROWS)
+    names = {code: name for name, code in HOTLINE_CATEGORY_CODE_BY_NAME.items()}
+    return issues.assign(category=issues["category_code"].map(names))
 
 
 @cache.memoize(ttl=PANEL_CACHE_SECONDS)
@@ -232,6 +244,11 @@ def layout(mode: str | None = None, refresh: str | None = None, dwell: str | Non
             _panel("部门评价排名", wall_views.ranking_rows(ranked, month, RANKING_ROWS, _month_text(month)), panel_id="wall-panel-ranking",
                    body_id="wall-ranking"),
         ], id="wall-screen-1", className=screen_class(1)),
+        html.Div([
+            _panel(f"热点问题（近{settings.get('text_hot_issue_days')}天同一问题的工单聚合，按热度排序）",
+                   wall_views.hot_issue_rows(hot_issue_data(scope), HOT_ISSUE_ROWS), panel_id="wall-panel-hotissues",
+                   body_id="wall-hotissues"),
+        ], id="wall-screen-2", className=screen_class(2)),
     ]
     tabs = [html.Span(name, id=f"wall-tab-{i}", className="wall-tab wall-active" if i == active else "wall-tab")
             for i, name in enumerate(SCREENS)]
@@ -334,6 +351,11 @@ def refresh_overdue(pulse: int):
 def refresh_ranking(pulse: int):
     month, ranked = department_ranking(security.current_scope())
     return wall_views.ranking_rows(ranked, month, RANKING_ROWS, _month_text(month)), pulse
+
+
+@callback(Output("wall-hotissues", "children"), *_pulse("hotissues"), prevent_initial_call=True)
+def refresh_hotissues(pulse: int):
+    return wall_views.hot_issue_rows(hot_issue_data(security.current_scope()), HOT_ISSUE_ROWS), pulse
 
 
 @callback(Output("wall-ticker", "children"), *_pulse("ticker"), prevent_initial_call=True)

@@ -25,7 +25,7 @@ from tests.browser import kiosk_token, live_server, open_browser, prepared_wareh
 pytestmark = pytest.mark.browser
 FIRST_LOAD_TIMEOUT = 120  # a cold server and plotly.js on a busy 2-core CI machine
 PANELS = ("#wall-map .main-svg", "#wall-trend .main-svg", "#wall-funnel .main-svg", "#wall-ranking .wall-row",
-          "#wall-hotwords .wall-word", "#wall-ticker .wall-ticker-item")
+          "#wall-hotwords .wall-word", "#wall-hotissues .wall-row", "#wall-ticker .wall-ticker-item")
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +95,33 @@ def test_wall_renders_and_scales_to_the_display(wall_site, tmp_path, width, heig
         assert browser.console_errors() == []
         assert browser.off_host_requests() == []
         assert any(u.endswith("/assets/geo/world_110m.json") for u in browser.request_urls())
+    finally:
+        browser.quit()
+
+
+def test_hot_issue_screen_fits_its_panel(wall_site, tmp_path):
+    """热点问题 (the pipeline's hot issues) at 1920×1080: ten rows inside the panel, titles cut with an
+    ellipsis rather than wrapping, nothing outside the canvas."""
+    base_url, token, _ = wall_site
+    browser = open_browser(tmp_path / "profile", width=1920, height=1080)
+    try:
+        _open_wall(browser, base_url, token, "screen=2")
+        browser.wait_for_css("#wall-screen-2.wall-active", timeout=FIRST_LOAD_TIMEOUT)
+        box = browser.execute_script("""
+            const body = document.getElementById('wall-hotissues').getBoundingClientRect();
+            const rows = [...document.querySelectorAll('#wall-hotissues .wall-row')].map(r => r.getBoundingClientRect());
+            const canvas = document.getElementById('wall-canvas').getBoundingClientRect();
+            return {body: [body.top, body.bottom, body.left, body.right], canvas: canvas.bottom,
+                    rows: rows.map(r => [r.top, r.bottom, r.left, r.right, r.height])};""")
+        top, bottom, left, right = box["body"]
+        assert 1 <= len(box["rows"]) <= 10 and bottom <= box["canvas"]
+        for row_top, row_bottom, row_left, row_right, height in box["rows"]:
+            assert top <= row_top and row_bottom <= bottom + 1 and left <= row_left and row_right <= right + 1
+            assert height < 70  # one line per issue
+        assert "热点问题" in browser.find_element(By.ID, "wall-tab-2").text
+        shot = tmp_path / "wall_hot_issues_1920x1080.png"
+        assert browser.save_screenshot(str(shot)) and _png_size(shot) == (1920, 1080)
+        assert browser.console_errors() == []
     finally:
         browser.quit()
 

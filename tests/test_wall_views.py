@@ -94,3 +94,16 @@ def test_ticker_repeats_its_items_for_a_seamless_loop():
     item = first.children[0]
     assert item.children[0].children == "▲红" and "06-30 09:00 杞县 某事" in item.children[1]
     assert item.children[2].children == "（待研判 · 已转办）"
+
+
+def test_hot_issue_rows_rank_the_issues_and_mark_growth():
+    issues = pd.DataFrame({"title": ["某小区噪音扰民", "某路段积水"], "region": ["鼓楼区", None],
+                           "category": ["环境保护", "城乡建设"], "n_tickets": [12, 3], "n_callers": [9, 3],
+                           "growth": [2.5, 1.0]})
+    rows = wall_views.hot_issue_rows(issues, limit=1)
+    assert len(rows) == 1
+    text = [str(c.children) for c in rows[0].children]
+    assert text == ["1", "某小区噪音扰民", "鼓楼区", "环境保护", "12件 · 9人", "↑2.5倍"]
+    second = wall_views.hot_issue_rows(issues, limit=5)[1]
+    assert [str(c.children) for c in second.children][2:] == ["—", "城乡建设", "3件 · 3人", ""]  # no county, no rise
+    assert "暂无热点问题" in str(wall_views.hot_issue_rows(issues.iloc[:0], limit=5)[0].children)

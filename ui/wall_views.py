@@ -168,6 +168,26 @@ def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int, month_text
     return rows
 
 
+def hot_issue_rows(df: pd.DataFrame, limit: int) -> list:
+    """The hottest issues of the pipeline's sliding window (``derived_hot_issue``), hottest first: rank, the
+    issue's representative title, county, category, orders and distinct callers, and ↑ when the last 7 days
+    brought more orders than the 7 before."""
+    if df.empty:
+        return [html.Div("暂无热点问题（请运行 bianjian pipeline）", className="wall-empty")]
+    rows = []
+    for rank, r in enumerate(df.head(limit).itertuples(), start=1):
+        rising = r.growth is not None and r.growth > 1
+        rows.append(html.Div([html.Span(str(rank), className="wall-rank"),
+                              html.Span(r.title, className="wall-row-title"),
+                              html.Span(r.region or "—", className="wall-row-dept"),
+                              html.Span(r.category or "—", className="wall-row-dept"),
+                              html.Span(f"{r.n_tickets}件 · {r.n_callers}人", className="wall-issue-count"),
+                              html.Span(f"↑{r.growth:.1f}倍" if rising else "", className="wall-issue-growth",
+                                        title="近7天工单较前7天增多" if rising else None)],
+                             className="wall-row"))
+    return rows
+
+
 def ticker_items(df: pd.DataFrame) -> list:
     """The newest 红/橙 leads, twice in a row so the CSS marquee loops without a gap."""
     if df.empty:
