@@ -12,17 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bianjian_cli import cli
-from data_access import db
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import ProvincialLead, RiskLead, RiskLeadEvent
+from tests.db_fixtures import app_warehouse
 
 
 @pytest.fixture
-def runner(demo_engine_copy, monkeypatch):
-    monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(demo_engine_copy.url))
-    db.reset()
-    yield CliRunner()
-    db.reset()
+def runner(demo_engine_copy, tmp_path):
+    with app_warehouse(tmp_path, url=str(demo_engine_copy.url)):
+        yield CliRunner()
 
 
 def test_list_json_and_filters(runner):

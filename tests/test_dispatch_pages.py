@@ -23,6 +23,7 @@ from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import RiskLead
 from data_access.scope import Scope
 from security.sessions import Identity
+from tests.db_fixtures import app_warehouse
 
 SCJG = DEPT_CODE_BY_KEY["SCJG"]
 
@@ -35,11 +36,9 @@ def dash_app():
 
 
 @pytest.fixture
-def warehouse_copy(demo_engine_copy, monkeypatch):
-    monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(demo_engine_copy.url))
-    db.reset()
-    yield demo_engine_copy
-    db.reset()
+def warehouse_copy(demo_engine_copy, tmp_path):
+    with app_warehouse(tmp_path, url=str(demo_engine_copy.url)):
+        yield demo_engine_copy
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import metrics
 from bianjian_cli import cli
-from data_access import codes, db, queries_unlicensed
+from data_access import codes, queries_unlicensed
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import PipelineRun, RiskLead
 from data_access.scope import SYSTEM, Scope
@@ -21,6 +21,7 @@ from metrics.core import CLOCKS, GOOD_DIRECTIONS
 from metrics.declarations import SURFACE_NAMES, overview
 from metrics.docs import markdown
 from tests.conftest import REPO_ROOT
+from tests.db_fixtures import app_warehouse
 
 SCJG = DEPT_CODE_BY_KEY["SCJG"]
 
@@ -56,11 +57,9 @@ def prepared_url(demo_db_path, tmp_path_factory) -> str:
 
 
 @pytest.fixture
-def runner(prepared_url, monkeypatch):
-    monkeypatch.setenv("BIANJIAN_DATABASE_URL", prepared_url)
-    db.reset()
-    yield CliRunner()
-    db.reset()
+def runner(prepared_url, tmp_path):
+    with app_warehouse(tmp_path, url=prepared_url):
+        yield CliRunner()
 
 
 def _rows(runner, *args: str) -> dict[str, dict]:

@@ -13,19 +13,18 @@ from data_access import db
 from data_access.schema import ApiKey, AppUser, AuditLog, KioskToken
 from security import api_keys, audit, passwords, users
 from security.tokens import token_hash
+from tests.db_fixtures import app_warehouse
 
 
 @pytest.fixture
-def run(demo_engine_copy, monkeypatch):
-    monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(demo_engine_copy.url))
-    db.reset()
-    runner = CliRunner()
+def run(demo_engine_copy, tmp_path):
+    with app_warehouse(tmp_path, url=str(demo_engine_copy.url)):
+        runner = CliRunner()
 
-    def invoke(*args, input=None):  # noqa: A002
-        return runner.invoke(cli, list(args), input=input)
+        def invoke(*args, input=None):  # noqa: A002
+            return runner.invoke(cli, list(args), input=input)
 
-    yield invoke
-    db.reset()
+        yield invoke
 
 
 def _user(username: str) -> AppUser | None:
