@@ -10,9 +10,10 @@ fires when it opens, each callback's server CPU time and response size, and the 
    arrived (ms from navigation start), its outputs and its response size. The **round** of a request is
    one more than the latest round among the callback requests that had finished before it left (round 1 =
    the router's request, which renders the page layout), so a page whose panels are drawn by the layout
-   itself has one round and a chain of callbacks waiting on each other has several. The browser's main
-   thread busy time (CDP ``Performance.getMetrics`` TaskDuration/ScriptDuration) over the load is the
-   client-side render cost.
+   itself has one round and a chain of callbacks waiting on each other has several. The client-side
+   render cost: the CPU time all the browser's processes used over the load (``/proc``; it includes the
+   quiet second the settle rule waits, in which a settled page uses next to none), and the main thread's
+   busy time (CDP ``Performance.getMetrics`` TaskDuration/ScriptDuration), which grows with the load.
 2. **In this process**: the captured request bodies are posted again through Flask's test client (the real
    guard: login cookie, CSRF header), ``--repeat`` times after one warm-up, and each one's thread CPU time
    (SQLite runs in-process) and response bytes are taken — the server cost of the page, free of the load.
@@ -38,6 +39,30 @@ from bench.bench_browser import SETTLE_JS, _settled_ms, leader_pages  # noqa: E4
 CALLBACK_PATH = "/_dash-update-component"
 
 
+def _browser_cpu_ms(browser) -> float:  # noqa: ANN001
+    """CPU time (user + system, ms) used so far by every process of this browser: Chromium under its
+    chromedriver (renderer, GPU, network service…). Unlike busy time, it does not grow while the machine's
+    other jobs hold the cores."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, list(children.get(browser.service.process.pid, []))
+    while todo:
+        pid = todo.pop()
+        todo += children.get(pid, [])
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return 1000 * total / tick
+
+
 def _metrics(browser) -> dict[str, float]:  # noqa: ANN001
     return {m["name"]: m["value"] for m in browser.execute_cdp_cmd("Performance.getMetrics", {})["metrics"]}
 
@@ -57,10 +82,10 @@ def record_load(browser, url: str) -> dict:  # noqa: ANN001
     """One measured navigation: callback requests with timing and size, settle time, browser CPU."""
     browser.get("about:blank")
     browser.get_log("performance")  # drop what came before
-    before = _metrics(browser)
+    before, cpu_before = _metrics(browser), _browser_cpu_ms(browser)
     browser.get(url)
     settled = _settled_ms(browser)
-    after = _metrics(browser)
+    after, cpu_after = _metrics(browser), _browser_cpu_ms(browser)
     requests: dict[str, dict] = {}
     origin = None
     for entry in browser.get_log("performance"):
@@ -97,7 +122,7 @@ def record_load(browser, url: str) -> dict:  # noqa: ANN001
     for c in callbacks:
         c["round"] = 1 + max((p["round"] for p in callbacks if "round" in p and p["end"] <= c["start"]), default=0)
     others = [r for r in requests.values() if origin is not None and "end" in r and CALLBACK_PATH not in r["url"]]
-    return {"settled": settled, "callbacks": callbacks,
+    return {"settled": settled, "callbacks": callbacks, "cpu_ms": cpu_after - cpu_before,
             "task_ms": 1000 * (after["TaskDuration"] - before["TaskDuration"]),
             "script_ms": 1000 * (after["ScriptDuration"] - before["ScriptDuration"]),
             "layout_ms": 1000 * (after["LayoutDuration"] - before["LayoutDuration"]),
@@ -124,7 +149,7 @@ def browse(url: str, paths: list[str], loads: int = 3) -> dict[str, dict]:
                 record_load(browser, base_url + path)  # warm-up
                 runs = [record_load(browser, base_url + path) for _ in range(loads)]
                 out[path] = {**runs[-1], **{k: statistics.median(r[k] for r in runs)
-                                            for k in ("settled", "task_ms", "script_ms", "layout_ms")}}
+                                            for k in ("settled", "task_ms", "script_ms", "layout_ms", "cpu_ms")}}
         finally:
             browser.quit()
     return out
@@ -180,7 +205,8 @@ def main() -> None:
     summary = []
     for path, load in loads.items():
         cbs = load["callbacks"]
-        print(f"### {path}: settled {load['settled']:.0f} ms, browser main thread {load['task_ms']:.0f} ms "
+        print(f"### {path}: settled {load['settled']:.0f} ms, browser CPU {load['cpu_ms']:.0f} ms, "
+              f"browser main thread {load['task_ms']:.0f} ms "
               f"(script {load['script_ms']:.0f}, layout {load['layout_ms']:.0f}), other requests "
               f"{load['other_kb']:.0f} KB\n")
         print("| round | outputs | sent ms | done ms | server CPU ms | KB | components | status |\n"
@@ -191,11 +217,12 @@ def main() -> None:
         print()
         summary.append((path, load["settled"], max((c["round"] for c in cbs), default=0), len(cbs),
                         sum(c.get("cpu", 0) for c in cbs), sum(c["bytes"] for c in cbs) / 1024,
-                        sum(c.get("components", 0) for c in cbs), load["task_ms"]))
-    print("| page | settled ms | rounds | callbacks | server CPU ms | callback KB | components | browser main thread ms |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for path, settled, rounds, n, cpu, kb, components, task in summary:
-        print(f"| {path} | {settled:.0f} | {rounds} | {n} | {cpu:.0f} | {kb:.0f} | {components} | {task:.0f} |")
+                        sum(c.get("components", 0) for c in cbs), load["task_ms"], load["cpu_ms"]))
+    print("| page | settled ms | rounds | callbacks | server CPU ms | callback KB | components | browser main thread ms "
+          "| browser CPU ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for path, settled, rounds, n, cpu, kb, components, task, browser_cpu in summary:
+        print(f"| {path} | {settled:.0f} | {rounds} | {n} | {cpu:.0f} | {kb:.0f} | {components} | {task:.0f} "
+              f"| {browser_cpu:.0f} |")
 
 
 if __name__ == "__main__":
