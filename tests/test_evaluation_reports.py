@@ -16,13 +16,14 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from bianjian_cli import cli
-from data_access import db, queries_evaluation
+from data_access import queries_evaluation
 from data_access.db import make_engine
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import RiskLead
 from data_access.scope import SYSTEM, Scope
 from evaluation import indicators, render, reports
 from evaluation.indicators import FAMILIES
+from tests.db_fixtures import app_warehouse
 
 SCJG, CGJ = DEPT_CODE_BY_KEY["SCJG"], DEPT_CODE_BY_KEY["CGJ"]
 
@@ -215,11 +216,9 @@ def test_scheduled_reports(day, expected):
 
 
 @pytest.fixture
-def runner(warehouse_path, monkeypatch):
-    monkeypatch.setenv("BIANJIAN_DATABASE_URL", f"sqlite:///{warehouse_path}")
-    db.reset()
-    yield CliRunner()
-    db.reset()
+def runner(warehouse_path, tmp_path):
+    with app_warehouse(tmp_path, url=f"sqlite:///{warehouse_path}"):
+        yield CliRunner()
 
 
 def test_cli_monthly_xlsx_for_a_unit(runner, month, tmp_path):
