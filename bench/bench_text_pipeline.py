@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_SCALE_ORDERS = 480_234  # 12345 orders of the scale-1.0 demo warehouse (seed 1, to 2026-10-31)
-BASELINE_MODULES = ["text_mining/pipeline_step.py", "text_mining/warehouse_model.py", "text_mining/reply_quality.py",
+BASELINE_MODULES = ["text_mining/features_step.py", "text_mining/hot_topics_step.py", "text_mining/warehouse_model.py", "text_mining/reply_quality.py",
                     "text_mining/severity.py", "text_mining/repeats.py", "text_mining/hot_issues.py",
                     "text_mining/hotwords.py"]
 FEATURE_COLUMNS = ("ticket_id, tokens, predicted_category_code, category_confidence, routed_dept_code, needs_triage, "
@@ -42,7 +42,11 @@ import json, os, resource, sys, time
 sys.path.insert(0, os.getcwd())
 from data_access import migrate
 from data_access.db import make_engine
-from text_mining import pipeline_step
+try:  # revisions before 2026-12-07 had both steps in one module
+    from text_mining import pipeline_step as features_step, pipeline_step as hot_topics_step
+except ImportError:
+    from text_mining import features_step, hot_topics_step
+STEPS = {"text_features": features_step.text_features, "hot_topics": hot_topics_step.hot_topics}
 
 def children():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -54,7 +58,7 @@ out = {}
 for name in sys.argv[2:]:
     load, wall, cpu, kids = os.getloadavg()[0], time.perf_counter(), time.process_time(), children()
     with engine.begin() as conn:
-        rows = getattr(pipeline_step, name)(conn)
+        rows = STEPS[name](conn)
     out[name] = {"rows": rows, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu,
                  "workers_cpu_s": children() - kids, "load_before": load, "load_after": os.getloadavg()[0]}
 engine.dispose()
@@ -118,9 +122,10 @@ def _baseline_tree(tree: Path, revision: str) -> Path:
         if (REPO / name).is_file():
             (tree / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, tree / name)
-    for name in BASELINE_MODULES:
-        old = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=REPO, check=True, capture_output=True).stdout
-        (tree / name).write_bytes(old)
+    for name in (*BASELINE_MODULES, "text_mining/pipeline_step.py"):
+        old = subprocess.run(["git", "show", f"{revision}:{name}"], cwd=REPO, capture_output=True)
+        if old.returncode == 0:  # a module the revision does not have keeps the working tree's copy
+            (tree / name).write_bytes(old.stdout)
     return tree
 
 

@@ -11,7 +11,8 @@ from pipeline import marts
 from pipeline.runner import Step
 from risk_models import calibration, lead_steps
 from risk_models import rules as risk_rules
-from text_mining.pipeline_step import hot_topics, text_features
+from text_mining.features_step import text_features
+from text_mining.hot_topics_step import hot_topics
 
 
 def daily_counts(conn: Connection) -> int:

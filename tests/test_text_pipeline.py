@@ -23,8 +23,9 @@ from tests.db_fixtures import postgres_database, sqlite_engine
 from text_mining import hotwords, warehouse_model
 from text_mining.classifier import route
 from text_mining.entities import normalize_business_name
+from text_mining.features_step import _route_keys, route_table, text_features
+from text_mining.hot_topics_step import hot_topics
 from text_mining.pipeline_quality import quality_report
-from text_mining.pipeline_step import _route_keys, hot_topics, route_table, text_features
 from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
 from text_mining.reply_quality import score_replies
 from text_mining.severity import severity_level

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, select
 from data_access.schema import ComplaintFeature, HotlineTicket, PlantedEvent
 from text_mining.classifier import route
 from text_mining.entities import normalize_business_name
-from text_mining.pipeline_step import _route_keys, route_table
+from text_mining.features_step import _route_keys, route_table
 from text_mining.warehouse_model import make_category_model
 
 __all__ = ["quality_report"]
