@@ -11,7 +11,10 @@ selenium (/usr/bin/chromium; tests/browser.py's helpers). Times are the page's o
 - **page warm**: logged in as the LEADER demo user, each page opened once to warm the server's caches and
   the browser's, then ``--loads`` times: navigation → the page settled, i.e. the last change to the page
   (a DOM mutation, or a callback response arriving) before one second with no request in flight and no
-  change. Dash pages draw in several rounds of callbacks; this counts all of them.
+  change. Dash pages draw in several rounds of callbacks; this counts all of them. A full navigation
+  (a bookmark, a typed address, F5) loads and evaluates the whole app again, plotly.js (≈ 4.8 MB) included;
+- **page from the menu**: how users move between pages: the menu's link clicked on another page (Dash Pages
+  swaps the page without reloading, so the app shell, plotly.js and the grid stay loaded) → settled.
 
 Medians per page, the machine's load average before and after.
 """
@@ -50,14 +53,15 @@ new MutationObserver(() => {
 QUIET_MS = 1000
 
 
-def _settled_ms(browser, timeout: float = 60) -> float:  # noqa: ANN001
-    """Wait until the page had nothing in flight and no change for QUIET_MS; return the last change's time."""
+def _settled_ms(browser, timeout: float = 60, after: float = 0) -> float:  # noqa: ANN001
+    """Wait until the page had nothing in flight and no change for QUIET_MS, with a change later than
+    ``after``; return the last change's time."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         state = browser.execute_script(
             "return window.__bj && document.readyState === 'complete' ? "
             "[window.__bj.inflight, window.__bj.last, performance.now()] : null")
-        if state and state[0] == 0 and state[1] > 0 and state[2] - state[1] >= QUIET_MS:
+        if state and state[0] == 0 and state[1] > after and state[2] - state[1] >= QUIET_MS:
             return state[1]
         time.sleep(0.1)
     raise TimeoutError("the page did not settle")
@@ -110,6 +114,35 @@ def pages_warm(browser, base_url: str, paths: list[str], loads: int) -> dict[str
     return out
 
 
+def _click_menu(browser, path: str) -> float | None:  # noqa: ANN001
+    """Click the menu's link to ``path`` (Dash Pages moves without reloading); the page clock at the click,
+    None when the menu has no link to it."""
+    return browser.execute_script(
+        "const link = document.querySelector(`a.nav-link[href='${arguments[0]}']`);"
+        "if (!link) { return null; } const at = performance.now(); link.click(); return at;", path)
+
+
+def pages_in_app(browser, base_url: str, paths: list[str], loads: int) -> dict[str, list[float]]:  # noqa: ANN001
+    """Each page opened from the menu of another one, as users move between pages: no reload, so plotly.js,
+    the grid and the app shell stay loaded; click → settled."""
+    out = {}
+    browser.get(base_url + "/guide")
+    _settled_ms(browser)
+    for path in paths:
+        if browser.execute_script("return document.querySelector(`a.nav-link[href='${arguments[0]}']`)", path) is None:
+            continue  # not in the menu (the 404 page)
+        times = []
+        for i in range(loads + 1):
+            away = "/guide" if path != "/guide" else "/"
+            _settled_ms(browser, after=_click_menu(browser, away))
+            clicked = _click_menu(browser, path)
+            settled = _settled_ms(browser, after=clicked)
+            if i:
+                times.append(settled - clicked)
+        out[path] = times
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loads", type=int, default=3)
@@ -135,6 +168,7 @@ def main() -> None:
             browser.delete_all_cookies()
             log_in(browser, base_url, *user)
             pages = pages_warm(browser, base_url, paths, args.loads)
+            in_app = pages_in_app(browser, base_url, paths, args.loads)
         finally:
             browser.quit()
     load_after = os.getloadavg()
@@ -146,6 +180,8 @@ def main() -> None:
         print(f"| {label} | {statistics.median(values):.0f} | {max(values):.0f} |")
     for path, values in pages.items():
         print(f"| page {path}, warm: navigation → settled | {statistics.median(values):.0f} | {max(values):.0f} |")
+    for path, values in in_app.items():
+        print(f"| page {path}, from the menu: click → settled | {statistics.median(values):.0f} | {max(values):.0f} |")
 
 
 if __name__ == "__main__":
