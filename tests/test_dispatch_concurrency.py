@@ -23,7 +23,7 @@ from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import Base, RiskLead, RiskLeadEvent
 from data_access.scope import Scope
 from dispatch import lifecycle as lc
-from tests.db_fixtures import postgres_database, sqlite_engine
+from tests.db_fixtures import initialised_warehouse, postgres_database, sqlite_engine
 
 SCJG = DEPT_CODE_BY_KEY["SCJG"]
 T0 = dt.datetime(2025, 3, 3, 9, 0)
@@ -103,17 +103,8 @@ def test_concurrent_transitions_postgres():
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = sqlite_engine(tmp_path / "stale.db")
-        warehouse.init(eng)
+    with initialised_warehouse(request.param, tmp_path) as eng:
         yield eng
-        eng.dispose()
-        return
-    with postgres_database() as url:
-        eng = make_engine(url)
-        warehouse.init(eng)
-        yield eng
-        eng.dispose()
 
 
 def _state(engine: Engine, lead_id: int) -> tuple:
