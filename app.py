@@ -6,6 +6,7 @@ logged-in role may open, and a wall display gets no navigation at all.
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import dash
@@ -24,9 +25,28 @@ ROOT = Path(__file__).resolve().parent
 APP_TITLE = "汴监 · 开封市互联网+监管指挥中心"
 
 
+class _Dash(Dash):
+    """Dash whose first-request set-up runs once, with every other request waiting for it.
+
+    Dash finishes setting itself up (page callbacks moved into its callback map, layout validated) in a
+    before-request hook guarded only by a flag it sets on entry, so the threads of a freshly (re)started
+    worker that serve their first requests together read the callback map while it is being changed:
+    seen as an HTTP 500 "dictionary changed size during iteration" on a wall panel right after a gunicorn
+    worker recycle, 50 users (docs/production.md).
+    """
+
+    def __init__(self, *args, **kwargs):
+        self.setup_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def _setup_server(self):
+        with self.setup_lock:
+            super()._setup_server()
+
+
 def create_app() -> Dash:
     """Build the app. Every script, stylesheet and font is served from this process (no CDN)."""
-    app = Dash(
+    app = _Dash(
         __name__,
         use_pages=True,
         pages_folder=str(ROOT / "pages"),
@@ -72,4 +92,18 @@ def _shell() -> html.Div:
     identity = current_identity()
     chrome = [] if identity and identity.scope.role == "WALL" else [_navbar(identity)]
     return html.Div([dcc.Location(id="app-url"), outage_banner.banner(), *chrome,
-                     dbc.Container(dash.page_container, fluid=True)])
+                     dbc.Container(_page_loading(dash.page_container), fluid=True)])
+
+
+# The id of the Div that Dash Pages fills with the current page's layout (dash.page_container).
+PAGES_CONTENT_ID = "_pages_content"
+
+
+def _page_loading(container) -> dcc.Loading:
+    """A page's layout is built on the server when the user opens it: show that it is on its way.
+
+    Only the page switch itself (Dash Pages' content) is watched, not every callback inside a page, and
+    only when it takes longer than a moment, so quick switches do not flicker.
+    """
+    return dcc.Loading(container, target_components={PAGES_CONTENT_ID: "children"}, delay_show=300,
+                       type="circle", overlay_style={"visibility": "visible", "opacity": 0.4})
