@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, func, select
+from sqlalchemy import Connection, Select, func, select
 from sqlalchemy.orm import Session
 
 from data_access.schema import DailyComplaintCount, HotlineCategory, HotlineTicket, Region
@@ -30,13 +30,6 @@ def frame(bind: Session | Connection, stmt: Select, columns: list[str]) -> pd.Da
     finally:
         result.close()
     return pd.DataFrame.from_records(rows, columns=columns)
-
-
-def month_of(session: Session, column: ColumnElement) -> ColumnElement:
-    """``YYYY-MM`` of a date/datetime column, in the session's SQL dialect."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(column, "YYYY-MM")
-    return func.strftime("%Y-%m", column)
 
 
 def counties(session: Session) -> pd.DataFrame:

@@ -17,9 +17,9 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from data_access import limits, privacy
-from data_access.queries import month_of
 from data_access.schema import ComplaintFeature, Department, HotlineCategory, HotlineTicket, Region
 from data_access.scope import Scope
+from data_access.sql_dates import month_of
 
 SEARCH_MAX_CHARS = limits.max_chars("search")  # longest full-text query accepted (a LIKE pattern, not a query language)
 HOT_WORD_SAMPLE = 5_000  # most recent matching orders whose stored tokens give a selection's hot words (keeps it < 200 ms)
@@ -83,7 +83,7 @@ def complaint_monthly(session: Session, scope: Scope, *, regions: list[str] | No
 
     Columns: month (YYYY-MM), name, n.
     """
-    cells = _cells(scope, month_of(session, HotlineTicket.accepted_at).label("month"), regions=regions,
+    cells = _cells(scope, month_of(HotlineTicket.accepted_at).label("month"), regions=regions,
                    categories=categories, start=start, text=text)
     stmt = (select(cells.c.month, cells.c.category_code, HotlineCategory.name, func.sum(cells.c.n))
             .join(HotlineCategory, HotlineCategory.cat_code == cells.c.category_code)

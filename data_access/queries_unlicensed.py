@@ -14,9 +14,9 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from data_access.codes import DEPARTMENT_BY_KEY
-from data_access.queries import month_of
 from data_access.schema import Department, Region, UnlicensedLead
 from data_access.scope import Scope
+from data_access.sql_dates import month_of
 
 _SCJG_KEY = "SCJG"  # 无照 → 市场监管 (国务院令第684号 第6条)
 
@@ -88,7 +88,7 @@ def unlicensed_trend(session: Session, scope: Scope, *, regions: list[str] | Non
 
     Columns: month, found, closed, open_end."""
     u = UnlicensedLead
-    found_m, closed_m = month_of(session, u.found_at), month_of(session, u.closed_at)
+    found_m, closed_m = month_of(u.found_at), month_of(u.closed_at)
     found = pd.DataFrame(session.execute(_unlicensed(select(found_m, func.count()), scope, regions, None)
                                          .group_by(found_m)).all(), columns=["month", "found"])
     closed = pd.DataFrame(session.execute(_unlicensed(select(closed_m, func.count()), scope, regions, None)

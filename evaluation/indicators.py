@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, String, and_, case, cast, delete, func, insert, select
+from sqlalchemy import Connection, and_, case, delete, func, insert, select
 
 from data_access import codes, queries_evaluation, workdays
 from data_access.reference import DEPT_CODE_BY_KEY
@@ -35,6 +35,7 @@ from data_access.schema import (
     RiskLead,
     UrbanCase,
 )
+from data_access.sql_dates import day_of, month_of, year_of
 from text_mining.reply_quality import score_replies
 
 COUNTY, DEPARTMENT = "COUNTY", "DEPARTMENT"
@@ -103,11 +104,6 @@ class Indicator:
 
 
 # ----------------------------------------------------------------------------------------- SQL helpers
-
-
-def month_of(column):  # noqa: ANN001, ANN201
-    """``YYYY-MM`` of a date/datetime column; the text cast is ISO on both SQLite and PostgreSQL."""
-    return func.substr(cast(column, String), 1, 7)
 
 
 def _ratio(conn: Connection, window: Window, *, when, units: dict, num, where=()) -> pd.DataFrame:  # noqa: ANN001
@@ -265,7 +261,7 @@ def item_coverage(conn: Connection, w: Window) -> pd.DataFrame:
         .join(CheckImpl, CheckImpl.item_code == RegItem.item_code)).all(), columns=["main", "dept", "region"])
     frames = []
     for table, day in ((Inspection, Inspection.check_date), (Penalty, Penalty.decided_at)):  # 行政检查 and 行政处罚
-        year = func.substr(cast(day, String), 1, 4)
+        year = year_of(day)
         frames.append(pd.DataFrame(conn.execute(
             select(main_of, table.region_code, year, func.min(day))
             .join(RegItem, RegItem.item_code == table.item_code)
@@ -288,7 +284,7 @@ def item_coverage(conn: Connection, w: Window) -> pd.DataFrame:
 
 
 def inspection_timely(conn: Connection, w: Window) -> pd.DataFrame:
-    submitted_day = func.substr(cast(Inspection.submitted_at, String), 1, 10)
+    submitted_day = day_of(Inspection.submitted_at)
     stmt = (select(Inspection.check_date, submitted_day, Inspection.dept_code, Inspection.region_code, func.count())
             .where(Inspection.check_date >= w.start.date(), Inspection.check_date < w.end.date() + dt.timedelta(days=1))
             .group_by(Inspection.check_date, submitted_day, Inspection.dept_code, Inspection.region_code))

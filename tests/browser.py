@@ -64,7 +64,7 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(database_url: str | object, var_dir: Path, *, env: dict[str, str] | None = None,
-                timeout: float = 60) -> Iterator[str]:
+                timeout: float = 180) -> Iterator[str]:
     """Run ``bianjian serve`` on a free 127.0.0.1 port against ``database_url``; yield its base URL.
 
     ``var_dir`` holds the server's secret key and cache; ``env`` adds settings (``BIANJIAN_*``).
@@ -99,7 +99,10 @@ def _wait_until_up(url: str, proc: subprocess.Popen, timeout: float, log_path: P
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (our own 127.0.0.1 server)
+            # The first request finishes Dash's set-up; on a busy machine it may take longer than a poll,
+            # and a poll that gives up only queues another request behind it.
+            wait = max(1.0, deadline - time.monotonic())
+            with urllib.request.urlopen(url, timeout=wait) as response:  # noqa: S310 (our own 127.0.0.1 server)
                 if response.status == 200:
                     return
         except OSError:
