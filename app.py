@@ -19,7 +19,7 @@ from ops import background, health, outage, outage_banner
 from security import access
 from security.identity import current_identity
 from security.sessions import Identity
-from web import guard
+from web import guard, plotly_bundle
 
 ROOT = Path(__file__).resolve().parent
 APP_TITLE = "汴监 · 开封市互联网+监管指挥中心"
@@ -60,6 +60,7 @@ def create_app() -> Dash:
     )
     app.layout = _shell
     guard.install(app)
+    plotly_bundle.install(app)
     outage.install(app)
     health.install(app)
     api.register(app.server)

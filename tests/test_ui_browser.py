@@ -88,6 +88,13 @@ def _first_lead(url: str) -> int:
         return db.execute("SELECT MIN(lead_id) FROM derived_risk_lead").fetchone()[0]
 
 
+def _menu_paths(browser, server: str) -> list[str]:  # noqa: ANN001
+    """The pages in the logged-in user's navigation."""
+    return sorted({a.get_attribute("href").removeprefix(server)
+                   for a in browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link")
+                   if (a.get_attribute("href") or "").startswith(server)})
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_page_speaks_chinese(warehouse, server, tmp_path, role):
     """Each page a role can open (its navigation, an entity profile, a lead, an unknown address) shows no
@@ -104,9 +111,7 @@ def test_every_page_speaks_chinese(warehouse, server, tmp_path, role):
     try:
         log_in(browser, server, username, password)
         settle(browser)
-        paths = sorted({a.get_attribute("href").removeprefix(server)
-                        for a in browser.find_elements(By.CSS_SELECTOR, "nav a.nav-link")
-                        if (a.get_attribute("href") or "").startswith(server)})
+        paths = _menu_paths(browser, server)
         paths += [f"/enterprise/{_busiest_inspected_subject(url)}", f"/leads/{_first_lead(url)}", "/no-such-page"]
         found = {}
         for path in paths:
@@ -116,6 +121,52 @@ def test_every_page_speaks_chinese(warehouse, server, tmp_path, role):
                 found[path] = sorted(words)
         assert found == {}
         assert len(paths) > 5
+    finally:
+        browser.quit()
+
+
+# Per drawn graph: its trace types, those plotly.js drew as another type (it draws a type it does not know as
+# a scatter), and whether its SVG is there; and the trace types the page's plotly.js knows.
+CHARTS_JS = """
+const known = Object.keys(Plotly.PlotSchema.get().traces);
+return {known: known, graphs: [...document.querySelectorAll('.js-plotly-plot')].map(gd => ({
+  types: gd.data.map(t => t.type || 'scatter'), svg: !!gd.querySelector('.main-svg'),
+  redrawn: gd._fullData.filter(t => t.type !== (gd.data[t.index].type || 'scatter')).length}))};
+"""
+
+
+def test_every_chart_draws_with_the_partial_plotly(warehouse, server, tmp_path):
+    """The browser gets web/vendor/plotly-bianjian.min.js (only the trace types the app uses): every graph of
+    every page a leader opens, a lead's series and the wall draws every trace with it."""
+    from data_access.db import make_engine
+
+    _, url = warehouse
+    engine = make_engine(url)
+    credentials, token = demo_login(engine, "LEADER"), kiosk_token(engine)
+    engine.dispose()
+    browser = open_browser(tmp_path / "chrome")
+    try:
+        log_in(browser, server, *credentials)
+        settle(browser)
+        paths = _menu_paths(browser, server)
+        drawn = {}
+        for path in [*paths, f"/leads/{_first_lead(url)}", f"/wall?kiosk={token}"]:
+            browser.get(server + path)
+            if path.startswith("/wall"):  # its clock never lets the text settle
+                browser.wait_for_css("#wall-funnel .main-svg", timeout=60)
+            else:
+                settle(browser)
+            if browser.find_elements(By.CSS_SELECTOR, ".js-plotly-plot"):
+                browser.wait_until(lambda d: not d.find_elements(By.CSS_SELECTOR, ".js-plotly-plot:not(:has(.main-svg))"),
+                                   f"a graph of {path} was not drawn", timeout=30)
+                drawn[path] = browser.execute_script(CHARTS_JS)
+        types = {t for page in drawn.values() for g in page["graphs"] for t in g["types"]}
+        assert {"bar", "scatter", "choropleth", "scattergeo", "funnel"} <= types  # the pages were all reached
+        for path, page in drawn.items():
+            assert "scatter3d" not in page["known"], path  # the full bundle would know it
+            for graph in page["graphs"]:
+                assert graph["svg"] and graph["redrawn"] == 0 and set(graph["types"]) <= set(page["known"]), path
+        assert browser.console_errors() == []
     finally:
         browser.quit()
 
