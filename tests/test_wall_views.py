@@ -107,3 +107,42 @@ def test_hot_issue_rows_rank_the_issues_and_mark_growth():
     second = wall_views.hot_issue_rows(issues, limit=5)[1]
     assert [str(c.children) for c in second.children][2:] == ["—", "城乡建设", "3件 · 3人", ""]  # no county, no rise
     assert "暂无热点问题" in str(wall_views.hot_issue_rows(issues.iloc[:0], limit=5)[0].children)
+
+
+def _departments(statuses: list[str]) -> pd.DataFrame:
+    n = len(statuses)
+    names = {"green": "正常", "yellow": "黄色预警", "red": "红色预警", "insufficient": "参评不足"}
+    return pd.DataFrame({"rank": [float(i + 1) if s != "insufficient" else float("nan") for i, s in enumerate(statuses)],
+                         "unit_code": [f"u{i + 1}" for i in range(n)], "unit_name": [f"第{i + 1}局" for i in range(n)],
+                         "score": [110.0 - i for i in range(n)], "rank_change": [0.0] * n, "status": statuses,
+                         "status_name": [names[s] for s in statuses]})
+
+
+def test_a_long_ranking_shows_the_first_places_and_every_warned_unit():
+    # 24 departments ranked, 22nd yellow and 24th red, two not ranked: the top 10 alone would hide both.
+    ranked = _departments(["green"] * 21 + ["yellow", "green", "red", "insufficient", "insufficient"])
+    rows = wall_views.ranking_rows(ranked, "2026-11", limit=10)
+    units = [getattr(row, "data-unit", None) for row in rows[1:]]
+    assert units == ["u1", "u2", "u3", "u4", "u5", "u6", None, "u22", "u23", "u24"]
+    assert rows[7].children == "⋯ 第7–21名略 ⋯"
+    assert [getattr(row, "data-status") for row in rows[8:]] == ["黄色预警", "正常", "红色预警"]
+
+
+def _places(runs) -> list[list[int]]:
+    return [[int(rank) for rank in run["rank"]] for run in runs]
+
+
+def test_a_warned_unit_in_the_middle_gets_its_own_run():
+    runs = wall_views.ranking_selection(_departments(["green"] * 14 + ["red"] + ["green"] * 9), limit=10)
+    assert _places(runs) == [[1, 2, 3, 4, 5, 6], [15], [24]]
+
+
+def test_too_many_warned_units_keep_three_leaders_and_the_worst_warned():
+    runs = wall_views.ranking_selection(_departments(["green"] * 10 + ["yellow", "green"] * 7), limit=10)
+    assert _places(runs)[0] == [1, 2, 3]
+    assert sum(len(run) for run in runs) + len(runs) - 1 <= 10
+    assert _places(runs)[-1][-1] == 24 and 23 in _places(runs)[-1]
+
+
+def test_a_short_ranking_is_shown_whole():
+    assert _places(wall_views.ranking_selection(_departments(["green"] * 9 + ["red"]), limit=10)) == [list(range(1, 11))]

@@ -147,25 +147,77 @@ def overdue_rows(df: pd.DataFrame, limit: int) -> list:
                      className="wall-row") for r in df.itertuples()]
 
 
+# However many units are warned, at least this many first places stay on the wall.
+RANKING_MIN_LEADERS = 3
+WARNED_STATUSES = ("yellow", "red")
+
+
+def ranking_selection(ranked: pd.DataFrame, limit: int) -> list[pd.DataFrame]:
+    """Runs of consecutive places of the ranked units to show in ``limit`` wall rows, a gap row between runs.
+
+    All units when they fit; otherwise every warned unit (黄/红) and the last place, and the first places in
+    the rows that are left, so the units the monthly bulletin warns are on the wall and not only the leaders.
+    A gap that would skip a single place shows that place instead. If even the warned units do not fit beside
+    ``RANKING_MIN_LEADERS`` first places, the worst-ranked of them are shown. Units without a rank (参评不足)
+    are not listed.
+    """
+    ranked = ranked[ranked["rank"].notna()].reset_index(drop=True)
+    n = len(ranked)
+    if n <= limit:
+        return [ranked]
+    warned = [i for i, status in enumerate(ranked["status"]) if status in WARNED_STATUSES]
+    tail = sorted(set(warned) | {n - 1})
+    while _rows(_runs(set(range(RANKING_MIN_LEADERS)) | set(tail))) > limit and len(tail) > 1:
+        tail = tail[1:]
+    leaders = RANKING_MIN_LEADERS
+    while leaders < n and _rows(_runs(set(range(leaders + 1)) | set(tail))) <= limit:
+        leaders += 1
+    return [ranked.iloc[run] for run in _runs(set(range(leaders)) | set(tail))]
+
+
+def _runs(places: set[int]) -> list[list[int]]:
+    """Consecutive runs of ``places``, a single skipped place filled in."""
+    runs: list[list[int]] = []
+    for place in sorted(places):
+        if runs and place - runs[-1][-1] <= 2:
+            runs[-1].extend(range(runs[-1][-1] + 1, place + 1))
+        else:
+            runs.append([place])
+    return runs
+
+
+def _rows(runs: list[list[int]]) -> int:
+    return sum(len(run) for run in runs) + len(runs) - 1
+
+
 def ranking_rows(ranked: pd.DataFrame, month: str | None, limit: int, month_text: str | None = None) -> list:
     """Departments by composite score with rank change (↑/↓) and the warning status spelled out; each row
-    is marked as a figure of metric ``department_ranking`` (same month and ranks as 排名 and the 月通报)."""
+    is marked as a figure of metric ``department_ranking`` (same month and ranks as 排名 and the 月通报).
+    Long lists show the first places, every warned unit and the last place (``ranking_selection``)."""
     if month is None:
         return [html.Div("暂无评价数据（请运行 bianjian pipeline）", className="wall-empty")]
     rows = [html.Div([html.Span(month_text or month, **metrics.mark("ranking_month")), " 综合得分（100 = 全部达标）"],
                      className="wall-caption")]
-    for r in ranked.head(limit).itertuples():
-        change = r.rank_change
-        arrow = "—" if pd.isna(change) or change == 0 else f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
-        rows.append(html.Div([html.Span(f"{int(r.rank)}", className="wall-rank"),
-                              html.Span(r.unit_name, className="wall-row-title"),
-                              html.Span(f"{r.score:.1f}", className="wall-score"),
-                              html.Span(arrow, className="wall-change"),
-                              html.Span("" if r.status == "green" else r.status_name,
-                                        className=f"wall-status wall-status-{r.status}")],
-                             className="wall-row", **metrics.mark("department_ranking"),
-                             **{"data-unit": r.unit_code, "data-status": r.status_name}))
+    runs = ranking_selection(ranked, limit)
+    for before, run in zip([None, *runs], runs, strict=False):
+        if before is not None:
+            skipped = f"第{int(before['rank'].iloc[-1]) + 1}–{int(run['rank'].iloc[0]) - 1}名略"
+            rows.append(html.Div(f"⋯ {skipped} ⋯", className="wall-row wall-row-gap"))
+        rows += [_ranking_row(r) for r in run.itertuples()]
     return rows
+
+
+def _ranking_row(r) -> html.Div:  # noqa: ANN001 - a row of itertuples()
+    change = r.rank_change
+    arrow = "—" if pd.isna(change) or change == 0 else f"↑{int(change)}" if change > 0 else f"↓{int(-change)}"
+    return html.Div([html.Span(f"{int(r.rank)}", className="wall-rank"),
+                     html.Span(r.unit_name, className="wall-row-title"),
+                     html.Span(f"{r.score:.1f}", className="wall-score"),
+                     html.Span(arrow, className="wall-change"),
+                     html.Span("" if r.status == "green" else r.status_name,
+                               className=f"wall-status wall-status-{r.status}")],
+                    className="wall-row", **metrics.mark("department_ranking"),
+                    **{"data-unit": r.unit_code, "data-status": r.status_name})
 
 
 def hot_issue_rows(df: pd.DataFrame, limit: int) -> list:
