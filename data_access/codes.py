@@ -253,7 +253,9 @@ UNLICENSED_KINDS = ("无照", "无证", "无证无照")
 UNLICENSED_STATUSES = ("待分流", "待核查", "不属实", "属实-引导办照", "属实-责令改正", "属实-立案查处", "已取缔", "销号")
 
 # Planted ground-truth kinds written by the demo generator (``truth_planted_event.kind``)
-PLANTED_KINDS = ("spike", "trend", "high_risk_entity", "unlicensed_operator", "slow_department")
+# high_risk_entity: an entity deteriorating from a dated onset (what entity leads should find); latent_risk_entity:
+# an entity risky throughout (what the risk-based inspection plan should rank high).
+PLANTED_KINDS = ("spike", "trend", "high_risk_entity", "latent_risk_entity", "unlicensed_operator", "slow_department")
 
 # ------------------------------------------------------------------------------- risk-lead dispatch
 
@@ -310,7 +312,8 @@ PIPELINE_STEP_NAMES = {"daily_counts": "每日投诉量", "credit_grades": "信�
                        "rule_leads": "规则线索", "lead_levels": "线索等级校准"}
 RUN_STATUSES = {"ok": "成功", "failed": "失败", "running": "进行中", "interrupted": "中断"}
 # Risk-model classes as the backtests store them (derived_model_backtest.model).
-MODEL_NAMES = {"EntityRiskModel": "主体风险模型", "SpikeDetector": "投诉激增检测", "TrendDetector": "持续上升检测",
+MODEL_NAMES = {"EntityRiskModel": "主体风险模型", "DeteriorationDetector": "主体投诉恶化检测", "SpikeDetector": "投诉激增检测",
+               "TrendDetector": "持续上升检测",
                "UnlicensedRule": "无证无照规则", "ComplaintClassifier": "留言分类与分拨（真实留言）"}
 AUDIT_ACTIONS = {
     "login": "登录", "login_failed": "登录失败", "login_locked": "登录锁定", "logout": "退出",

@@ -162,7 +162,7 @@ def _subjects(ctx: Context) -> pd.DataFrame:
     df["latent_risk"] = latent
     df["planted_high_risk"] = False
     df.loc[high, "planted_high_risk"] = True
-    plant(ctx, [{"kind": "high_risk_entity", "region_code": df.at[i, "region_code"], "subject_uscc": df.at[i, "uscc"],
+    plant(ctx, [{"kind": "latent_risk_entity", "region_code": df.at[i, "region_code"], "subject_uscc": df.at[i, "uscc"],
                   "name": df.at[i, "name"], "start_day": ctx.start, "end_day": ctx.end, "magnitude": PLANTED_RISK_BOOST,
                   "detail": {"industry_code": df.at[i, "industry_code"]}} for i in high])
     return df

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from data_access import codes, workdays
 from data_access.reference import DEPT_CODE_BY_KEY, county_government_code
+from data_access.schema import HotlineTicket
 from demo import complaint_text, names, places
 from demo.context import (
     DAY,
@@ -496,6 +498,13 @@ def _hotline_events(ctx: Context, t: pd.DataFrame) -> None:
 GRADED_SPIKE_PER_DAY = (1.0, 2.0, 3.0, 4.0, 5.0)
 GRADED_UNLICENSED_REPORTS = (1, 2, 3, 4)
 GRADED_TREND_RISE = (0.25, 0.5, 0.75, 1.0)
+# Deteriorating entities: from a start day in the last ENTITY_ONSET_DAYS before the end, a registered business
+# is named in extra complaints at GRADED_ENTITY_PER_30_DAYS a month (30 days), in turn. A typical entity is
+# named in less than one complaint a year (the demo draws 0.09 a year for a live entity at scale 0.05), so
+# the strength is the extra count, not a multiple of a baseline that is mostly zero; the truth row records
+# the entity's own baseline beside it.
+GRADED_ENTITY_PER_30_DAYS = (1.0, 2.0, 3.0, 4.0, 6.0)
+ENTITY_ONSET_DAYS = (30, 120)  # the onset lies 30-120 days before the end: every event has a month to show
 
 
 def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], counts: np.ndarray, seed: int) -> None:
@@ -515,6 +524,7 @@ def write_graded_plants(ctx: Context, subjects: pd.DataFrame, slow: list[str], c
     orders = _graded_orders(rng, extra, reports, days, topics, topics_by_cat)
     plant(ctx, extra.planted)
     _hotline_rows(ctx, rng, rnd, subjects, slow, orders)
+    _deteriorating_entities(ctx, subjects, slow, seed)
 
 
 @dataclass
@@ -644,3 +654,50 @@ def _graded_orders(rng: np.random.Generator, extra: _GradedOrders, reports: list
                   topic_of=np.array(topic_of)[order], cat_of=np.array(cat_of)[order],
                   appeal=np.array(appeal, dtype=object)[order], subject_idx=np.full(len(order), -1),
                   unlicensed_names={int(inverse[i]): v for i, v in names_of.items()})
+
+
+def _deteriorating_entities(ctx: Context, subjects: pd.DataFrame, slow: list[str], seed: int) -> None:
+    """Planted high-risk entities as dated deterioration events: a live business (catering or retail, not one
+    planted with a high latent risk) named from its onset day to the end in extra complaints (投诉 of a topic
+    naming its industry) at GRADED_ENTITY_PER_30_DAYS a month, in turn. From a generator of their own, after
+    the graded plants, so every other row is unchanged."""
+    rng, rnd = np.random.default_rng([seed, 21]), random.Random(seed * 1_000_003 + 21)
+    topics, _ = _topic_tables()
+    end = np.datetime64(ctx.end)
+    eligible = np.flatnonzero((subjects["status"] == "存续").to_numpy() & subjects["industry_code"].isin(["H", "F"])
+                              .to_numpy() & ~subjects["planted_high_risk"].to_numpy())
+    chosen = rng.choice(eligible, size=min(max(5, round(60 * ctx.scale ** 0.5)), len(eligible)), replace=False)
+    cats = [c[0] for c in codes.HOTLINE_CATEGORIES]
+    day_of, subject_of, topic_of, planted = [], [], [], []
+    for j, s_i in enumerate(chosen.tolist()):
+        strength = GRADED_ENTITY_PER_30_DAYS[j % len(GRADED_ENTITY_PER_30_DAYS)]
+        onset = end - int(rng.integers(ENTITY_ONSET_DAYS[0], ENTITY_ONSET_DAYS[1] + 1))
+        span = int((end - onset).astype(int)) + 1
+        k = int(rng.poisson(strength * span / 30))
+        industry = subjects.at[s_i, "industry_code"]
+        fits = [i for i, t in enumerate(topics) if t.names_business and industry in (t.industries or ("F",))]
+        day_of += (onset + np.sort(rng.integers(0, span, k))).tolist()
+        subject_of += [s_i] * k
+        topic_of += [fits[rnd.randrange(len(fits))] for _ in range(k)]
+        uscc = subjects.at[s_i, "uscc"]
+        first = dt.datetime.combine(onset.astype(object), dt.time())
+        before = ctx.conn.execute(select(func.count()).where(
+            HotlineTicket.subject_uscc == uscc, HotlineTicket.accepted_at >= first - dt.timedelta(days=365),
+            HotlineTicket.accepted_at < first)).scalar_one()
+        planted.append({"kind": "high_risk_entity", "region_code": subjects.at[s_i, "region_code"], "subject_uscc": uscc,
+                        "name": subjects.at[s_i, "name"], "start_day": onset.astype(object), "end_day": ctx.end,
+                        "magnitude": strength,
+                        "detail": {"strength": strength, "shape": "extra complaints from the onset day to the end",
+                                   "complaints": k, "baseline_per_30_days": round(before * 30 / 365, 3),
+                                   "industry_code": industry, "graded": True}})
+    plant(ctx, planted)
+    if not day_of:
+        return
+    accepted = random_times(rng, np.array(day_of, dtype="datetime64[D]"))
+    order = np.argsort(accepted, kind="stable")
+    topic_arr = np.array(topic_of)[order]
+    orders = Orders(accepted=accepted[order],
+                    county_codes=subjects["region_code"].to_numpy()[np.array(subject_of)[order]],
+                    topic_of=topic_arr, cat_of=np.array([cats.index(topics[t].category) for t in topic_arr]),
+                    appeal=np.array(["投诉"] * len(order), dtype=object), subject_idx=np.array(subject_of)[order])
+    _hotline_rows(ctx, rng, rnd, subjects, slow, orders)

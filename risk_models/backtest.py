@@ -10,10 +10,12 @@ Match rules (planted event → lead), as stated in docs/risk_leads.md:
   same county × category, raised on a day in [start, end + 2 days]; delay = that day − start (the
   detector's raw alarm days and their precision are reported too, as ``alarm_days``/``alarm_precision``);
 * trend: a rising-trend lead (last 26 weeks, as of the last day) for the same county × category;
-* high_risk_entity: an entity lead names the entity. The risk-based inspection plan (the top
-  ``inspection_share`` of live entities by risk score, :func:`plan_size`) is a ranking, not a lead: its
-  recall is reported apart (``plan_recall``, at every share in ``ENTITY_SHARES``, the old fixed top 30, and
-  with the credit/repeat rules' hits);
+* high_risk_entity (an entity deteriorating from a planted onset day): an entity lead, replayed night by
+  night over the last ``ENTITY_REPLAY_DAYS``, names the entity on or after the onset; delay = its first
+  flag day − onset. The risk-based inspection plan (the top ``inspection_share`` of live entities by risk
+  score, :func:`plan_size`) is a ranking, not a lead: its recall over the entities planted risky throughout
+  (kind ``latent_risk_entity``) is reported apart (``plan_recall``, at every share in ``ENTITY_SHARES``, the
+  old fixed top 30, and with the credit/repeat rules' hits);
 * unlicensed_operator: an unlicensed lead (replayed day by day over the history) in the same county whose
   name matches; delay = the day the rule first fired − start.
 
@@ -39,6 +41,7 @@ import settings
 from data_access.queries_enterprise import plan_size
 from data_access.schema import ModelBacktest, PlantedEvent
 from risk_models import calibration, entity_leads, lead_reads, spike_leads
+from risk_models.deterioration import DeteriorationDetector
 from risk_models.rules import CreditRule, RepeatRule, UnlicensedRule
 from risk_models.trends import detect_trends_frame
 from text_mining.entities import normalize_business_name
@@ -52,6 +55,9 @@ TREND_WEEKS = 26
 INSPECTION_SHARE = float(settings.SETTINGS_BY_NAME["inspection_plan_share"].default)
 ENTITY_SHARES = (0.0025, 0.005, 0.01, 0.02)  # the sensitivity reported beside it
 OLD_TOP_K = 30  # the fixed depth used before, kept in the output for comparison
+# Nights of entity leads replayed: the demo's deteriorations start 30-120 days before its end
+# (demo.hotline.ENTITY_ONSET_DAYS), so every one, and every false lead of the same period, is in the replay.
+ENTITY_REPLAY_DAYS = 120
 
 
 def _strength(kind: str, magnitude: float, detail: dict | None) -> float:
@@ -84,9 +90,9 @@ def _planted(conn: Connection) -> pd.DataFrame:
 # Strength buckets of the detection curve (lower edges), per planted kind, in the unit the generator plants
 # them: spikes in mean extra complaints a day (SpikeLeadRule needs 8 above the usual level within 3 days),
 # trends in their 180-day rise as a multiple of the baseline, unlicensed operators in reports (the rule
-# needs 3 in 30 days). Entities are planted at one strength (PLANTED_RISK_BOOST).
+# needs 3 in 30 days), deteriorating entities in extra complaints per 30 days.
 STRENGTH_EDGES = {"spike": (0.0, 2.0, 4.0, 6.0), "trend": (0.0, 0.5, 1.0, 1.5),
-                  "unlicensed_operator": (1.0, 2.0, 3.0, 5.0), "high_risk_entity": (0.0,)}
+                  "unlicensed_operator": (1.0, 2.0, 3.0, 5.0), "high_risk_entity": (0.0, 2.0, 3.0, 4.0, 6.0)}
 
 
 def _bucket(kind: str, strength: float) -> str:
@@ -169,30 +175,46 @@ def backtest_trends(planted: pd.DataFrame, frame: pd.DataFrame, as_of: dt.date) 
 
 
 def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *,
-                      inspection_share: float = INSPECTION_SHARE) -> tuple[dict, dict]:
+                      inspection_share: float = INSPECTION_SHARE,
+                      detector: DeteriorationDetector | None = None) -> tuple[dict, dict]:
     tables = entity_leads.load_entity_tables(conn)
     model = entity_leads.fit_entity_model(tables, as_of + dt.timedelta(days=1))
     scored = entity_leads.score_entities(tables, model, as_of)
-    lead_set = set(entity_leads.select_entity_leads(scored)["uscc"])
+    detector = detector or DeteriorationDetector()
+    # The lead unit: entity leads replayed night by night over the last ENTITY_REPLAY_DAYS (one per episode,
+    # raised on its first flag day) against the planted deteriorations; found when a lead names the entity on
+    # or after its onset, delay = that day - onset.
+    days = [as_of - dt.timedelta(days=d) for d in range(ENTITY_REPLAY_DAYS - 1, -1, -1)]
+    episodes = detector.episodes(detector.scan(tables.tickets, scored, days))
+    ev = planted[planted["kind"] == "high_risk_entity"]
+    onset = dict(zip(ev["subject_uscc"], ev["start_day"], strict=True))
+    lead_day = pd.to_datetime(episodes["lead_day"])
+    matched = [u in onset and d >= onset[u] for u, d in zip(episodes["uscc"], lead_day, strict=True)]
+    detected, delays = [], []
+    for e in ev.itertuples():
+        hit = lead_day[(episodes["uscc"] == e.subject_uscc) & (lead_day >= e.start_day)]
+        detected.append(not hit.empty)
+        if not hit.empty:
+            delays.append((hit.min() - e.start_day).days)
+    out = _summary(detected, matched, delays, kind="high_risk_entity", strengths=list(ev["strength"]))
+    # The inspection plan is a ranking, not a lead: its recall, over the entities planted risky throughout, is
+    # reported on its own, and with the credit/repeat rules' hits (what a department would reach by acting on
+    # plan and rules together).
+    lead_set = set(episodes["uscc"])
     ruled = {s.subject_uscc for s in CreditRule().signals(conn, as_of) + RepeatRule().signals(conn, as_of)
              if s.subject_uscc}
-    ev = planted[planted["kind"] == "high_risk_entity"]
-    truth = list(ev["subject_uscc"])
+    truth = list(planted.loc[planted["kind"] == "latent_risk_entity", "subject_uscc"])
     truth_set = set(truth)
 
     def in_plan(k: int) -> tuple[list[bool], int]:
         top = set(scored.head(k)["uscc"])
         return [u in top for u in truth], len(top & truth_set)
 
-    # The lead unit: a planted entity is found when an entity lead names it; precision over the same leads.
-    out = _summary([u in lead_set for u in truth], [u in truth_set for u in sorted(lead_set)], [],
-                   kind="high_risk_entity", strengths=list(ev["strength"]))
     top_k = plan_size(len(scored), inspection_share)
     planned, in_top = in_plan(top_k)
     planned30, in_top30 = in_plan(OLD_TOP_K)
-    # The inspection plan is a ranking, not a lead: its recall is reported on its own, and with the
-    # credit/repeat rules' hits (what a department would reach by acting on plan and rules together).
-    out.update(live_entities=len(scored), inspection_share=inspection_share, top_k=top_k, in_top_k=in_top,
+    out.update(plan_events=len(truth), live_entities=len(scored), inspection_share=inspection_share, top_k=top_k,
+               in_top_k=in_top,
                precision_at_k=in_top / top_k, plan_recall=float(np.mean(planned)) if truth else None,
                plan_or_rule_recall=float(np.mean([p or u in lead_set or u in ruled
                                                   for p, u in zip(planned, truth, strict=True)])) if truth else None,
@@ -263,8 +285,9 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
         ranking = ranking_warnings(conn, planted, as_of)
     events = sum(k["events"] for k in kinds.values())
     leads_n = sum(k["leads"] for k in kinds.values())
-    # Overall delay: events with an onset day (spike and unlicensed detections); trends ramp up slowly.
-    delays = kinds["spike"]["delays_days"] + kinds["unlicensed_operator"]["delays_days"]
+    # Overall delay: events with an onset day (spike, entity and unlicensed detections); trends ramp up slowly.
+    delays = (kinds["spike"]["delays_days"] + kinds["high_risk_entity"]["delays_days"]
+              + kinds["unlicensed_operator"]["delays_days"])
     ent = kinds["high_risk_entity"]
     result = {
         "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}，{series} 条区县×类别序列",
@@ -349,8 +372,10 @@ def ranking_warnings(conn: Connection, planted: pd.DataFrame, as_of: dt.date) ->
             "unplanted_yellow_per_month": int((unplanted["status"] == "yellow").sum()) / len(months)}
 
 
-MODEL_OF_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "high_risk_entity": "EntityRiskModel",
+MODEL_OF_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "high_risk_entity": "DeteriorationDetector",
                  "unlicensed_operator": "UnlicensedRule"}
+# The inspection plan's figures belong to the model that ranks it, not to the entity leads' detector.
+PLAN_MODEL, PLAN_METRICS = "EntityRiskModel", ("plan_recall", "precision_at_k")
 
 
 def store_rows(engine: Engine, rows: list[dict]) -> str:
@@ -371,9 +396,11 @@ def store_planted(engine: Engine, result: dict) -> str:
         for m in ("recall", "precision", "median_delay_days", "recall_testable", "plan_recall", "precision_at_k",
                   "alarm_precision"):
             if m in k:
-                rows.append({"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": m, "value": k[m],
+                rows.append({"model": PLAN_MODEL if m in PLAN_METRICS else MODEL_OF_KIND[kind], "dataset": dataset,
+                             "metric": m, "value": k[m],
                              "n": k["events"] if m.startswith("recall") else k["alarm_days"] if m == "alarm_precision"
-                             else k["top_k"] if m == "precision_at_k" else k["leads"]})  # what the rate is over
+                             else k["top_k"] if m == "precision_at_k" else k["plan_events"] if m == "plan_recall"
+                             else k["leads"]})  # what the rate is over
     for m, v in result["entity_model_holdout"].items():
         if m not in ("holdout_inspections", "holdout_positive_rate"):
             rows.append({"model": "EntityRiskModel", "dataset": f"{dataset}；最近180天检查为时间外样本", "metric": m,

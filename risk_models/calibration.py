@@ -32,7 +32,7 @@ MIN_FEEDBACK = 20  # department verdicts on a kind before they override its back
 CORRECT_RESULTS = ("属实", "部分属实")  # a lead worth checking; 不属实 and 误报 are not
 DISMISSED_STATUS = "误报"
 # Lead kind → the model name its planted backtest is stored under (risk_models.backtest.MODEL_OF_KIND).
-BACKTEST_MODEL_OF_LEAD_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "entity": "EntityRiskModel",
+BACKTEST_MODEL_OF_LEAD_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "entity": "DeteriorationDetector",
                                "unlicensed": "UnlicensedRule"}
 BACKTEST_DATASET_PREFIX = "演示仓库植入事件"
 

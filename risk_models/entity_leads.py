@@ -1,7 +1,7 @@
 """Entity leads: the features of a market entity as known before a day (complaints, inspections and findings,
 penalties, credit lists and grades, licence age), the entity model fitted on past inspections, every live
-entity scored and ranked (stored in ``derived_entity_risk``: the inspection plan), and the riskiest whose own
-record carries the claim as leads.
+entity scored and ranked (stored in ``derived_entity_risk``: the inspection plan), and leads on the entities
+whose complaints deteriorate (:mod:`risk_models.deterioration`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import beta
 from sqlalchemy import Connection, delete, func, select
 
 from data_access import bulk, codes
@@ -24,6 +23,8 @@ from data_access.schema import (
     Penalty,
     Subject,
 )
+from risk_models import deterioration
+from risk_models.deterioration import DeteriorationDetector
 from risk_models.entity_risk import EntityRiskModel
 from risk_models.lead_reads import complaints, subject_department
 from risk_models.lead_writer import Signal
@@ -179,43 +180,38 @@ def entity_record(conn: Connection, row) -> dict:
             "在列信用名单": "、".join(codes.CREDIT_LIST_TYPES.get(x, x) for x in sorted(set(lists))) or "无"}
 
 
-def own_finding_rate_low(problems: pd.Series, inspections: pd.Series, *, confidence: float = 0.95) -> np.ndarray:
-    """One-sided lower confidence bound of an entity's own finding rate from its past inspections alone
-    (Beta posterior under a uniform prior; 0 without inspections): 8 findings in 8 checks give 0.72."""
-    k = problems.to_numpy(float)
-    n = inspections.to_numpy(float)
-    return beta.ppf(1 - confidence, k + 1, n - k + 1)
+# Days replayed to date a lead's episode (its first flag day): nightly runs then name the same episode.
+EPISODE_LOOKBACK_DAYS = 90
 
 
-def select_entity_leads(scored: pd.DataFrame, *, top_k: int = 20, min_score: float = 0.9,
-                        min_own_rate: float = 0.7) -> pd.DataFrame:
-    """The ``top_k`` highest-scored live entities whose calibrated probability of a finding at the next
-    inspection reaches ``min_score`` and whose own inspection record confirms it: the lower 95 % bound of
-    its own finding rate (:func:`own_finding_rate_low`) reaches ``min_own_rate``. The model pools every
-    entity (a kindergarten in a small county × industry pool draws many complaints whatever its record);
-    a lead asks a department to act on this entity, so its own record must carry the claim. The full
-    ranking still serves 双随机 targeting. Adds the bound as ``own_rate_low``."""
-    out = scored.assign(own_rate_low=own_finding_rate_low(scored["problems_prior"], scored["inspections_prior"]))
-    return out[(out["rank"] <= top_k) & (out["score"] >= min_score) & (out["own_rate_low"] >= min_own_rate)]
-
-
-def entity_signals(conn: Connection, scored: pd.DataFrame, as_of: dt.date) -> list[Signal]:
-    """One lead per entity chosen by :func:`select_entity_leads`, with its record as evidence."""
+def entity_signals(conn: Connection, tables: EntityTables, scored: pd.DataFrame, as_of: dt.date, *,
+                   detector: DeteriorationDetector | None = None) -> list[Signal]:
+    """One lead per live entity whose complaints deteriorate as of ``as_of`` (:class:`DeteriorationDetector`:
+    its recent count against its own history and its county × industry peers), with its record and its
+    place in the risk ranking as evidence. The ranking itself is the inspection plan, not a lead."""
+    detector = detector or DeteriorationDetector()
+    days = [as_of - dt.timedelta(days=d) for d in range(EPISODE_LOOKBACK_DAYS - 1, -1, -1)]
+    flags = detector.scan(tables.tickets, scored, days)
+    episodes = detector.episodes(flags)
+    current = episodes[pd.to_datetime(episodes["last_day"]) == pd.Timestamp(as_of)]
+    today = {f.uscc: f for f in flags[pd.to_datetime(flags["day"]) == pd.Timestamp(as_of)].itertuples()}
+    rows = {r.uscc: r for r in scored.drop_duplicates("uscc").itertuples()}
     out = []
-    for r in select_entity_leads(scored).itertuples():
-        record = entity_record(conn, r)
+    for e in current.itertuples():
+        r, f = rows[e.uscc], today[e.uscc]
         out.append(Signal(
-            key=f"entity:{r.uscc}", kind="entity", score=float(r.score), title=f"高风险主体：{r.name}",
-            reason=(f"{r.name}下次检查发现问题的估计概率为{r.score:.0%}（全市在营主体第{r.rank}位）；"
-                    f"既往检查{int(r.inspections_prior)}次、发现问题{int(r.problems_prior)}次（按其自身记录，发现问题率"
-                    f"不低于{r.own_rate_low:.0%}，置信度95%），近90日被投诉{int(r.complaints_90)}件，"
-                    f"行政处罚{int(r.penalties_prior)}次，信用风险分类{record['信用风险分类']}"),
-            episode=f"{as_of.year}Q{(as_of.month - 1) // 3 + 1}", region_code=r.region_code, subject_uscc=r.uscc,
+            key=f"entity:{e.uscc}", kind="entity", score=float(min(1.0, -np.log10(max(f.p_value, 1e-10)) / 10)),
+            title=f"主体投诉骤增：{r.name}",
+            reason=f"{deterioration.reason(r.name, f)}；风险排名全市在营主体第{r.rank}位",
+            episode=str(e.lead_day), region_code=r.region_code, subject_uscc=e.uscc,
             dept_code=subject_department(r.industry_code, bool(r.has_food_permit)),
-            evidence={"signal": {"model": "EntityRiskModel", "score": float(r.score), "rank": int(r.rank),
-                                 "own_finding_rate_low": float(r.own_rate_low), "as_of": as_of},
-                      "entity": record,
-                      "complaints": complaints(conn, HotlineTicket.subject_uscc == r.uscc,
+            evidence={"signal": {"model": "DeteriorationDetector", "window_days": int(f.window),
+                                 "count": int(f.recent), "expected": float(f.expected),
+                                 "own_per_30_days": float(f.own_per_30), "peer_per_30_days": float(f.peer_per_30),
+                                 "p_value": float(f.p_value), "first_flag_day": e.lead_day, "as_of": as_of,
+                                 "risk_rank": int(r.rank), "risk_score": float(r.score)},
+                      "entity": entity_record(conn, r),
+                      "complaints": complaints(conn, HotlineTicket.subject_uscc == e.uscc,
                                                start=as_of - dt.timedelta(days=364), end=as_of)}))
     return out
 

@@ -47,7 +47,7 @@ def trends_step(conn: Connection) -> int:
 
 def entities_step(conn: Connection) -> int:
     """Pipeline step ``entity_leads``: fit on past inspections, score live entities (stored ranked: the
-    inspection plan), lead the riskiest."""
+    inspection plan), lead the entities whose complaints deteriorate."""
     as_of = data_as_of(conn)
     tables = load_entity_tables(conn)
     if as_of is None or tables.inspections["has_problem"].nunique() < 2:
@@ -55,4 +55,4 @@ def entities_step(conn: Connection) -> int:
     model = fit_entity_model(tables, as_of + dt.timedelta(days=1))
     scored = score_entities(tables, model, as_of)
     write_entity_scores(conn, scored, as_of)
-    return LeadWriter().write(conn, entity_signals(conn, scored, as_of))
+    return LeadWriter().write(conn, entity_signals(conn, tables, scored, as_of))

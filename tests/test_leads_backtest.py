@@ -1,14 +1,16 @@
 """``bianjian eval planted --json`` on the test demo (seed 7, scale 0.01, end 2026-06-30), everything on the lead
 unit (leads matched to planted events). Measured (docs/risk_leads.md): recall 0.66 over every planted event,
 including the graded ones planted below the rules' thresholds, at precision 0.91, median delay 3.0 days; spike
-2/2 at ≥ 6 extra a day and 0/2 below 2; unlicensed 6/6 with ≥ 3 reports and 0/2 below; entity leads 4 of 6
-planted (the 1 % inspection plan holds 6 of 6, reported as ``plan_recall``). The run is stored for the model
-cards."""
+2/2 at ≥ 6 extra a day and 0/2 below 2; unlicensed 6/6 with ≥ 3 reports and 0/2 below; entity leads find 4 of
+the 6 planted deteriorations (every one of ≥ 2 extra complaints a month, 0 of the 2 at 1 a month) with 6 leads,
+15-34 days after the onset (the 1 % inspection plan holds 6 of the 6 entities planted risky throughout,
+reported as ``plan_recall``). The run is stored for the model cards."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -47,7 +49,7 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert result["precision"] == pytest.approx(sum(k["matched_leads"] for k in kinds.values())
                                                 / sum(k["leads"] for k in kinds.values()))
     # a detection curve, not a pass mark: the strongest planted events are found, the weakest are not
-    for kind in ("spike", "unlicensed_operator"):
+    for kind in ("spike", "unlicensed_operator", "high_risk_entity"):
         curve = [b for b in result["recall_by_strength"][kind].values() if b["events"]]
         assert curve[-1]["recall"] >= 0.9 and curve[0]["recall"] <= 0.5, (kind, curve)
         assert sum(b["events"] for b in curve) == kinds[kind]["events"]
@@ -57,11 +59,17 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert spike["leads"] <= spike["alarm_days"] and spike["alarm_precision"] < spike["precision"]
     assert kinds["trend"]["precision"] >= 0.6
     entity = kinds["high_risk_entity"]
-    # entity leads need the entity's own record to confirm the model (select_entity_leads): few, mostly planted
+    # entity leads warn about deterioration (risk_models.deterioration): few, mostly planted, found after the
+    # onset once the complaints have come in, so the entity delay counts in the overall median
     assert entity["leads"] <= 10 and entity["precision"] >= 0.5
-    # the inspection plan is a ranking, reported on its own: a share of the live register, not a fixed depth
+    assert len(entity["delays_days"]) == entity["detected"] and min(entity["delays_days"]) >= 0
+    delays = kinds["spike"]["delays_days"] + entity["delays_days"] + kinds["unlicensed_operator"]["delays_days"]
+    assert result["median_delay_days"] == pytest.approx(float(np.median(delays)))
+    # the inspection plan is a ranking, reported on its own over the entities planted risky throughout: a share
+    # of the live register, not a fixed depth
     assert entity["top_k"] == backtest.plan_size(entity["live_entities"], backtest.INSPECTION_SHARE)
-    assert result["plan_recall"] == entity["plan_recall"] >= 0.8 and entity["recall"] <= entity["plan_or_rule_recall"]
+    assert result["plan_recall"] == entity["plan_recall"] >= 0.8 and entity["plan_events"] > 0
+    assert entity["plan_recall"] <= entity["plan_or_rule_recall"]
     by_share = [entity["plan_recall_by_share"][str(s)] for s in backtest.ENTITY_SHARES]
     assert by_share == sorted(by_share) and entity["plan_recall_by_share"][str(backtest.INSPECTION_SHARE)] == entity["plan_recall"]
     assert kinds["unlicensed_operator"]["precision"] >= 0.75
@@ -72,11 +80,16 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     assert ranking["planted_units"] == 2 and 0 <= ranking["planted_warned"] <= 2
     with Session(demo_engine_copy) as session:
         stored = queries_model_cards.backtest_results(session)
-    assert {"SpikeDetector", "EntityRiskModel", "UnlicensedRule", "线索生成（全部）"} <= set(stored["model"])
-    assert "plan_recall" in set(stored.loc[stored["model"] == "EntityRiskModel", "metric"])
-    entity_rows = stored[stored["model"] == "EntityRiskModel"].set_index("metric")
+    assert {"SpikeDetector", "DeteriorationDetector", "EntityRiskModel", "UnlicensedRule",
+            "线索生成（全部）"} <= set(stored["model"])
+    # the entity leads' figures are the detector's, the inspection plan's the ranking model's
+    assert {"recall", "precision", "median_delay_days"} <= set(stored.loc[stored["model"] == "DeteriorationDetector",
+                                                                          "metric"])
+    plan_rows = stored[stored["model"] == "EntityRiskModel"].set_index("metric")
+    lead_rows = stored[stored["model"] == "DeteriorationDetector"].set_index("metric")
     # each rate's n is what it is a share of: plan precision over the plan, lead precision over the leads
-    assert entity_rows.loc["precision_at_k", "n"] == entity["top_k"] and entity_rows.loc["precision", "n"] == entity["leads"]
+    assert plan_rows.loc["precision_at_k", "n"] == entity["top_k"] and lead_rows.loc["precision", "n"] == entity["leads"]
+    assert plan_rows.loc["plan_recall", "n"] == entity["plan_events"]
     overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
     assert overall["value"].iloc[0] == result["recall"]
     # the replayed past leads carry the verdict the planted truth implies (the learning loop's demo feedback)

@@ -1,33 +1,74 @@
-"""The entity-lead policy: the model's probability must be confirmed by the entity's own inspection record."""
+"""Entity leads warn about deterioration: an entity named in complaints far more often lately than its own
+history and its county × industry peers make likely (risk_models.deterioration)."""
 
 from __future__ import annotations
 
-import numpy as np
+import datetime as dt
+from types import SimpleNamespace
+
 import pandas as pd
-import pytest
 
-from risk_models.entity_leads import own_finding_rate_low, select_entity_leads
+from risk_models.deterioration import DeteriorationDetector, reason
 
-
-def test_own_finding_rate_low_is_the_beta_lower_bound():
-    low = own_finding_rate_low(pd.Series([0, 7, 8, 14, 2]), pd.Series([0, 7, 8, 15, 4]))
-    # k of k checks under a uniform prior: 0.05 ** (1 / (k + 1)); no checks: 0.05, i.e. no evidence
-    assert low[1] == pytest.approx(0.05 ** (1 / 8)) and low[2] == pytest.approx(0.05 ** (1 / 9))
-    assert low[0] == pytest.approx(0.05) and low[2] > 0.7 > low[1]
-    assert low[3] > low[2] > low[4]
+END = dt.date(2026, 11, 30)
+ONSET = END - dt.timedelta(days=40)
+START = END - dt.timedelta(days=730)
 
 
-def test_select_entity_leads_needs_the_own_record_to_confirm_the_model():
-    scored = pd.DataFrame({
-        "uscc": ["many_complaints", "perfect_record", "short_record", "one_miss", "low_score"],
-        "score": [0.997, 0.98, 0.99, 0.95, 0.85],
-        "problems_prior": [2, 9, 3, 14, 20],
-        "inspections_prior": [4, 9, 3, 15, 20],
-    })
-    scored["rank"] = np.arange(1, len(scored) + 1)
-    chosen = select_entity_leads(scored)
-    assert chosen["uscc"].tolist() == ["perfect_record", "one_miss"]
-    assert (chosen["own_rate_low"] >= 0.7).all()
-    # without the own-record condition every entity above the probability floor is a lead
-    assert select_entity_leads(scored, min_own_rate=0.0)["uscc"].tolist() == scored["uscc"][:4].tolist()
-    assert select_entity_leads(scored, top_k=1)["uscc"].tolist() == []
+def _every(days: int, first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=d) for d in range(0, (last - first).days + 1, days)]
+
+
+def _warehouse() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One county × industry pool of 40 restaurants: 37 quiet ones named now and then, one with a long bad
+    record (a complaint every 5 days for two years), one deteriorating from ONSET (a complaint every 5 days
+    since, nothing before), one with two complaints lately."""
+    entities = pd.DataFrame({"uscc": [f"E{i:02d}" for i in range(40)], "region_code": "410202", "industry_code": "H"})
+    rows = [("E00", d) for d in _every(5, START, END)]  # stable, long bad record
+    rows += [("E01", d) for d in _every(5, ONSET, END)]  # deteriorating
+    rows += [("E02", END - dt.timedelta(days=3)), ("E02", END - dt.timedelta(days=20))]  # two complaints lately
+    rows += [(f"E{i:02d}", START + dt.timedelta(days=17 * i)) for i in range(3, 40)]  # quiet ones, once each
+    return pd.DataFrame(rows, columns=["uscc", "day"]), entities
+
+
+def test_a_deteriorating_entity_among_stable_ones_is_found_after_its_onset():
+    complaints, entities = _warehouse()
+    days = [END - dt.timedelta(days=d) for d in range(119, -1, -1)]
+    detector = DeteriorationDetector()
+    flags = detector.scan(complaints, entities, days)
+    assert set(flags["uscc"]) == {"E01"}
+    episodes = detector.episodes(flags)
+    assert len(episodes) == 1  # one lead per episode, not one per night
+    first = episodes.iloc[0]
+    # raised on or after the onset, once min_count complaints have come in (the 3rd, 10 days after it)
+    assert ONSET + dt.timedelta(days=10) == first["lead_day"] and first["recent"] >= detector.min_count
+    assert first["history_count"] == 0 and first["p_value"] <= detector.alpha
+    assert first["last_day"] == END
+
+
+def test_a_stable_entity_with_a_long_bad_record_is_not_a_deterioration_lead():
+    complaints, entities = _warehouse()
+    flags = DeteriorationDetector().scan(complaints, entities, [END])
+    recent = complaints[complaints["day"] > END - dt.timedelta(days=30)]["uscc"].value_counts()
+    # as many complaints lately as the deteriorating entity, but no more than its own history makes likely
+    assert recent["E00"] >= recent["E01"] and "E00" not in set(flags["uscc"])
+    # a lower bar finds the deteriorating entity sooner but still not the stable one
+    loose = DeteriorationDetector(alpha=1e-2, min_count=2).scan(complaints, entities, [END])
+    assert "E00" not in set(loose["uscc"]) and "E01" in set(loose["uscc"])
+
+
+def test_few_complaints_never_make_a_lead():
+    complaints, entities = _warehouse()
+    loose = DeteriorationDetector(alpha=0.05)
+    assert "E02" not in set(loose.scan(complaints, entities, [END])["uscc"])
+    # the same two complaints flag once the minimum count is two: it is the count floor that holds them back
+    assert "E02" in set(DeteriorationDetector(alpha=0.05, min_count=2).scan(complaints, entities, [END])["uscc"])
+
+
+def test_the_reason_says_why_in_chinese():
+    row = SimpleNamespace(window=30, recent=12, own_per_30=3.0, history_count=36, peer_per_30=0.2, expected=3.1,
+                          p_value=2e-5)
+    text = reason("某某饭店", row)
+    assert text.startswith("某某饭店近30天被投诉12次，为其前一年月均（3.0次）的4.0倍") and "约为2e-5" in text
+    fresh = reason("某某饭店", SimpleNamespace(**{**vars(row), "history_count": 0, "own_per_30": 0.0, "p_value": 1e-9}))
+    assert "其前一年未被投诉" in fresh and "低于百万分之一" in fresh
