@@ -35,7 +35,7 @@ STEPS: tuple[Step, ...] = (
     Step("provincial_leads", "省级下发线索导入为风险线索（按编号去重）", import_provincial_leads),
     Step("spike_leads", "投诉激增线索：区县 × 类别在线突增检测（近7日告警），并存储全市及线索序列的预期区间", lead_steps.spikes_step),
     Step("trend_leads", "持续上升线索：近26周趋势检验（BH校正）", lead_steps.trends_step),
-    Step("entity_leads", "高风险主体线索：主体投诉恶化检测；检查结果训练的主体风险评分（检查计划）", lead_steps.entities_step),
+    Step("entity_leads", "高风险主体线索与检查计划：投诉恶化检测、主体风险评分", lead_steps.entities_step),
     Step("rule_leads", "规则线索：信用、无照经营、重复投诉、数据中断", risk_rules.rules_step),
     Step("lead_levels", "线索等级校准：待研判线索按同类线索核查属实率（或回测精确率）定级", calibration.relevel_open_leads),
 )

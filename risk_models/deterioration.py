@@ -72,10 +72,9 @@ class DeteriorationDetector:
             return pd.DataFrame(columns=columns)
         pool_of = ent.set_index("uscc")[["region_code", "industry_code"]].apply(tuple, axis=1)
         pool_size = pool_of.value_counts()
-        pool_days: dict[tuple, np.ndarray] = {}
-        c_pool = pool_of.reindex(c["uscc"]).to_numpy()
-        for key in set(pool_of[candidates]):
-            pool_days[key] = np.sort(cday[np.array([p == key for p in c_pool], dtype=bool)])
+        wanted = set(pool_of[candidates])
+        by_pool = pd.Series(cday).groupby(pool_of.reindex(c["uscc"]).to_numpy())
+        pool_days = {key: np.sort(days_.to_numpy()) for key, days_ in by_pool if key in wanted}
         rows = []
         for uscc in candidates:
             own = np.sort(cday[(c["uscc"] == uscc).to_numpy()])
