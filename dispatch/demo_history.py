@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import random
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from data_access import codes
@@ -24,6 +24,7 @@ from data_access.schema import HotlineTicket, PlantedEvent, RiskLead
 from data_access.scope import Scope
 from dispatch import deadlines
 from dispatch.lifecycle import transition
+from risk_models.calibration import UNCALIBRATED_LEVEL
 from risk_models.lead_reads import complaints
 
 # (12345 category, lead department key, possible co-department keys)
@@ -35,6 +36,7 @@ THEMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("旅游服务", "WGLY", ("SCJG", "GAJ")), ("设施管理", "ZJJ", ("CGJ",)), ("城乡规划", "ZRZY", ("ZJJ",)), ("卫生健康", "WJW", ("SCJG",)),
 )
 LEVEL_WEIGHTS = {"RED": 0.1, "ORANGE": 0.25, "YELLOW": 0.4, "BLUE": 0.25}
+ABOVE_UNCALIBRATED = tuple(list(codes.LEAD_LEVELS)[:list(codes.LEAD_LEVELS).index(UNCALIBRATED_LEVEL)])
 ANALYSTS = ("研判员李静", "研判员王磊", "研判员赵敏")
 LEADER = "指挥中心张主任"
 SLOW_SHARE = 0.10  # of all history leads, per planted slow department
@@ -67,6 +69,12 @@ def generate_history(conn: Connection, seed: int, end: dt.date, *, n: int = 400)
             created = (horizon - dt.timedelta(days=age_days)).replace(minute=0, second=0, microsecond=0)
             lead_id = _insert_lead(session, rnd, i, created, cat, dept)
             _play(session, rnd, lead_id, created, dept, [DEPT_CODE_BY_KEY[k] for k in co], dept in slow, horizon)
+        # A lead still awaiting triage at the end is a current lead, and no model's measured precision stands
+        # behind its drawn level: like every lead of a kind without calibration it is at most 黄
+        # (risk_models.calibration), so the demo's wall shows no red or orange that nothing backs.
+        session.execute(update(RiskLead).where(RiskLead.kind == "history", RiskLead.status == "待研判",
+                                               RiskLead.level.in_(ABOVE_UNCALIBRATED))
+                        .values(level=UNCALIBRATED_LEVEL))
         session.flush()
     finally:
         session.close()
