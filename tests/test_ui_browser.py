@@ -142,7 +142,7 @@ def test_every_chart_draws_with_the_partial_plotly(warehouse, server, tmp_path):
 
     _, url = warehouse
     engine = make_engine(url)
-    credentials, token = demo_login(engine, "LEADER"), kiosk_token(engine)
+    credentials, token = demo_login(engine, "LEADER"), kiosk_token(engine, "plotly-wall")
     engine.dispose()
     browser = open_browser(tmp_path / "chrome")
     try:
