@@ -7,9 +7,22 @@ none commits. Row scoping by role lives in the callers' ``scope`` arguments (see
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 import pandas as pd
-from sqlalchemy import Connection, Select, func, select
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Integer,
+    Select,
+    String,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from data_access.schema import DailyComplaintCount, HotlineCategory, HotlineTicket, Region
@@ -32,6 +45,88 @@ def frame(bind: Session | Connection, stmt: Select, columns: list[str]) -> pd.Da
     return pd.DataFrame.from_records(rows, columns=columns)
 
 
+# Column types a columnar read parses, by the statement's SQL type: dates and times become datetime64[ns].
+_ARROW_TYPES = ((DateTime, pa.timestamp("ns")), (Date, pa.timestamp("ns")), (Integer, pa.int64()),
+                (String, pa.string()))
+
+
+def _arrow_type(sql_type: object, name: str) -> pa.DataType:
+    for kind, arrow in _ARROW_TYPES:
+        if isinstance(sql_type, kind):
+            return arrow
+    raise TypeError(f"column {name!r}: a columnar read parses dates, times, integers and strings, not {sql_type!r}")
+
+
+def columns_frame(bind: Session | Connection, stmt: Select, columns: list[str]) -> pd.DataFrame:
+    """``stmt``'s rows as a DataFrame that crosses the driver a column at a time, inside the caller's
+    transaction, parsed by Arrow: dates and times as datetime64[ns], integers as int64, strings as objects.
+
+    A driver cursor hands over one Python object per value (≈ 0.7 µs a row for four columns on SQLite), which is
+    most of reading a mart of a few hundred thousand rows. Here the database writes the rows as text and Arrow
+    parses each column in one go:
+
+    - PostgreSQL: ``COPY (stmt) TO STDOUT (FORMAT csv)`` on the session's own connection;
+    - SQLite: one ``group_concat(column, newline)`` per column over ``stmt`` as an ordered subquery (the
+      aggregates take the subquery's rows in its order, all in the same pass, so the columns stay aligned).
+
+    For NOT NULL columns whose text holds no newline (dates, times, integers, codes): a NULL raises
+    ``ValueError`` on both backends; on SQLite a newline would split a value, so every column's length is checked
+    against the row count and a mismatch raises ``ValueError`` (PostgreSQL's CSV quotes it). The column types
+    come from the statement (``Date``, ``DateTime``, ``Integer``, ``String``; anything else raises ``TypeError``).
+    """
+    conn = bind.connection() if isinstance(bind, Session) else bind
+    types = {name: _arrow_type(c.type, name) for name, c in zip(columns, stmt.selected_columns, strict=True)}
+    if conn.dialect.name == "postgresql":
+        table = _copy_csv(conn, stmt, types)
+    else:
+        table = _concatenated_columns(conn, stmt, types)
+    return table.to_pandas()
+
+
+def _copy_csv(conn: Connection, stmt: Select, types: dict[str, pa.DataType]) -> pa.Table:
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    buffer = io.BytesIO()
+    with conn.connection.cursor() as cursor, cursor.copy(f"COPY ({compiled}) TO STDOUT (FORMAT csv)",
+                                                          compiled.params) as copy:
+        for block in copy:
+            buffer.write(block)
+    if not buffer.tell():
+        return _empty(types)
+    buffer.seek(0)
+    table = pacsv.read_csv(buffer, read_options=pacsv.ReadOptions(column_names=list(types)),
+                           convert_options=pacsv.ConvertOptions(column_types=types, null_values=[""],
+                                                                quoted_strings_can_be_null=False))
+    for name in types:
+        if table.column(name).null_count:
+            raise ValueError(f"column {name!r}: a NULL value")
+    return table
+
+
+def _concatenated_columns(conn: Connection, stmt: Select, types: dict[str, pa.DataType]) -> pa.Table:
+    rows = stmt.subquery()
+    newline = literal_column("'\n'")  # inline: a bound separator costs SQLite a third more
+    texts = conn.execute(select(func.count(), *(func.group_concat(c, newline) for c in rows.c))).one()
+    count, texts = texts[0], texts[1:]
+    if not count:
+        return _empty(types)
+    columns = {}
+    for (name, arrow), text in zip(types.items(), texts, strict=True):
+        column = pa.array([], arrow) if text is None else pacsv.read_csv(
+            io.BytesIO(text.encode()),
+            read_options=pacsv.ReadOptions(column_names=[name]),
+            parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={name: arrow}, strings_can_be_null=False,
+                                                 null_values=[])).column(0)
+        if len(column) != count:
+            raise ValueError(f"column {name!r}: {len(column)} values for {count} rows (a NULL, or a newline in a value)")
+        columns[name] = column
+    return pa.table(columns)
+
+
+def _empty(types: dict[str, pa.DataType]) -> pa.Table:
+    return pa.schema(list(types.items())).empty_table()
+
+
 def counties(session: Session) -> pd.DataFrame:
     """County-level units (9 divisions + 示范区): region_code, name, level."""
     stmt = (select(Region.region_code, Region.name, Region.level)
@@ -50,20 +145,31 @@ def data_as_of(session: Session) -> dt.datetime | None:
     return session.scalar(select(func.max(HotlineTicket.accepted_at)))
 
 
-def daily_complaints(session: Session, *, region_codes: list[str] | None = None,
+def daily_complaints(bind: Session | Connection, *, region_codes: list[str] | None = None,
                      category_codes: list[str] | None = None, start: dt.date | None = None,
                      end: dt.date | None = None, by: tuple[str, ...] = ("region_code", "category_code")
                      ) -> pd.DataFrame:
-    """Daily 12345 order counts from ``agg_daily_complaints``, summed over what ``by`` leaves out.
+    """Daily 12345 order counts from ``agg_daily_complaints``, summed over what ``by`` leaves out, in day order
+    (then ``by``'s), read as columns (:func:`columns_frame`).
 
-    Returns columns ``day`` (datetime64), the ``by`` columns and ``n``.
+    Returns columns ``day`` (datetime64), the ``by`` columns and ``n`` (int64).
     """
+    stmt = daily_complaints_statement(region_codes=region_codes, category_codes=category_codes, start=start,
+                                      end=end, by=by)
+    return columns_frame(bind, stmt, ["day", *by, "n"])
+
+
+def daily_complaints_statement(*, region_codes: list[str] | None = None, category_codes: list[str] | None = None,
+                               start: dt.date | None = None, end: dt.date | None = None,
+                               by: tuple[str, ...] = ("region_code", "category_code")) -> Select:
+    """The statement :func:`daily_complaints` reads (columns day, ``by``, n)."""
     t = DailyComplaintCount
     group_cols = [getattr(t, c) for c in by]
     if set(by) == {"region_code", "category_code"}:  # the mart's own grain: read it in key order, no GROUP BY
         stmt = select(t.day, *group_cols, t.n).order_by(t.day, t.region_code, t.category_code)
     else:
-        stmt = select(t.day, *group_cols, func.sum(t.n).label("n")).group_by(t.day, *group_cols).order_by(t.day)
+        stmt = (select(t.day, *group_cols, func.sum(t.n).label("n")).group_by(t.day, *group_cols)
+                .order_by(t.day, *group_cols))
     if region_codes:
         stmt = stmt.where(t.region_code.in_(region_codes))
     if category_codes:
@@ -72,7 +178,4 @@ def daily_complaints(session: Session, *, region_codes: list[str] | None = None,
         stmt = stmt.where(t.day >= start)
     if end:
         stmt = stmt.where(t.day <= end)
-    df = frame(session, stmt, ["day", *by, "n"])
-    df["day"] = pd.to_datetime(df["day"])
-    df["n"] = df["n"].astype(int)
-    return df
+    return stmt

@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from data_access import codes, privacy, queries_bands
-from data_access.schema import DailyComplaintCount, Department, HotlineTicket, PipelineRun, Region, RiskLead
+from data_access import codes, privacy, queries, queries_bands
+from data_access.schema import Department, HotlineTicket, PipelineRun, Region, RiskLead
 from data_access.scope import Scope
 
 CLOSED_LEAD_STATUSES = ("已办结", "误报")
@@ -86,11 +86,9 @@ def complaint_trend(session: Session, end: dt.date, *, days: int = 60) -> pd.Dat
     partial (``end`` itself, usually a day still filling up).
     """
     first = end - dt.timedelta(days=days - 1)
-    t = DailyComplaintCount
-    rows = session.execute(select(t.day, func.sum(t.n)).where(t.day >= first, t.day <= end)
-                           .group_by(t.day).order_by(t.day)).all()
+    counts = queries.daily_complaints(session, by=(), start=first, end=end)
     index = pd.date_range(first, end, freq="D")
-    n = pd.Series({pd.Timestamp(d): int(v) for d, v in rows}, dtype=float).reindex(index, fill_value=0.0)
+    n = counts.set_index("day")["n"].astype(float).reindex(index, fill_value=0.0)
     band = queries_bands.spike_band(session, start=first, end=end).set_index("day")
     df = pd.DataFrame({"day": index, "n": n.astype(int).to_numpy()})
     df = df.join(band[["expected", "lower", "upper", "alarm"]], on="day")

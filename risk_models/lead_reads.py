@@ -24,14 +24,10 @@ def data_as_of(conn: Connection) -> dt.date | None:
 def daily_frame(conn: Connection, as_of: dt.date | None = None) -> pd.DataFrame:
     """``district, category, date, count`` up to ``as_of``; every series starts at the first day of the
     warehouse (zero-filled), so a series is not judged on a truncated history."""
-    stmt = select(DailyComplaintCount.region_code, DailyComplaintCount.category_code, DailyComplaintCount.day,
-                  DailyComplaintCount.n)
-    if as_of is not None:
-        stmt = stmt.where(DailyComplaintCount.day <= as_of)
-    df = queries.frame(conn, stmt, ["district", "category", "date", "count"])
+    df = queries.daily_complaints(conn, end=as_of).rename(
+        columns={"day": "date", "region_code": "district", "category_code": "category", "n": "count"})
     if df.empty:
         return df
-    df["date"] = pd.to_datetime(df["date"])
     starts = df.groupby(["district", "category"], as_index=False).size()[["district", "category"]]
     starts["date"], starts["count"] = df["date"].min(), 0
     return pd.concat([df, starts], ignore_index=True)
