@@ -21,6 +21,10 @@ class Step:
     name: str
     help: str
     run: Callable[[Connection], int]  # returns rows written
+    # Tables the step rewrites whole (delete + insert): on PostgreSQL vacuumed and analysed after the step
+    # succeeds, so the next reads do not wade through the old rows' dead tuples until autovacuum comes, if it
+    # is on at all.
+    rewrites: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,5 +58,14 @@ def run_steps(engine: Engine, steps: Iterable[Step], progress: Callable[[str], N
                 finished_at=finished, status=status, rows_written=rows, message=message))
             if status == "ok":
                 bump_data_version(conn)  # cached read models are now stale
+        if status == "ok" and step.rewrites and engine.dialect.name == "postgresql":
+            _vacuum(engine, step.rewrites)
         results.append(StepResult(step.name, status, rows, (finished - started).total_seconds(), message))
     return results
+
+
+def _vacuum(engine: Engine, tables: tuple[str, ...]) -> None:
+    """``VACUUM (ANALYZE)`` each table (PostgreSQL; VACUUM runs outside a transaction)."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in tables:
+            conn.exec_driver_sql(f'VACUUM (ANALYZE) "{table}"')

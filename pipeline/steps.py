@@ -16,18 +16,24 @@ from text_mining.hot_topics_step import hot_topics
 
 
 def daily_counts(conn: Connection) -> int:
-    """Rebuild ``agg_daily_complaints``: 12345 orders per day × county × category (the spike models' input)."""
+    """Rebuild ``agg_daily_complaints``: 12345 orders per day × county × category (the spike models' input).
+
+    Rows are written in key order, so reading the mart in key order (``queries.daily_complaints``) reads its
+    pages in order: on PostgreSQL a hash aggregate's order left the whole-mart read touching a page per row
+    (213k buffer hits instead of 2k, 3× the time).
+    """
     day = func.date(HotlineTicket.accepted_at)
+    keys = (day, HotlineTicket.region_code, HotlineTicket.category_code)
     source = (select(day.label("day"), HotlineTicket.region_code, HotlineTicket.category_code,
                      func.count().label("n"))
-              .group_by(day, HotlineTicket.region_code, HotlineTicket.category_code))
+              .group_by(*keys).order_by(*keys))
     conn.execute(delete(DailyComplaintCount))
     conn.execute(insert(DailyComplaintCount).from_select(["day", "region_code", "category_code", "n"], source))
     return conn.execute(select(func.count()).select_from(DailyComplaintCount)).scalar_one()
 
 
 STEPS: tuple[Step, ...] = (
-    Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts),
+    Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts, rewrites=(DailyComplaintCount.__tablename__,)),
     marts.CREDIT_GRADES,
     Step("text_features", "诉求文本特征：分词、分类、分派、严重度、企业关联、答复质量（增量）", text_features),
     Step("hot_topics", "热词（周 × 区县 × 类别）与热点问题（滑动窗口聚类）", hot_topics),
