@@ -91,7 +91,7 @@ def columns_frame(bind: Session | Connection, stmt: Select, columns: list[str]) 
     for (name, arrow), text in zip(types.items(), texts, strict=True):
         column = pa.array([], arrow) if text is None else pacsv.read_csv(
             io.BytesIO(text.encode()),
-            read_options=pacsv.ReadOptions(column_names=[name]),
+            read_options=pacsv.ReadOptions(column_names=[name], use_threads=False),  # threads: latency, no gain
             parse_options=pacsv.ParseOptions(delimiter="\x1f", quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={name: arrow}, strings_can_be_null=False,
                                                  null_values=[])).column(0)
