@@ -114,13 +114,20 @@ def test_a_columnar_read_sees_its_own_transaction(backend, tmp_path):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_a_columnar_read_refuses_what_it_cannot_carry(backend, tmp_path):
+@pytest.mark.parametrize("days", [2, queries._SPLIT_ROWS + 1])  # split in Python / parsed by Arrow's CSV reader
+def test_a_columnar_read_equals_the_cursor_read_and_refuses_what_it_cannot_carry(backend, days, tmp_path):
     t = DailyComplaintCount
+    first = dt.date(2000, 1, 1)
     with initialised_warehouse(backend, tmp_path) as engine:
         with engine.begin() as conn:
-            conn.execute(insert(t), [{"day": dt.date(2026, 3, d), "region_code": "410202", "category_code": "HC01",
-                                      "n": d} for d in (1, 2)])
+            conn.execute(insert(t), [{"day": first + dt.timedelta(days=d), "region_code": "410202",
+                                      "category_code": f"HC{d % 70:02d}", "n": d + 1} for d in range(days)])
         with engine.connect() as conn:
+            cells = queries.daily_complaints(conn)
+            rows = queries.frame(conn, queries.daily_complaints_statement(), list(cells.columns))
+            rows["day"] = pd.to_datetime(rows["day"])
+            pd.testing.assert_frame_equal(cells, rows)
+            assert len(cells) == days and cells["n"].iloc[-1] == days
             with pytest.raises(TypeError, match="share"):
                 queries.columns_frame(conn, select(t.day, func.avg(t.n, type_=Float).label("share")
                                                    ).group_by(t.day), ["day", "share"])
