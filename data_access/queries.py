@@ -86,14 +86,14 @@ def columns_frame(bind: Session | Connection, stmt: Select, columns: list[str]) 
         texts = [func.group_concat(c, newline) for c in rows.c]
     count, *texts = conn.execute(select(func.count(), *texts)).one()
     if not count:
-        return pa.schema(list(types.items())).empty_table().to_pandas()
+        return pa.schema(list(types.items())).empty_table().to_pandas(use_threads=False)
     columns = {}
     for (name, arrow), text in zip(types.items(), texts, strict=True):
         column = pa.array([], arrow) if text is None else _parse_column(text, name, arrow, count)
         if len(column) != count:
             raise ValueError(f"column {name!r}: {len(column)} values for {count} rows (a NULL, or a newline in a value)")
         columns[name] = column
-    return pa.table(columns).to_pandas()
+    return pa.table(columns).to_pandas(use_threads=False)
 
 
 # Below this many rows a column's text is split in Python and cast by Arrow: the CSV reader hands its input to
