@@ -14,7 +14,7 @@ Questions (``--question``), each as the product asks ``agg_daily_complaints`` th
 Variants:
 
 1. ``mart``: ``queries.daily_complaints`` — the precomputed mart read as columns (``queries.columns_frame``:
-   COPY on PostgreSQL, one ``group_concat`` per column on SQLite, parsed by Arrow);
+   one ``group_concat`` / ``string_agg`` text per column, parsed by Arrow, inside the session's transaction);
 2. ``mart, driver cursor``: the same statement read through the driver's cursor (``queries.frame``, one Python
    tuple per row, dates parsed per column; ``daily_complaints_statement``) — the mart read before the columnar
    read, its baseline;
