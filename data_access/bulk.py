@@ -27,7 +27,6 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-from pgpq import ArrowToPostgresBinaryEncoder
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -106,9 +105,17 @@ def write_columns(conn: Connection, table: Table, columns: list[str], values: li
     if conn.dialect.name == "postgresql":
         write_rows(conn, table, columns, list(zip(*(v.tolist() for v in values), strict=True)))
         return
+    # A column with no value in any row is left out (NULL, as no DEFAULT clause says otherwise), and booleans
+    # go as the integers SQLAlchemy stores: the driver binds None and bool through its adapter look-up.
+    kept = [(name, _sqlite_booleans(column) if isinstance(table.c[name].type, Boolean) else column)
+            for name, column in zip(columns, values, strict=True)
+            if table.c[name].server_default is not None or not np.equal(column, None).all()]
+    if not kept:
+        kept = [(columns[0], values[0])]
+    columns = [name for name, _ in kept]
     width = len(columns)
     grid = np.empty((n, width), dtype=object)
-    for j, column in enumerate(values):
+    for j, (_, column) in enumerate(kept):
         grid[:, j] = column
     flat = grid.ravel().tolist()  # row after row
     driver = conn.connection.driver_connection
@@ -123,6 +130,14 @@ def write_columns(conn: Connection, table: Table, columns: list[str], values: li
     if n > full:
         cursor.execute(head + ", ".join([one] * (n - full)), flat[full * width:])
     cursor.close()
+
+
+def _sqlite_booleans(column: np.ndarray) -> np.ndarray:
+    """True/False as 1/0 (what SQLAlchemy writes to SQLite), None kept."""
+    out = column.copy()
+    out[np.equal(column, True)] = 1
+    out[np.equal(column, False)] = 0
+    return out
 
 
 def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> bool:
@@ -160,6 +175,9 @@ def copy_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> bool:
     names = ", ".join(f'"{c}"' for c in arrow.column_names)
     with conn.connection.driver_connection.cursor() as cur:
         if binary:
+            # imported here: a SQLite process need not load the extension
+            from pgpq import ArrowToPostgresBinaryEncoder
+
             encoder = ArrowToPostgresBinaryEncoder(data.schema)
             with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN (FORMAT binary)') as copy:
                 copy.write(encoder.write_header())
@@ -203,9 +221,18 @@ def driver_column(series: pd.Series, sql_type: object) -> np.ndarray:
             stamps = pc.cast(stamps, pa.date32())
         return np.asarray(pc.cast(stamps, pa.string()).to_numpy(zero_copy_only=False), dtype=object)
     if series.dtype == object:
-        arr = series.to_numpy(dtype=object, copy=True)
-        arr[pd.isna(arr)] = None
-        if pd.api.types.infer_dtype(arr, skipna=True) not in ("string", "empty"):
+        arr = series.to_numpy(dtype=object)
+        missing = pd.isna(arr)
+        if missing.any():  # else the column's own values, uncopied: nothing here writes to them
+            arr = arr.copy()
+            arr[missing] = None
+        kind = pd.api.types.infer_dtype(arr, skipna=True)
+        if kind == "boolean":  # Python or numpy booleans: Python ones, without a call per value
+            out = np.full(len(arr), None, dtype=object)
+            out[np.equal(arr, True)] = True
+            out[np.equal(arr, False)] = False
+            return out
+        if kind not in ("string", "empty"):
             arr = np.array([_driver_value(v) for v in arr], dtype=object)
         return arr
     if pd.api.types.is_float_dtype(series):

@@ -12,6 +12,7 @@ from sqlalchemy import event, select
 
 from data_access.ingest import UnreadableFile, ingest_file
 from data_access.ingest.indexes import MIN_ROWS, DeferredIndexes
+from data_access.ingest.load import SQLITE_BATCH_CACHE_MIB
 from data_access.schema import HotlineTicket, IngestQuarantine
 from tests.db_fixtures import initialised_warehouse
 from tests.test_ingest_files import HOTLINE_HEADER, _count, _ticket, _write_csv
@@ -123,6 +124,27 @@ def test_failed_batch_rolls_back_to_the_original_indexes(engine, tmp_path):
         assert _drops(statements) == 7  # the failure came after the indexes were dropped
     assert _count(engine, HotlineTicket) == 0
     assert _definitions(engine) == before
+
+
+def test_sqlite_batch_gets_a_larger_page_cache_and_gives_it_back(tmp_path):
+    with initialised_warehouse("sqlite", tmp_path) as engine:
+        with engine.connect() as conn:
+            before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
+        assert -before < SQLITE_BATCH_CACHE_MIB * 1024
+        # a bad byte after the first MiB: the batch has begun when it fails
+        bad = _write_csv(tmp_path / "bad.csv", HOTLINE_HEADER,
+                         [_ticket(f"KF{i:07d}", 诉求内容="长文本" * 25) for i in range(4000)])
+        with bad.open("ab") as fh:
+            fh.write(b"\xff\xfe\n")
+        with sqlite_statements(engine) as statements:
+            ingest_file(engine, "hotline", _tickets(tmp_path / "ok.csv", 0, 50))
+            with pytest.raises(UnreadableFile):
+                ingest_file(engine, "hotline", bad)
+            with engine.connect() as conn:  # the pooled connection both batches ran on
+                assert conn.exec_driver_sql("PRAGMA cache_size").scalar_one() == before
+        larger = f"PRAGMA cache_size = {-SQLITE_BATCH_CACHE_MIB * 1024}"
+        assert [s for s in statements if s.startswith("PRAGMA cache_size =")] == [
+            larger, f"PRAGMA cache_size = {before}", larger, f"PRAGMA cache_size = {before}"]
 
 
 def test_dry_run_keeps_the_indexes(engine, tmp_path):

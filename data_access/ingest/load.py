@@ -48,6 +48,8 @@ from data_access.ingest.validate import References, validate
 from data_access.schema import Base, HotlineEvent, IngestHistory, IngestQuarantine, LoadBatch
 
 _META = ("load_batch", "loaded_at")
+# The SQLite page cache of a batch's connection while the batch runs (``_BatchCache``).
+SQLITE_BATCH_CACHE_MIB = 256
 
 
 @dataclass
@@ -139,6 +141,7 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
     started = time.perf_counter()
     loaded_at = dt.datetime.now().replace(microsecond=0)
     conn = engine.connect()
+    cache = _BatchCache(conn)
     trans = conn.begin()
     try:
         # Writing the batch row first takes SQLite's write lock at once, so the batch cannot deadlock later.
@@ -174,11 +177,40 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
             trans.commit()
     except BaseException:
         trans.rollback()
+        cache.release()
         conn.close()
         _record_failure(engine, result, src_system)
         raise
+    cache.release()
     conn.close()
     return result
+
+
+class _BatchCache:
+    """A larger SQLite page cache (``SQLITE_BATCH_CACHE_MIB``) for one batch's connection, back to its own
+    size when the batch ends.
+
+    A first load of 200,000 work orders writes ~200 MB of rows and indexes; in the connection's 64 MiB the
+    writer spilled pages to the WAL and the index rebuild read them back: 6.2 against 6.9 CPU s per 200,000
+    rows (medians of 3 alternating loads, 2026-12-07; 50,000 rows fit either way). SQLite takes pages only
+    as the batch touches them, and frees those above the old size when it is set back, so a small batch or a
+    pooled connection keeps no more memory than before. Not a durability setting: the journal and
+    ``synchronous`` are unchanged.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.driver = conn.connection.driver_connection if conn.dialect.name == "sqlite" else None
+        if self.driver is not None:
+            self.previous = int(self.driver.execute("PRAGMA cache_size").fetchone()[0])  # -KiB, or pages
+            page_kib = int(self.driver.execute("PRAGMA page_size").fetchone()[0]) // 1024
+            kib = -self.previous if self.previous < 0 else self.previous * page_kib
+            if kib < SQLITE_BATCH_CACHE_MIB * 1024:
+                self.driver.execute(f"PRAGMA cache_size = {-SQLITE_BATCH_CACHE_MIB * 1024}")
+
+    def release(self) -> None:
+        if self.driver is not None:
+            self.driver.execute(f"PRAGMA cache_size = {self.previous}")
+            self.driver = None
 
 
 def _can_overlap(conn: Connection, source: Source) -> bool:
@@ -308,12 +340,10 @@ class _Loader:
         good, reasons = validate(self.source, raw, len(chunk.lines), self.refs, src_system=self.src_system)
         for pos, why in reasons.items():
             quarantine.append((int(chunk.lines[pos]), chunk.record(pos), why))
-        good = good[[c for c in good.columns if c in self.table.c]]
-        ready = None
-        if self.conn.dialect.name != "postgresql" and len(good):
-            frame = self._row_frame(good)
-            ready = _Ready(list(frame.columns), frame.index,
-                           [driver_column(frame[c], self.table.c[c].type) for c in frame.columns])
+        extra = [c for c in good.columns if c not in self.table.c]
+        if extra:
+            good = good.drop(columns=extra)
+        ready = self._ready(good) if self.conn.dialect.name != "postgresql" and len(good) else None
         return _Prepared(chunk, good, quarantine, ready)
 
     def apply(self, prepared: _Prepared) -> None:
@@ -354,12 +384,19 @@ class _Loader:
         return conflicts
 
     def _apply(self, part: pd.DataFrame, ready: _Ready | None) -> dict[int, str]:
-        known = self._existing_keys(part)
-        is_new = np.array([k not in known for k in self._keys(part)], dtype=bool)
-        new, old = part[is_new], part[~is_new]
+        keys = self._keys(part)
+        known = self._existing_keys(part, keys)
+        if known:
+            is_new = np.array([k not in known for k in keys], dtype=bool)
+            new, old = part[is_new], part[~is_new]
+            keys = list(compress(keys, is_new))
+        else:  # nothing stored yet (every first load): no split
+            new, old = part, part.iloc[:0]
         conflicts = self._unique_conflicts(new)
-        new = new.drop(index=list(conflicts))
-        self._insert(new, ready)
+        if conflicts:
+            keep = ~new.index.isin(list(conflicts))
+            new, keys = new[keep], list(compress(keys, keep))
+        self._insert(new, ready, keys)
         if len(old):
             self._update(old, self._existing(old))
         return conflicts
@@ -387,10 +424,11 @@ class _Loader:
                 rows += self.conn.exec_driver_sql(sql, (*part, *where.values())).all()
         return rows
 
-    def _existing_keys(self, part: pd.DataFrame) -> set:
-        """Keys of ``part`` already stored (as index labels: tuples for lineage keys, values otherwise)."""
+    def _existing_keys(self, part: pd.DataFrame, keys: list) -> set:
+        """Keys of ``part`` (``keys``: its ``_keys``) already stored, as index labels: tuples for lineage keys,
+        values otherwise."""
         if self.own is not None:
-            return self.own.stored(self._keys(part))
+            return self.own.stored(keys)
         if not self.source.lineage:
             return {r[0] for r in self._select_in([self.source.key], self.source.key, part[self.source.key].tolist())}
         found: set = set()
@@ -443,7 +481,8 @@ class _Loader:
         conflicts.update({int(pos): f"{label}: “{new.at[pos, col]}”在本批次中对应多条不同记录" for pos in repeated})
         return conflicts
 
-    def _insert(self, new: pd.DataFrame, ready: _Ready | None) -> None:
+    def _insert(self, new: pd.DataFrame, ready: _Ready | None, keys: list) -> None:
+        """Insert the rows ``new`` (``keys``: their ``_keys``)."""
         if new.empty:
             return
         if ready is not None:
@@ -453,22 +492,38 @@ class _Loader:
         self.result.inserted += len(new)
         if self.own is not None:
             unique = self.source.unique
-            self.own.add(self._keys(new), new[unique].tolist() if unique else [],
+            self.own.add(keys, new[unique].tolist() if unique else [],
                          new["src_system"].tolist() if unique else [])
             if len(self.own) > _OwnKeys.MAX_ROWS:
                 self.own = None  # bounded memory: the database answers from here on
 
-    def _row_frame(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """``rows`` as inserted: the table's default where a value is missing, and the batch's lineage."""
-        frame = rows.copy()
+    def _row_columns(self, rows: pd.DataFrame) -> dict[str, pd.Series]:
+        """``rows`` column by column as inserted: the table's default where a value is missing, and the batch's
+        lineage. Columns without a missing value are ``rows``' own (not copied)."""
+        out = dict(rows.items())
         for col in self.table.c:
             default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
-            if default is not None:
-                frame[col.name] = (frame[col.name].where(frame[col.name].notna(), default) if col.name in frame
-                                   else default)
+            if default is None:
+                continue
+            if col.name not in out:
+                out[col.name] = pd.Series(default, index=rows.index)
+            elif out[col.name].hasnans:
+                out[col.name] = out[col.name].where(out[col.name].notna(), default)
         if self.source.lineage:
-            frame["load_batch"], frame["loaded_at"] = self.result.batch_id, pd.Timestamp(self.loaded_at)
-        return frame
+            out["load_batch"] = pd.Series(self.result.batch_id, index=rows.index)
+            out["loaded_at"] = pd.Series(pd.Timestamp(self.loaded_at), index=rows.index)
+        return out
+
+    def _row_frame(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """``rows`` as inserted (``_row_columns``) as one frame."""
+        return pd.DataFrame(self._row_columns(rows))
+
+    def _ready(self, good: pd.DataFrame) -> _Ready:
+        """The good rows as the SQLite driver inserts them, converted from ``good``'s columns directly: building
+        the row frame first copied every value of the chunk once more."""
+        columns = self._row_columns(good)
+        return _Ready(list(columns), good.index,
+                      [driver_column(s, self.table.c[c].type) for c, s in columns.items()])
 
     def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
         if old.empty:

@@ -102,8 +102,9 @@ def _derive_hotline(df: pd.DataFrame) -> pd.DataFrame:
     """A work order's version is its last state change when the system does not send 更新时间."""
     if "updated_at" not in df:
         df["updated_at"] = pd.NaT
-    stamps = [c for c in ("finished_at", "replied_at", "signed_at", "dispatched_at", "accepted_at") if c in df]
-    df["updated_at"] = df["updated_at"].fillna(df[stamps].max(axis=1))
+    if df["updated_at"].hasnans:  # the row-wise maximum only when a row lacks 更新时间
+        stamps = [c for c in ("finished_at", "replied_at", "signed_at", "dispatched_at", "accepted_at") if c in df]
+        df["updated_at"] = df["updated_at"].fillna(df[stamps].max(axis=1))
     return df
 
 

@@ -144,7 +144,9 @@ def validate(source: Source, raw: Mapping[str, pa.Array], n: int, refs: Referenc
             reasons.add(unknown, lambda i, f=f, a=arr: f"{f.label}: 未知的{_REF_NAMES[f.ref]}“{a[i].as_py()}”")
             parsed = mapped
         typed[f.column] = parsed
-    typed = pd.DataFrame(typed, index=pd.RangeIndex(n))
+    # copy=False: the parsed columns are this call's own, so the frame takes them as they are (one block per
+    # column) instead of copying every value into a consolidated block.
+    typed = pd.DataFrame(typed, index=pd.RangeIndex(n), copy=False)
     if "order_no" in typed and source.field_by_column["order_no"].ref == "ticket":
         ids = refs.ticket(typed["order_no"].dropna())
         typed["ticket_id"] = typed["order_no"].map(ids)
@@ -178,13 +180,21 @@ _REF_NAMES = {"region": "行政区划", "county": "区县", "township": "乡镇�
 
 
 def _not_null_checks(source: Source, df: pd.DataFrame) -> list[tuple[pd.Series, str]]:
-    """Columns the table needs that derivation could not fill (e.g. a 主体类型 no code prefix tells)."""
+    """Columns the table needs that derivation could not fill (e.g. a 主体类型 no code prefix tells).
+
+    A required field's column is not searched again: every row missing it or holding a value that does not
+    parse already has its reason, and derivations only fill gaps (a null search of an object column per
+    chunk was 3 % of a load's CPU).
+    """
     out = []
     table = Base.metadata.tables[source.table]
     for col in table.c:
         if col.nullable or col.default is not None or col.server_default is not None or col.autoincrement is True:
             continue
         if col.name in ("load_batch", "loaded_at") or (col.primary_key and col.name not in source.field_by_column):
+            continue
+        field = source.field_by_column.get(col.name)
+        if field is not None and field.required:
             continue
         if col.name in df:
             out.append((df[col.name].isna(), f"{col.name}: 缺少必填值"))
