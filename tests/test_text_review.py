@@ -71,11 +71,15 @@ def test_classifier_routes_with_review():
                                "饭店油烟扰民", "老板拖欠员工工资"] * 4})
     y = ["商贸旅游", "劳动和社会保障"] * 12
     clf = ComplaintClassifier(min_df=1, calibration_cv=2).fit(X, y)
-    out = clf.predict_with_review(pd.DataFrame({"title": ["老板拖欠工资", "股票基金账户被冻结"], "body": ["", ""]}))
+    out = clf.predict_with_review(pd.DataFrame({"title": ["老板拖欠工资", "股票基金账户被冻结", None, " "],
+                                                "body": ["", "", None, ""]}))
     assert list(out.columns) == ["label", "confidence", "similarity", "novelty", "needs_review", "review_reason"]
     assert out.loc[0, "label"] == "劳动和社会保障"
     assert out.loc[1, "needs_review"] and out.loc[1, "review_reason"] == "unfamiliar"
     assert out.loc[0, "similarity"] > out.loc[1, "similarity"]
+    # Messages without text (the real file has 4, all labelled, two predicted at 0.94) are never routed.
+    assert out.loc[2:, "needs_review"].all() and (out.loc[2:, "review_reason"] == "no_text").all()
+    assert REVIEW_REASONS["no_text"] == "无可分类文本"
 
 
 def test_curve_is_stored_and_read_back(tmp_path):

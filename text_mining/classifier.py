@@ -59,6 +59,10 @@ __all__ = [
 TRAIN_COLUMNS = ("title", "body", "label")
 MEMBERS = ("union", "word", "char")  # the feature blocks a member SVM of the ensemble can see
 CLASSIFY_COLUMNS = ("id", "title", "body")
+# Folds of the held-out probabilities the review gate learns from. The fold models see (k-1)/k of the training
+# messages and the final model all of them, so few folds make the gate conservative: on the dev split 3 folds
+# routed 73.9 % at 0.982, 5 folds 75.4 % at 0.981 (docs/text_mining.md, bench/bench_text_routing_variants.py).
+GATE_FOLDS = 5
 
 
 def messages_to_text(X, title_repeat: int = 2) -> np.ndarray:
@@ -118,6 +122,12 @@ def _n_columns(X) -> int | None:
     if isinstance(X, list | tuple) and X and isinstance(X[0], list | tuple | np.ndarray):
         return len(X[0])
     return None
+
+
+def _has_text(X) -> np.ndarray:
+    """Which messages have any text besides the separator :func:`messages_to_text` puts after the title (the
+    character features see it even in an empty message, so the feature rows cannot tell)."""
+    return np.array([bool(t.replace("。", "").strip()) for t in messages_to_text(X, title_repeat=1)], dtype=bool)
 
 
 class _GivenScores(ClassifierMixin, BaseEstimator):
@@ -264,7 +274,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_ = pipeline
         self.review_gate_ = ReviewGate(
             target_accuracy=self.review_accuracy, space="tfidf", random_state=self.random_state
-        ).fit(features, self._held_out_proba(features, y, folds), y, pipeline.classes_)
+        ).fit(features, self._held_out_proba(features, y, min(GATE_FOLDS, min_count) if folds >= 2 else folds), y,
+              pipeline.classes_, _has_text(X))
         n = _n_columns(X)
         if n is not None:
             self.n_features_in_ = n
@@ -275,8 +286,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
 
     def _held_out_proba(self, features, y, folds: int) -> np.ndarray:  # noqa: ANN001
         """Cross-validated class probabilities of the training messages, for the review gate: the SVM's
-        decision values on ``folds`` shuffled stratified folds mapped through the fitted calibrators. With a
-        singleton class (no folds) the in-sample probabilities."""
+        decision values on ``folds`` (:data:`GATE_FOLDS`) shuffled stratified folds mapped through the fitted
+        calibrators. With a singleton class (no folds) the in-sample probabilities."""
         clf = self.pipeline_.named_steps["clf"]
         if folds < 2:
             return clf.predict_proba(features)
@@ -333,7 +344,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self._check_n_features(X)
         features = self.pipeline_.named_steps["features"].transform(messages_to_text(X, self.title_repeat))
         proba = self.pipeline_.named_steps["clf"].predict_proba(features)
-        out = self.review_gate_.decide(proba, features)
+        out = self.review_gate_.decide(proba, features, _has_text(X))
         out.insert(0, "label", self.classes_[np.argmax(proba, axis=1)])
         if isinstance(X, pd.DataFrame):
             out.index = X.index

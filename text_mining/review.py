@@ -32,7 +32,7 @@ from sklearn.preprocessing import normalize
 __all__ = ["REVIEW_REASONS", "ReviewGate", "coverage_curve", "curve_rows"]
 
 # Why an order needs a person, as the CLI and the pipeline write it.
-REVIEW_REASONS = {"low_confidence": "置信度低", "unfamiliar": "超出已知类别"}
+REVIEW_REASONS = {"low_confidence": "置信度低", "unfamiliar": "超出已知类别", "no_text": "无可分类文本"}
 CURVE_THRESHOLDS = np.round(np.arange(0.30, 1.0, 0.02), 2)
 _CHUNK = 2048  # rows per block of the nearest-neighbour search (bounds the dense similarity block)
 
@@ -58,9 +58,10 @@ class ReviewGate:
 
     # ---------------------------------------------------------------------------------------- fitting
 
-    def fit(self, features, oof_proba: np.ndarray, y, classes) -> ReviewGate:  # noqa: ANN001
+    def fit(self, features, oof_proba: np.ndarray, y, classes, has_text=None) -> ReviewGate:  # noqa: ANN001
         """``features``: the training messages' feature rows (sparse); ``oof_proba``: their held-out
-        (cross-validated) class probabilities, columns in the order of ``classes``; ``y``: true labels."""
+        (cross-validated) class probabilities, columns in the order of ``classes``; ``y``: true labels;
+        ``has_text``: which messages have any text (default: the rows with a non-zero feature)."""
         if self.space not in ("tfidf", "svd"):
             raise ValueError(f"space must be 'tfidf' or 'svd', got {self.space!r}")
         rng = np.random.default_rng(self.random_state)
@@ -81,7 +82,7 @@ class ReviewGate:
         self.confidence_ref_ = np.sort(confidence).astype(np.float32)
         self.similarity_ref_ = np.sort(oof_similarity).astype(np.float32)
         self.novelty_cutoff_ = float(np.quantile(self._novelty(confidence, oof_similarity), 1 - self.novelty_quantile))
-        familiar = self._novelty(confidence, oof_similarity) <= self.novelty_cutoff_
+        familiar = (self._novelty(confidence, oof_similarity) <= self.novelty_cutoff_) & _has_text(features, has_text)
         self.curve_ = coverage_curve(confidence, correct, familiar)
         # The lowest threshold from which every higher one also meets the target (accuracy is noisy, not
         # monotonic, at the top where few messages remain).
@@ -96,17 +97,20 @@ class ReviewGate:
         """Mean cosine of each row's nearest training messages (1 = like many training messages)."""
         return self._similarity(self._project(features))
 
-    def decide(self, proba: np.ndarray, features) -> pd.DataFrame:  # noqa: ANN001
+    def decide(self, proba: np.ndarray, features, has_text=None) -> pd.DataFrame:  # noqa: ANN001
         """``confidence``, ``similarity``, ``novelty`` (0-1), ``needs_review`` (bool) and ``review_reason`` (key
-        of :data:`REVIEW_REASONS`, '' when routed automatically; out of scope wins over low confidence)."""
+        of :data:`REVIEW_REASONS`, '' when routed automatically). A message without text (``has_text`` False;
+        default: a row without a non-zero feature) gets the model's prior, often confidently, so it goes to
+        review as ``no_text``; then out of scope wins over low confidence."""
         confidence = proba.max(axis=1)
         similarity = self.similarity(features)
         novelty = self._novelty(confidence, similarity)
+        empty = ~_has_text(features, has_text)
         unfamiliar = novelty > self.novelty_cutoff_
         unsure = confidence < self.confidence_threshold_
-        reason = np.where(unfamiliar, "unfamiliar", np.where(unsure, "low_confidence", ""))
+        reason = np.select([empty, unfamiliar, unsure], ["no_text", "unfamiliar", "low_confidence"], "")
         return pd.DataFrame({"confidence": confidence, "similarity": similarity, "novelty": novelty,
-                             "needs_review": unfamiliar | unsure, "review_reason": reason})
+                             "needs_review": empty | unfamiliar | unsure, "review_reason": reason})
 
     # ------------------------------------------------------------------------------------- internals
 
@@ -136,6 +140,15 @@ class ReviewGate:
             top = np.partition(block, block.shape[1] - k, axis=1)[:, -k:]
             out[start:start + _CHUNK] = top.mean(axis=1)
         return out
+
+
+def _has_text(features, has_text=None) -> np.ndarray:  # noqa: ANN001
+    """``has_text`` as a boolean array if given, else True for the rows with at least one non-zero feature."""
+    if has_text is not None:
+        return np.asarray(has_text, dtype=bool)
+    if sparse.issparse(features):
+        return np.diff(sparse.csr_matrix(features).indptr) > 0
+    return np.asarray(features).any(axis=1)
 
 
 def coverage_curve(confidence: np.ndarray, correct: np.ndarray, familiar: np.ndarray) -> pd.DataFrame:

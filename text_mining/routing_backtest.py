@@ -57,7 +57,7 @@ def routing_backtest(data_dir: str | Path) -> dict:
     truth = df["label"].iloc[test].to_numpy()
     correct = review["label"].to_numpy() == truth
     routed = ~review["needs_review"].to_numpy()
-    familiar = review["review_reason"].to_numpy() != "unfamiliar"
+    familiar = ~review["review_reason"].isin(["unfamiliar", "no_text"]).to_numpy()  # routable whatever the confidence
     gate = model.review_gate_
     return {
         "dataset": f"真实留言（泰迪杯2020 C题 {LABELLED}）：分组留出第0折{len(test):,}条，训练{len(train):,}条",
@@ -65,7 +65,7 @@ def routing_backtest(data_dir: str | Path) -> dict:
         "accuracy": float(correct.mean()), "macro_f1": float(f1_score(truth, review["label"], average="macro")),
         "threshold": gate.confidence_threshold_, "target_accuracy": gate.target_accuracy,
         "routed_share": float(routed.mean()), "routed_accuracy": float(correct[routed].mean()) if routed.any() else None,
-        "unfamiliar": float((~familiar).mean()),
+        "unfamiliar": float((review["review_reason"] == "unfamiliar").mean()),
         "curve": coverage_curve(review["confidence"].to_numpy(), correct, familiar),
         **_out_of_scope(model, Path(data_dir) / "gov_messages" / HOT, review),
     }
