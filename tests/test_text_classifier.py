@@ -38,7 +38,12 @@ def test_ensemble_members_average_their_probabilities():
     union, voting = clf.pipeline_.named_steps["features"], clf.pipeline_.named_steps["clf"]
     features = union.transform(messages_to_text(X))
     probas = [member.predict_proba(features) for member in voting.estimators_]
-    assert len(probas) == 2 and np.allclose(clf.predict_proba(X), np.mean(probas, axis=0))
+    assert len(probas) == 2 and np.allclose(clf.predict_proba(list(messages_to_text(X))), np.mean(probas, axis=0))
+    # With titles the title model is blended in, with weight title_weight.
+    titles = clf.title_pipeline_.predict_proba(X["title"].fillna("").to_numpy(dtype=object))
+    assert np.allclose(clf.predict_proba(X), 0.8 * np.mean(probas, axis=0) + 0.2 * titles)
+    assert not np.allclose(titles, np.mean(probas, axis=0))  # a model of its own
+    assert ComplaintClassifier(min_df=1, calibration_cv=2, title_weight=0).fit(X, y).title_pipeline_ is None
     n_word = len(union.transformer_list[0][1].vocabulary_)
     blocks = [member.named_steps["block"].transform(features).shape[1] for member in voting.estimators_]
     assert blocks == [n_word, features.shape[1] - n_word]  # each member sees its own block only

@@ -4,7 +4,9 @@ One scikit-learn estimator, :class:`ComplaintClassifier`: word TF-IDF (jieba tok
 regulatory user dictionary, uni+bigrams) and character TF-IDF (1-2-grams) on the same text
 (:func:`text_features`), then a linear SVM on both blocks (``members=("union",)``), fitted on all training
 messages and calibrated with Platt scaling (sigmoid) on ``calibration_cv``-fold cross-validated decision
-values. The confidence of a prediction is its largest class probability. ``members=("word", "char")``
+values; for DataFrame input with titles, blended (``title_weight``) with a second calibrated SVM on the
+title alone, which ranks the errors better for the review gate (docs/text_mining.md § Third round). The
+confidence of a prediction is its largest class probability. ``members=("word", "char")``
 averages the calibrated probabilities of one SVM per block instead; for selective routing it ranked the
 errors no better (``bench/bench_text_routing.py``, docs/text_mining.md), so it is not the default. Alternatives measured on inner
 folds (docs/text_mining.md) did not beat it: char 1-3-grams, a separate title block, balanced
@@ -63,6 +65,7 @@ CLASSIFY_COLUMNS = ("id", "title", "body")
 # messages and the final model all of them, so few folds make the gate conservative: on the dev split 3 folds
 # routed 73.9 % at 0.982, 5 folds 75.4 % at 0.981 (docs/text_mining.md, bench/bench_text_routing_variants.py).
 GATE_FOLDS = 5
+TITLE_C = 0.5  # the title model's SVM (bench/bench_text_routing_variants.py)
 
 
 def messages_to_text(X, title_repeat: int = 2) -> np.ndarray:
@@ -130,6 +133,32 @@ def _has_text(X) -> np.ndarray:
     return np.array([bool(t.replace("。", "").strip()) for t in messages_to_text(X, title_repeat=1)], dtype=bool)
 
 
+def _titles(X) -> np.ndarray | None:
+    """The titles of a DataFrame with a ``title`` column (missing = empty); None for other input."""
+    if isinstance(X, pd.DataFrame) and "title" in X.columns:
+        return X["title"].fillna("").astype(str).to_numpy(dtype=object)
+    return None
+
+
+def _title_features(min_df: int) -> FeatureUnion:
+    """Features of the title model: word 1-2-grams (every one) and character 1-3-grams of the title alone."""
+    words = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False, ngram_range=(1, 2), min_df=1,
+                            sublinear_tf=True)
+    chars = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=min_df, sublinear_tf=True)
+    return FeatureUnion([("word", words), ("char", chars)])
+
+
+def _held_out_calibrated(calibrated: CalibratedClassifierCV, block, encoded, cv, C: float, random_state: int):  # noqa: ANN001, ANN201
+    """Cross-validated decision values of a LinearSVC on ``block`` mapped through ``calibrated``'s calibrators."""
+    scores = cross_val_predict(LinearSVC(C=C, random_state=random_state), block, encoded, cv=cv,
+                               method="decision_function")
+    fitted = calibrated.calibrated_classifiers_[0]
+    mapped = copy.copy(fitted)
+    mapped.estimator = _GivenScores()
+    mapped.estimator.classes_ = fitted.estimator.classes_
+    return mapped.predict_proba(scores)
+
+
 class _GivenScores(ClassifierMixin, BaseEstimator):
     """Stands in for the fitted SVM inside a calibrated classifier: its "decision values" are the input,
     so held-out decision values go through the very calibrators the model uses."""
@@ -167,6 +196,10 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
     review_accuracy : float, default=0.98
         Declared accuracy of the messages routed without review: the review gate's confidence
         threshold is the lowest at which the cross-validated training messages reach it.
+    title_weight : float, default=0.2
+        Weight of a second calibrated SVM on the title alone (word 1-2-grams, character 1-3-grams) in the
+        probabilities, when ``X`` is a DataFrame with a ``title`` column (0 = no title model). It ranks the
+        errors better for the review gate (docs/text_mining.md § Third round).
     random_state : int, default=0
         Seed for the linear models.
 
@@ -176,6 +209,8 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         Category labels.
     pipeline_ : sklearn.pipeline.Pipeline
         The fitted features + calibrated SVM pipeline.
+    title_pipeline_ : sklearn.pipeline.Pipeline or None
+        The title model (title features + calibrated SVM), None without one.
     review_gate_ : text_mining.review.ReviewGate
         Which messages need a person (low confidence, or unlike the training messages), with the
         held-out coverage / accuracy curve in ``review_gate_.curve_``.
@@ -211,6 +246,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         calibration_cv=3,
         members=("union",),
         review_accuracy=0.98,
+        title_weight=0.2,
         random_state=0,
     ):
         self.word_ngram_range = word_ngram_range
@@ -221,6 +257,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.calibration_cv = calibration_cv
         self.members = members
         self.review_accuracy = review_accuracy
+        self.title_weight = title_weight
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -272,10 +309,11 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         n_word = len(union.transformer_list[0][1].vocabulary_) if use_words else 0
         pipeline = Pipeline([("features", union), ("clf", self._classifier(n_word, folds).fit(features, y))])
         self.pipeline_ = pipeline
+        title_block = self._fit_title_model(_titles(X), y, folds)
+        held_out = self._held_out_proba(features, y, min(GATE_FOLDS, min_count) if folds >= 2 else folds, title_block)
         self.review_gate_ = ReviewGate(
             target_accuracy=self.review_accuracy, space="tfidf", random_state=self.random_state
-        ).fit(features, self._held_out_proba(features, y, min(GATE_FOLDS, min_count) if folds >= 2 else folds), y,
-              pipeline.classes_, _has_text(X))
+        ).fit(features, held_out, y, pipeline.classes_, _has_text(X))
         n = _n_columns(X)
         if n is not None:
             self.n_features_in_ = n
@@ -284,10 +322,35 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = self.pipeline_.classes_
         return self
 
-    def _held_out_proba(self, features, y, folds: int) -> np.ndarray:  # noqa: ANN001
-        """Cross-validated class probabilities of the training messages, for the review gate: the SVM's
+    def _fit_title_model(self, titles, y, folds: int):  # noqa: ANN001, ANN202
+        """Fit ``title_pipeline_`` (a calibrated SVM on the titles alone) when ``title_weight`` > 0 and the input has
+        titles; returns its training feature rows, or None (and ``title_pipeline_`` None) without a title model."""
+        self.title_pipeline_ = None
+        if not self.title_weight or folds < 2 or titles is None or not any(t.strip() for t in titles):
+            return None
+        view = _title_features(self.min_df)
+        try:
+            block = view.fit_transform(titles)
+        except ValueError:  # no title n-gram in the vocabulary (too few, too rare titles): no title model
+            return None
+        svm = CalibratedClassifierCV(LinearSVC(C=TITLE_C, random_state=self.random_state), method="sigmoid",
+                                     cv=folds, ensemble=False).fit(block, y)
+        self.title_pipeline_ = Pipeline([("features", view), ("svm", svm)])
+        return block
+
+    def _with_title(self, proba: np.ndarray, X) -> np.ndarray:  # noqa: ANN001
+        """``proba`` blended with the title model's probabilities (weight ``title_weight``) when there is a title
+        model and ``X`` has titles."""
+        model, titles = getattr(self, "title_pipeline_", None), _titles(X)
+        if model is None or titles is None:
+            return proba
+        return (1 - self.title_weight) * proba + self.title_weight * model.predict_proba(titles)
+
+    def _held_out_proba(self, features, y, folds: int, title_block=None) -> np.ndarray:  # noqa: ANN001
+        """Cross-validated class probabilities of the training messages, for the review gate: the SVMs'
         decision values on ``folds`` (:data:`GATE_FOLDS`) shuffled stratified folds mapped through the fitted
-        calibrators. With a singleton class (no folds) the in-sample probabilities."""
+        calibrators, the title model's blended in as in :meth:`predict_proba`. With a singleton class (no
+        folds) the in-sample probabilities."""
         clf = self.pipeline_.named_steps["clf"]
         if folds < 2:
             return clf.predict_proba(features)
@@ -296,23 +359,20 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         # threshold at 0.90 and routed 63 % instead of 77 % at the same accuracy.
         cv = StratifiedKFold(folds, shuffle=True, random_state=self.random_state)
         encoded = clf.le_.transform(y)
-        probas = []
-        for member in clf.estimators_:
-            block = member.named_steps["block"].transform(features)
-            scores = cross_val_predict(LinearSVC(C=self.C, random_state=self.random_state), block, encoded, cv=cv,
-                                       method="decision_function")
-            fitted = member.named_steps["svm"].calibrated_classifiers_[0]
-            calibrated = copy.copy(fitted)
-            calibrated.estimator = _GivenScores()
-            calibrated.estimator.classes_ = fitted.estimator.classes_
-            probas.append(calibrated.predict_proba(scores))
-        return np.mean(probas, axis=0)
+        proba = np.mean([_held_out_calibrated(member.named_steps["svm"], member.named_steps["block"].transform(features),
+                                              encoded, cv, self.C, self.random_state) for member in clf.estimators_],
+                        axis=0)
+        if self.title_pipeline_ is None or title_block is None:
+            return proba
+        title = _held_out_calibrated(self.title_pipeline_.named_steps["svm"], title_block, encoded, cv, TITLE_C,
+                                     self.random_state)
+        return (1 - self.title_weight) * proba + self.title_weight * title
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self)
         self._check_n_features(X)
-        return self.pipeline_.predict_proba(messages_to_text(X, self.title_repeat))
+        return self._with_title(self.pipeline_.predict_proba(messages_to_text(X, self.title_repeat)), X)
 
     def _check_n_features(self, X) -> None:
         """Tabular input (one column per text field) must keep the columns seen in fit."""
@@ -343,7 +403,7 @@ class ComplaintClassifier(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         self._check_n_features(X)
         features = self.pipeline_.named_steps["features"].transform(messages_to_text(X, self.title_repeat))
-        proba = self.pipeline_.named_steps["clf"].predict_proba(features)
+        proba = self._with_title(self.pipeline_.named_steps["clf"].predict_proba(features), X)
         out = self.review_gate_.decide(proba, features, _has_text(X))
         out.insert(0, "label", self.classes_[np.argmax(proba, axis=1)])
         if isinstance(X, pd.DataFrame):
