@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 import dash
-import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
@@ -175,31 +174,12 @@ def _timeliness_table(timely: pd.DataFrame) -> dbc.Table | html.Div:
                     f"{r.median_lag_days:.1f}"] for r in timely.itertuples()])
 
 
-def _grid(name: str, columns: list[dict], rows: pd.DataFrame) -> dag.AgGrid | html.Div:
-    """A long table as one AG Grid: a table of html cells is a Dash component per cell, and the browser's
-    cost of drawing a page grows with the square of its components (docs/pages.md § In the browser)."""
-    if rows.empty:
-        return html.Div("暂无数据", className="text-muted")
-    options, style = tables.sized(len(rows), height=420)
-    return dag.AgGrid(id=f"data-quality-{name}-grid", rowData=tables.records(rows), columnDefs=columns,
-                      defaultColDef=tables.DEFAULT_COL_DEF, dashGridOptions={**options, "tooltipShowDelay": 300},
-                      style=style, className="ag-theme-alpine")
-
-
-BATCH_COLUMNS = [tables.column("started", "开始时间", tooltipField="batch", minWidth=150),
-                 *(tables.column(field, header) for field, header in (
-                     ("kind", "数据类型"), ("system", "来源系统"), ("status", "状态"), ("received", "接收"),
-                     ("inserted", "新增"), ("updated", "更新"), ("unchanged", "未变"), ("quarantined", "隔离")))]
-
-
-def _batches_table(batches: pd.DataFrame) -> dag.AgGrid | html.Div:
-    # The batch id (what `bianjian ingest` and the API answer) shows when the pointer rests on the time.
-    return _grid("batches", BATCH_COLUMNS, pd.DataFrame({
-        "started": [_when(v) for v in batches["started_at"]], "batch": [f"批次编号 {b}" for b in batches["batch_id"]],
-        "kind": [KIND_NAMES.get(k, k) for k in batches["source_kind"]],
-        "system": [codes.label("source_system", v) for v in batches["src_system"]],
-        "status": [codes.label("run_status", v) for v in batches["status"]],
-        **{c: batches[c] for c in ("received", "inserted", "updated", "unchanged", "quarantined")}}))
+def _batches_table(batches: pd.DataFrame) -> dcc.Markdown | html.Div:
+    return tables.markdown_table(
+        ["开始时间", "批次编号", "数据类型", "来源系统", "状态", "接收", "新增", "更新", "未变", "隔离"],
+        [[_when(r.started_at), r.batch_id, KIND_NAMES.get(r.source_kind, r.source_kind),
+          codes.label("source_system", r.src_system), codes.label("run_status", r.status), r.received, r.inserted,
+          r.updated, r.unchanged, r.quarantined] for r in batches.itertuples()])
 
 
 @callback(Output("data-quality-pipeline", "children"), Input("data-quality-window", "value"), prevent_initial_call=True)
@@ -209,15 +189,8 @@ def refresh_pipeline(_window: str | None):
         return _pipeline_table(quality.recent_pipeline_runs(session, limit=30))
 
 
-PIPELINE_COLUMNS = [*(tables.column(field, header, minWidth=140) for field, header in (
-    ("step", "步骤"), ("started", "开始时间"), ("finished", "结束时间"))),
-    tables.column("status", "状态"), tables.column("rows", "写入行数"),
-    tables.column("message", "说明", flex=3, tooltipField="message")]
-
-
-def _pipeline_table(runs: pd.DataFrame) -> dag.AgGrid | html.Div:
-    return _grid("pipeline", PIPELINE_COLUMNS, pd.DataFrame({
-        "step": [codes.label("pipeline_step", v) for v in runs["step"]],
-        "started": [_when(v) for v in runs["started_at"]], "finished": [_when(v) for v in runs["finished_at"]],
-        "status": [codes.label("run_status", v) for v in runs["status"]], "rows": runs["rows_written"],
-        "message": [(m or "").splitlines()[0] if isinstance(m, str) and m else "" for m in runs["message"]]}))
+def _pipeline_table(runs: pd.DataFrame) -> dcc.Markdown | html.Div:
+    return tables.markdown_table(["步骤", "开始时间", "结束时间", "状态", "写入行数", "说明"],
+                                 [[codes.label("pipeline_step", r.step), _when(r.started_at), _when(r.finished_at),
+                                   codes.label("run_status", r.status), r.rows_written,
+                                   (r.message or "").splitlines()[0] if r.message else ""] for r in runs.itertuples()])

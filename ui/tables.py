@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 import pandas as pd
-from dash import html
+from dash import dcc, html
 
 from ui import exports
 
@@ -92,3 +94,23 @@ def card(title: str, body, *, page: str | None = None, table: str | None = None,
     if page and table:
         children.append(exports.controls(page, table))
     return dbc.Card([dbc.CardHeader(title), dbc.CardBody(children)], className="mb-3")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!<>|~])")
+
+
+def _cell(value) -> str:  # noqa: ANN001
+    """A value as the text of a Markdown table cell: on one line, every Markdown character escaped."""
+    text = "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split())) or " "
+
+
+def markdown_table(header: list[str], rows: list[list]) -> dcc.Markdown | html.Div:
+    """A read-only table of many rows as one Dash component (a GitHub-style Markdown table), where an html
+    table is one component per cell: dash-renderer's cost of drawing a page grows with the square of its
+    components (docs/pages.md § In the browser). Text only; ``EMPTY_TEXT`` when there are no rows."""
+    if not rows:
+        return html.Div(EMPTY_TEXT, className="text-muted")
+    lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return dcc.Markdown("\n".join(lines), className="bj-table")
