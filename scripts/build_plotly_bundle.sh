@@ -28,6 +28,11 @@ npm install --no-audit --no-fund --silent "plotly.js@$VERSION" "esbuild@$ESBUILD
 npx esbuild entry.js --bundle --minify --format=iife --global-name=Plotly --target=es2016 \
   --define:global=window --define:define.amd=false --loader:.css=empty --legal-comments=eof \
   --log-level=warning --outfile=bundle.js
+# plotly.js's default topojsonURL is its CDN. Every geo graph of ours sets assets/geo/ itself (ui/filters.py,
+# pages/wall.py); the default is pointed there too, so a graph that forgot would ask this server, not the internet.
+CDN_DEFAULT='dflt:"https://cdn.plot.ly/un/"'
+[ "$(grep -o "$CDN_DEFAULT" bundle.js | wc -l)" = 1 ] || { echo "plotly.js topojsonURL default not found once" >&2; exit 1; }
+sed -i 's|dflt:"https://cdn.plot.ly/un/"|dflt:"/assets/geo/"|' bundle.js
 {
   echo "/* plotly.js v$VERSION (MIT, Copyright 2012-2026 Plotly, Inc.): core + $TRACES."
   echo "   Built by scripts/build_plotly_bundle.sh with esbuild $ESBUILD_VERSION; do not edit. */"

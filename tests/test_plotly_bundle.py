@@ -26,6 +26,14 @@ def test_bundle_is_the_plotly_js_version_plotly_py_expects():
     assert version == get_plotlyjs_version()
 
 
+def test_geo_charts_default_to_our_own_topojson_not_the_cdn():
+    """plotly.js fetches world outlines from its CDN unless told otherwise; the bundle's default points at the
+    app's assets/geo/ (every geo graph also sets it), so no request leaves this server."""
+    text = plotly_bundle.BUNDLE.read_text(encoding="utf-8")
+    assert 'topojsonURL:{valType:"string",noBlank:!0,dflt:"/assets/geo/"' in text
+    assert re.search(r"https?://cdn\.plot\.ly", text) is None
+
+
 def test_dash_plotly_path_answers_the_bundle_without_login(tmp_path, demo_db_path):
     with app_warehouse(tmp_path, demo_db_path):
         from app import create_app
