@@ -40,7 +40,7 @@ GRID_COLUMNS = [
     {"field": "caller_name", "headerName": "来电人", "width": 90},
     {"field": "caller_phone", "headerName": "联系电话", "width": 130},
     {"field": "status", "headerName": "状态", "width": 90, "sortable": True},
-    {"field": "subject_uscc", "headerName": "涉及主体", "width": 180, "cellRenderer": "markdown", "linkTarget": "_self"},
+    {"field": "subject_uscc", "headerName": "涉及主体", "width": 180, "cellRenderer": "markdown"},
 ]
 
 

@@ -33,7 +33,8 @@ WHAT_IF_ROLES = frozenset({"LEADER", "ANALYST", "SYS_ADMIN"})
 COLUMNS = [
     {"field": "rank", "headerName": "排名", "width": 80},
     {"field": "unit_name", "headerName": "单位", "flex": 1, "minWidth": 140},
-    {"field": "score", "headerName": "综合得分", "width": 110},
+    {"field": "score", "headerName": "综合得分", "width": 110,  # one decimal, as the bulletin and the wall print it
+     "valueFormatter": {"function": "params.value == null ? '' : d3.format('.1f')(params.value)"}},
     {"field": "rank_change", "headerName": "较上月", "width": 90},
     {"field": "stored_rank", "headerName": "现行权重排名", "width": 130},
     {"field": "what_if_shift", "headerName": "模拟变化", "width": 100},

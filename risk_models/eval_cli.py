@@ -43,14 +43,20 @@ def planted(as_json: bool, inspection_share: float | None, no_store: bool, demo_
     if as_json:
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return
-    click.echo(f"recall={result['recall']:.3f} precision={result['precision']:.3f} "
-               f"median_delay_days={result['median_delay_days']} plan_recall={result['plan_recall']}")
+    click.echo(f"recall={_ratio(result['recall'])} precision={_ratio(result['precision'])} "
+               f"median_delay_days={result['median_delay_days']} plan_recall={_ratio(result['plan_recall'])}")
     for kind, k in result["kinds"].items():
-        click.echo(f"  {kind}: recall={k['recall']} precision={k['precision']} delay={k['median_delay_days']}")
+        click.echo(f"  {kind}: recall={_ratio(k['recall'])} precision={_ratio(k['precision'])} "
+                   f"delay={k['median_delay_days']}")
     for level, row in result["by_level"].items():
         click.echo(f"  level {level}: {row['matched']}/{row['leads']} correct")
     if result["ranking_warnings"]:
         click.echo(f"  ranking warnings: {result['ranking_warnings']}")
+
+
+def _ratio(value: float | None) -> str:
+    """A share as three decimals, or "–" where it is undefined (no events or no leads)."""
+    return "–" if value is None else f"{value:.3f}"
 
 
 @eval_group.command()

@@ -72,8 +72,7 @@ def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, 
         if flex and field in flex:
             col["flex"] = flex[field]
         if links and field in links:
-            col["cellRenderer"] = "markdown"
-            col["linkTarget"] = "_self"
+            col["cellRenderer"] = "markdown"  # its links open in the same tab (AG Grid's default)
         columns.append(col)
     data = df[list(labels)].copy()
     for field, template in (links or {}).items():
