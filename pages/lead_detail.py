@@ -106,14 +106,16 @@ def _header(lead: dict) -> html.Div:
     facts = [("状态", lead["status"]), ("牵头部门", lead["dept_name"] or "未指定"),
              ("协办部门", "、".join(lead["co_dept_names"]) or "无"), ("区县", lead["region_name"] or "全市"),
              ("签收时限", _fmt(lead["sign_deadline"])), ("办理时限", _fmt(lead["handle_deadline"])),
-             ("督办", lead["supervise_level"] or "无"), ("风险分", f"{lead['score']:.2f}")]
+             ("督办", lead["supervise_level"] or "无"), (levels.SCORE_LABEL, f"{lead['score']:.2f}")]
     if lead["feedback_result"]:
         facts += [("核查结果", lead["feedback_result"]), ("处置措施", lead["feedback_actions"] or "无"),
                   ("反馈说明", lead["feedback_text"] or ""), ("附件", "、".join(lead["feedback_attachments"] or []) or "无")]
     return html.Div([
         html.H3([levels.level_badge(lead["level"], className="me-2"), lead["title"]], id="lead-detail-title"),
         html.P(lead["reason"], className="lead", id="lead-detail-reason"),
-        dbc.Row([dbc.Col([html.Small(k, className="text-muted d-block"), html.Span(v)], xs=6, md=3, className="mb-2")
+        dbc.Row([dbc.Col(html.Div([html.Small(k, className="text-muted d-block"), html.Span(v)],
+                                  title=levels.SCORE_HINT if k == levels.SCORE_LABEL else None),
+                         xs=6, md=3, className="mb-2")
                  for k, v in facts]),
     ], className="mb-3")
 

@@ -33,10 +33,8 @@ COLUMNS = [
     {"field": "status", "headerName": "状态", "width": 100, "filter": "agTextColumnFilter"},
     {"field": "dept_name", "headerName": "牵头部门", "width": 140, "filter": "agTextColumnFilter"},
     {"field": "region_name", "headerName": "区县", "width": 110, "filter": "agTextColumnFilter"},
-    # The detector's own score orders leads of one kind; across kinds the level (calibrated on checked
-    # leads) is what compares, so the header must not read as a probability of being real.
-    {"field": "score", "headerName": "检测分值", "width": 100, "filter": "agNumberColumnFilter",
-     "headerTooltip": "模型或规则给出的原始分值，只在同类线索之间可比；等级依据同类线索的核查属实率，跨类请看等级",
+    {"field": "score", "headerName": levels.SCORE_LABEL, "width": 100, "filter": "agNumberColumnFilter",
+     "headerTooltip": levels.SCORE_HINT,
      "valueFormatter": {"function": "params.value == null ? '' : d3.format('.2f')(params.value)"}},
     {"field": "created_at", "headerName": "生成时间", "width": 170, "filter": "agDateColumnFilter"},
     {"field": "deadline", "headerName": "当前时限", "width": 170, "filter": "agDateColumnFilter"},

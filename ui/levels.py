@@ -31,6 +31,10 @@ LEVEL_STYLES: dict[str, LevelStyle] = {
 }
 LEVEL_ORDER: tuple[str, ...] = tuple(LEVEL_STYLES)  # most severe first
 BADGE_INK = "#06122b"  # dark text, readable on all four fills (and the wall's background colour)
+# A lead's raw detector score: it orders leads of one kind; across kinds the level (calibrated on checked
+# leads) is what compares, so it must not read as a probability of being real (the queue and the lead page).
+SCORE_LABEL = "检测分值"
+SCORE_HINT = "模型或规则给出的原始分值，只在同类线索之间可比；等级依据同类线索的核查属实率，跨类请看等级"
 
 
 def level_label(level: str) -> str:
