@@ -21,6 +21,12 @@ selenium (/usr/bin/chromium; tests/browser.py's helpers). Times are the page's o
   swaps the page without reloading, so the app shell, plotly.js and the grid stay loaded) → settled.
 
 Medians per page, the machine's load average before and after.
+
+With ``--baseline DIR`` (a checkout of the code to compare, e.g. ``git worktree add /tmp/before main``) a
+second server runs that code against the same warehouse, with its own browser, and the pages (full
+navigation and from the menu) are measured in alternating rounds — one warm-up round on each side, then
+``--loads`` rounds, each measuring every page once on one side then the other, the side that goes first
+alternating — so both sides see the same load. The wall is measured on this checkout only.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from bench.bench_wall import RENDERED  # noqa: E402
 
@@ -114,16 +122,18 @@ def leader_pages() -> list[str]:
             and not p["path"].startswith("/leads/")]
 
 
-def pages_warm(browser, base_url: str, paths: list[str], loads: int) -> dict[str, list[tuple[float, float]]]:  # noqa: ANN001
-    """Per page, (settled, settled but the scrollbar fade) per full navigation."""
+def pages_warm(browser, base_url: str, paths: list[str], loads: int,  # noqa: ANN001
+               warm_up: bool = True) -> dict[str, list[tuple[float, float]]]:
+    """Per page, (settled, settled but the scrollbar fade) per full navigation (after one unmeasured load
+    when ``warm_up``)."""
     out = {}
     for path in paths:
         times = []
-        for i in range(loads + 1):
+        for i in range(loads + warm_up):
             browser.get("about:blank")
             browser.get(base_url + path)
             settled = _settled(browser)
-            if i:
+            if i >= warm_up:
                 times.append(settled)
         out[path] = times
     return out
@@ -137,9 +147,10 @@ def _click_menu(browser, path: str) -> float | None:  # noqa: ANN001
         "if (!link) { return null; } const at = performance.now(); link.click(); return at;", path)
 
 
-def pages_in_app(browser, base_url: str, paths: list[str], loads: int) -> dict[str, list[tuple[float, float]]]:  # noqa: ANN001
+def pages_in_app(browser, base_url: str, paths: list[str], loads: int,  # noqa: ANN001
+                 warm_up: bool = True) -> dict[str, list[tuple[float, float]]]:
     """Each page opened from the menu of another one, as users move between pages: no reload, so plotly.js,
-    the grid and the app shell stay loaded; click → settled."""
+    the grid and the app shell stay loaded; click → settled (after one unmeasured load when ``warm_up``)."""
     out = {}
     browser.get(base_url + "/guide")
     _settled_ms(browser)
@@ -147,20 +158,51 @@ def pages_in_app(browser, base_url: str, paths: list[str], loads: int) -> dict[s
         if browser.execute_script("return document.querySelector(`a.nav-link[href='${arguments[0]}']`)", path) is None:
             continue  # not in the menu (the 404 page)
         times = []
-        for i in range(loads + 1):
+        for i in range(loads + warm_up):
             away = "/guide" if path != "/guide" else "/"
             _settled_ms(browser, after=_click_menu(browser, away))
             clicked = _click_menu(browser, path)
             settled = _settled(browser, after=clicked)
-            if i:
+            if i >= warm_up:
                 times.append((settled[0] - clicked, settled[1] - clicked))
         out[path] = times
+    return out
+
+
+def _side(stack: ExitStack, tmp: Path, name: str, url: str, code: Path, user: tuple[str, str]):  # noqa: ANN202
+    """A server running ``code`` against ``url`` and a browser logged in to it as ``user``."""
+    from tests.browser import live_server, log_in, open_browser
+
+    env = {"PYTHONPATH": str(code)}
+    base_url = stack.enter_context(live_server(url, tmp / name / "var", timeout=300, code=code, env=env))
+    browser = open_browser(tmp / name / "profile")
+    stack.callback(browser.quit)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SETTLE_JS})
+    log_in(browser, base_url, *user)
+    return browser, base_url
+
+
+def alternating(sides: dict, paths: list[str], rounds: int) -> dict[str, dict[str, dict[str, list]]]:
+    """{side: {"full" | "menu": {path: [(settled, without the fade), ...]}}} over ``rounds`` alternating
+    rounds after one warm-up round per side (module doc)."""
+    out = {name: {"full": {p: [] for p in paths}, "menu": {p: [] for p in paths}} for name in sides}
+    for browser, base_url in sides.values():
+        pages_warm(browser, base_url, paths, 1, warm_up=False)
+        pages_in_app(browser, base_url, paths, 1, warm_up=False)
+    for r in range(rounds):
+        for name in (list(sides) if r % 2 == 0 else list(sides)[::-1]):
+            browser, base_url = sides[name]
+            for how, measure in (("full", pages_warm), ("menu", pages_in_app)):
+                for path, values in measure(browser, base_url, paths, 1, warm_up=False).items():
+                    out[name][how][path] += values
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare against (module doc)")
+    parser.add_argument("--only", nargs="*", help="these pages only (paths)")
     args = parser.parse_args()
     url = os.environ.get("BIANJIAN_DATABASE_URL")
     if not url:
@@ -173,8 +215,27 @@ def main() -> None:
     token = kiosk_token(engine, f"bench-{int(time.time()) % 1_000_000}")
     user = demo_login(engine, "LEADER")
     engine.dispose()
-    paths = leader_pages()
+    paths = [p for p in leader_pages() if not args.only or p in args.only]
     load_before = os.getloadavg()
+    if args.baseline:
+        with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+            sides = {name: _side(stack, Path(tmp), name, url, code, user)
+                     for name, code in (("before", args.baseline.resolve()), ("after", ROOT))}
+            results = alternating(sides, paths, args.loads)
+        load_after = os.getloadavg()
+        print(f"{args.loads} alternating rounds after one warm-up, before = {args.baseline}, after = {ROOT}; "
+              f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after, {os.cpu_count()} cores\n")
+        print("| page | how | before median ms | after median ms | before, fade not counted | "
+              "after, fade not counted |\n|---|---|---:|---:|---:|---:|")
+        for how, label in (("full", "full navigation"), ("menu", "from the menu")):
+            for path in paths:
+                before, after = results["before"][how][path], results["after"][how][path]
+                if not before or not after:
+                    continue  # not in the menu
+                cells = [statistics.median(v[0] for v in side) for side in (before, after)]
+                cells += [statistics.median(v[1] for v in side) for side in (before, after)]
+                print(f"| {path} | {label} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
+        return
     with tempfile.TemporaryDirectory() as tmp, live_server(url, Path(tmp) / "var", timeout=300) as base_url:
         browser = open_browser(Path(tmp) / "profile")
         try:

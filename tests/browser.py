@@ -64,10 +64,11 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(database_url: str | object, var_dir: Path, *, env: dict[str, str] | None = None,
-                timeout: float = 180) -> Iterator[str]:
+                timeout: float = 180, code: Path = REPO_ROOT) -> Iterator[str]:
     """Run ``bianjian serve`` on a free 127.0.0.1 port against ``database_url``; yield its base URL.
 
-    ``var_dir`` holds the server's secret key and cache; ``env`` adds settings (``BIANJIAN_*``).
+    ``var_dir`` holds the server's secret key and cache; ``env`` adds settings (``BIANJIAN_*``); ``code`` is
+    the checkout whose app is served (another one: bench/bench_browser.py's baseline).
     The server's output goes to ``var_dir/server.log``, which is printed if it fails to start.
     """
     var_dir = Path(var_dir)
@@ -79,7 +80,7 @@ def live_server(database_url: str | object, var_dir: Path, *, env: dict[str, str
     log_path = var_dir / "server.log"
     with open(log_path, "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "bianjian_cli", "serve", "--port", str(port)],
-                                cwd=REPO_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+                                cwd=code, env=environment, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base + "/login", proc, timeout, log_path)

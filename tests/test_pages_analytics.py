@@ -435,16 +435,16 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
         payload, _ = run_job(pages["model_cards"].export, '{"table":"spike","type":"model_cards-csv"}.n_clicks',
                              scope_of("LEADER"), 1, None)
         assert "模型：spike（2 条回测记录）" in page and "模型：entity（1 条回测记录）" in page
-        # each lead kind's level and what it stands on, beside the backtests
-        assert "线索等级依据" in page and "'kind_name': '投诉激增'" in page and "红 ≥ 80%" in page
+        # each lead kind's level and what it stands on, beside the backtests (tables as Markdown text)
+        assert "线索等级依据" in page and "| 投诉激增 |" in page and "红 ≥ 80%" in page
         assert "暂无回测结果" not in page
         # a routing curve is drawn (not listed) under the name of its data, on the model's card in Chinese
         assert "模型：留言分类与分拨（真实留言）（0 条回测记录）" in page and "曲线数据：真实留言x" in page
-        assert "'metric_label': 'routed_share@0.80'" not in page
+        assert "routed_share@0" not in page
         # read in Chinese: headers, known metrics named (key kept), values rounded, unknown keys as stored
-        assert "'headerName': '取值'" in page and "'headerName': 'run_id'" not in page
-        assert "'metric_label': '召回率'" in page and "'value_text': '0.620'" in page and "'value_text': '41.5'" in page
-        assert "'metric_label': 'nab_standard'" in page and "'run_at': '2026-07-01 03:00'" in page
+        assert "| 取值 |" in page and "run_id" not in page
+        assert "| 召回率 | 0\\\\.620 |" in page and "| 41\\\\.5 |" in page
+        assert "| nab\\\\_standard |" in page and "| 2026\\\\-07\\\\-01 03:00 |" in page
         assert export_frame(payload)["value"].astype(float).tolist() == [41.5, 0.62]
     finally:
         with db.session_scope() as session:
