@@ -18,7 +18,9 @@ selenium (/usr/bin/chromium; tests/browser.py's helpers). Times are the page's o
   ≈ 0.3 s after the page is drawn. A full navigation
   (a bookmark, a typed address, F5) loads and evaluates the whole app again, plotly.js (≈ 4.8 MB) included;
 - **page from the menu**: how users move between pages: the menu's link clicked on another page (Dash Pages
-  swaps the page without reloading, so the app shell, plotly.js and the grid stay loaded) → settled.
+  swaps the page without reloading, so the app shell, plotly.js and the grid stay loaded) → settled; beside
+  it the CPU time of every Chromium process over the same span (``/proc``, as bench/bench_page_rounds.py; the
+  quiet second included), which depends far less on the machine's load than the wall-clock time.
 
 Medians per page, the machine's load average before and after.
 
@@ -150,7 +152,11 @@ def _click_menu(browser, path: str) -> float | None:  # noqa: ANN001
 def pages_in_app(browser, base_url: str, paths: list[str], loads: int,  # noqa: ANN001
                  warm_up: bool = True) -> dict[str, list[tuple[float, float]]]:
     """Each page opened from the menu of another one, as users move between pages: no reload, so plotly.js,
-    the grid and the app shell stay loaded; click → settled (after one unmeasured load when ``warm_up``)."""
+    the grid and the app shell stay loaded; (click → settled, the same but the scrollbar fade, the browser's
+    CPU ms over it including the quiet second) per load, after one unmeasured load when
+    ``warm_up``."""
+    from bench.bench_page_rounds import _browser_cpu_ms
+
     out = {}
     browser.get(base_url + "/guide")
     _settled_ms(browser)
@@ -161,10 +167,11 @@ def pages_in_app(browser, base_url: str, paths: list[str], loads: int,  # noqa: 
         for i in range(loads + warm_up):
             away = "/guide" if path != "/guide" else "/"
             _settled_ms(browser, after=_click_menu(browser, away))
+            busy = _browser_cpu_ms(browser)
             clicked = _click_menu(browser, path)
             settled = _settled(browser, after=clicked)
             if i >= warm_up:
-                times.append((settled[0] - clicked, settled[1] - clicked))
+                times.append((settled[0] - clicked, settled[1] - clicked, _browser_cpu_ms(browser) - busy))
         out[path] = times
     return out
 
@@ -226,7 +233,8 @@ def main() -> None:
         print(f"{args.loads} alternating rounds after one warm-up, before = {args.baseline}, after = {ROOT}; "
               f"load average {load_before[0]:.1f} before, {load_after[0]:.1f} after, {os.cpu_count()} cores\n")
         print("| page | how | before median ms | after median ms | before, fade not counted | "
-              "after, fade not counted |\n|---|---|---:|---:|---:|---:|")
+              "after, fade not counted | before, browser CPU ms | after, browser CPU ms |\n"
+              "|---|---|---:|---:|---:|---:|---:|---:|")
         for how, label in (("full", "full navigation"), ("menu", "from the menu")):
             for path in paths:
                 before, after = results["before"][how][path], results["after"][how][path]
@@ -234,7 +242,9 @@ def main() -> None:
                     continue  # not in the menu
                 cells = [statistics.median(v[0] for v in side) for side in (before, after)]
                 cells += [statistics.median(v[1] for v in side) for side in (before, after)]
-                print(f"| {path} | {label} | " + " | ".join(f"{c:.0f}" for c in cells) + " |")
+                busy = [f"{statistics.median(v[2] for v in side):.0f}" if how == "menu" else "–"
+                        for side in (before, after)]
+                print(f"| {path} | {label} | " + " | ".join(f"{c:.0f}" for c in cells) + " | " + " | ".join(busy) + " |")
         return
     with tempfile.TemporaryDirectory() as tmp, live_server(url, Path(tmp) / "var", timeout=300) as base_url:
         browser = open_browser(Path(tmp) / "profile")
@@ -250,14 +260,16 @@ def main() -> None:
     load_after = os.getloadavg()
     print(f"{args.loads} measured loads each after one warm-up, load average {load_before[0]:.1f} before, "
           f"{load_after[0]:.1f} after, {os.cpu_count()} cores\n")
-    print("| what | median ms | max ms | median ms, the grid's scrollbar fade not counted |\n|---|---:|---:|---:|")
+    print("| what | median ms | max ms | median ms, the grid's scrollbar fade not counted | "
+          "median browser CPU ms |\n|---|---:|---:|---:|---:|")
     for label, values in (("wall: kiosk link → first chart", [w[0] for w in wall]),
                           ("wall: kiosk link → every panel", [w[1] for w in wall])):
-        print(f"| {label} | {statistics.median(values):.0f} | {max(values):.0f} | |")
+        print(f"| {label} | {statistics.median(values):.0f} | {max(values):.0f} | | |")
     for label, results in (("warm: navigation → settled", pages), ("from the menu: click → settled", in_app)):
         for path, values in results.items():
+            busy = f"{statistics.median(v[2] for v in values):.0f}" if results is in_app else ""
             print(f"| page {path}, {label} | {statistics.median(v[0] for v in values):.0f} | "
-                  f"{max(v[0] for v in values):.0f} | {statistics.median(v[1] for v in values):.0f} |")
+                  f"{max(v[0] for v in values):.0f} | {statistics.median(v[1] for v in values):.0f} | {busy} |")
 
 
 if __name__ == "__main__":

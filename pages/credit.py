@@ -141,7 +141,7 @@ def update_panels(regions: list[str] | None):
     summary = (f"当前筛选：{scope_text} — 联合奖惩措施 {int(loop['n'].sum())} 项，已反馈 {answered} 项"
                f"（闭环率 {answered / loop['n'].sum():.0%}）" if loop["n"].sum() else f"当前筛选：{scope_text} — 暂无联合奖惩措施")
     return (_grades_figure(grades, regions),
-            tables.grid("credit-lists-grid", frames["list_summary"], LIST_SUMMARY_COLUMNS, height=220),
+            tables.small_table(frames["list_summary"], LIST_SUMMARY_COLUMNS),
             tables.grid("credit-entries-grid", frames["entries"], queries_credit.LIST_ENTRY_COLUMNS,
                         links={"subject_uscc": "/enterprise/{value}"}),
             _loop_figure(loop),

@@ -78,7 +78,7 @@ def layout(**_query) -> html.Div:
         curve_rows = queries_model_cards.review_curve(session)
     level_card = tables.card(f"线索等级依据：同类线索核查属实率（近{calibration.FEEDBACK_WINDOW_DAYS}天反馈满"
                              f"{calibration.MIN_FEEDBACK}条时）或回测精确率",
-                             _table(levels, LEVEL_COLUMNS),
+                             tables.small_table(levels, LEVEL_COLUMNS),
                              note=f"{calibration.bands_text()}；反馈中属实、部分属实计为属实，不属实与误报计为不属实。")
     intro = html.P("模型卡列出各风险模型在历史数据上的回测记录（数据集、指标、取值、运行时间），"
                    "由回测命令写入；本页只展示已存储的结果。", className="text-muted")
@@ -94,16 +94,10 @@ def layout(**_query) -> html.Div:
               for name, rows in groups]
     cards = [tables.card(f"模型：{codes.label('model', name)}（{len(rows)} 条回测记录）",
                          html.Div([review_curve_view(curves[name]) if name in curves else None,
-                                   _table(display_rows(rows), COLUMNS)]),
+                                   tables.small_table(display_rows(rows), COLUMNS)]),
                          page=PAGE, table=str(name))
              for name, rows in groups]
     return html.Div([html.H3("模型卡"), intro, level_card, *cards])
-
-
-def _table(df: pd.DataFrame, labels: dict[str, str]):  # noqa: ANN202
-    """A card's few rows as one Markdown table: an AG Grid per card (7 on the demo) was most of the page's
-    drawing time, and a handful of rows needs no sorting or paging (docs/pages.md § In the browser)."""
-    return tables.markdown_table(list(labels.values()), [list(r.values()) for r in tables.records(df[list(labels)])])
 
 
 def review_curve_view(curve: pd.DataFrame) -> html.Div:

@@ -121,7 +121,7 @@ def update_panels(regions: list[str] | None, period: str | None):
     names = dict(zip(by_region["code"], by_region["name"], strict=True))
     summary = summary_line(regions, names, period, routing, trend)
     search = filters.query_string({"region": regions, "period": period if period != filters.DEFAULT_PERIOD else None})
-    return (region_fig, source_fig, tables.grid("unlicensed-routing-grid", routing, ROUTING_COLUMNS, height=300),
+    return (region_fig, source_fig, tables.small_table(routing, ROUTING_COLUMNS),
             trend_fig, tables.grid("unlicensed-rows-grid", f["leads"], queries_unlicensed.UNLICENSED_COLUMNS),
             summary, search)
 

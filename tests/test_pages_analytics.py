@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import re
 from contextlib import contextmanager
 from contextvars import copy_context
 from dataclasses import asdict
@@ -40,6 +41,7 @@ from data_access.scope import ROLES, Scope
 from evaluation import indicators
 from security.sessions import Identity
 from tests.db_fixtures import app_warehouse
+from ui import tables
 
 DEPT_KEY = "SCJG"
 
@@ -112,6 +114,12 @@ def export_frame(payload: dict) -> pd.DataFrame:
 def audit_rows(action: str) -> list[AuditLog]:
     with db.session_scope() as session:
         return list(session.scalars(select(AuditLog).where(AuditLog.action == action).order_by(AuditLog.audit_id)))
+
+
+def table_rows(table) -> list[list[str]]:  # noqa: ANN001
+    """The body rows of a ``tables.small_table`` (a Markdown table): cells as shown, escapes removed."""
+    return [[re.sub(r"\\(.)", r"\1", cell) for cell in line[2:-2].split(" | ")]
+            for line in table.children.split("\n")[2:]]
 
 
 def count(stmt) -> int:
@@ -311,9 +319,9 @@ def test_hot_panels_say_when_text_mining_has_not_run_then_show_its_results(app, 
         with as_role(app, "ANALYST"):
             _, _, _, _, issues, words, _, _ = pages["complaints"].update_panels(["410204"], [], "all", None)
             _, _, _, _, other, _, _, _ = pages["complaints"].update_panels(["410221"], [], "all", None)
-        assert [(r["n"]) for r in issues.rowData] == [3, 2]
+        assert [int(r[1]) for r in table_rows(issues)] == [3, 2]  # 代表工单标题, 工单数, …
         assert "油烟·5" in str(words) and "扰民·3" in str(words)
-        assert other.rowData == []
+        assert other.children == tables.EMPTY_TEXT
     finally:
         with db.session_scope() as session:
             session.execute(ComplaintFeature.__table__.delete())
@@ -392,9 +400,8 @@ def test_unlicensed_routing_follows_decree_684(app, pages):
                         .values(resp_dept_code=other))
     with as_role(app, "LEADER"):
         _, _, routing, trend, _, summary, _ = pages["unlicensed"].update_panels([], "all")
-    rows = routing.rowData
-    bad = [r for r in rows if r["conforms_text"].startswith("✗")]
-    assert [(r["kind"], r["dept"], r["n"]) for r in bad] == [("无照", "市卫健委", 1)]
+    bad = [r for r in table_rows(routing) if r[5].startswith("✗")]  # 类型, 法定查处部门, 实际责任部门, 线索数, …
+    assert [(r[0], r[2], int(r[3])) for r in bad] == [("无照", "市卫健委", 1)]
     text_ = "".join(part if isinstance(part, str) else part.children for part in summary)
     assert "分流不符合第六条 1 条" in text_
     assert text_.endswith(f"未销号存量（无论何时发现）{int(trend.data[2].y[-1]):,} 条，即下方趋势图“月末未销号”的最新值")

@@ -113,3 +113,10 @@ def markdown_table(header: list[str], rows: list[list]) -> dcc.Markdown | html.D
     lines = ["| " + " | ".join(_cell(h) for h in header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
     return dcc.Markdown("\n".join(lines), className="bj-table")
+
+
+def small_table(df: pd.DataFrame, labels: dict[str, str]) -> dcc.Markdown | html.Div:
+    """``df``'s ``labels`` columns as a ``markdown_table`` (dates as ``records`` writes them): for a short
+    read-only panel — a few ranked or fixed rows, where sorting, filtering and paging add nothing — an AG
+    Grid's set-up is most of what the page costs to draw (docs/pages.md § In the browser)."""
+    return markdown_table(list(labels.values()), [list(r.values()) for r in records(df[list(labels)])])
