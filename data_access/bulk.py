@@ -41,7 +41,7 @@ from sqlalchemy import (
     Table,
 )
 
-from data_access.schema import Base
+from data_access import tables
 
 
 def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: int = 50_000) -> int:
@@ -52,7 +52,7 @@ def insert_frame(conn: Connection, table: str | Table, df: pd.DataFrame, chunk: 
     """
     if df.empty:
         return 0
-    tbl = Base.metadata.tables[table] if isinstance(table, str) else table
+    tbl = tables.metadata.tables[table] if isinstance(table, str) else table
     columns = [c for c in df.columns if c in tbl.c]
     if len(columns) != len(df.columns):
         unknown = sorted(set(df.columns) - set(columns))

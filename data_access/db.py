@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 
 import settings
+
+if TYPE_CHECKING:  # the ORM is imported on first use: `bianjian ingest` writes through Core only
+    from sqlalchemy.orm import Session, sessionmaker
 
 # What a database that cannot be reached raises (refused, cut, timed out): the cache serves its last good
 # value, the web app answers 503 with the outage page. Other errors (bad SQL, a missing table) are bugs.
@@ -45,6 +48,8 @@ def engine() -> Engine:
 
 @functools.cache
 def _session_factory() -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine(), expire_on_commit=False)
 
 

@@ -96,5 +96,5 @@ def seed_reference(session: Session) -> dict[str, int]:
                 session.merge(model(**row))
             else:
                 session.add(model(**row))
-        counts[model.__tablename__] = len(rows)
+        counts[model.__table__.name] = len(rows)
     return counts

@@ -26,5 +26,5 @@ def has_data(engine: Engine) -> bool:
 
 def fact_counts(engine: Engine) -> dict[str, int]:
     with engine.connect() as conn:
-        return {t.__tablename__: conn.execute(text(f'SELECT COUNT(*) FROM "{t.__tablename__}"')).scalar_one()
+        return {t.__table__.name: conn.execute(text(f'SELECT COUNT(*) FROM "{t.__table__.name}"')).scalar_one()
                 for t in FACT_TABLES}

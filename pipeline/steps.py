@@ -33,7 +33,7 @@ def daily_counts(conn: Connection) -> int:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts, rewrites=(DailyComplaintCount.__tablename__,)),
+    Step("daily_counts", "每日投诉量：区县 × 类别", daily_counts, rewrites=(DailyComplaintCount.__table__.name,)),
     marts.CREDIT_GRADES,
     Step("text_features", "诉求文本特征：分词、分类、分派、严重度、企业关联、答复质量（增量）", text_features),
     Step("hot_topics", "热词（周 × 区县 × 类别）与热点问题（滑动窗口聚类）", hot_topics),

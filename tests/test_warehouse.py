@@ -84,7 +84,7 @@ def test_every_fact_row_carries_lineage(sqlite_demo):
     engine, _ = sqlite_demo
     with engine.connect() as conn:
         for model in FACT_TABLES:
-            t = model.__tablename__
+            t = model.__table__.name
             missing = conn.execute(text(
                 f'SELECT COUNT(*) FROM "{t}" WHERE src_system IS NULL OR src_id IS NULL OR load_batch IS NULL'
             )).scalar_one()

@@ -39,13 +39,12 @@ from sqlalchemy import (
 )
 
 import settings
-from data_access import codes
+from data_access import codes, tables
 from data_access.bulk import driver_column, insert_frame, rows_of, write_columns
 from data_access.ingest.indexes import DeferredIndexes
 from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks, storable
 from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
 from data_access.ingest.validate import References, validate
-from data_access.schema import Base, HotlineEvent, IngestHistory, IngestQuarantine, LoadBatch
 
 _META = ("load_batch", "loaded_at")
 # The SQLite page cache of a batch's connection while the batch runs (``_BatchCache``).
@@ -145,9 +144,9 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
     trans = conn.begin()
     try:
         # Writing the batch row first takes SQLite's write lock at once, so the batch cannot deadlock later.
-        conn.execute(insert(LoadBatch).values(batch_id=result.batch_id, source_kind=result.kind,
-                                              src_system=src_system, origin=result.origin[:500],
-                                              started_at=loaded_at, status="running"))
+        conn.execute(insert(tables.app_load_batch).values(
+            batch_id=result.batch_id, source_kind=result.kind, src_system=src_system, origin=result.origin[:500],
+            started_at=loaded_at, status="running"))
         refs = References.load(conn)
         first = next(chunks, None)
         if first is not None:
@@ -167,7 +166,8 @@ def _run(engine: Engine, result: IngestResult, chunks: Iterator[RawChunk], *, sr
         result.seconds = round(time.perf_counter() - started, 3)
         if not result.balanced:  # a bug, never bad input: refuse to commit an unbalanced batch
             raise RuntimeError(f"batch {result.batch_id} does not balance: {result.as_dict()}")
-        conn.execute(update(LoadBatch).where(LoadBatch.batch_id == result.batch_id).values(
+        batch = tables.app_load_batch
+        conn.execute(update(batch).where(batch.c.batch_id == result.batch_id).values(
             finished_at=dt.datetime.now().replace(microsecond=0), received=result.received,
             inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
             quarantined=result.quarantined, status="ok"))
@@ -248,9 +248,9 @@ def _record_failure(engine: Engine, result: IngestResult, src_system: str) -> No
         return
     now = dt.datetime.now().replace(microsecond=0)
     with engine.begin() as conn:
-        conn.execute(insert(LoadBatch).values(batch_id=result.batch_id, source_kind=result.kind,
-                                              src_system=src_system, origin=result.origin[:500], started_at=now,
-                                              finished_at=now, received=0, status="failed"))
+        conn.execute(insert(tables.app_load_batch).values(
+            batch_id=result.batch_id, source_kind=result.kind, src_system=src_system, origin=result.origin[:500],
+            started_at=now, finished_at=now, received=0, status="failed"))
 
 
 @dataclass
@@ -318,7 +318,7 @@ class _Loader:
                  loaded_at: dt.datetime, src_system: str, forced: bool) -> None:
         self.conn, self.source, self.result, self.refs = conn, source, result, refs
         self.loaded_at, self.src_system, self.forced = loaded_at, src_system, forced
-        self.table: Table = Base.metadata.tables[source.table]
+        self.table: Table = tables.metadata.tables[source.table]
         self.key_cols = ("src_system", "src_id") if source.lineage else (source.key,)
         self.indexes = DeferredIndexes(conn, self.table)
         self.own: _OwnKeys | None = None  # the table's every key, while it holds only this batch's rows
@@ -369,7 +369,7 @@ class _Loader:
             "source_file": self.result.origin[:500], "line_no": [int(line) for line, _, _ in items],
             "raw_record": [storable(json.dumps(raw, ensure_ascii=False, default=str)) for _, raw, _ in items],
             "reasons": [storable("; ".join(why)) for _, _, why in items], "quarantined_at": self.loaded_at})
-        insert_frame(self.conn, IngestQuarantine.__table__, frame)
+        insert_frame(self.conn, tables.app_ingest_quarantine, frame)
 
     # --------------------------------------------------------------------------------------- upsert
 
@@ -561,7 +561,7 @@ class _Loader:
             {c: bindparam(c) for c in set_cols})
         self.conn.execute(stmt, params)
         self.own = None  # an update may move a unique number: the database answers from here on
-        self.conn.execute(insert(IngestHistory), history)
+        self.conn.execute(insert(tables.app_ingest_history), history)
         self.result.updated += len(params)
         if self.source.name == "hotline" and "status" in compare:
             self._status_events(rows, before)
@@ -582,10 +582,11 @@ class _Loader:
             "src_id": [f"{k}|状态|{s}|{t:%Y%m%d%H%M%S}"[:64] for k, s, t in zip(r["src_id"], r["status"], at,
                                                                               strict=True)],
             "load_batch": self.result.batch_id, "loaded_at": self.loaded_at})
-        known = set(self.conn.execute(select(HotlineEvent.src_system, HotlineEvent.src_id).where(
-            HotlineEvent.src_id.in_(events["src_id"].tolist()))).all())
+        event = tables.fact_hotline_event.c
+        known = set(self.conn.execute(select(event.src_system, event.src_id).where(
+            event.src_id.in_(events["src_id"].tolist()))).all())
         events = events[[(s, i) not in known for s, i in zip(events["src_system"], events["src_id"], strict=True)]]
-        insert_frame(self.conn, HotlineEvent.__table__, events)
+        insert_frame(self.conn, tables.fact_hotline_event, events)
 
 
 def _canon(value: object) -> str:

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from data_access import codes, uscc
-from data_access.schema import Base
+from data_access import codes, tables, uscc
 
 # Event dates before this are typing errors, not history; registration dates may be older (REG_EARLIEST).
 EARLIEST = dt.date(2000, 1, 1)
@@ -79,14 +78,14 @@ class Source:
 
     @property
     def lineage(self) -> bool:
-        return "src_system" in Base.metadata.tables[self.table].c
+        return "src_system" in tables.metadata.tables[self.table].c
 
     @property
     def field_by_column(self) -> dict[str, Field]:
         return {f.column: f for f in self.fields}
 
     def max_length(self, column: str) -> int | None:
-        table = Base.metadata.tables[self.table]
+        table = tables.metadata.tables[self.table]
         return getattr(table.c[column].type, "length", None) if column in table.c else None
 
 
