@@ -14,7 +14,8 @@ Questions (``--question``), each as the product asks ``agg_daily_complaints`` th
 Variants:
 
 1. ``mart``: ``queries.daily_complaints`` — the precomputed mart read as columns (``queries.columns_frame``:
-   one ``group_concat`` / ``string_agg`` text per column, parsed by Arrow, inside the session's transaction);
+   one ``group_concat`` / ``string_agg`` text per column, parsed by Arrow, inside the session's transaction), or
+   through the cursor for a window of at most ``queries.SMALL_READ_ROWS`` rows (``wall``: ``small_frame``);
 2. ``mart, driver cursor``: the same statement read through the driver's cursor (``queries.frame``, one Python
    tuple per row, dates parsed per column; ``daily_complaints_statement``) — the mart read before the columnar
    read, its baseline;
@@ -127,7 +128,7 @@ def variants(q: Question) -> dict[str, Callable[[], pd.DataFrame]]:
         raw["day"] = pd.to_datetime(raw["accepted_at"]).dt.normalize()
         return raw.groupby(["day", *q.by]).size().rename("n").reset_index()
 
-    out = {"mart (daily_complaints, as columns)": mart,
+    out = {"mart (daily_complaints)": mart,
            "mart, driver cursor (the read before)":
                lambda: cursor_read(queries.daily_complaints_statement(**q.kwargs()), q.columns),
            "recompute (SQL), as columns": lambda: columns_read(recompute_statement(q), q.columns),

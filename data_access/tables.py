@@ -466,6 +466,10 @@ agg_daily_complaints = Table(
     Column("region_code", String(9), primary_key=True),
     Column("category_code", String(12), primary_key=True),
     Column("n", BigInteger, nullable=False),
+    # A window of days summed city-wide (the wall's 60-day trend) from the index alone, not one table row per
+    # cell: 60 days at scale 1.0, SQLite 1.8 -> 1.1 ms, PostgreSQL 6.8 -> 1.4 ms (a bitmap heap scan before;
+    # a wider covering index with the codes was not chosen by PostgreSQL's planner). Migration 0015.
+    Index("ix_agg_daily_complaints_day_n", "day", "n"),
 )
 
 
