@@ -177,6 +177,7 @@ def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:
     try:
         _wait_until_up(f"http://127.0.0.1:{port}/login", server, 300, log_path)
         load_before = os.getloadavg()[0]
+        cpu_before = _server_cpu(server.pid)
         prefix = Path(tmp) / label
         subprocess.run([sys.executable, "-m", "locust", "-f", __file__, "--headless", "--only-summary",
                         "-u", str(args.users), "-r", str(max(1, args.users // 10)), "-t", f"{args.seconds}s",
@@ -185,6 +186,7 @@ def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:
                        env={**os.environ, "BENCH_LOAD_BODIES": str(bodies_path)}, check=False,
                        stdout=subprocess.DEVNULL, stderr=open(Path(tmp) / f"{label}-locust.log", "wb"),
                        timeout=args.seconds + 120)
+        cpu = _server_cpu(server.pid) - cpu_before
         print((Path(tmp) / f"{label}-locust.log").read_text()[-3000:], file=sys.stderr)
         rows = {r["Name"]: r for r in csv.DictReader(open(f"{prefix}_stats.csv"))}
         work = [r for name, r in rows.items() if name not in ("login", "Aggregated")]
@@ -195,13 +197,31 @@ def _measure(label: str, serve_args: list[str], args, bodies_path, tmp) -> dict:
         server_log = log_path.read_text(errors="replace")
         recycled = server_log.count("Autorestarting worker") + server_log.count("Draining worker")
         return {"label": label, "rows": rows, "requests": requests, "failures": failures, "errors": errors,
-                "recycled": recycled,
+                "recycled": recycled, "cpu": cpu,
                 "load": (load_before, os.getloadavg()[0]), "time": time.strftime("%Y-%m-%d %H:%M")}
     finally:
         server.terminate()
         server.wait(timeout=60)
         if args.keep_log:
             Path(args.keep_log).write_bytes(log_path.read_bytes())
+
+
+def _server_cpu(pid: int) -> float:
+    """CPU seconds (user + system) the server has used so far: the process itself, the workers it has reaped
+    (recycled ones) and the workers alive now. Linux /proc; the load's start-up (imports, the first workers)
+    is left out by taking the difference over the run."""
+    import psutil
+
+    server = psutil.Process(pid)
+    times = server.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for child in server.children():
+        try:
+            child_times = child.cpu_times()
+        except psutil.NoSuchProcess:  # exited between the listing and the read: the master has it (or will)
+            continue
+        total += child_times.user + child_times.system
+    return total
 
 
 def main() -> None:
@@ -245,8 +265,8 @@ def main() -> None:
     print(f"{args.users} users, {args.seconds} s per server, {os.cpu_count()} cores, cache "
           f"{os.environ['BIANJIAN_CACHE_URL']}")
     print("| server | requests | failures | agg p50 ms | agg p95 ms | wall callbacks p95 ms | page layouts p95 ms "
-          "| req/s | load before → after |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| req/s | server CPU ms per request | load before → after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         agg = run["rows"]["Aggregated"]
         wall = [r for n, r in run["rows"].items() if n.startswith("wall:")]
@@ -257,7 +277,7 @@ def main() -> None:
 
         print(f"| {run['label']} | {run['requests']} | {run['failures']} ({run['failures'] / max(run['requests'], 1):.1%})"
               f" | {agg['50%']} | {agg['95%']} | {worst(wall)} | {worst(layout)} | {float(agg['Requests/s']):.1f}"
-              f" | {run['load'][0]:.1f} → {run['load'][1]:.1f} |")
+              f" | {1000 * run['cpu'] / max(run['requests'], 1):.1f} | {run['load'][0]:.1f} → {run['load'][1]:.1f} |")
     for run in runs:
         print(f"\n{run['label']}: {run['recycled']} worker recycles; failures: {run['errors'] or 'none'}")
     print("\nper request name (last server):")
