@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 from dataclasses import dataclass
@@ -117,7 +118,15 @@ def secret_key() -> str:
     configured = get("secret_key")
     if configured:
         return configured
-    path = var_dir() / "secret_key"
+    return _key_file(get("var_dir"))
+
+
+@functools.cache
+def _key_file(directory: str) -> str:
+    """The key kept in ``directory``/secret_key, read once per process (it is asked for several times in every
+    request: CSRF tokens, cache signatures; the file is never rewritten once created)."""
+    path = Path(directory) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.touch(mode=0o600)
         path.write_text(secrets.token_hex(32), encoding="ascii")
