@@ -45,7 +45,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from data_access import artifacts
-from text_mining.review import ReviewGate
+from text_mining.review import GATE_FOLDS, ReviewGate
 from text_mining.tokenizer import tokenize
 
 __all__ = [
@@ -61,10 +61,6 @@ __all__ = [
 TRAIN_COLUMNS = ("title", "body", "label")
 MEMBERS = ("union", "word", "char")  # the feature blocks a member SVM of the ensemble can see
 CLASSIFY_COLUMNS = ("id", "title", "body")
-# Folds of the held-out probabilities the review gate learns from. The fold models see (k-1)/k of the training
-# messages and the final model all of them, so few folds make the gate conservative: on the dev split 3 folds
-# routed 73.9 % at 0.982, 5 folds 75.4 % at 0.981 (docs/text_mining.md, bench/bench_text_routing_variants.py).
-GATE_FOLDS = 5
 TITLE_C = 0.5  # the title model's SVM (bench/bench_text_routing_variants.py)
 
 

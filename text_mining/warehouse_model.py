@@ -29,7 +29,7 @@ from sqlalchemy import Connection, func, select
 import settings
 from data_access import artifacts
 from data_access.schema import HotlineTicket
-from text_mining.review import ReviewGate
+from text_mining.review import GATE_FOLDS, ReviewGate
 
 __all__ = ["cached_or_trained", "fingerprint", "make_category_model", "review_gate", "training_cutoff",
            "words_and_bigrams"]
@@ -93,8 +93,9 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
         old_cutoff = dt.datetime.strptime(day, "%Y%m%d").date()
         if old_cutoff <= cutoff and cutoff - old_cutoff <= max_age and fingerprint(conn, old_cutoff) == digest:
             card = artifacts.load_or_none(path)  # a file a killed run left unreadable counts as absent
-            if not isinstance(card, dict) or "model" not in card or not hasattr(card.get("gate"), "novelty_cutoff_"):
-                continue  # unreadable, or cached before gates had the novelty cut-off (2026-12-07): retrain
+            if (not isinstance(card, dict) or "model" not in card or not hasattr(card.get("gate"), "novelty_cutoff_")
+                    or card.get("gate_folds") != GATE_FOLDS):
+                continue  # unreadable, or cached before gates had the novelty cut-off or GATE_FOLDS folds: retrain
             return card.pop("model"), {**card, "trained": False, "path": str(path)}
     tokens, labels = load_tokens(cutoff, int(settings.get("text_model_train_rows")))
     if len(set(labels)) < 2:
@@ -104,16 +105,17 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
     gate = review_gate(model, tokens, labels)
     digest = fingerprint(conn, cutoff)
     card = {"cutoff": cutoff, "fingerprint": digest, "n_train": len(labels),
-            "trained_at": dt.datetime.now().replace(microsecond=0), "gate": gate}
+            "trained_at": dt.datetime.now().replace(microsecond=0), "gate": gate, "gate_folds": GATE_FOLDS}
     path = artifacts.dump({**card, "model": model}, _path(cutoff, digest))
     return model, {**card, "trained": True, "path": str(path)}
 
 
 def review_gate(model: Pipeline, tokens: list[str], labels: list[str]) -> ReviewGate:
-    """The model's review gate (:mod:`text_mining.review`), learnt from 3-fold cross-validated probabilities of
-    the newest ``GATE_ROWS`` training orders: which orders the pipeline sends to 人工分拨."""
+    """The model's review gate (:mod:`text_mining.review`), learnt from cross-validated probabilities (the
+    gates' shared ``GATE_FOLDS`` shuffled folds) of the newest ``GATE_ROWS`` training orders: which orders the
+    pipeline sends to 人工分拨."""
     tokens, labels = list(tokens[:GATE_ROWS]), np.asarray(labels[:GATE_ROWS])
-    folds = min(3, int(np.unique(labels, return_counts=True)[1].min()))
+    folds = min(GATE_FOLDS, int(np.unique(labels, return_counts=True)[1].min()))
     if folds >= 2:
         held_out = cross_val_predict(make_category_model(), tokens, labels,
                                      cv=StratifiedKFold(folds, shuffle=True, random_state=0), method="predict_proba")
