@@ -38,7 +38,7 @@ def layout(lead_id=None, **_query) -> html.Div:
         return dbc.Alert(f"线索编号无效：{lead_id}", color="warning", id="lead-detail-missing")
     with db.session_scope() as session:
         lead = queries_leads.lead_detail(session, scope, key)
-        basis = calibration.level_basis(session.connection(), lead["kind"]) if lead else None
+        basis = calibration.level_basis(session.connection(), lead["kind"], lead["evidence"]) if lead else None
         words = (queries_text.hot_words_around(session, day=lead["created_at"].date(), region_code=lead["region_code"],
                                                category_code=lead["category_code"])
                  if lead is not None else None)
@@ -157,6 +157,14 @@ def _evidence(evidence: dict, role: str, band: list[dict] | None = None) -> html
         blocks.append(dbc.Card([dbc.CardHeader(f"相关诉求（{len(complaints)}件）"), dbc.CardBody(dbc.Table(
             [html.Thead(html.Tr([html.Th("工单号"), html.Th("受理时间"), html.Th("标题"), html.Th("内容")])),
              html.Tbody(rows)], size="sm", responsive=True, striped=True, id="lead-detail-complaints"))], className="mb-3"))
+    merged = evidence.get("signals") or {}
+    if len(merged) > 1:
+        items = [dbc.ListGroupItem([html.Strong(f"{codes.GENERATED_LEAD_KINDS.get(k, k)}"
+                                                f"（{codes.LEAD_LEVELS.get(p.get('level'), '')}）："),
+                                    p.get("reason", "")]) for k, p in merged.items()]
+        blocks.append(dbc.Card([dbc.CardHeader("同一主体的全部线索依据"), dbc.ListGroup(items, flush=True,
+                                                                             id="lead-detail-signals")],
+                               className="mb-3"))
     entity = evidence.get("entity") or {}
     if entity:
         blocks.append(dbc.Card([dbc.CardHeader("涉及主体"), dbc.CardBody(dbc.Table(html.Tbody(

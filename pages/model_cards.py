@@ -26,7 +26,8 @@ COLUMNS = {"run_at": "运行时间", "dataset": "数据集", "metric_label": "�
            "note": "说明"}
 # What each metric the risk-model batch stores (risk_models/backtest.py) means to a reader; others show their key.
 METRIC_LABELS = {
-    "recall": "召回率", "precision": "精确率", "median_delay_days": "发现延迟中位数（天）",
+    "recall": "召回率", "material_recall": "重要事件召回率（达到各类重要性阈值的植入事件）", "precision": "精确率",
+    "precision_early": "精确率（早期证据线索）", "precision_full": "精确率（充分证据线索）", "median_delay_days": "发现延迟中位数（天）",
     "recall_testable": "可检验事件召回率", "recall_top30": "前30名召回率", "plan_recall": "检查计划召回率", "precision_at_k": "检查计划精确率",
     "alarm_precision": "告警日精确率", "auc": "区分能力（曲线下面积）", "average_precision": "平均精确率",
     "auc_credit_grade_baseline": "区分能力（仅信用等级，对照）", "days_earlier_mean": "平均提前发现天数",
@@ -56,18 +57,22 @@ LEVEL_COLUMNS = {"kind_name": "线索类型", "level_name": "当前等级", "bas
 
 
 def level_rows(conn) -> pd.DataFrame:  # noqa: ANN001
-    """Per generated lead kind: the level its leads get now, what it stands on (department feedback, else
-    the stored backtest), and the live precision of the last 90 days' verdicts per level."""
+    """Per generated lead kind (and evidence tier, for kinds that have tiers): the level its leads get now, what
+    it stands on (department feedback, else the stored backtest), and the live precision of the last 90 days'
+    verdicts per level."""
     precisions = calibration.kind_precisions(conn)
     feedback = calibration.feedback_precision(conn)
     rows = []
     for kind, name in codes.GENERATED_LEAD_KINDS.items():
-        p = precisions.get(kind)
         fb = feedback[feedback["kind"] == kind]
-        rows.append({"kind_name": name, "level_name": codes.LEAD_LEVELS[calibration.level_for_kind(precisions, kind)],
-                     "basis": p.basis() if p else "尚无核查反馈或回测结果（最高为黄色）",
-                     "feedback": "；".join(f"{codes.LEAD_LEVELS.get(r.level, r.level)} {r.hits}/{r.n}（{r.precision:.0%}）"
-                                          for r in fb.itertuples()) or "无"})
+        tiers = calibration.TIER_NAMES if kind in calibration.TIERED_KINDS else {None: ""}
+        for tier, tier_name in tiers.items():
+            p = calibration.precision_for(precisions, kind, tier)
+            rows.append({"kind_name": f"{name}（{tier_name}）" if tier_name else name,
+                         "level_name": codes.LEAD_LEVELS[calibration.level_for_kind(precisions, kind, tier)],
+                         "basis": p.basis() if p else "尚无核查反馈或回测结果（最高为黄色）",
+                         "feedback": "；".join(f"{codes.LEAD_LEVELS.get(r.level, r.level)} {r.hits}/{r.n}（{r.precision:.0%}）"
+                                              for r in fb[fb["tier"] == (tier or "")].itertuples()) or "无"})
     return pd.DataFrame(rows)
 
 

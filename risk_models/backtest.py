@@ -101,6 +101,31 @@ def _bucket(kind: str, strength: float) -> str:
     return f"≥{edges[i]:g}" if i == len(edges) - 1 else f"{edges[i]:g}–{edges[i + 1]:g}"
 
 
+# Materiality per planted kind, in the unit of its strength: the events the recall goal is about (docs/risk_leads.md):
+# spikes of >= 4 extra complaints a day, trends rising >= 1.5x their baseline, unlicensed operators named in >= 3
+# reports, entities deteriorating by >= 3 extra complaints a month. `material_recall` counts only these.
+MATERIALITY = {"spike": 4.0, "trend": 1.5, "unlicensed_operator": 3.0, "high_risk_entity": 3.0}
+EARLY, FULL = calibration.EARLY_TIER, calibration.FULL_TIER
+
+
+def _tier_days(first_day, full_day) -> dict:
+    """The day a lead first stood on each evidence tier: raised on ``first_day``, of the full tier from
+    ``full_day`` (``None``: never)."""
+    if full_day is not None and pd.Timestamp(full_day) <= pd.Timestamp(first_day):
+        return {FULL: first_day}
+    return {EARLY: first_day} if full_day is None else {EARLY: first_day, FULL: full_day}
+
+
+def _event_tier_delays(onset: pd.Timestamp, leads: list[dict]) -> dict:
+    """Per tier, days from ``onset`` to the first matching lead standing on it (``leads``: tier → day each)."""
+    out: dict[str, int] = {}
+    for days in leads:
+        for tier, day in days.items():
+            d = (pd.Timestamp(day) - onset).days
+            out[tier] = min(out.get(tier, d), d)
+    return out
+
+
 def _by_strength(kind: str, detected: list[bool], strengths: list[float]) -> dict:
     """Recall per strength bucket: the detection curve."""
     out: dict[str, dict] = {}
@@ -111,16 +136,28 @@ def _by_strength(kind: str, detected: list[bool], strengths: list[float]) -> dic
     return out
 
 
-def _summary(detected: list[bool], matched: list[bool], delays: list[float], *, kind: str | None = None,
-             strengths: list[float] | None = None) -> dict:
-    out = {"events": len(detected), "detected": int(sum(detected)),
-           "recall": float(np.mean(detected)) if detected else None,
-           "leads": len(matched), "matched_leads": int(sum(matched)),
-           "precision": float(np.mean(matched)) if matched else None,
-           "median_delay_days": float(np.median(delays)) if delays else None, "delays_days": [int(d) for d in delays]}
-    if kind is not None and strengths is not None:
-        out["recall_by_strength"] = _by_strength(kind, detected, strengths)
-    return out
+def _summary(detected: list[bool], matched: list[bool], delays: list[float], *, kind: str,
+             strengths: list[float], lead_tiers: list[list[str]] | None = None,
+             tier_delays: list[dict] | None = None) -> dict:
+    """A kind's figures. ``lead_tiers``: the evidence tiers each lead stood on, in order (default: the full
+    tier only); ``tier_delays``: per detected event, tier → days from onset to its first lead on that tier."""
+    lead_tiers = lead_tiers if lead_tiers is not None else [[FULL]] * len(matched)
+    tier_delays = tier_delays if tier_delays is not None else [{FULL: int(d)} for d in delays]
+    material = [d for d, st in zip(detected, strengths, strict=True) if st >= MATERIALITY[kind]]
+    tiers = {}
+    for tier in calibration.TIER_NAMES:
+        hits = [m for m, ts in zip(matched, lead_tiers, strict=True) if tier in ts]
+        if hits:
+            tiers[tier] = {"leads": len(hits), "matched": int(sum(hits)), "precision": float(np.mean(hits))}
+    return {"events": len(detected), "detected": int(sum(detected)),
+            "recall": float(np.mean(detected)) if detected else None,
+            "material_events": len(material), "material_detected": int(sum(material)),
+            "material_recall": float(np.mean(material)) if material else None,
+            "leads": len(matched), "matched_leads": int(sum(matched)),
+            "precision": float(np.mean(matched)) if matched else None,
+            "median_delay_days": float(np.median(delays)) if delays else None, "delays_days": [int(d) for d in delays],
+            "tiers": tiers, "lead_tiers": lead_tiers, "lead_matched": [bool(m) for m in matched],
+            "tier_delays": tier_delays, "recall_by_strength": _by_strength(kind, detected, strengths)}
 
 
 def _spike_match(ev: pd.DataFrame, district: str, category: str, day: pd.Timestamp) -> bool:
@@ -190,13 +227,16 @@ def backtest_entities(conn: Connection, planted: pd.DataFrame, as_of: dt.date, *
     onset = dict(zip(ev["subject_uscc"], ev["start_day"], strict=True))
     lead_day = pd.to_datetime(episodes["lead_day"])
     matched = [u in onset and d >= onset[u] for u, d in zip(episodes["uscc"], lead_day, strict=True)]
-    detected, delays = [], []
+    lead_days = [_tier_days(d, f) for d, f in zip(lead_day, episodes["full_day"], strict=True)]
+    detected, delays, tier_delays = [], [], []
     for e in ev.itertuples():
-        hit = lead_day[(episodes["uscc"] == e.subject_uscc) & (lead_day >= e.start_day)]
-        detected.append(not hit.empty)
-        if not hit.empty:
-            delays.append((hit.min() - e.start_day).days)
-    out = _summary(detected, matched, delays, kind="high_risk_entity", strengths=list(ev["strength"]))
+        hit = np.flatnonzero(((episodes["uscc"] == e.subject_uscc) & (lead_day >= e.start_day)).to_numpy())
+        detected.append(len(hit) > 0)
+        if len(hit):
+            delays.append((lead_day.iloc[hit].min() - e.start_day).days)
+            tier_delays.append(_event_tier_delays(e.start_day, [lead_days[i] for i in hit]))
+    out = _summary(detected, matched, delays, kind="high_risk_entity", strengths=list(ev["strength"]),
+                   lead_tiers=[list(d) for d in lead_days], tier_delays=tier_delays)
     # The inspection plan is a ranking, not a lead: its recall, over the entities planted risky throughout, is
     # reported on its own, and with the credit/repeat rules' hits (what a department would reach by acting on
     # plan and rules together).
@@ -243,21 +283,24 @@ def backtest_unlicensed(conn: Connection, planted: pd.DataFrame, start: dt.date,
                         replayed: list[dict] | None = None) -> dict:
     found = UnlicensedRule().repeated_unregistered(conn, start, as_of)
     ev = planted[planted["kind"] == "unlicensed_operator"]
-    detected, delays = [], []
+    lead_days = [_tier_days(a, b) for a, b in zip(found["first_day"], found["full_day"], strict=True)]
+    detected, delays, tier_delays = [], [], []
     for e in ev.itertuples():
         same = [_same_name(m, e.name) for m in found["mention"]]
-        hit = found[(found["region_code"] == e.region_code).to_numpy() & np.array(same, dtype=bool)]
-        detected.append(not hit.empty)
-        if not hit.empty:
-            delays.append((pd.Timestamp(hit["first_day"].min()) - e.start_day).days)
+        hit = np.flatnonzero((found["region_code"] == e.region_code).to_numpy() & np.array(same, dtype=bool))
+        detected.append(len(hit) > 0)
+        if len(hit):
+            delays.append((pd.Timestamp(found["first_day"].iloc[hit].min()) - e.start_day).days)
+            tier_delays.append(_event_tier_delays(e.start_day, [lead_days[i] for i in hit]))
     matched = [any(r == f.region_code and _same_name(f.mention, n) for r, n in zip(ev["region_code"], ev["name"],
                                                                                     strict=True))
                for f in found.itertuples()]
     if replayed is not None:
         replayed += [{"kind": "unlicensed", "region_code": f.region_code, "name": f.mention,
-                      "day": pd.Timestamp(f.first_day).date(), "matched": m}
-                     for f, m in zip(found.itertuples(), matched, strict=True)]
-    return _summary(detected, matched, delays, kind="unlicensed_operator", strengths=list(ev["strength"]))
+                      "day": pd.Timestamp(f.first_day).date(), "tier": next(iter(days)), "matched": m}
+                     for f, m, days in zip(found.itertuples(), matched, lead_days, strict=True)]
+    return _summary(detected, matched, delays, kind="unlicensed_operator", strengths=list(ev["strength"]),
+                    lead_tiers=[list(d) for d in lead_days], tier_delays=tier_delays)
 
 
 def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHARE, store: bool = True,
@@ -289,14 +332,18 @@ def planted_backtest(engine: Engine, *, inspection_share: float = INSPECTION_SHA
     delays = (kinds["spike"]["delays_days"] + kinds["high_risk_entity"]["delays_days"]
               + kinds["unlicensed_operator"]["delays_days"])
     ent = kinds["high_risk_entity"]
+    material = sum(k["material_events"] for k in kinds.values())
     result = {
         "as_of": as_of.isoformat(), "data": f"{first_day}–{as_of}，{series} 条区县×类别序列",
         "recall": sum(k["detected"] for k in kinds.values()) / events if events else None,
+        "material_recall": sum(k["material_detected"] for k in kinds.values()) / material if material else None,
+        "materiality": MATERIALITY,
         "precision": sum(k["matched_leads"] for k in kinds.values()) / leads_n if leads_n else None,
         "median_delay_days": float(np.median(delays)) if delays else None,
         "plan_recall": ent["plan_recall"],
         "recall_by_strength": {kind: k["recall_by_strength"] for kind, k in kinds.items()},
         **by_level(kinds, precisions),
+        **warning_delays(kinds, precisions),
         "ranking_warnings": ranking,
         "kinds": kinds, "entity_model_holdout": holdout,
     }
@@ -313,23 +360,52 @@ LEAD_KIND_OF = {"spike": "spike", "trend": "trend", "high_risk_entity": "entity"
 
 
 def by_level(kinds: dict, precisions: dict[str, calibration.KindPrecision]) -> dict:
-    """Leads and their precision by the level they get (their kind's calibrated level in force in the
-    warehouse before this run: department feedback, else the last stored backtest, else capped at
-    黄), and what each kind's level stands on."""
+    """Leads and their precision by the level they reach (the highest calibrated level of the evidence tiers
+    they stood on, under the calibration in force in the warehouse before this run: department feedback,
+    else the last stored backtest, else capped at 黄), and what each kind × tier's level stands on."""
     levels: dict[str, dict] = {}
     basis = {}
     for kind, k in kinds.items():
-        p = precisions.get(LEAD_KIND_OF[kind])
-        level = calibration.level_for_kind(precisions, LEAD_KIND_OF[kind])
-        basis[kind] = {"level": level, "source": p.source if p else None, "hits": p.hits if p else None,
-                       "n": p.n if p else None}
-        row = levels.setdefault(level, {"leads": 0, "matched": 0})
-        row["leads"] += k["leads"]
-        row["matched"] += k["matched_leads"]
+        lead_kind = LEAD_KIND_OF[kind]
+        basis[kind] = {}
+        for tier in calibration.TIER_NAMES if lead_kind in calibration.TIERED_KINDS else (FULL,):
+            p = calibration.precision_for(precisions, lead_kind, tier)
+            basis[kind][tier] = {"level": calibration.level_for_kind(precisions, lead_kind, tier),
+                                 "source": p.source if p else None, "hits": p.hits if p else None,
+                                 "n": p.n if p else None}
+        for tiers, hit in zip(k["lead_tiers"], k["lead_matched"], strict=True):
+            level = calibration.highest(calibration.level_for_kind(precisions, lead_kind, t) for t in tiers)
+            row = levels.setdefault(level, {"leads": 0, "matched": 0})
+            row["leads"] += 1
+            row["matched"] += int(hit)
     for row in levels.values():
         row["precision"] = row["matched"] / row["leads"] if row["leads"] else None
     ordered = {lv: levels[lv] for lv, _ in (*calibration.LEVEL_TARGETS, (calibration.WATCH_LEVEL, 0)) if lv in levels}
     return {"by_level": ordered, "level_basis": basis}
+
+
+WARNING_LEVELS = ("RED", "ORANGE")  # a lead at one of these levels is a warning, not only a lead
+
+
+def warning_delays(kinds: dict, precisions: dict[str, calibration.KindPrecision]) -> dict:
+    """Delay to the first 红/橙 lead (a lead may start lower and rise with its evidence): per kind and over
+    the kinds with an onset day, under the calibration in force; ``detected_red_orange`` counts the events
+    ever reached by a red or orange lead."""
+    out, pooled = {}, []
+    for kind, k in kinds.items():
+        if kind == "trend":
+            continue
+        delays = []
+        for tier_delays in k["tier_delays"]:
+            warned = [d for t, d in tier_delays.items()
+                      if calibration.level_for_kind(precisions, LEAD_KIND_OF[kind], t) in WARNING_LEVELS]
+            if warned:
+                delays.append(min(warned))
+        pooled += delays
+        out[kind] = {"detected_red_orange": len(delays),
+                     "median_delay_days": float(np.median(delays)) if delays else None}
+    return {"red_orange_delay": {"median_delay_days": float(np.median(pooled)) if pooled else None,
+                                 "detected_red_orange": len(pooled), "kinds": out}}
 
 
 RANKING_MONTHS = 12  # complete months the ranking check covers
@@ -391,8 +467,10 @@ def store_rows(engine: Engine, rows: list[dict]) -> str:
 def store_planted(engine: Engine, result: dict) -> str:
     dataset = f"演示仓库植入事件 {result['data']}"
     rows = [{"model": "线索生成（全部）", "dataset": dataset, "metric": m, "value": result[m]}
-            for m in ("recall", "precision", "median_delay_days")]
+            for m in ("recall", "material_recall", "precision", "median_delay_days")]
     for kind, k in result["kinds"].items():
+        rows += [{"model": MODEL_OF_KIND[kind], "dataset": dataset, "metric": calibration.tier_metric(tier),
+                  "value": t["precision"], "n": t["leads"]} for tier, t in k["tiers"].items()]
         for m in ("recall", "precision", "median_delay_days", "recall_testable", "plan_recall", "precision_at_k",
                   "alarm_precision"):
             if m in k:

@@ -7,6 +7,13 @@ planted-truth backtest of the kind (``bianjian eval planted``, table ``derived_m
 are declared once, as precision targets, in ``LEVEL_TARGETS``; a kind with no measurement at all is capped
 at ``UNCALIBRATED_LEVEL``, so no model is red before it has been shown to be right.
 
+Evidence tiers: a detector may raise a lead on less evidence than it needs to be sure (a deteriorating entity at
+its 2nd complaint, an unlicensed name at its 2nd report: ``EARLY_TIER``) and update the same lead when more
+arrives (``FULL_TIER``). Precision is measured per kind × tier (backtest metric ``precision_<tier>``, feedback
+by the tier in the lead's evidence), so an early lead appears at the level its evidence earns and rises
+with it. A tier without a measurement of its own: the full tier stands on the kind's (backtests before tiers
+measured that), an early one is capped at ``UNCALIBRATED_LEVEL`` and never above its kind.
+
 The estimate is the Beta(1, 1) posterior mean ``(hits + 1) / (n + 2)``: 9 correct of 9 reads 0.91, 3 of 7
 reads 0.44, so a handful of lucky leads cannot make a kind red.
 """
@@ -35,6 +42,20 @@ DISMISSED_STATUS = "误报"
 BACKTEST_MODEL_OF_LEAD_KIND = {"spike": "SpikeDetector", "trend": "TrendDetector", "entity": "DeteriorationDetector",
                                "unlicensed": "UnlicensedRule"}
 BACKTEST_DATASET_PREFIX = "演示仓库植入事件"
+EARLY_TIER, FULL_TIER = "early", "full"  # evidence tiers, in order
+TIER_NAMES = {EARLY_TIER: "早期证据", FULL_TIER: "充分证据"}
+TIERED_KINDS = ("entity", "unlicensed")  # kinds whose leads carry an evidence tier (deterioration, unlicensed rule)
+LEVEL_ORDER = [level for level, _ in LEVEL_TARGETS] + [WATCH_LEVEL]  # highest first
+
+
+def highest(levels) -> str:
+    """The highest of ``levels`` (红 > 橙 > 黄 > 蓝)."""
+    return min(levels, key=LEVEL_ORDER.index)
+
+
+def precision_key(kind: str, tier: str | None = None) -> str:
+    """Key of a kind's (or a kind × tier's) measured precision in :func:`kind_precisions`."""
+    return kind if tier is None else f"{kind}:{tier}"
 
 
 def level_of(probability: float | None) -> str:
@@ -56,6 +77,7 @@ class KindPrecision:
     n: int
     source: str
     window_days: int | None = None
+    tier: str | None = None
 
     @property
     def probability(self) -> float:
@@ -68,47 +90,60 @@ class KindPrecision:
     def basis(self) -> str:
         """One line for the lead page: what the level stands on."""
         rate = f"{self.hits / self.n:.0%}（{self.hits}/{self.n}）" if self.n else "—"
+        same = f"同类{TIER_NAMES[self.tier]}线索" if self.tier else "同类线索"
         if self.source == "feedback":
-            return f"同类线索近{self.window_days}天核查属实率 {rate}"
-        return f"同类线索回测精确率 {rate}（演示数据植入事件，尚无足够核查反馈）"
+            return f"{same}近{self.window_days}天核查属实率 {rate}"
+        return f"{same}回测精确率 {rate}（演示数据植入事件，尚无足够核查反馈）"
 
 
 def feedback_precision(conn: Connection, as_of: dt.datetime | None = None, *,
                        window_days: int = FEEDBACK_WINDOW_DAYS) -> pd.DataFrame:
-    """Department verdicts per lead kind × level over the window: ``kind, level, n, hits, precision``.
+    """Department verdicts per lead kind × level over the window: ``kind, level, tier, n, hits, precision``
+    (``tier``: the evidence tier the lead stood on, from its evidence; ``""`` for leads without one).
 
     A verdict is a feedback result (``feedback_at`` in the window) or a 误报 dismissal (``closed_at`` in
     the window); 属实 and 部分属实 count as right."""
     as_of = as_of or dt.datetime.now()
     since = as_of - dt.timedelta(days=window_days)
     r = RiskLead
-    rows = conn.execute(select(r.kind, r.level, r.status, r.feedback_result, r.feedback_at, r.closed_at)
+    rows = conn.execute(select(r.kind, r.level, r.status, r.feedback_result, r.feedback_at, r.closed_at, r.evidence)
                         .where(((r.feedback_at >= since) & (r.feedback_at <= as_of) & r.feedback_result.is_not(None))
                                | ((r.status == DISMISSED_STATUS) & (r.closed_at >= since) & (r.closed_at <= as_of))))
-    df = pd.DataFrame(rows.all(), columns=["kind", "level", "status", "result", "feedback_at", "closed_at"])
+    df = pd.DataFrame(rows.all(), columns=["kind", "level", "status", "result", "feedback_at", "closed_at",
+                                           "evidence"])
     if df.empty:
-        return pd.DataFrame(columns=["kind", "level", "n", "hits", "precision"])
+        return pd.DataFrame(columns=["kind", "level", "tier", "n", "hits", "precision"])
+    df["tier"] = [(e.get("tier") or "") if isinstance(e, dict) else "" for e in df["evidence"]]
     df["hit"] = df["result"].isin(CORRECT_RESULTS) & (df["status"] != DISMISSED_STATUS)
-    out = df.groupby(["kind", "level"], as_index=False).agg(n=("hit", "size"), hits=("hit", "sum"))
+    out = df.groupby(["kind", "level", "tier"], as_index=False).agg(n=("hit", "size"), hits=("hit", "sum"))
     out["precision"] = out["hits"] / out["n"]
     return out
 
 
+def tier_metric(tier: str) -> str:
+    """The backtest metric holding a tier's lead precision."""
+    return f"precision_{tier}"
+
+
 def backtest_precision(conn: Connection) -> dict[str, KindPrecision]:
-    """Lead precision per kind from the latest stored planted backtest (``n`` = its leads)."""
+    """Lead precision per kind, and per kind × evidence tier (:func:`precision_key`), from the latest stored
+    planted backtest of the kind (``n`` = its leads)."""
     b = ModelBacktest
-    rows = pd.DataFrame(conn.execute(select(b.model, b.value, b.n, b.run_at, b.backtest_id).where(
-        b.metric == "precision", b.dataset.like(f"{BACKTEST_DATASET_PREFIX}%"),
+    metrics = {"precision": None, **{tier_metric(t): t for t in TIER_NAMES}}
+    rows = pd.DataFrame(conn.execute(select(b.model, b.metric, b.value, b.n, b.run_id, b.run_at, b.backtest_id).where(
+        b.metric.in_(metrics), b.dataset.like(f"{BACKTEST_DATASET_PREFIX}%"),
         b.model.in_(BACKTEST_MODEL_OF_LEAD_KIND.values()))).all(),
-        columns=["model", "value", "n", "run_at", "backtest_id"])
+        columns=["model", "metric", "value", "n", "run_id", "run_at", "backtest_id"])
     out = {}
     if rows.empty:
         return out
-    latest = rows.sort_values(["run_at", "backtest_id"]).groupby("model").tail(1).set_index("model")
-    for kind, model in BACKTEST_MODEL_OF_LEAD_KIND.items():
-        if model in latest.index and latest.loc[model, "n"]:
-            n = int(latest.loc[model, "n"])
-            out[kind] = KindPrecision(kind, round(float(latest.loc[model, "value"]) * n), n, "backtest")
+    last_run = rows.sort_values(["run_at", "backtest_id"]).groupby("model")["run_id"].last()
+    latest = rows[rows["run_id"] == rows["model"].map(last_run)]
+    kind_of = {model: kind for kind, model in BACKTEST_MODEL_OF_LEAD_KIND.items()}
+    for r in latest.itertuples():
+        if r.n:
+            kind, tier, n = kind_of[r.model], metrics[r.metric], int(r.n)
+            out[precision_key(kind, tier)] = KindPrecision(kind, round(float(r.value) * n), n, "backtest", tier=tier)
     return out
 
 
@@ -121,36 +156,79 @@ def kind_precisions(conn: Connection, as_of: dt.datetime | None = None) -> dict[
         n, hits = int(g["n"].sum()), int(g["hits"].sum())
         if n >= MIN_FEEDBACK:
             out[str(kind)] = KindPrecision(str(kind), hits, n, "feedback", FEEDBACK_WINDOW_DAYS)
+    for (kind, tier), g in fb[fb["tier"] != ""].groupby(["kind", "tier"]):
+        n, hits = int(g["n"].sum()), int(g["hits"].sum())
+        if n >= MIN_FEEDBACK:
+            out[precision_key(str(kind), str(tier))] = KindPrecision(str(kind), hits, n, "feedback",
+                                                                     FEEDBACK_WINDOW_DAYS, tier=str(tier))
     return out
 
 
-def level_for_kind(precisions: dict[str, KindPrecision], kind: str) -> str:
-    p = precisions.get(kind)
-    return p.level if p else UNCALIBRATED_LEVEL
+def precision_for(precisions: dict[str, KindPrecision], kind: str, tier: str | None = None) -> KindPrecision | None:
+    """The measurement a lead of ``kind`` at evidence ``tier`` is levelled on: the tier's own, else (full
+    tier or none) the kind's; ``None`` when there is none."""
+    p = precisions.get(precision_key(kind, tier)) if tier else None
+    if p is None and tier in (None, FULL_TIER):
+        p = precisions.get(kind)
+    return p
+
+
+def level_for_kind(precisions: dict[str, KindPrecision], kind: str, tier: str | None = None) -> str:
+    """The calibrated level of a lead of ``kind`` at evidence ``tier``; an early tier never measured is capped
+    at ``UNCALIBRATED_LEVEL`` and at its kind's level."""
+    p = precision_for(precisions, kind, tier)
+    if p is not None:
+        return p.level
+    if kind in precisions:  # an early tier never measured: at most 黄, and not above its kind
+        return max(precisions[kind].level, UNCALIBRATED_LEVEL, key=LEVEL_ORDER.index)
+    return UNCALIBRATED_LEVEL
 
 
 def relevel_open_leads(conn: Connection) -> int:
     """Pipeline step ``lead_levels``: set every lead still 待研判 (not yet dispatched, whose deadlines do
-    not depend on its level) of a model or rule kind to its kind's calibrated level. Returns the number
-    changed."""
+    not depend on its level) of a model or rule kind to its calibrated level (kind × evidence tier; a lead
+    merging several signals on one entity, the highest of its parts'). Returns the number changed."""
     precisions = kind_precisions(conn)
     changed = 0
-    for kind in GENERATED_LEAD_KINDS:
-        level = level_for_kind(precisions, kind)
-        changed += conn.execute(update(RiskLead).where(RiskLead.kind == kind, RiskLead.status == "待研判",
-                                                       RiskLead.level != level).values(level=level)).rowcount
+    for lead_id, kind, level, evidence in conn.execute(
+            select(RiskLead.lead_id, RiskLead.kind, RiskLead.level, RiskLead.evidence)
+            .where(RiskLead.kind.in_(GENERATED_LEAD_KINDS), RiskLead.status == "待研判")).all():
+        new = lead_level(precisions, kind, evidence)
+        if new != level:
+            changed += conn.execute(update(RiskLead).where(RiskLead.lead_id == lead_id).values(level=new)).rowcount
     return changed
 
 
-def level_basis(conn: Connection, kind: str) -> str | None:
+def lead_level(precisions: dict[str, KindPrecision], kind: str, evidence: dict | None) -> str:
+    """A stored lead's calibrated level: its kind × tier (``evidence.tier``), or the highest of its parts'
+    (``evidence.signals``: the signals on one entity merged into one lead, :mod:`risk_models.lead_writer`)."""
+    evidence = evidence if isinstance(evidence, dict) else {}
+    parts = evidence.get("signals") or {}
+    if parts:
+        return highest(level_for_kind(precisions, k, (p or {}).get("tier")) for k, p in parts.items())
+    return level_for_kind(precisions, kind, evidence.get("tier"))
+
+
+def level_basis(conn: Connection, kind: str, evidence: dict | None = None) -> str | None:
     """The lead page's one line on what a lead's level stands on; ``None`` for kinds the pipeline does not
     level (demo history, provincial leads)."""
     if kind not in GENERATED_LEAD_KINDS:
         return None
-    p = kind_precisions(conn).get(kind)
-    if p is None:
-        return "同类线索尚无核查反馈或回测结果，等级最高为黄色"
-    return f"等级依据：{p.basis()}"
+    evidence = evidence if isinstance(evidence, dict) else {}
+    precisions = kind_precisions(conn)
+    parts = evidence.get("signals") or {kind: evidence}
+    lines = []
+    for k, part in parts.items():
+        tier = (part or {}).get("tier")
+        p = precision_for(precisions, k, tier)
+        name = GENERATED_LEAD_KINDS.get(k, k)
+        if p is None:
+            lines.append(f"{name}：同类线索尚无核查反馈或回测结果，等级最高为黄色")
+        else:
+            lines.append(f"{name}：{p.basis()}")
+    if len(lines) == 1:
+        return "等级依据：" + lines[0].split("：", 1)[1]
+    return "等级依据：" + "；".join(lines)
 
 
 def bands_text() -> str:

@@ -50,9 +50,11 @@ def write(engine: Engine, replayed: list[dict], as_of: dt.date) -> int:
             raised = dt.datetime.combine(r["day"], dt.time(6))
             done = raised + dt.timedelta(days=CHECK_DAYS)
             rows.append({"lead_key": key, "kind": r["kind"],
-                         "level": calibration.level_for_kind(precisions, r["kind"]), "score": 0.5, "title": title[:200],
+                         "level": calibration.level_for_kind(precisions, r["kind"], r.get("tier")), "score": 0.5,
+                         "title": title[:200],
                          "reason": f"{codes.GENERATED_LEAD_KINDS[r['kind']]}线索（演示数据按规则回放的历史线索）",
-                         "evidence": {"replay": True, "day": r["day"].isoformat()}, "region_code": r["region_code"],
+                         "evidence": {"replay": True, "day": r["day"].isoformat(),
+                                      **({"tier": r["tier"]} if r.get("tier") else {})}, "region_code": r["region_code"],
                          "category_code": r.get("category_code"), "dept_code": dept, "co_dept_codes": co,
                          "status": status, "created_at": raised, "updated_at": done, "feedback_at": done,
                          "closed_at": done, "feedback_result": result, "feedback_text": text, "version": 1})

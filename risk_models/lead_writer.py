@@ -33,6 +33,7 @@ class Signal:
     title: str
     reason: str
     episode: str
+    tier: str | None = None  # evidence tier (calibration.EARLY_TIER / FULL_TIER) for kinds that have tiers
     evidence: dict[str, Any] = field(default_factory=dict)
     region_code: str | None = None
     category_code: str | None = None
@@ -41,15 +42,27 @@ class Signal:
     co_dept_codes: str | None = None
 
 
+# Kinds whose signals name one market entity: all of an entity's signals are one lead (key
+# ``entity:<uscc>``) holding each kind's signal in ``evidence.signals``; the first listed leads the title.
+ENTITY_KINDS = ("entity", "credit", "repeat")
+
+
+def lead_key(s: Signal) -> str:
+    """The lead a signal goes to: one per entity for the entity kinds, else the signal's own key."""
+    return f"entity:{s.subject_uscc}" if s.kind in ENTITY_KINDS and s.subject_uscc else s.key
+
+
 class LeadWriter:
-    """Writes signals as leads at their kind's calibrated level (:mod:`risk_models.calibration`: how often
-    leads of that kind proved right, not the signal's raw score); dedupes by ``lead_key``.
+    """Writes signals as leads at their calibrated level (:mod:`risk_models.calibration`: how often leads of
+    that kind and evidence tier proved right, not the signal's raw score); dedupes by ``lead_key``. The
+    signals on one entity (entity, credit, repeat: ``ENTITY_KINDS``) are merged into one lead whose level is
+    the highest of theirs; a new signal of a kind replaces that kind's part and leaves the others.
 
     Parameters
     ----------
     precisions : dict of kind → :class:`calibration.KindPrecision`, optional
-        The measured precision per kind; read from the warehouse (feedback, else the stored backtest) when
-        omitted.
+        The measured precision per kind (and kind × tier); read from the warehouse (feedback, else the stored
+        backtest) when omitted.
     """
 
     def __init__(self, *, precisions: dict[str, calibration.KindPrecision] | None = None):
@@ -61,52 +74,89 @@ class LeadWriter:
         if not signals:
             return 0
         precisions = self.precisions if self.precisions is not None else calibration.kind_precisions(conn, now)
-        kinds = sorted({s.kind for s in signals})
-        family: dict[str, list] = {}
-        for row in conn.execute(select(RiskLead.lead_id, RiskLead.lead_key, RiskLead.status, RiskLead.version)
-                                .where(RiskLead.kind.in_(kinds)).order_by(RiskLead.lead_id)):
-            family.setdefault(row.lead_key.split("#", 1)[0], []).append(row)
         written = 0
         for s in signals:
-            evidence = _plain({**s.evidence, "episode": s.episode})
-            score = round(float(s.score), 4)
-            known = family.get(s.key, [])
+            key = lead_key(s)
+            known = conn.execute(select(RiskLead.lead_id, RiskLead.lead_key, RiskLead.kind, RiskLead.status,
+                                        RiskLead.version, RiskLead.evidence, RiskLead.title, RiskLead.reason,
+                                        RiskLead.score)
+                                 .where((RiskLead.lead_key == key) | RiskLead.lead_key.like(f"{key}#%"))
+                                 .order_by(RiskLead.lead_id)).all()
             latest = known[-1] if known else None
+            if latest is not None and latest.status in CLOSED_STATUSES and _episode(latest, s) == s.episode:
+                continue  # this occurrence was already handled and closed
+            fields = self._fields(s, latest if latest is not None and latest.status not in CLOSED_STATUSES else None,
+                                  precisions)
             if latest is not None and latest.status not in CLOSED_STATUSES:
-                written += self._update(conn, latest, s, score, evidence, now,
-                                        calibration.level_for_kind(precisions, s.kind))
+                written += self._update(conn, latest, fields, s.reason, now)
                 continue
-            if latest is not None:
-                old = conn.execute(select(RiskLead.evidence).where(RiskLead.lead_id == latest.lead_id)).scalar_one()
-                if (old or {}).get("episode") == s.episode:
-                    continue  # this occurrence was already handled and closed
-            key = s.key if latest is None else f"{s.key}#{len(known) + 1}"
             conn.execute(insert(RiskLead).values(
-                lead_key=key, kind=s.kind, level=calibration.level_for_kind(precisions, s.kind), score=score,
-                title=s.title[:200],
-                reason=s.reason, evidence=evidence, region_code=s.region_code, category_code=s.category_code,
-                subject_uscc=s.subject_uscc, dept_code=s.dept_code, co_dept_codes=s.co_dept_codes,
-                status="待研判", created_at=now, updated_at=now, version=1))
+                lead_key=key if latest is None else f"{key}#{len(known) + 1}", **fields,
+                region_code=s.region_code, category_code=s.category_code, subject_uscc=s.subject_uscc,
+                dept_code=s.dept_code, co_dept_codes=s.co_dept_codes, status="待研判", created_at=now, updated_at=now,
+                version=1))
             written += 1
         return written
 
-    def _update(self, conn, latest, s: Signal, score, evidence, now, level: str) -> int:
-        cur = conn.execute(select(RiskLead.score, RiskLead.reason, RiskLead.evidence)
+    @staticmethod
+    def _fields(s: Signal, open_lead, precisions) -> dict:
+        """kind, level, score, title, reason and evidence of the lead ``s`` goes to (merged with the signals
+        ``open_lead`` already holds when it is an entity lead)."""
+        evidence = _plain({**s.evidence, "episode": s.episode, **({"tier": s.tier} if s.tier else {})})
+        if s.kind not in ENTITY_KINDS or not s.subject_uscc:
+            return {"kind": s.kind, "level": calibration.level_for_kind(precisions, s.kind, s.tier),
+                    "score": round(float(s.score), 4), "title": s.title[:200], "reason": s.reason, "evidence": evidence}
+        held = dict(((open_lead.evidence or {}).get("signals") or {}) if open_lead is not None else {})
+        if open_lead is not None and not held:  # a lead written before merging: its own signal
+            held[open_lead.kind] = {**_part(open_lead.evidence or {}), "title": open_lead.title,
+                                    "reason": open_lead.reason, "score": open_lead.score}
+        held[s.kind] = {**_part(evidence), "title": s.title[:200], "reason": s.reason, "score": round(float(s.score), 4)}
+        order = [k for k in ENTITY_KINDS if k in held]
+        for k in order:
+            held[k]["level"] = calibration.level_for_kind(precisions, k, held[k].get("tier"))
+        level = calibration.highest(held[k]["level"] for k in order)
+        lead = next(k for k in order if held[k]["level"] == level)
+        main = evidence if lead == s.kind else (open_lead.evidence or {})
+        return {"kind": lead, "level": level, "score": max(float(held[k].get("score") or 0) for k in order),
+                "title": held[lead].get("title") or s.title[:200],
+                "reason": "；".join(held[k]["reason"] for k in order if held[k].get("reason")),
+                # the leading signal's complaints and record, so re-runs of the other rules change nothing
+                "evidence": _plain({**{k: v for k, v in main.items() if k != "signals"},
+                                    "entity": main.get("entity") or evidence.get("entity"),
+                                    "signals": {k: held[k] for k in order}})}
+
+    def _update(self, conn, latest, fields: dict, note: str, now) -> int:
+        cur = conn.execute(select(RiskLead.kind, RiskLead.score, RiskLead.reason, RiskLead.evidence, RiskLead.title)
                            .where(RiskLead.lead_id == latest.lead_id)).one()
-        if cur.score == score and cur.reason == s.reason and cur.evidence == evidence:
+        if (cur.kind, cur.score, cur.reason, cur.evidence, cur.title) == (
+                fields["kind"], fields["score"], fields["reason"], fields["evidence"], fields["title"]):
             return 0
-        values = {"score": score, "reason": s.reason, "evidence": evidence, "title": s.title[:200],
-                  "updated_at": now, "version": latest.version + 1}
+        values = {k: v for k, v in fields.items() if k != "level"} | {"updated_at": now, "version": latest.version + 1}
         if latest.status == "待研判":  # a dispatched lead keeps the level its deadlines were set from
-            values["level"] = level
+            values["level"] = fields["level"]
         done = conn.execute(update(RiskLead).where(RiskLead.lead_id == latest.lead_id,
                                                    RiskLead.version == latest.version).values(**values))
         if done.rowcount != 1:
             return 0  # someone acted on the lead meanwhile; the next run updates it
         conn.execute(insert(RiskLeadEvent).values(
             lead_id=latest.lead_id, from_status=latest.status, to_status=latest.status, actor=ACTOR, at=now,
-            note=f"更新：{s.reason}", action="update", detail={"score": score}))
+            note=f"更新：{note}", action="update", detail={"score": fields["score"]}))
         return 1
+
+
+def _part(evidence: dict) -> dict:
+    """What a merged entity lead keeps of one kind's signal besides its title, reason and score: its episode,
+    evidence tier and the signal's details."""
+    return {k: evidence[k] for k in ("episode", "tier", "signal") if k in evidence}
+
+
+def _episode(lead, s: Signal) -> str | None:
+    """The episode of ``s``'s kind a stored lead was about (merged entity leads hold one per kind)."""
+    evidence = lead.evidence or {}
+    held = (evidence.get("signals") or {}).get(s.kind)
+    if held is not None:
+        return held.get("episode")
+    return evidence.get("episode") if lead.kind == s.kind else None
 
 
 def _plain(obj: Any) -> Any:

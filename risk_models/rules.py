@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from data_access.ingest.sources import KIND_NAMES
 from data_access.queries_text import unlinked_business_mentions
 from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import ComplaintFeature, CreditGrade, CreditList, HotlineTicket, Subject
+from risk_models import calibration
 from risk_models.lead_reads import category_departments, complaints, data_as_of, names, subject_department
 from risk_models.lead_writer import LeadWriter, Signal
 from text_mining.entities import extract_entities, link_entities, normalize_business_name
@@ -136,42 +138,52 @@ def registered_names(conn: Connection, found: pd.DataFrame, *, score_cutoff: flo
     return pd.Series(~linked["unlicensed_candidate"].to_numpy(), index=found.index)
 
 
-def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int,
+def _first_reaching(days_: np.ndarray, k: int, days: int) -> pd.Timestamp | None:
+    """The first day on which ``k`` of the sorted ``days_`` fall within ``days`` days, or ``None``."""
+    for j in range(k - 1, len(days_)):
+        if days_[j] - days_[j - k + 1] <= pd.Timedelta(days=days - 1):
+            return pd.Timestamp(days_[j])
+    return None
+
+
+def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int, full_reports: int | None = None,
                    public_suffixes: tuple[str, ...] = ()) -> pd.DataFrame:
     """Unlicensed candidates named in ≥ ``min_reports`` complaints in one county within ``days`` days.
 
     One row per (region_code, name_key) with ``first_day`` (the day the count first reached
-    ``min_reports``: when the lead would have been raised online), ``reports`` and ``ticket_ids`` in the
-    ``days`` up to the last report.
+    ``min_reports``: when the lead would have been raised online), ``full_day`` (the day it first reached
+    ``full_reports`` within ``days`` days: the full evidence tier; ``None`` if never), ``reports`` and
+    ``ticket_ids`` in the ``days`` up to the last report.
     """
     cand = mentions[~mentions["mention"].str.endswith(tuple(public_suffixes) or ("\0",))]
     cand = cand.drop_duplicates(["ticket_id", "name_key"])
     rows = []
     for (region, key), g in cand.sort_values("day").groupby(["region_code", "name_key"]):
         days_ = g["day"].to_numpy()
-        first = None
-        for j in range(min_reports - 1, len(days_)):
-            if days_[j] - days_[j - min_reports + 1] <= pd.Timedelta(days=days - 1):
-                first = pd.Timestamp(days_[j])
-                break
+        first = _first_reaching(days_, min_reports, days)
         if first is None:
             continue
+        full = _first_reaching(days_, full_reports or min_reports, days)
         last = g["day"].max()
         recent = g[g["day"] > last - pd.Timedelta(days=days)]
         rows.append({"region_code": region, "name_key": key, "mention": g["mention"].mode().iloc[0],
-                     "first_day": first.date(), "last_day": last.date(), "reports": len(recent),
-                     "ticket_ids": recent["ticket_id"].tolist()})
-    return pd.DataFrame(rows, columns=["region_code", "name_key", "mention", "first_day", "last_day", "reports",
-                                       "ticket_ids"])
+                     "first_day": first.date(), "full_day": full.date() if full is not None else None,
+                     "last_day": last.date(), "reports": len(recent), "ticket_ids": recent["ticket_id"].tolist()})
+    return pd.DataFrame(rows, columns=["region_code", "name_key", "mention", "first_day", "full_day", "last_day",
+                                       "reports", "ticket_ids"])
 
 
 class UnlicensedRule:
     """无照经营: a business name from complaint text that is not in the register (text_mining.entities),
-    named in ≥ ``min_reports`` complaints in one county within ``days`` days. Routed to 市场监管. Names ending in
-    ``public_suffixes`` (public hospitals and schools are 事业单位, outside the market-entity register) are skipped."""
+    named in ≥ ``min_reports`` complaints in one county within ``days`` days: an early-tier lead at 2 reports,
+    the full tier from ``full_reports`` = 3 (:mod:`risk_models.calibration`, evidence tiers). Routed to 市场监管.
+    Names ending in ``public_suffixes`` (public hospitals and schools are 事业单位, outside the market-entity
+    register) are skipped."""
 
-    def __init__(self, *, min_reports=3, days=30, score_cutoff=80.0, public_suffixes=("医院", "卫生院", "学校")):
+    def __init__(self, *, min_reports=2, full_reports=3, days=30, score_cutoff=80.0,
+                 public_suffixes=("医院", "卫生院", "学校")):
         self.min_reports = min_reports
+        self.full_reports = full_reports
         self.days = days
         self.score_cutoff = score_cutoff
         self.public_suffixes = public_suffixes
@@ -180,7 +192,7 @@ class UnlicensedRule:
         """Names from complaints accepted in [start, end] that pass the rule (``repeated_names`` columns):
         repeated enough in one county, and matching no registered subject even by fuzzy matching."""
         found = repeated_names(business_mentions(conn, start, end), min_reports=self.min_reports, days=self.days,
-                               public_suffixes=self.public_suffixes)
+                               full_reports=self.full_reports, public_suffixes=self.public_suffixes)
         return found[~registered_names(conn, found, score_cutoff=self.score_cutoff)]
 
     def signals(self, conn: Connection, as_of: dt.date) -> list[Signal]:
@@ -193,6 +205,7 @@ class UnlicensedRule:
             out.append(Signal(
                 key=f"unlicensed:{r.region_code}:{r.name_key}", kind="unlicensed",
                 score=min(0.95, 0.5 + 0.1 * (r.reports - self.min_reports)),
+                tier=calibration.FULL_TIER if r.full_day is not None else calibration.EARLY_TIER,
                 title=f"疑似无照经营：{rname}{r.mention}", episode=r.first_day.isoformat(),
                 reason=(f"近{self.days}日{rname}有{r.reports}件诉求提到“{r.mention}”，"
                         f"市场主体登记库中未找到匹配主体，疑似无照经营"),

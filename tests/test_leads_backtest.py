@@ -48,6 +48,23 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
                                              / sum(k["events"] for k in kinds.values()))
     assert result["precision"] == pytest.approx(sum(k["matched_leads"] for k in kinds.values())
                                                 / sum(k["leads"] for k in kinds.values()))
+    # the recall goal's unit: planted events at or above each kind's declared materiality
+    assert result["materiality"] == backtest.MATERIALITY
+    assert result["material_recall"] == pytest.approx(sum(k["material_detected"] for k in kinds.values())
+                                                      / sum(k["material_events"] for k in kinds.values()))
+    assert all(k["material_detected"] <= k["material_events"] <= k["events"] for k in kinds.values())
+    # evidence tiers: every entity and unlicensed lead stood on the early tier, the full one or both; a tier's
+    # precision is over the leads that stood on it
+    for kind in ("high_risk_entity", "unlicensed_operator"):
+        k = kinds[kind]
+        assert all(t and set(t) <= {"early", "full"} for t in k["lead_tiers"]) and len(k["lead_tiers"]) == k["leads"]
+        for tier, row in k["tiers"].items():
+            on = [m for m, t in zip(k["lead_matched"], k["lead_tiers"], strict=True) if tier in t]
+            assert (row["leads"], row["matched"]) == (len(on), sum(on))
+        assert len(k["tier_delays"]) == k["detected"]
+        assert all(min(d.values()) == first for d, first in zip(k["tier_delays"], k["delays_days"], strict=True))
+    # nothing calibrated before the run: every lead is 黄, so no event has a red or orange lead yet
+    assert result["red_orange_delay"]["detected_red_orange"] == 0
     # a detection curve, not a pass mark: the strongest planted events are found, the weakest are not
     for kind in ("spike", "unlicensed_operator", "high_risk_entity"):
         curve = [b for b in result["recall_by_strength"][kind].values() if b["events"]]
@@ -90,8 +107,12 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     # each rate's n is what it is a share of: plan precision over the plan, lead precision over the leads
     assert plan_rows.loc["precision_at_k", "n"] == entity["top_k"] and lead_rows.loc["precision", "n"] == entity["leads"]
     assert plan_rows.loc["plan_recall", "n"] == entity["plan_events"]
-    overall = stored[(stored["model"] == "线索生成（全部）") & (stored["metric"] == "recall")]
-    assert overall["value"].iloc[0] == result["recall"]
+    overall = stored[stored["model"] == "线索生成（全部）"].set_index("metric")
+    assert overall.loc["recall", "value"] == result["recall"]
+    assert overall.loc["material_recall", "value"] == result["material_recall"]
+    for tier, row in entity["tiers"].items():  # each tier's precision, what its leads' level stands on
+        assert (lead_rows.loc[calibration.tier_metric(tier), "value"], lead_rows.loc[calibration.tier_metric(tier), "n"]
+                ) == (row["precision"], row["leads"])
     # the replayed past leads carry the verdict the planted truth implies (the learning loop's demo feedback)
     with Session(demo_engine_copy) as session:
         replays = session.execute(select(RiskLead.kind, RiskLead.status, RiskLead.feedback_result)

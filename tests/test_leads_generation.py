@@ -11,8 +11,14 @@ from data_access.reference import DEPT_CODE_BY_KEY
 from data_access.schema import PlantedEvent, RiskLead, RiskLeadEvent
 from pipeline.runner import run_steps
 from pipeline.steps import STEP_BY_NAME
+from risk_models.lead_writer import ENTITY_KINDS
 
 LEAD_STEPS = ("spike_leads", "trend_leads", "entity_leads", "rule_leads")
+
+
+def _updates(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(RiskLeadEvent).where(RiskLeadEvent.action == "update"))
 
 
 def _snapshot(engine):
@@ -34,8 +40,9 @@ def generated(demo_db_path, tmp_path_factory):
     results = run_steps(engine, [STEP_BY_NAME[s] for s in ("daily_counts", *LEAD_STEPS)])
     assert [r.status for r in results] == ["ok"] * 5, [r.message for r in results]
     first = _snapshot(engine)
+    updates = _updates(engine)  # the rule signals merged into the entity leads of the same run
     again = run_steps(engine, [STEP_BY_NAME[s] for s in LEAD_STEPS])
-    yield engine, before, first, results, again
+    yield engine, before, first, results, again, updates
     engine.dispose()
 
 
@@ -59,6 +66,11 @@ def test_leads_have_reason_evidence_department_and_level(generated):
         assert lead.evidence["episode"]
     entity = next(lead for lead in leads if lead.kind == "entity")
     assert entity.subject_uscc and entity.evidence["entity"]["统一社会信用代码"] == entity.subject_uscc
+    # one entity, one open lead: its deterioration, credit and repeat signals are parts of that lead
+    on_entities = [lead for lead in leads if lead.kind in ENTITY_KINDS and lead.subject_uscc]
+    assert len({lead.subject_uscc for lead in on_entities}) == len(on_entities)
+    assert all(lead.lead_key == f"entity:{lead.subject_uscc}" and lead.kind in lead.evidence["signals"]
+               for lead in on_entities)
 
 
 def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
@@ -98,14 +110,13 @@ def test_spike_and_unlicensed_signals_as_of_an_earlier_day(generated):
 
 
 def test_rerun_creates_no_duplicates_and_keeps_ids(generated):
-    engine, _, first, _, again = generated
+    engine, _, first, _, again, updates = generated
     assert [r.status for r in again] == ["ok"] * 4
     assert all(r.rows_written == 0 for r in again), [(r.step, r.rows_written) for r in again]
     assert _snapshot(engine) == first
-    with engine.connect() as conn:
-        assert conn.scalar(select(func.count()).select_from(RiskLeadEvent).where(RiskLeadEvent.action == "update")) == 0
+    assert _updates(engine) == updates  # the re-run updated nothing
 
 
 def test_demo_history_leads_untouched(generated):
-    _, before, first, _, _ = generated
+    _, before, first, *_ = generated
     assert {k: v for k, v in first.items() if k in before} == before

@@ -64,14 +64,21 @@ def test_credit_rule_needs_a_new_complaint(engine):
 
 def test_unlicensed_rule_fires_at_k_reports_in_one_county(engine):
     text = "来电人反映鼓楼区相国寺街道有一家金满楼饭店没有营业执照，后厨脏乱"
-    _tickets(engine, [(20, "410204", text, None, None, 0), (10, "410204", text, None, None, 0)])
+    _tickets(engine, [(20, "410204", text, None, None, 0)])
     with engine.connect() as conn:
-        assert UnlicensedRule().signals(conn, AS_OF) == []  # two reports: below k = 3
+        assert UnlicensedRule().signals(conn, AS_OF) == []  # one report: no lead
+    _tickets(engine, [(10, "410204", text, None, None, 0)])
+    with engine.connect() as conn:
+        (early,) = UnlicensedRule().signals(conn, AS_OF)  # two reports: an early-tier lead
+    assert early.tier == calibration.EARLY_TIER and early.evidence["signal"]["reports"] == 2
     _tickets(engine, [(2, "410204", text, None, None, 0), (2, "410221", text, None, None, 0)])
     with engine.connect() as conn:
         found = UnlicensedRule().signals(conn, AS_OF)
         registered = UnlicensedRule(min_reports=1).signals(conn, AS_OF)
-    assert [(s.region_code, s.evidence["signal"]["reports"]) for s in found] == [("410204", 3)]
+    # the third report in the county: the same lead (key, episode), now of the full tier
+    assert [(s.region_code, s.evidence["signal"]["reports"], s.tier) for s in found] == [
+        ("410204", 3, calibration.FULL_TIER)]
+    assert (found[0].key, found[0].episode) == (early.key, early.episode)
     assert "金满楼饭店" in found[0].reason and found[0].dept_code == DEPT_CODE_BY_KEY["SCJG"]
     assert all("金满楼" in s.reason for s in registered)  # 红星超市 / 老王五金商行 are in the register
 
@@ -166,3 +173,73 @@ def test_feedback_overrides_the_backtest_once_there_is_enough(engine):
         writer = LeadWriter()
         writer.write(conn, [_signal()], now=now)
         assert conn.scalar(select(RiskLead.level).where(RiskLead.lead_key == "spike:410204:HC39")) == "BLUE"
+
+
+def _entity_signal(kind: str, tier: str | None = None, score: float = 0.5) -> Signal:
+    return Signal(key=f"{kind}:{D_USCC}", kind=kind, score=score, title=f"{kind}：老王五金商行", reason=f"{kind}的理由",
+                  episode="2026-06", tier=tier, region_code="410204", subject_uscc=D_USCC,
+                  dept_code=DEPT_CODE_BY_KEY["SCJG"], evidence={"signal": {"rule": kind}, "entity": {"名称": "老王五金商行"}})
+
+
+def test_evidence_tiers_have_their_own_level_and_the_lead_rises_with_its_evidence(engine):
+    """An early-tier lead (2nd complaint) stands on the precision measured for that tier; when the evidence
+    reaches the full tier the same open lead is updated and rises; an early tier nobody measured is at most
+    黄 and never above its kind."""
+    measured = {"entity": calibration.KindPrecision("entity", 11, 12, "backtest"),
+                "entity:early": calibration.KindPrecision("entity", 7, 10, "backtest", tier="early"),  # 8/12: 橙
+                "entity:full": calibration.KindPrecision("entity", 11, 12, "backtest", tier="full")}  # 12/14: 红
+    assert calibration.level_for_kind(measured, "entity", "early") == "ORANGE"
+    assert calibration.level_for_kind(measured, "entity", "full") == "RED"
+    only_kind = {"entity": measured["entity"]}  # a backtest from before tiers: it measured the full tier
+    assert calibration.level_for_kind(only_kind, "entity", "full") == "RED"
+    assert calibration.level_for_kind(only_kind, "entity", "early") == calibration.UNCALIBRATED_LEVEL
+    weak = {"entity": calibration.KindPrecision("entity", 1, 7, "backtest")}
+    assert calibration.level_for_kind(weak, "entity", "early") == "BLUE"  # not above its kind
+    writer = LeadWriter(precisions=measured)
+    with engine.begin() as conn:
+        assert writer.write(conn, [_entity_signal("entity", "early")]) == 1
+        lead = conn.execute(select(RiskLead.lead_id, RiskLead.level, RiskLead.evidence)).one()
+        assert lead.level == "ORANGE" and lead.evidence["signals"]["entity"]["tier"] == "early"
+        assert writer.write(conn, [_entity_signal("entity", "full", score=0.8)]) == 1
+        (again,) = conn.execute(select(RiskLead.lead_id, RiskLead.level, RiskLead.version)).all()
+    assert (again.lead_id, again.level, again.version) == (lead.lead_id, "RED", 2)
+    with engine.connect() as conn:
+        basis = calibration.level_basis(conn, "entity", {"tier": "early"})
+    assert basis == "等级依据：同类线索尚无核查反馈或回测结果，等级最高为黄色"
+
+
+def test_one_entity_one_open_lead(engine):
+    """The entity, credit and repeat signals on one entity are one lead (key entity:<uscc>) holding every
+    reason, at the highest level among them; re-runs change nothing; a rule firing again updates its part."""
+    measured = {"entity:full": calibration.KindPrecision("entity", 11, 12, "backtest", tier="full")}
+    writer = LeadWriter(precisions=measured)
+    with engine.begin() as conn:
+        assert writer.write(conn, [_entity_signal("credit"), _entity_signal("repeat")]) == 2  # insert, then merge
+        assert writer.write(conn, [_entity_signal("entity", "full")]) == 1
+        (lead,) = conn.execute(select(RiskLead)).all()
+        assert lead.lead_key == f"entity:{D_USCC}" and lead.kind == "entity" and lead.level == "RED"
+        assert list(lead.evidence["signals"]) == ["entity", "credit", "repeat"]
+        assert lead.reason == "entity的理由；credit的理由；repeat的理由"
+        assert [lead.evidence["signals"][k]["level"] for k in ("credit", "repeat")] == ["YELLOW", "YELLOW"]
+        assert writer.write(conn, [_entity_signal("credit"), _entity_signal("repeat"),
+                                   _entity_signal("entity", "full")]) == 0  # nothing new: nothing written
+        assert calibration.relevel_open_leads(conn) == 1  # the warehouse measured nothing: back to 黄
+        assert conn.scalar(select(RiskLead.level)) == "YELLOW"
+        assert writer.write(conn, [_entity_signal("repeat", score=0.7)]) == 1
+        assert conn.scalar(select(func.count()).select_from(RiskLead)) == 1
+        assert conn.scalar(select(RiskLead.score)) == 0.7
+
+
+def test_tier_precision_is_stored_and_read_back(engine):
+    from risk_models import backtest
+
+    prefix = calibration.BACKTEST_DATASET_PREFIX
+    backtest.store_rows(engine, [{"model": "DeteriorationDetector", "dataset": f"{prefix} x", "metric": m,
+                                  "value": v, "n": n}
+                                 for m, v, n in (("precision", 0.8, 20), ("precision_early", 0.7, 10),
+                                                 ("precision_full", 1.0, 12))])
+    with engine.connect() as conn:
+        p = calibration.backtest_precision(conn)
+    assert {k: (v.hits, v.n, v.tier) for k, v in p.items()} == {
+        "entity": (16, 20, None), "entity:early": (7, 10, "early"), "entity:full": (12, 12, "full")}
+    assert p["entity:early"].basis() == "同类早期证据线索回测精确率 70%（7/10）（演示数据植入事件，尚无足够核查反馈）"

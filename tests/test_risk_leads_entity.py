@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
+from risk_models import calibration
 from risk_models.deterioration import DeteriorationDetector, reason
 
 END = dt.date(2026, 11, 30)
@@ -40,10 +41,21 @@ def test_a_deteriorating_entity_among_stable_ones_is_found_after_its_onset():
     episodes = detector.episodes(flags)
     assert len(episodes) == 1  # one lead per episode, not one per night
     first = episodes.iloc[0]
-    # raised on or after the onset, once min_count complaints have come in (the 3rd, 10 days after it)
-    assert ONSET + dt.timedelta(days=10) == first["lead_day"] and first["recent"] >= detector.min_count
+    # raised on or after the onset, once its evidence is strong enough: in this busy pool (its peers are named
+    # about every fifth month) two complaints are not enough for an early-tier lead, so the third, 10 days
+    # after the onset, raises it, of the full tier
+    assert ONSET + dt.timedelta(days=10) == first["lead_day"] == first["full_day"] and first["recent"] == 3
+    assert first["tier"] == calibration.FULL_TIER
     assert first["history_count"] == 0 and first["p_value"] <= detector.alpha
     assert first["last_day"] == END
+    # a looser early tier raises it on the second complaint, 5 days in; the same episode reaches the full tier
+    # with the third, and as of the day after the second it is still early
+    early = DeteriorationDetector(early_alpha=1e-2)
+    (lead,) = early.episodes(early.scan(complaints, entities, days)).itertuples()
+    assert (lead.lead_day, lead.full_day, lead.tier) == (ONSET + dt.timedelta(days=5), ONSET + dt.timedelta(days=10),
+                                                         calibration.FULL_TIER)
+    before = early.episodes(early.scan(complaints, entities, [d for d in days if d <= ONSET + dt.timedelta(days=6)]))
+    assert list(before["tier"]) == [calibration.EARLY_TIER] and before["full_day"].iloc[0] is None
 
 
 def test_a_stable_entity_with_a_long_bad_record_is_not_a_deterioration_lead():
@@ -52,17 +64,22 @@ def test_a_stable_entity_with_a_long_bad_record_is_not_a_deterioration_lead():
     recent = complaints[complaints["day"] > END - dt.timedelta(days=30)]["uscc"].value_counts()
     # as many complaints lately as the deteriorating entity, but no more than its own history makes likely
     assert recent["E00"] >= recent["E01"] and "E00" not in set(flags["uscc"])
-    # a lower bar finds the deteriorating entity sooner but still not the stable one
-    loose = DeteriorationDetector(alpha=1e-2, min_count=2).scan(complaints, entities, [END])
+    # a lower bar finds the deteriorating entity but still not the stable one
+    loose = DeteriorationDetector(alpha=1e-2).scan(complaints, entities, [END])
     assert "E00" not in set(loose["uscc"]) and "E01" in set(loose["uscc"])
 
 
-def test_few_complaints_never_make_a_lead():
+def test_two_complaints_are_an_early_lead_only_where_they_are_very_unlikely():
     complaints, entities = _warehouse()
-    loose = DeteriorationDetector(alpha=0.05)
-    assert "E02" not in set(loose.scan(complaints, entities, [END])["uscc"])
-    # the same two complaints flag once the minimum count is two: it is the count floor that holds them back
-    assert "E02" in set(DeteriorationDetector(alpha=0.05, min_count=2).scan(complaints, entities, [END])["uscc"])
+    # two complaints in a pool whose peers are named every few months: no lead at the production settings
+    assert "E02" not in set(DeteriorationDetector().scan(complaints, entities, [END])["uscc"])
+    # a loose early alpha makes them an early-tier flag; the count floor holds them back whatever the alpha
+    detector = DeteriorationDetector(early_alpha=0.05)
+    flags = detector.scan(complaints, entities, [END])
+    e02 = flags[flags["uscc"] == "E02"]
+    assert list(e02["recent"]) == [2] and list(detector.episodes(e02)["tier"]) == [calibration.EARLY_TIER]
+    floor = DeteriorationDetector(alpha=0.05, early_alpha=0.05, min_count=3)
+    assert "E02" not in set(floor.scan(complaints, entities, [END])["uscc"])
 
 
 def test_the_reason_says_why_in_chinese():
