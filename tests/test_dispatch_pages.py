@@ -5,7 +5,6 @@ and the leads table's server-side paging over 100k leads."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 from contextlib import contextmanager
 
 import dash
@@ -14,7 +13,7 @@ import pytest
 from dash._callback_context import context_value
 from dash._utils import AttributeDict
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from data_access import db, queries_leads, warehouse
@@ -326,13 +325,17 @@ def test_leads_table_stays_fast_over_100k_leads(tmp_path):
         {"filter_model": {"score": {"filterType": "number", "type": "greaterThan", "filter": 0.9}},
          "statuses": ["待研判"], "sort_model": [{"colId": "deadline", "sort": "asc"}]},
     ]
+    # Fast over any number of leads because a block is paged in SQL (its rows' query carries LIMIT/OFFSET and
+    # reads the block, not the table) whatever the sort and filter; the time itself is bench/'s to measure.
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_a: statements.append(statement))
     with Session(engine) as session:
         for scope in (Scope("a", "ANALYST"), Scope("h", "DEPT_HEAD", SCJG)):
             for req in requests:
-                started = time.perf_counter()
+                statements.clear()
                 rows, total = queries_leads.lead_page(session, scope, as_of=as_of, **req)
-                elapsed = time.perf_counter() - started
-                assert elapsed < 2.0, (req, elapsed)
+                assert any("LIMIT" in s and "OFFSET" in s for s in statements), (req, statements)
+                assert len(rows) <= req.get("end", 100) - req.get("start", 0)
                 assert total >= len(rows) and (scope.all_departments or {r["dept_code"] for r in rows} <= {SCJG})
         rows, total = queries_leads.lead_page(session, Scope("a", "ANALYST"), as_of=as_of,
                                               filter_model={"title": {"filterType": "text", "type": "equals",
