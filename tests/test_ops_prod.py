@@ -117,6 +117,17 @@ def test_worker_runs_pipeline_tasks_from_the_redis_broker(demo_engine_copy, tmp_
         worker.wait(timeout=120)
 
 
+def test_gunicorn_master_preloads_only_installed_libraries_the_app_imports():
+    """What the master imports before forking (ops/gunicorn_conf.py) must be libraries a worker would import
+    anyway (an entry the app stopped using only costs memory), and never our own code (a HUP must load it anew)."""
+    code = ("import importlib.util, sys; from app import create_app; create_app()\n"
+            "from ops.gunicorn_conf import PRELOADED_LIBRARIES as P\n"
+            "print([m for m in P if m not in sys.modules or 'site-packages' not in importlib.util.find_spec(m).origin])")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]"
+
+
 def test_worker_refuses_to_start_without_a_broker(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("BIANJIAN_BROKER_URL", "BIANJIAN_CACHE_URL")}
     proc = subprocess.run([sys.executable, "-m", "bianjian_cli", "worker"], cwd=REPO_ROOT, env=env,

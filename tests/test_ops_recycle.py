@@ -50,7 +50,8 @@ def test_recycling_workers_answer_every_request(tmp_path):
             time.sleep(random.uniform(0, 0.2))
 
     try:
-        _wait_until_up(f"http://127.0.0.1:{port}/", server, 60, log_path)
+        # the master imports the app's libraries before the first fork (ops/gunicorn_conf.py): 7 CPU s
+        _wait_until_up(f"http://127.0.0.1:{port}/", server, 300, log_path)
         users = [threading.Thread(target=user) for _ in range(12)]
         for thread in users:
             thread.start()
