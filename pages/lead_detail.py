@@ -159,9 +159,10 @@ def _evidence(evidence: dict, role: str, band: list[dict] | None = None) -> html
              html.Tbody(rows)], size="sm", responsive=True, striped=True, id="lead-detail-complaints"))], className="mb-3"))
     merged = evidence.get("signals") or {}
     if len(merged) > 1:
-        items = [dbc.ListGroupItem([html.Strong(f"{codes.GENERATED_LEAD_KINDS.get(k, k)}"
-                                                f"（{codes.LEAD_LEVELS.get(p.get('level'), '')}）："),
-                                    p.get("reason", "")]) for k, p in merged.items()]
+        # No level per part: a part's stored level is the one it was raised at (uncalibrated 黄 before the
+        # lead_levels step), which contradicted the lead's calibrated level; the 等级依据 line gives each part's.
+        items = [dbc.ListGroupItem([html.Strong(f"{codes.GENERATED_LEAD_KINDS.get(k, k)}："), p.get("reason", "")])
+                 for k, p in merged.items()]
         blocks.append(dbc.Card([dbc.CardHeader("同一主体的全部线索依据"), dbc.ListGroup(items, flush=True,
                                                                              id="lead-detail-signals")],
                                className="mb-3"))

@@ -344,3 +344,16 @@ def test_leads_table_stays_fast_over_100k_leads(tmp_path):
         with pytest.raises(ValueError, match="unknown column"):
             queries_leads.lead_page(session, Scope("a", "ANALYST"), as_of=as_of, sort_model=[{"colId": "password"}])
     engine.dispose()
+
+
+def test_a_merged_entity_lead_lists_each_signal_without_a_level_of_its_own():
+    """One lead merges the signals on one entity; each part keeps the level it was raised at (uncalibrated 黄),
+    so the card lists reasons only and the lead's one calibrated level stays the only level on the page."""
+    from pages import lead_detail
+
+    evidence = {"signals": {"entity": {"level": "YELLOW", "reason": "近30天被投诉5次"},
+                            "repeat": {"level": "YELLOW", "reason": "近30日相关诉求5件"}}}
+    card = lead_detail._evidence(evidence, "ANALYST")
+    text = str(card)
+    assert "同一主体的全部线索依据" in text and "近30天被投诉5次" in text and "近30日相关诉求5件" in text
+    assert "（黄）" not in text
