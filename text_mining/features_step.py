@@ -38,7 +38,7 @@ from data_access.workers import pool_options
 from text_mining.classifier import route
 from text_mining.register_links import build_register_index, link_register_names, unmatched_business_mentions
 from text_mining.reply_quality import score_replies
-from text_mining.review import curve_rows
+from text_mining.review import GATE_FOLDS, curve_rows
 from text_mining.severity import severity_level
 from text_mining.tokenizer import tokenize
 from text_mining.warehouse_model import GATE_ROWS, cached_or_trained
@@ -207,7 +207,7 @@ REVIEW_CURVE_MODEL = "工单分类与分拨"
 
 def _record_review_curve(conn: Connection, card: dict) -> None:
     """Store the freshly trained category model's held-out coverage / accuracy curve for 模型卡."""
-    dataset = f"仓库12345工单，{card['cutoff']:%Y-%m-%d}前最新{min(card['n_train'], GATE_ROWS):,}件（3折交叉验证）"
+    dataset = f"仓库12345工单，{card['cutoff']:%Y-%m-%d}前最新{min(card['n_train'], GATE_ROWS):,}件（{GATE_FOLDS}折交叉验证）"
     now = dt.datetime.now().replace(microsecond=0)
     run_id = f"text-review-{now:%Y%m%d%H%M%S}"
     conn.execute(ModelBacktest.__table__.insert(), [
