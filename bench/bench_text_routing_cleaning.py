@@ -43,11 +43,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from scipy.optimize import minimize_scalar
 from sklearn.calibration import _SigmoidCalibration
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_predict
@@ -55,37 +53,11 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from text_mining.classifier import messages_to_text  # noqa: E402
-from text_mining.tokenizer import tokenize  # noqa: E402
+from bench.bench_text_routing_variants import _chars, _words, load  # noqa: E402 - the same features and data
 
 OUTER = StratifiedGroupKFold(5, shuffle=True, random_state=0)
 TARGET = 0.98
 TITLE_WEIGHT = 0.2
-
-
-def _identity(x):
-    return x
-
-
-def _words(ngram=(1, 2), min_df=2):
-    return TfidfVectorizer(tokenizer=_identity, preprocessor=_identity, token_pattern=None, lowercase=False,
-                           ngram_range=ngram, min_df=min_df, sublinear_tf=True)
-
-
-def _chars(ngram=(1, 2), min_df=2):
-    return TfidfVectorizer(analyzer="char", ngram_range=ngram, min_df=min_df, sublinear_tf=True)
-
-
-def load(data: Path, cache: Path):
-    df = pd.read_csv(data / "gov_messages" / "messages_labeled_train.csv")
-    if cache.is_file():
-        texts, tokens, title_tokens = pickle.loads(cache.read_bytes())
-    else:
-        texts = messages_to_text(df[["title", "body"]], 2)
-        tokens = [tokenize(t) for t in texts]
-        title_tokens = [tokenize(t) for t in df["title"].fillna("").astype(str)]
-        cache.write_bytes(pickle.dumps((texts, tokens, title_tokens)))
-    return df, texts, tokens, title_tokens, df["label"].to_numpy(), pd.factorize(df["text_tokens"])[0]
 
 
 # ------------------------------------------------------------------------------------------ one model
