@@ -74,27 +74,30 @@ class LeadWriter:
         if not signals:
             return 0
         precisions = self.precisions if self.precisions is not None else calibration.kind_precisions(conn, now)
+        family = _stored_leads(conn, signals)
         written = 0
         for s in signals:
             key = lead_key(s)
-            known = conn.execute(select(RiskLead.lead_id, RiskLead.lead_key, RiskLead.kind, RiskLead.status,
-                                        RiskLead.version, RiskLead.evidence, RiskLead.title, RiskLead.reason,
-                                        RiskLead.score)
-                                 .where((RiskLead.lead_key == key) | RiskLead.lead_key.like(f"{key}#%"))
-                                 .order_by(RiskLead.lead_id)).all()
+            known = family.setdefault(key, [])
             latest = known[-1] if known else None
-            if latest is not None and latest.status in CLOSED_STATUSES and _episode(latest, s) == s.episode:
+            open_lead = latest if latest is not None and latest.status not in CLOSED_STATUSES else None
+            if latest is not None and open_lead is None and _episode(latest, s) == s.episode:
                 continue  # this occurrence was already handled and closed
-            fields = self._fields(s, latest if latest is not None and latest.status not in CLOSED_STATUSES else None,
-                                  precisions)
-            if latest is not None and latest.status not in CLOSED_STATUSES:
-                written += self._update(conn, latest, fields, s.reason, now)
+            fields = self._fields(s, open_lead, precisions)
+            if open_lead is not None:
+                if self._update(conn, open_lead, fields, s.reason, now):
+                    known[-1] = _StoredLead(**{**vars(open_lead), **fields, "version": open_lead.version + 1,
+                                               "level": fields["level"] if open_lead.status == "待研判"
+                                               else open_lead.level})
+                    written += 1
                 continue
-            conn.execute(insert(RiskLead).values(
-                lead_key=key if latest is None else f"{key}#{len(known) + 1}", **fields,
+            new_key = key if latest is None else f"{key}#{len(known) + 1}"
+            lead_id = conn.execute(insert(RiskLead).values(
+                lead_key=new_key, **fields,
                 region_code=s.region_code, category_code=s.category_code, subject_uscc=s.subject_uscc,
                 dept_code=s.dept_code, co_dept_codes=s.co_dept_codes, status="待研判", created_at=now, updated_at=now,
-                version=1))
+                version=1)).inserted_primary_key[0]
+            known.append(_StoredLead(lead_id=lead_id, lead_key=new_key, status="待研判", version=1, **fields))
             written += 1
         return written
 
@@ -125,23 +128,53 @@ class LeadWriter:
                                     "entity": main.get("entity") or evidence.get("entity"),
                                     "signals": {k: held[k] for k in order}})}
 
-    def _update(self, conn, latest, fields: dict, note: str, now) -> int:
-        cur = conn.execute(select(RiskLead.kind, RiskLead.score, RiskLead.reason, RiskLead.evidence, RiskLead.title)
-                           .where(RiskLead.lead_id == latest.lead_id)).one()
-        if (cur.kind, cur.score, cur.reason, cur.evidence, cur.title) == (
+    @staticmethod
+    def _update(conn, latest: _StoredLead, fields: dict, note: str, now) -> bool:
+        """Write ``fields`` onto the open lead ``latest``; False when nothing changed or someone acted on it."""
+        if (latest.kind, latest.score, latest.reason, latest.evidence, latest.title) == (
                 fields["kind"], fields["score"], fields["reason"], fields["evidence"], fields["title"]):
-            return 0
+            return False
         values = {k: v for k, v in fields.items() if k != "level"} | {"updated_at": now, "version": latest.version + 1}
         if latest.status == "待研判":  # a dispatched lead keeps the level its deadlines were set from
             values["level"] = fields["level"]
         done = conn.execute(update(RiskLead).where(RiskLead.lead_id == latest.lead_id,
                                                    RiskLead.version == latest.version).values(**values))
         if done.rowcount != 1:
-            return 0  # someone acted on the lead meanwhile; the next run updates it
+            return False  # someone acted on the lead meanwhile; the next run updates it
         conn.execute(insert(RiskLeadEvent).values(
             lead_id=latest.lead_id, from_status=latest.status, to_status=latest.status, actor=ACTOR, at=now,
             note=f"更新：{note}", action="update", detail={"score": fields["score"]}))
-        return 1
+        return True
+
+
+@dataclass
+class _StoredLead:
+    """What :meth:`LeadWriter.write` knows of a stored lead: read once per call, kept current as it writes."""
+
+    lead_id: int
+    lead_key: str
+    kind: str
+    level: str
+    status: str
+    version: int
+    evidence: dict | None
+    title: str
+    reason: str
+    score: float
+
+
+def _stored_leads(conn: Connection, signals: list[Signal]) -> dict[str, list[_StoredLead]]:
+    """The stored leads the signals may go to, by lead key without its ``#n`` suffix, oldest first: one read for
+    the whole batch (a lookup per signal scanned the lead-key index, the ``#n`` pattern being a LIKE)."""
+    kinds = {s.kind for s in signals}
+    if kinds & set(ENTITY_KINDS):  # a merged entity lead carries the kind of whichever signal leads it
+        kinds |= set(ENTITY_KINDS)
+    family: dict[str, list[_StoredLead]] = {}
+    for row in conn.execute(select(RiskLead.lead_id, RiskLead.lead_key, RiskLead.kind, RiskLead.level, RiskLead.status,
+                                   RiskLead.version, RiskLead.evidence, RiskLead.title, RiskLead.reason, RiskLead.score)
+                            .where(RiskLead.kind.in_(sorted(kinds))).order_by(RiskLead.lead_id)):
+        family.setdefault(row.lead_key.split("#", 1)[0], []).append(_StoredLead(**row._mapping))
+    return family
 
 
 def _part(evidence: dict) -> dict:
