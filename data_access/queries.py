@@ -167,9 +167,7 @@ def daily_complaints(bind: Session | Connection, *, region_codes: list[str] | No
 
     Returns columns ``day`` (datetime64), the ``by`` columns and ``n`` (int64).
     """
-    stmt = _daily_shape(by, bool(region_codes), bool(category_codes), start is not None, end is not None)
-    values = {"region_codes": region_codes, "category_codes": category_codes, "start": start, "end": end}
-    params = {k: v for k, v in values.items() if v}
+    stmt, params = _daily_query(region_codes, category_codes, start, end, by)
     columns = ["day", *by, "n"]
     bound = _rows_at_most(start, end, {"region_code": region_codes, "category_code": category_codes}, by)
     if bound is not None and bound <= SMALL_READ_ROWS:
@@ -194,9 +192,16 @@ def daily_complaints_statement(*, region_codes: list[str] | None = None, categor
                                start: dt.date | None = None, end: dt.date | None = None,
                                by: tuple[str, ...] = ("region_code", "category_code")) -> Select:
     """The statement :func:`daily_complaints` reads (columns day, ``by``, n), with these values bound."""
+    stmt, params = _daily_query(region_codes, category_codes, start, end, by)
+    return stmt.params(params)
+
+
+def _daily_query(region_codes: list[str] | None, category_codes: list[str] | None, start: dt.date | None,
+                 end: dt.date | None, by: tuple[str, ...]) -> tuple[Select, dict]:
+    """The cached statement for this shape of question and the values to bind to it."""
     stmt = _daily_shape(by, bool(region_codes), bool(category_codes), start is not None, end is not None)
     values = {"region_codes": region_codes, "category_codes": category_codes, "start": start, "end": end}
-    return stmt.params({k: v for k, v in values.items() if v})
+    return stmt, {k: v for k, v in values.items() if v}
 
 
 @functools.cache
