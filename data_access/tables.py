@@ -43,9 +43,13 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+# A surrogate key's type: BIGINT on PostgreSQL; INTEGER on SQLite so the key aliases the rowid and autoincrements.
+# Foreign keys to a surrogate key take the same type.
+KEY_TYPE = BigInteger().with_variant(Integer, "sqlite")
+
+
 def _id(name: str) -> Column:
-    """A surrogate key: BIGINT on PostgreSQL; INTEGER on SQLite so the key aliases the rowid and autoincrements."""
-    return Column(name, BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    return Column(name, KEY_TYPE, primary_key=True)
 
 
 def _lineage(table: str) -> tuple:
@@ -239,7 +243,7 @@ fact_hotline_event = Table(
     "fact_hotline_event",
     metadata,
     _id("event_id"),
-    Column("ticket_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("fact_hotline_ticket.ticket_id"), nullable=False, index=True),
+    Column("ticket_id", KEY_TYPE, ForeignKey("fact_hotline_ticket.ticket_id"), nullable=False, index=True),
     Column("event", String(40), nullable=False),
     Column("actor_dept_code", String(18)),
     Column("at", DateTime, nullable=False),
@@ -428,7 +432,7 @@ fact_joint_task_part = Table(
     "fact_joint_task_part",
     metadata,
     _id("part_id"),
-    Column("task_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("fact_joint_task.task_id"), nullable=False, index=True),
+    Column("task_id", KEY_TYPE, ForeignKey("fact_joint_task.task_id"), nullable=False, index=True),
     Column("dept_code", String(18), nullable=False, index=True),
     Column("duty", String(200), nullable=False),
     Column("status", String(40), nullable=False),
@@ -488,7 +492,7 @@ agg_credit_grade_region = Table(
 derived_complaint_feature = Table(
     "derived_complaint_feature",
     metadata,
-    Column("ticket_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("fact_hotline_ticket.ticket_id"), primary_key=True),
+    Column("ticket_id", KEY_TYPE, ForeignKey("fact_hotline_ticket.ticket_id"), primary_key=True),
     Column("tokens", Text),
     Column("predicted_category_code", String(12)),
     Column("category_confidence", Float),
@@ -551,7 +555,7 @@ derived_risk_lead_event = Table(
     "derived_risk_lead_event",
     metadata,
     _id("event_id"),
-    Column("lead_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("derived_risk_lead.lead_id"), nullable=False, index=True),
+    Column("lead_id", KEY_TYPE, ForeignKey("derived_risk_lead.lead_id"), nullable=False, index=True),
     Column("from_status", String(40)),
     Column("to_status", String(40), nullable=False),
     Column("actor", String(40), nullable=False),
@@ -724,8 +728,8 @@ app_session = Table(
     metadata,
     _id("session_id"),
     Column("token_hash", String(64), nullable=False, unique=True),
-    Column("user_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("app_user.user_id"), index=True),
-    Column("kiosk_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("app_kiosk_token.kiosk_id"), index=True),
+    Column("user_id", KEY_TYPE, ForeignKey("app_user.user_id"), index=True),
+    Column("kiosk_id", KEY_TYPE, ForeignKey("app_kiosk_token.kiosk_id"), index=True),
     Column("ip", String(45), nullable=False),
     Column("created_at", DateTime, nullable=False),
     Column("last_seen_at", DateTime, nullable=False),
