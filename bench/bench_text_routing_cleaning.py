@@ -155,8 +155,9 @@ def label_issues(p_oof, enc, rule):
 # ------------------------------------------------------------------------------------------ one fold
 
 
-def run_fold(texts, tokens, title_tokens, titles, y, train, test) -> dict:
-    y_tr, y_te = y[train], y[test]
+def fold_features(texts, tokens, title_tokens, titles, train, test):
+    """Word + character TF-IDF of the whole message and of the title alone, fitted on ``train``:
+    (message train, message test, title train, title test)."""
     w, c = _words(), _chars()
     u_tr = sparse.hstack([w.fit_transform([tokens[i] for i in train]), c.fit_transform([texts[i] for i in train])]).tocsr()
     u_te = sparse.hstack([w.transform([tokens[i] for i in test]), c.transform([texts[i] for i in test])]).tocsr()
@@ -164,6 +165,12 @@ def run_fold(texts, tokens, title_tokens, titles, y, train, test) -> dict:
     t_tr = sparse.hstack([tw.fit_transform([title_tokens[i] for i in train]),
                           tc.fit_transform([titles[i] for i in train])]).tocsr()
     t_te = sparse.hstack([tw.transform([title_tokens[i] for i in test]), tc.transform([titles[i] for i in test])]).tocsr()
+    return u_tr, u_te, t_tr, t_te
+
+
+def run_fold(texts, tokens, title_tokens, titles, y, train, test) -> dict:
+    y_tr, y_te = y[train], y[test]
+    u_tr, u_te, t_tr, t_te = fold_features(texts, tokens, title_tokens, titles, train, test)
     classes = np.unique(y_tr)
     enc_tr = np.searchsorted(classes, y_tr)
 
@@ -234,13 +241,7 @@ def scan_fold(texts, tokens, title_tokens, titles, y, train, test) -> dict:
     Gate rules: the shipped one, and the same on the lower end of a 90 % Wilson interval of the held-out
     accuracy (a threshold whose routed training messages could be below the target by chance is not taken)."""
     y_tr, y_te = y[train], y[test]
-    w, c = _words(), _chars()
-    u_tr = sparse.hstack([w.fit_transform([tokens[i] for i in train]), c.fit_transform([texts[i] for i in train])]).tocsr()
-    u_te = sparse.hstack([w.transform([tokens[i] for i in test]), c.transform([texts[i] for i in test])]).tocsr()
-    tw, tc = _words((1, 2), 1), _chars((1, 3), 2)
-    t_tr = sparse.hstack([tw.fit_transform([title_tokens[i] for i in train]),
-                          tc.fit_transform([titles[i] for i in train])]).tocsr()
-    t_te = sparse.hstack([tw.transform([title_tokens[i] for i in test]), tc.transform([titles[i] for i in test])]).tocsr()
+    u_tr, u_te, t_tr, t_te = fold_features(texts, tokens, title_tokens, titles, train, test)
     u, t = Calibrated(u_tr, y_tr, 1.0), Calibrated(t_tr, y_tr, 0.5)
     pu, pt, ou, ot = u.proba(u_te), t.proba(t_te), u.oof(u_tr, y_tr), t.oof(t_tr, y_tr)
     rows = {}
