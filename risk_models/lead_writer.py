@@ -80,18 +80,20 @@ class LeadWriter:
             key = lead_key(s)
             known = family.setdefault(key, [])
             latest = known[-1] if known else None
-            open_lead = latest if latest is not None and latest.status not in CLOSED_STATUSES else None
+            # the key's open lead, wherever it sits among them (migration 0016 re-keys an older lead to the key)
+            at = next((i for i in range(len(known) - 1, -1, -1) if known[i].status not in CLOSED_STATUSES), None)
+            open_lead = known[at] if at is not None else None
             if latest is not None and open_lead is None and _episode(latest, s) == s.episode:
                 continue  # this occurrence was already handled and closed
             fields = self._fields(s, open_lead, precisions)
             if open_lead is not None:
                 if self._update(conn, open_lead, fields, s.reason, now):
-                    known[-1] = _StoredLead(**{**vars(open_lead), **fields, "version": open_lead.version + 1,
+                    known[at] = _StoredLead(**{**vars(open_lead), **fields, "version": open_lead.version + 1,
                                                "level": fields["level"] if open_lead.status == "待研判"
                                                else open_lead.level})
                     written += 1
                 continue
-            new_key = key if latest is None else f"{key}#{len(known) + 1}"
+            new_key = key if latest is None else _next_key(key, known)
             lead_id = conn.execute(insert(RiskLead).values(
                 lead_key=new_key, **fields,
                 region_code=s.region_code, category_code=s.category_code, subject_uscc=s.subject_uscc,
@@ -175,6 +177,15 @@ def _stored_leads(conn: Connection, signals: list[Signal]) -> dict[str, list[_St
                             .where(RiskLead.kind.in_(sorted(kinds))).order_by(RiskLead.lead_id)):
         family.setdefault(row.lead_key.split("#", 1)[0], []).append(_StoredLead(**row._mapping))
     return family
+
+
+def _next_key(key: str, known: list[_StoredLead]) -> str:
+    """The key of a new lead after the closed ones of ``key``: ``key#<n>``, n one more than their number (the
+    first free one after it, where merged leads were deleted by migration 0016)."""
+    taken, n = {lead.lead_key for lead in known}, len(known) + 1
+    while f"{key}#{n}" in taken:
+        n += 1
+    return f"{key}#{n}"
 
 
 def _part(evidence: dict) -> dict:
