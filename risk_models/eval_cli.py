@@ -44,14 +44,23 @@ def planted(as_json: bool, inspection_share: float | None, no_store: bool, demo_
         click.echo(json.dumps(result, ensure_ascii=False, indent=1))
         return
     click.echo(f"recall={_ratio(result['recall'])} precision={_ratio(result['precision'])} "
-               f"median_delay_days={result['median_delay_days']} plan_recall={_ratio(result['plan_recall'])}")
+               f"median_delay_days={_days(result['median_delay_days'])} plan_recall={_ratio(result['plan_recall'])}")
     for kind, k in result["kinds"].items():
         click.echo(f"  {kind}: recall={_ratio(k['recall'])} precision={_ratio(k['precision'])} "
-                   f"delay={k['median_delay_days']}")
+                   f"delay={_days(k['median_delay_days'])}")
     for level, row in result["by_level"].items():
         click.echo(f"  level {level}: {row['matched']}/{row['leads']} correct")
-    if result["ranking_warnings"]:
-        click.echo(f"  ranking warnings: {result['ranking_warnings']}")
+    warnings = result["ranking_warnings"]
+    if warnings:
+        click.echo(f"  ranking warnings ({warnings['months']}): {warnings['planted_warned']}/{warnings['planted_units']} "
+                   f"planted slow units warned ({_ratio(warnings['planted_warned_month_share'])} of their months); "
+                   f"unplanted red {warnings['unplanted_red_per_month']:.2f} and yellow "
+                   f"{warnings['unplanted_yellow_per_month']:.2f} a month")
+
+
+def _days(value: float | None) -> str:
+    """A delay in days with one decimal, or "–" where no event was detected."""
+    return "–" if value is None else f"{value:.1f}"
 
 
 def _ratio(value: float | None) -> str:

@@ -5,6 +5,7 @@ warehouse."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -56,6 +57,11 @@ def test_run_script_prints_the_demo_logins_serves_and_keeps_the_warehouse(tmp_pa
     assert (tmp_path / "bianjian.db").is_file()
     # the model cards open with the planted backtest of the new demo, stored after the pipeline
     assert "backtest against the demo's planted events" in first and "recall=" in first
+    after = first[first.index("backtest against"):].splitlines()[1:]
+    backtest = "\n".join(line for line in after[:12] if line.startswith(("recall=", "  ")))
+    # figures a person reads: no Python reprs, no raw floats
+    assert "ranking warnings" in backtest
+    assert "{'" not in backtest and "None" not in backtest and not re.search(r"\d\.\d{4,}", backtest), backtest
     with sqlite3.connect(tmp_path / "bianjian.db") as db:
         # one planted backtest (the pipeline's text step stores its routing curve in the same table)
         runs = db.execute("SELECT COUNT(DISTINCT run_id) FROM derived_model_backtest "
