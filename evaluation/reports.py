@@ -65,6 +65,17 @@ def resolve_unit(scope: Scope, unit: str | None) -> str | None:
     return own[1]
 
 
+def _warned_units(ranking: pd.DataFrame) -> str:
+    """One sentence naming the red and yellow units with their count of indicators materially short of
+    target — the rule :func:`scoring.status_rule` states in 说明."""
+    parts = []
+    for status in ("red", "yellow"):
+        rows = ranking[ranking.status == status]
+        names = "、".join(f"{r.unit_name}（{r.shortfalls}项确有差距）" for r in rows.itertuples())
+        parts.append(f"{scoring.STATUS_NAMES[status]}：{names or '无'}")
+    return "；".join(parts) + "。"
+
+
 def _ranking_table(ranking: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "排名": ranking["rank"].to_numpy(),
@@ -145,8 +156,7 @@ def monthly_bulletin(session: Session, month: str, *, scope: Scope = SYSTEM, uni
         section.images.append(charts.ranking_bars(now, f"{month} {GROUP_NAMES[group]}综合得分"))
         section.tables.append(Table(f"{GROUP_NAMES[group]}综合排名（{month}）", _ranking_table(now),
                                     sheet=f"综合排名-{GROUP_NAMES[group]}", formats=RANKING_FORMATS))
-        reds = now[now.status == "red"]["unit_name"].tolist()
-        section.paragraphs.append("连续两个月不达标（红色预警）：" + ("、".join(reds) if reds else "无") + "。")
+        section.paragraphs.append(_warned_units(now))
         sections.append(section)
     detail = Section("四、分项指标")
     for family in FAMILIES:

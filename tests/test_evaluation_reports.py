@@ -269,3 +269,24 @@ def test_pipeline_step_rebuilds_the_mart(runner):
     result = runner.invoke(cli, ["pipeline", "--step", "indicators"])
     assert result.exit_code == 0, result.output
     assert "indicators: ok" in result.output
+
+
+def test_the_bulletin_names_the_warned_units_by_the_rule_it_states(engine, month):
+    """说明 states the warning rule (indicators materially short of target); each ranking section names
+    exactly the units that rule warns, with their count of such indicators — not a rule of its own."""
+    from evaluation import scoring
+
+    with Session(engine) as session:
+        doc = reports.monthly_bulletin(session, month)
+        values = scoring.ranking_values(session, SYSTEM)
+        config = scoring.load_config(session)
+    assert scoring.status_rule() in "".join(doc.sections[0].paragraphs)
+    for section, group in zip(doc.sections[1:3], ("COUNTY", "DEPARTMENT")):
+        ranking = scoring.rank_units(values, config, group)
+        now = ranking[ranking.month == month]
+        sentence = section.paragraphs[-1]
+        assert "连续" not in sentence
+        for status, name in (("red", "红色预警"), ("yellow", "黄色预警")):
+            part = next(p for p in sentence.rstrip("。").split("；") if p.startswith(name))
+            expected = [f"{r.unit_name}（{r.shortfalls}项确有差距）" for r in now[now.status == status].itertuples()]
+            assert part == f"{name}：" + ("、".join(expected) or "无")
