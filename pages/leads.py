@@ -29,7 +29,8 @@ FORM = "leads"
 COLUMNS = [
     {"field": "lead_id", "headerName": "编号", "width": 90, "filter": "agNumberColumnFilter"},
     levels.grid_column(filter="agTextColumnFilter", filterParams={"filterOptions": ["equals"]}),
-    {"field": "title", "headerName": "线索", "flex": 2, "minWidth": 220, "filter": "agTextColumnFilter"},
+    {"field": "title", "headerName": "线索", "flex": 2, "minWidth": 220, "filter": "agTextColumnFilter",
+     "tooltipField": "title"},  # the full title where a narrow screen cuts it
     {"field": "status", "headerName": "状态", "width": 100, "filter": "agTextColumnFilter"},
     {"field": "dept_name", "headerName": "牵头部门", "width": 140, "filter": "agTextColumnFilter"},
     {"field": "region_name", "headerName": "区县", "width": 110, "filter": "agTextColumnFilter"},
@@ -61,6 +62,7 @@ def layout(status=None, **_query) -> html.Div:
         defaultColDef={**tables.HEADER_WRAP, "sortable": True, "resizable": True, "filterParams": {"buttons": ["apply", "reset"]}},
         dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                          "cacheBlockSize": 100, "maxBlocksInCache": 20, "pagination": True, "paginationPageSize": 50,
+                         "tooltipShowDelay": 300,
                          "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的线索"}},
         getRowId="'' + params.data.lead_id", style={"height": "560px"}, className="ag-theme-alpine")
     panel = dbc.Card([dbc.CardHeader("线索处置"), dbc.CardBody([
