@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from data_access import limits, privacy
-from data_access.schema import ComplaintFeature, Department, HotlineCategory, HotlineTicket, Region
+from data_access.schema import ComplaintFeature, Department, HotIssue, HotlineCategory, HotlineTicket, Region
 from data_access.scope import Scope
 from data_access.sql_dates import month_of
 
@@ -151,21 +151,22 @@ def hot_issues(session: Session, scope: Scope, *, regions: list[str] | None = No
                limit: int = 10) -> pd.DataFrame:
     """Largest hot-issue clusters (``derived_complaint_feature.hot_issue_id``) in the selection.
 
-    Columns: hot_issue_id, n, first, last, title (the latest order's title, masked per role), region.
+    Columns: hot_issue_id, n (the selection's orders of the issue), first, last, title (the issue's title,
+    the one the wall shows, masked per role), region.
     """
-    t, f = HotlineTicket, ComplaintFeature
-    stmt = _tickets(select(f.hot_issue_id, func.count().label("n"), func.min(t.accepted_at), func.max(t.accepted_at),
-                           func.max(t.ticket_id)).select_from(t).join(f, f.ticket_id == t.ticket_id)
+    t, f, h = HotlineTicket, ComplaintFeature, HotIssue
+    stmt = _tickets(select(f.hot_issue_id, func.count().label("n"), func.min(t.accepted_at), func.max(t.accepted_at))
+                    .select_from(t).join(f, f.ticket_id == t.ticket_id)
                     .where(f.hot_issue_id.is_not(None)), scope,
                     regions=regions, categories=categories, start=start, text=text)
     stmt = stmt.group_by(f.hot_issue_id).order_by(func.count().desc(), f.hot_issue_id).limit(limit)
-    df = pd.DataFrame(session.execute(stmt).all(), columns=["hot_issue_id", "n", "first", "last", "latest_ticket"])
+    df = pd.DataFrame(session.execute(stmt).all(), columns=["hot_issue_id", "n", "first", "last"])
     if df.empty:
-        return df.drop(columns="latest_ticket").assign(title=[], region=[])
-    latest = pd.DataFrame(session.execute(
-        select(t.ticket_id, t.title, Region.name).join(Region, Region.region_code == t.region_code)
-        .where(t.ticket_id.in_(df["latest_ticket"].tolist()))).all(), columns=["latest_ticket", "title", "region"])
-    df = df.merge(latest, on="latest_ticket", how="left").drop(columns="latest_ticket")
+        return df.assign(title=[], region=[])
+    named = pd.DataFrame(session.execute(
+        select(h.hot_issue_id, h.title, Region.name).join(Region, Region.region_code == h.region_code)
+        .where(h.hot_issue_id.in_(df["hot_issue_id"].tolist()))).all(), columns=["hot_issue_id", "title", "region"])
+    df = df.merge(named, on="hot_issue_id", how="left")
     return privacy.mask_columns(df, scope, texts=["title"])
 
 

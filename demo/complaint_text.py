@@ -442,6 +442,8 @@ def compose_hotline(rnd: _random.Random, topic: Topic, county_code: str, busines
     else:
         titles = cp.titles if c.biz is not None else cp.titles_nobiz
     title = titles[int(rr() * len(titles))].render(c)
+    if c.spot == c.town:  # "{town}{spot}占道摆摊" where the spot is the township itself
+        title = title.replace(c.town * 2, c.town)
     if len(title) > 30:
         title = title[:30]
     return title, content

@@ -150,7 +150,7 @@ def _bar(df, selected: list[str], axis_title: str) -> go.Figure:  # noqa: ANN001
 def _hot_issues_view(df, ran: bool):  # noqa: ANN001
     if not ran:
         return dbc.Alert("尚未运行文本挖掘，暂无热点问题。", color="secondary", className="mb-0")
-    return tables.small_table(df, {"title": "代表工单标题", "n": "工单数", "region": "区县", "first": "首次", "last": "最近"})
+    return tables.small_table(df, {"title": "问题", "n": "工单数", "region": "区县", "first": "首次", "last": "最近"})
 
 
 def _hot_words_view(df, ran: bool):  # noqa: ANN001

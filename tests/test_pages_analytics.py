@@ -319,7 +319,7 @@ def test_hot_panels_say_when_text_mining_has_not_run_then_show_its_results(app, 
         with as_role(app, "ANALYST"):
             _, _, _, _, issues, words, _, _ = pages["complaints"].update_panels(["410204"], [], "all", None)
             _, _, _, _, other, _, _, _ = pages["complaints"].update_panels(["410221"], [], "all", None)
-        assert [int(r[1]) for r in table_rows(issues)] == [3, 2]  # 代表工单标题, 工单数, …
+        assert [int(r[1]) for r in table_rows(issues)] == [3, 2]  # 问题, 工单数, …
         assert "油烟·5" in str(words) and "扰民·3" in str(words)
         assert other.children == tables.EMPTY_TEXT
     finally:

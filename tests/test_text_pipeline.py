@@ -211,6 +211,9 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     assert len(issues) > 0 and issues["n"].min() >= 2
     assert len(words) > 0
     assert len(ranked) > 0 and ranked["heat"].is_monotonic_decreasing
+    # 投诉分析 and the wall name an issue alike: the issue's own title, not one of its orders' titles
+    both = issues.merge(ranked, on="hot_issue_id", suffixes=("_page", "_wall"))
+    assert len(both) > 0 and (both["title_page"] == both["title_wall"]).all()
     assert len(week) > 0 and set(week.columns) >= {"term", "doc_count", "burst_ratio", "is_emerging"}
     places = {name for names in gazetteer().values() for name in names}
     assert not set(week["term"]) & (places | {"来电", "部门"})  # no places, no 12345 boiler-plate

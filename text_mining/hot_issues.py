@@ -7,7 +7,9 @@
    one known issue far better than char shingles (mean in-issue cosine 0.36 vs 0.13, random
    pairs' 99th percentile 0.06 vs 0.02; see docs/text_mining.md). Messages are merged by average-linkage
    agglomerative clustering on cosine distance. Pairs filed more than ``window_days`` apart get
-   distance 1, so a cluster is one issue in one time window. Memory is O(n^2): meant for one
+   distance 1, so a cluster is one issue in one time window; so do pairs whose titles name different
+   streets or residential compounds (:func:`named_places`: 新华街道车辆违停 and 州桥街道车辆违停
+   are two issues, however alike their wording). Memory is O(n^2): meant for one
    city's complaints over a few months (≈ 10k messages); split larger inputs by period.
 2. :func:`hot_issues` summarises clusters and ranks them by a heat index::
 
@@ -35,16 +37,54 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 from sklearn.preprocessing import normalize
 
+from text_mining.entities import COMMUNITY_SUFFIXES, extract_entities
 from text_mining.severity import severity_level
 from text_mining.tokenizer import gazetteer, tokenize
 
-__all__ = ["cluster_messages", "hot_issues", "hot_issues_csv", "issue_table", "merge_clusters", "message_text", "shared_place"]
+__all__ = ["cluster_messages", "hot_issues", "hot_issues_csv", "issue_table", "merge_clusters", "message_text",
+           "named_places", "shared_place"]
 
+_COMMUNITY_TAIL = "(?:" + "|".join(COMMUNITY_SUFFIXES) + ")+$"  # 阳光花园小区 and 阳光花园 are one compound
 _ENTITY_CHARS = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]+")  # a place or entity name: no spaces or punctuation
 # Place names that say only which city or county (the benchmark's masks A市, A5区, K9县, 西地省 and Kaifeng's
 # counties): two issues in one county are not the same issue because of it.
 _PLACE_MASK = "|".join([r"[A-Z]\d*[市区县省]", "西地省", "开封市", "开封",
                         *sorted(gazetteer()["district"], key=len, reverse=True)])
+
+
+def named_places(titles: pd.Series) -> pd.Series:
+    """The places each title names that exclude one another: Kaifeng streets and townships (gazetteer) and
+    residential compounds (小区/家属院/社区/花园/…, named without those words: 阳光花园小区 is 阳光). Two
+    messages that both name such places, none of them the same (one name containing the other counts as the
+    same: 丽发新城 in a mis-cut 搅拌站丽发新城, 两湖 in 两湖街道), are about different issues (新华街道车辆违停
+    vs 州桥街道车辆违停). Roads and counties are left out (one issue's messages often name several), and so are
+    businesses: names cut from real titles (配套幼儿园, 设置医院) split real issues on messages_hot.csv."""
+    found = extract_entities(pd.DataFrame({"id": np.arange(len(titles)), "text": titles.fillna("").astype(str).to_numpy()}))
+    found = found[found["entity_type"].isin(["town", "community"])]
+    names = found["canonical"].str.replace(_COMMUNITY_TAIL, "", regex=True)
+    places = names[names.str.len() >= 2].groupby(found["id"]).agg(frozenset)
+    return pd.Series([places.get(i, frozenset()) for i in range(len(titles))], index=titles.index)
+
+
+def _place_conflicts(places: pd.Series, groups: np.ndarray | None = None) -> np.ndarray | None:
+    """Boolean matrix over messages (or over ``groups`` of them: cluster ids 0..k-1, a group naming every place
+    its messages name): True where both name places and none of one's is the same as one of the other's (equal,
+    or one containing the other). None when no message names a place."""
+    vocab: dict[str, int] = {}
+    rows, cols = [], []
+    for i, names in enumerate(places):
+        for name in names:
+            rows.append(i)
+            cols.append(vocab.setdefault(name, len(vocab)))
+    if not vocab:
+        return None
+    incidence = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(places), len(vocab)))
+    if groups is not None:
+        incidence = sparse.csr_matrix((np.ones(len(groups)), (groups, np.arange(len(groups)))),
+                                      shape=(int(groups.max()) + 1, len(groups))) @ incidence
+    same = sparse.csr_matrix([[a in b or b in a for b in vocab] for a in vocab], dtype=float)
+    named = np.asarray(incidence.sum(axis=1)).ravel() > 0
+    return named[:, None] & named[None, :] & ~((incidence @ same @ incidence.T).toarray() > 0)
 
 
 def message_text(
@@ -65,11 +105,14 @@ def cluster_messages(
     min_similarity: float = 0.2,
     max_df: float = 0.05,
     analyzer: str = "word",
+    place_col: str | None = None,
 ) -> pd.DataFrame:
     """Assign a ``cluster_id`` (int, 0..k-1, by first message) to every message.
 
     Input columns: ``text_col`` (str) and optionally ``time_col`` (datetime or string; rows
-    without a time are clustered by text only). Returns a copy of ``df`` plus ``cluster_id``.
+    without a time are clustered by text only) and ``place_col`` (the places each message names, as from
+    :func:`named_places`; messages naming different places are never one cluster). Returns a copy of ``df``
+    plus ``cluster_id``.
     """
     if text_col not in df.columns:
         raise ValueError(f"cluster_messages needs column {text_col!r}")
@@ -102,6 +145,10 @@ def cluster_messages(
         days = np.abs(t[:, None] - t[None, :]) / 86400.0
         far = np.nan_to_num(days, nan=0.0) > window_days
         dist[far] = 1.0
+    if place_col is not None and place_col in df.columns:
+        conflicts = _place_conflicts(df[place_col])
+        if conflicts is not None:
+            dist[conflicts] = 1.0
     np.fill_diagonal(dist, 0.0)
     labels = AgglomerativeClustering(
         n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - min_similarity
@@ -113,7 +160,8 @@ def cluster_messages(
 
 
 def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: str = "cluster_id",
-                   min_size: int = 2, min_similarity: float = 0.3, attach_similarity: float = 0.35) -> pd.Series:
+                   min_size: int = 2, min_similarity: float = 0.3, attach_similarity: float = 0.35,
+                   place_col: str | None = None) -> pd.Series:
     """Issue id per message: clusters about the same place/entity and subject merged across wording and time.
 
     Word clusters split one issue when people word it differently or report it months apart (丽发新城's
@@ -122,8 +170,9 @@ def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: s
     ``A市``/``A5区`` and county names removed, n-grams in more than 2 % of titles dropped); clusters of at least
     ``min_size`` messages are merged by average linkage at centroid cosine ``min_similarity``, with no time
     limit. A message left alone (a widely liked one worded unlike the others) joins the merged issue whose
-    centroid it is most similar to when that cosine reaches ``attach_similarity``. Returns a Series of
-    issue ids (0..k-1, numbered by first message) aligned with ``df``.
+    centroid it is most similar to when that cosine reaches ``attach_similarity``. With ``place_col`` (see
+    :func:`cluster_messages`) clusters naming different places neither merge nor take each other's lone
+    messages. Returns a Series of issue ids (0..k-1, numbered by first message) aligned with ``df``.
     """
     clusters = df[cluster_col].to_numpy()
     k = int(clusters.max()) + 1 if len(clusters) else 0
@@ -138,9 +187,12 @@ def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: s
     members = sparse.csr_matrix((np.ones(len(clusters)), (clusters, np.arange(len(clusters)))), shape=(k, len(clusters)))
     centroids = normalize(members @ X)
     big = np.flatnonzero(np.asarray(members.sum(axis=1)).ravel() >= min_size)
+    conflicts = _place_conflicts(df[place_col], clusters) if place_col is not None and place_col in df else None
     issue = np.arange(k) + k  # clusters that merge with nothing keep an id of their own
     if len(big) >= 2:
         dist = np.clip(1.0 - (centroids[big] @ centroids[big].T).toarray(), 0.0, 1.0)
+        if conflicts is not None:
+            dist[conflicts[np.ix_(big, big)]] = 1.0
         np.fill_diagonal(dist, 0.0)
         issue[big] = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="average",
                                              distance_threshold=1.0 - min_similarity).fit_predict(dist)
@@ -152,6 +204,9 @@ def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: s
         small = np.setdiff1d(np.arange(k), big)
         if len(small):
             sim = (centroids[small] @ merged.T).toarray()
+            if conflicts is not None:  # a lone message may not join an issue of another place
+                for j in range(sim.shape[1]):
+                    sim[conflicts[np.ix_(small, big[issue[big] == j])].any(axis=1), j] = -1.0
             best = sim.argmax(axis=1)
             close = sim[np.arange(len(small)), best] >= attach_similarity
             issue[small[close]] = best[close]
@@ -199,6 +254,7 @@ def hot_issues(
         raise ValueError(f"hot_issues needs column(s) {missing}")
     data = df.copy()
     data["text"] = message_text(data, title_col, body_col)
+    data["_places"] = named_places(data[title_col] if title_col in data else data["text"])
     data = cluster_messages(
         data,
         text_col="text",
@@ -206,10 +262,11 @@ def hot_issues(
         window_days=window_days,
         min_similarity=min_similarity,
         analyzer=analyzer,
+        place_col="_places",
     )
     if merge:
         data["cluster_id"] = merge_clusters(data, title_col=title_col if title_col in data else "text",
-                                            min_size=min_size)
+                                            min_size=min_size, place_col="_places")
     data["_time"] = pd.to_datetime(data[time_col], errors="coerce")
     data["_likes"] = data[likes_col].fillna(0).astype(float) if likes_col and likes_col in data else 0.0
     data["_dislikes"] = (
@@ -274,7 +331,7 @@ def hot_issues(
     else:
         issues = issues.sort_values(["heat", "cluster_id"], ascending=[False, True]).reset_index(drop=True)
         issues.insert(0, "rank", np.arange(1, len(issues) + 1))
-    messages = data.drop(columns=["_time", "_likes", "_dislikes", "_user", "_severity"])
+    messages = data.drop(columns=["_time", "_likes", "_dislikes", "_user", "_severity", "_places"])
     return issues, messages
 
 
