@@ -35,6 +35,7 @@ METRIC_LABELS = {
     "first_half_share_bau": "前一半检查发现的问题占比（原顺序）",
     "nab_normalized_score": "NAB标准化得分（单条序列）", "nab_normalized_score_mean": "NAB标准化得分（均值）",
     "review_threshold": "人工分拨置信度阈值", "routed_share": "自动分拨占比", "routed_accuracy": "自动分拨准确率",
+    "fold_routed_share": "自动分拨占比（各留出折）", "fold_routed_accuracy": "自动分拨准确率（各留出折）",
     "accuracy": "准确率（全部留言）", "macro_f1": "宏平均F1（全部留言）",
     "out_of_scope_flagged": "超出已知类别检出率", "out_of_scope_review": "超出已知类别转人工率",
     "out_of_scope_auc": "超出已知类别区分能力（曲线下面积）", "in_scope_flagged": "已知类别误判为超出比例",

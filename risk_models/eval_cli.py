@@ -96,9 +96,11 @@ def external(as_json: bool, data_dir: str | None, no_store: bool) -> None:
 @click.option("--data", "data_dir", default=None, type=click.Path(file_okay=False),
               help="Benchmark data directory holding gov_messages/ (default ../shared/data).")
 @click.option("--no-store", is_flag=True, help="Do not store the run in derived_model_backtest.")
-def routing(as_json: bool, data_dir: str | None, no_store: bool) -> None:
+@click.option("--folds", type=click.IntRange(1, 5), default=5, show_default=True,
+              help="Measure the gate on this many grouped held-out folds (1: fold 0 only; each fold fits a model).")
+def routing(as_json: bool, data_dir: str | None, no_store: bool, folds: int) -> None:
     """Selective routing of the complaint classifier on real messages (gov_messages): the share routed
-    without 人工分拨 and its accuracy on held-out messages, the curve 模型卡 draws."""
+    without 人工分拨 and its accuracy on held-out messages (per fold), the curve 模型卡 draws."""
     from pathlib import Path
 
     import settings
@@ -107,7 +109,7 @@ def routing(as_json: bool, data_dir: str | None, no_store: bool) -> None:
 
     root = Path(data_dir) if data_dir else settings.ROOT.parent / "shared" / "data"
     try:
-        result = routing_backtest(root)
+        result = routing_backtest(root, folds)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
     if not no_store:
@@ -118,3 +120,6 @@ def routing(as_json: bool, data_dir: str | None, no_store: bool) -> None:
     click.echo(f"threshold {result['threshold']:.2f}: {result['routed_share']:.1%} routed automatically at accuracy "
                f"{result['routed_accuracy'] or float('nan'):.3f} ({result['n_test']} held-out messages; all: accuracy "
                f"{result['accuracy']:.3f}, macro-F1 {result['macro_f1']:.3f}; fit {result['fit_seconds']} CPU s)")
+    for fold in result["folds"]:
+        click.echo(f"fold {fold['fold']}: threshold {fold['threshold']:.2f}, {fold['routed_share']:.1%} routed at "
+                   f"accuracy {fold['routed_accuracy'] or float('nan'):.3f} ({fold['n_test']} held-out messages)")

@@ -219,10 +219,10 @@ def test_macro_f1_floor_on_gov_messages(shared_data):
     conf = model.predict_with_confidence(df.iloc[test][["title", "body"]])["confidence"]
     correct = pred == df["label"].iloc[test].to_numpy()
     assert conf[correct].mean() > conf[~correct].mean()  # confidence is informative
-    # Selective routing on the held-out fold: the gate's threshold was chosen on the training part's own
-    # cross-validated probabilities for 0.98; grouped 5-fold measurements (docs/text_mining.md): 0.98 at
-    # about 78 % routed. Floors leave room for one fold's noise.
+    # Selective routing on the held-out fold: the gate's threshold is the lowest at which the 95 % lower bound of
+    # the training part's cross-validated accuracy of routed messages reaches 0.98; measured 0.82, 71.0 % routed
+    # at 0.991 on this fold (docs/text_mining.md § Fifth round). The gate must keep its promise of 0.98.
     review = model.predict_with_review(df.iloc[test][["title", "body"]])
     routed = ~review["needs_review"].to_numpy()
-    assert routed.mean() >= 0.70 and correct[routed].mean() >= 0.97, (routed.mean(), correct[routed].mean())
+    assert routed.mean() >= 0.65 and correct[routed].mean() >= 0.98, (routed.mean(), correct[routed].mean())
     assert (review["review_reason"] == "unfamiliar").mean() <= 0.05

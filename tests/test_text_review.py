@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy import sparse
+from scipy.stats import beta
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -15,7 +16,7 @@ from data_access import queries_model_cards
 from data_access.schema import Base, ModelBacktest
 from tests.db_fixtures import sqlite_engine
 from text_mining.classifier import ComplaintClassifier
-from text_mining.review import REVIEW_REASONS, ReviewGate, curve_rows
+from text_mining.review import REVIEW_REASONS, ReviewGate, choose_threshold, curve_rows
 
 
 def _data(n=600, seed=0):
@@ -33,16 +34,46 @@ def _data(n=600, seed=0):
 
 def test_threshold_reaches_the_declared_accuracy_on_held_out_predictions():
     X, proba, y = _data()
-    gate = ReviewGate(target_accuracy=0.9, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
-    curve = gate.curve_
-    above = curve[curve["threshold"] >= gate.confidence_threshold_].dropna()
-    assert (above["accuracy"] >= 0.9).all() and 0.5 < gate.confidence_threshold_ < 1.0
-    lower = curve[curve["threshold"] < gate.confidence_threshold_].dropna()
+    plain = ReviewGate(target_accuracy=0.9, confidence_level=0, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
+    curve = plain.curve_
+    above = curve[curve["threshold"] >= plain.confidence_threshold_].dropna()
+    assert (above["accuracy"] >= 0.9).all() and 0.5 < plain.confidence_threshold_ < 1.0
+    lower = curve[curve["threshold"] < plain.confidence_threshold_].dropna()
     assert (lower["accuracy"] < 0.9).any()  # the lowest threshold that works, not any
     assert curve["coverage"].is_monotonic_decreasing
+    # The shipped gate asks the 95 % lower bound of that accuracy to reach the target: a higher threshold.
+    gate = ReviewGate(target_accuracy=0.9, n_components=5).fit(X, proba, y, np.array(["a", "b"]))
+    assert gate.confidence_level == 0.95 and gate.confidence_threshold_ > plain.confidence_threshold_
+    point = curve[curve["threshold"] == gate.confidence_threshold_].iloc[0]
+    k = round(point["accuracy"] * point["routed"])
+    assert beta.ppf(0.05, k, point["routed"] - k + 1) >= 0.9
     decided = gate.decide(proba, X)
     assert decided["needs_review"].to_numpy().tolist() == (
         (decided["confidence"] < gate.confidence_threshold_) | (decided["novelty"] > gate.novelty_cutoff_)).tolist()
+
+
+def test_bound_needs_enough_routed_messages_to_promise_the_target():
+    """With every routed message right, the Clopper-Pearson bound at 95 % is 0.05 ** (1 / n): 100 right answers
+    do not show 0.98 (bound 0.971), 200 do (0.985), and then every message is routed (the lowest threshold)."""
+    for n, expected in ((100, 1.0), (200, 0.3)):
+        confidence = np.full(n, 0.95)
+        assert choose_threshold(confidence, np.ones(n, bool), np.ones(n, bool), 0.98, 0.95) == expected
+        assert choose_threshold(confidence, np.ones(n, bool), np.ones(n, bool), 0.98, 0) == 0.3  # the accuracy alone
+
+
+def test_bound_rule_takes_the_lowest_threshold_whose_routed_messages_show_the_target():
+    """Few messages at the top cannot show the target; they do not veto a lower threshold whose routed messages
+    (all above it) do, and the lowest such threshold is taken even below one that fails."""
+    confidence = np.r_[np.full(5, 0.99), np.full(1000, 0.9), np.full(500, 0.7), np.full(10_000, 0.5)]
+    correct = np.r_[[True, True, True, True, False], np.ones(1000, bool), np.arange(500) % 5 != 0, np.ones(10_000, bool)]
+    familiar = np.ones(len(confidence), bool)
+    # 0.98 ... 0.92: 5 messages, 1 wrong; 0.90 ... 0.72: 1,004 of 1,005 right; 0.70 ... 0.52: 1,404 of 1,505
+    # (0.933); 0.50 and below: 11,404 of 11,505 (0.991)
+    assert choose_threshold(confidence, correct, familiar, 0.98, 0.95) == 0.3
+    assert choose_threshold(confidence, correct, familiar, 0.98, 0.95, grid=np.array([0.6, 0.8])) == 0.8
+    assert choose_threshold(confidence, correct, familiar, 0.98, 0.95, grid=np.array([0.6, 0.99])) == 1.0  # none
+    # messages out of scope are never routed, so they do not count
+    assert choose_threshold(confidence, ~correct, ~familiar, 0.98, 0.95) == 1.0
 
 
 @pytest.mark.parametrize("space", ["svd", "tfidf"])
@@ -90,7 +121,7 @@ def test_curve_is_stored_and_read_back(tmp_path):
     for run, at in (("old", dt.datetime(2026, 1, 1)), ("new", dt.datetime(2026, 2, 1))):
         with engine.begin() as conn:
             conn.execute(insert(ModelBacktest), [{"run_id": run, "run_at": at, "model": "工单分类与分拨", "dataset": "d",
-                                                  **row} for row in curve_rows(gate.curve_, gate.confidence_threshold_, 0.9)])
+                                                  **row} for row in curve_rows(gate.curve_, gate.confidence_threshold_, 0.9, 0.95)])
     with Session(engine) as session:
         curve = queries_model_cards.review_curve(session)
     expected = gate.curve_.dropna(subset=["accuracy"])

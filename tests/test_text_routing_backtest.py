@@ -29,7 +29,8 @@ def _labelled(n_per_class: int = 50, seed: int = 0) -> pd.DataFrame:
         own = WORDS[label].split()
         for _ in range(n_per_class):
             other = WORDS[labels[rng.integers(len(labels))]].split()
-            words = list(rng.choice(own, 2)) + list(rng.choice(other, 3)) + list(rng.choice(COMMON, 3))
+            n_own = 1 if rng.random() < 0.1 else 3  # one message in ten has more words of another category
+            words = list(rng.choice(own, n_own)) + list(rng.choice(other, 5 - n_own)) + list(rng.choice(COMMON, 3))
             title, body = "".join(words[:3]), "，".join(words[3:])
             rows.append({"title": title, "body": body, "label": label, "text_tokens": " ".join(words)})
     df = pd.DataFrame(rows)
@@ -42,6 +43,8 @@ def test_held_out_split_keeps_duplicates_together():
     assert len(set(train) & set(test)) == 0 and len(train) + len(test) == len(df)
     assert not set(df["text_tokens"].iloc[train]) & set(df["text_tokens"].iloc[test])
     assert 0.15 < len(test) / len(df) < 0.25
+    tests = [held_out_split(df, fold)[1] for fold in range(5)]  # the five held-out parts cover the file once
+    assert sorted(np.concatenate(tests).tolist()) == list(range(len(df))) and (tests[0] == test).all()
 
 
 def test_eval_routing_stores_the_held_out_curve_for_the_model_card(tmp_path, monkeypatch):
@@ -49,20 +52,21 @@ def test_eval_routing_stores_the_held_out_curve_for_the_model_card(tmp_path, mon
 
     data = tmp_path / "data"
     (data / "gov_messages").mkdir(parents=True)
-    _labelled().to_csv(data / "gov_messages" / "messages_labeled_train.csv", index=False)
+    # enough messages for the gate to show 0.98 with 95 % confidence (>= 149 right answers routed)
+    _labelled(150).to_csv(data / "gov_messages" / "messages_labeled_train.csv", index=False)
     engine = sqlite_engine(tmp_path / "w.db")
     Base.metadata.create_all(engine)
     monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(engine.url))
     db.engine.cache_clear()
     try:
-        out = CliRunner().invoke(cli, ["eval", "routing", "--json", "--data", str(data)])
+        out = CliRunner().invoke(cli, ["eval", "routing", "--json", "--data", str(data), "--folds", "2"])
         missing = CliRunner().invoke(cli, ["eval", "routing", "--data", str(tmp_path / "none")])
     finally:
         db.engine.cache_clear()
     assert out.exit_code == 0, out.output
     assert missing.exit_code != 0 and "not found" in missing.output
     result = json.loads(out.output)
-    assert result["n_train"] + result["n_test"] == len(_labelled()) and "分组留出第0折" in result["dataset"]
+    assert result["n_train"] + result["n_test"] == len(_labelled(150)) and "分组留出第0折" in result["dataset"]
     with Session(engine) as session:
         curve = queries_model_cards.review_curve(session)
         stored = queries_model_cards.backtest_results(session)
@@ -75,4 +79,10 @@ def test_eval_routing_stores_the_held_out_curve_for_the_model_card(tmp_path, mon
     assert point["coverage"].iat[0] == result["routed_share"] and point["accuracy"].iat[0] == result["routed_accuracy"]
     summary = stored[(stored["model"] == MODEL_NAME) & ~stored["metric"].str.contains("@")]
     assert {"review_threshold", "accuracy", "macro_f1"} <= set(summary["metric"])
+    # the gate on each measured held-out fold, each with its own model: fold 0 is the run above
+    assert [f["fold"] for f in result["folds"]] == [0, 1]
+    assert result["folds"][0]["routed_share"] == result["routed_share"] and result["confidence_level"] == 0.95
+    shares = summary[summary["metric"] == "fold_routed_share"]
+    assert shares["value"].tolist() == [f["routed_share"] for f in result["folds"]]
+    assert shares["note"].str.contains("分组留出第1折").any()
     engine.dispose()

@@ -213,7 +213,7 @@ def _record_review_curve(conn: Connection, card: dict) -> None:
     conn.execute(ModelBacktest.__table__.insert(), [
         {"run_id": run_id, "run_at": now, "model": REVIEW_CURVE_MODEL, "dataset": dataset, **row}
         for row in curve_rows(card["gate"].curve_, card["gate"].confidence_threshold_,
-                                 card["gate"].target_accuracy)])
+                              card["gate"].target_accuracy, card["gate"].confidence_level)])
 
 
 def _training_tokens(conn: Connection, scores: list[pd.DataFrame], cutoff: dt.date, limit: int

@@ -94,8 +94,9 @@ def cached_or_trained(conn: Connection, load_tokens) -> tuple[Pipeline, dict]:  
         if old_cutoff <= cutoff and cutoff - old_cutoff <= max_age and fingerprint(conn, old_cutoff) == digest:
             card = artifacts.load_or_none(path)  # a file a killed run left unreadable counts as absent
             if (not isinstance(card, dict) or "model" not in card or not hasattr(card.get("gate"), "novelty_cutoff_")
-                    or card.get("gate_folds") != GATE_FOLDS):
-                continue  # unreadable, or cached before gates had the novelty cut-off or GATE_FOLDS folds: retrain
+                    or card.get("gate_folds") != GATE_FOLDS or not hasattr(card.get("gate"), "confidence_level")):
+                continue  # unreadable, or cached before gates had the novelty cut-off, GATE_FOLDS folds or the
+                # accuracy bound (confidence_level): retrain
             return card.pop("model"), {**card, "trained": False, "path": str(path)}
     tokens, labels = load_tokens(cutoff, int(settings.get("text_model_train_rows")))
     if len(set(labels)) < 2:
