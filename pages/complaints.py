@@ -29,6 +29,9 @@ dash.register_page(__name__, path="/complaints", name="投诉分析", order=20)
 PAGE = "complaints"
 # Export file names per table (投诉分析_匹配工单.csv), as the cards title them.
 EXPORT_NAMES = {"tickets": "匹配工单", "hot_issues": "热点问题", "hot_words": "热词"}
+# The columns the panels and their exports show, in order, with their headers.
+HOT_ISSUE_LABELS = {"title": "问题", "n": "工单数", "region": "区县", "first": "首次", "last": "最近"}
+HOT_WORD_LABELS = {"word": "热词", "n": "提及工单数"}
 SELECTED, OTHERS = "#d9480f", "#74a9cf"
 GRID_COLUMNS = [
     {"field": "accepted_at", "headerName": "受理时间", "width": 160, "sortable": True},
@@ -150,7 +153,7 @@ def _bar(df, selected: list[str], axis_title: str) -> go.Figure:  # noqa: ANN001
 def _hot_issues_view(df, ran: bool):  # noqa: ANN001
     if not ran:
         return dbc.Alert("尚未运行文本挖掘，暂无热点问题。", color="secondary", className="mb-0")
-    return tables.small_table(df, {"title": "问题", "n": "工单数", "region": "区县", "first": "首次", "last": "最近"})
+    return tables.small_table(df, HOT_ISSUE_LABELS)
 
 
 def _hot_words_view(df, ran: bool):  # noqa: ANN001
@@ -258,9 +261,11 @@ def export_table(session: Session, scope: Scope, table: str, regions, categories
         df = df.rename(columns=queries_complaints.COMPLAINT_COLUMNS)
     elif table == "hot_issues":
         df = queries_complaints.hot_issues(session, scope, **f, limit=exports.row_limit())
+        df = df[list(HOT_ISSUE_LABELS)].rename(columns=HOT_ISSUE_LABELS)
     else:
         df = hotwords.selection_hot_words(queries_complaints.selection_tokens(session, scope, **f),
                                           limit=exports.row_limit())
+        df = df[list(HOT_WORD_LABELS)].rename(columns=HOT_WORD_LABELS)
     return df, f"投诉分析_{EXPORT_NAMES[table]}"
 
 

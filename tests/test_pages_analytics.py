@@ -247,6 +247,16 @@ def test_ticket_export_obeys_the_row_limit_masks_and_is_audited(pages, job_users
     assert len(rows) == before + 1 and rows[-1].detail["count"] == 7 and rows[-1].detail["role"] == role
 
 
+@pytest.mark.parametrize(("table", "first"), [("tickets", "受理时间"), ("hot_issues", "问题"), ("hot_words", "热词")])
+def test_every_complaints_export_has_chinese_headers(pages, job_users, table, first):
+    """What an analyst opens in Excel reads like the panel: Chinese headers, no internal column names."""
+    payload, status = run_job(pages["complaints"].export, f'{{"table":"{table}","type":"complaints-csv"}}.n_clicks',
+                              scope_of("ANALYST"), 1, None, [], [], "all", None)
+    df = export_frame(payload)
+    assert status == "" and first in df.columns
+    assert all(re.search(r"[\u4e00-\u9fff]", str(c)) for c in df.columns), list(df.columns)
+
+
 def test_xlsx_export_and_limit_stated_in_the_ui(app, pages, job_users, monkeypatch):
     monkeypatch.setenv("BIANJIAN_EXPORT_ROW_LIMIT", "5")
     payload, _ = run_job(pages["unlicensed"].export, '{"table":"leads","type":"unlicensed-xlsx"}.n_clicks',
