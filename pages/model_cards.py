@@ -42,10 +42,22 @@ METRIC_LABELS = {
 }
 
 
+# A model's exported rows: every stored row, full precision, the metric's key beside its name.
+EXPORT_COLUMNS = {"run_at": "运行时间", "dataset": "数据集", "metric_label": "指标", "metric": "指标代码", "value": "取值",
+                  "n": "样本数", "note": "说明", "run_id": "运行编号"}
+
+
+def metric_label(metric: str) -> str:
+    """A stored metric in Chinese; a curve point (``routed_share@0.42``) names its threshold."""
+    base, _, threshold = metric.partition("@")
+    label = METRIC_LABELS.get(base, base)
+    return f"{label}（阈值 {threshold}）" if threshold else label
+
+
 def display_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """A card's rows for reading: newest run first, metrics in Chinese, values rounded (days to 0.1)."""
     out = rows.sort_values("run_at", ascending=False, kind="stable").copy()
-    out["metric_label"] = [METRIC_LABELS.get(m, m) for m in out["metric"]]
+    out["metric_label"] = out["metric"].map(metric_label)
     days = out["metric"].str.contains("days")
     out["value_text"] = [("" if pd.isna(v) else f"{v:.1f}" if d or abs(v) >= 10 else f"{v:.3f}")
                          for v, d in zip(out["value"], days, strict=True)]
@@ -125,7 +137,8 @@ def export_table(session: Session, _scope: Scope, name: str):  # noqa: ANN201
     results = queries_model_cards.backtest_results(session)
     if MODEL_COLUMN in results:
         results = results[results[MODEL_COLUMN].astype(str) == name]
-    return results, f"模型卡_{codes.label('model', name)}"
+    results = results.assign(metric_label=results["metric"].map(metric_label) if len(results) else [])
+    return results.reindex(columns=list(EXPORT_COLUMNS)).rename(columns=EXPORT_COLUMNS), f"模型卡_{codes.label('model', name)}"
 
 
 export = exports.background_callback(PAGE, export_table)

@@ -462,7 +462,11 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
         assert "| 取值 |" in page and "run_id" not in page
         assert "| 召回率 | 0\\\\.620 |" in page and "| 41\\\\.5 |" in page
         assert "| nab\\\\_standard |" in page and "| 2026\\\\-07\\\\-01 03:00 |" in page
-        assert export_frame(payload)["value"].astype(float).tolist() == [41.5, 0.62]
+        # the export holds every stored value at full precision, under the page's Chinese headers
+        exported = export_frame(payload)
+        assert exported["取值"].astype(float).tolist() == [41.5, 0.62]
+        assert exported["指标"].tolist() == ["nab_standard", "召回率"] and exported["指标代码"].tolist()[1] == "recall"
+        assert all(re.search(r"[\u4e00-\u9fff]", c) for c in exported.columns), list(exported.columns)
     finally:
         with db.session_scope() as session:
             session.execute(delete(ModelBacktest).where(ModelBacktest.run_id == "test-run"))
