@@ -38,7 +38,8 @@ def layout(lead_id=None, **_query) -> html.Div:
         return dbc.Alert(f"线索编号无效：{lead_id}", color="warning", id="lead-detail-missing")
     with db.session_scope() as session:
         lead = queries_leads.lead_detail(session, scope, key)
-        basis = calibration.level_basis(session.connection(), lead["kind"], lead["evidence"]) if lead else None
+        basis = (calibration.level_basis(session.connection(), lead["kind"], lead["evidence"], level=lead["level"],
+                                         status=lead["status"]) if lead else None)
         words = (queries_text.hot_words_around(session, day=lead["created_at"].date(), region_code=lead["region_code"],
                                                category_code=lead["category_code"])
                  if lead is not None else None)

@@ -14,8 +14,11 @@ by the tier in the lead's evidence), so an early lead appears at the level its e
 with it. A tier without a measurement of its own: the full tier stands on the kind's (backtests before tiers
 measured that), an early one is capped at ``UNCALIBRATED_LEVEL`` and never above its kind.
 
-The estimate is the Beta(1, 1) posterior mean ``(hits + 1) / (n + 2)``: 9 correct of 9 reads 0.91, 3 of 7
-reads 0.44, so a handful of lucky leads cannot make a kind red.
+A level is earned when the measured precision clears the level's target with posterior probability
+``LEVEL_CONFIDENCE``: the lower ``1 - LEVEL_CONFIDENCE`` quantile of the Beta(1 + hits, 1 + misses) posterior
+(uniform prior) must reach the target. Small samples therefore earn less than their rate: 16 right of 19
+(84 %) is 橙, not 红 (the bound is 0.74), 41 of 50 (82 %) is 橙 too (0.76), 22 of 23 is 红 (0.88), and one lucky
+lead is 黄 (0.45). The same rule holds for backtests and department feedback.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
+from scipy.stats import beta
 from sqlalchemy import Connection, select, update
 
 from data_access.codes import GENERATED_LEAD_KINDS, LEAD_LEVELS
@@ -32,6 +36,11 @@ from data_access.schema import ModelBacktest, RiskLead
 # Level → the probability that a lead is real it stands for (the lowest a lead of that level may have).
 # Below the lowest band a signal is only 蓝 (关注: listed for analysts, not a warning).
 LEVEL_TARGETS = (("RED", 0.8), ("ORANGE", 0.6), ("YELLOW", 0.4))
+# How sure the measurement must make us that a kind's precision meets a level's target: the posterior
+# probability (Beta, uniform prior) that precision >= target. Chosen on the tuning seeds only (leave one seed
+# out, docs/risk_leads.md § Small samples): the smallest value at which every left-out seed's red + orange
+# leads were right >= 0.85 of the time.
+LEVEL_CONFIDENCE = 0.9
 WATCH_LEVEL = "BLUE"
 UNCALIBRATED_LEVEL = "YELLOW"  # the highest level of a kind nobody has measured yet
 FEEDBACK_WINDOW_DAYS = 90
@@ -58,12 +67,13 @@ def precision_key(kind: str, tier: str | None = None) -> str:
     return kind if tier is None else f"{kind}:{tier}"
 
 
-def level_of(probability: float | None) -> str:
-    """The level whose precision target ``probability`` meets; ``None`` (never measured) is capped."""
-    if probability is None:
+def level_of(precision: float | None) -> str:
+    """The highest level whose precision target ``precision`` (a credible lower bound) meets; ``None`` (never
+    measured) is capped at ``UNCALIBRATED_LEVEL``."""
+    if precision is None:
         return UNCALIBRATED_LEVEL
     for level, floor in LEVEL_TARGETS:
-        if probability >= floor:
+        if precision >= floor:
             return level
     return WATCH_LEVEL
 
@@ -78,22 +88,38 @@ class KindPrecision:
     source: str
     window_days: int | None = None
     tier: str | None = None
+    confidence: float = LEVEL_CONFIDENCE  # posterior probability with which a level's target must be met
 
     @property
-    def probability(self) -> float:
-        return (self.hits + 1) / (self.n + 2)
+    def lower(self) -> float:
+        """The precision the leads reach with posterior probability ``confidence``: the lower
+        ``1 - confidence`` quantile of Beta(1 + hits, 1 + misses)."""
+        return float(beta.ppf(1 - self.confidence, self.hits + 1, self.n - self.hits + 1))
 
     @property
     def level(self) -> str:
-        return level_of(self.probability)
+        return level_of(self.lower)
 
     def basis(self) -> str:
-        """One line for the lead page: what the level stands on."""
+        """One line for the lead page: what the level stands on, and why that level (in plain Chinese)."""
         rate = f"{self.hits / self.n:.0%}（{self.hits}/{self.n}）" if self.n else "—"
         same = f"同类{TIER_NAMES[self.tier]}线索" if self.tier else "同类线索"
-        if self.source == "feedback":
-            return f"{same}近{self.window_days}天核查属实率 {rate}"
-        return f"{same}回测精确率 {rate}（演示数据植入事件，尚无足够核查反馈）"
+        measured = (f"{same}近{self.window_days}天核查属实率 {rate}" if self.source == "feedback"
+                    else f"{same}回测精确率 {rate}")
+        line = f"{measured}，考虑样本量，有{self.confidence:.0%}的把握不低于 {self.lower:.0%}，{_verdict(self.level)}"
+        return line if self.source == "feedback" else f"{line}（演示数据植入事件，尚无足够核查反馈）"
+
+
+def _verdict(level: str) -> str:
+    """Why a measured kind has ``level``: the target it meets and the next one it misses (e.g. 达到橙色要求
+    （≥60%），未达红色要求（≥80%）)."""
+    targets = dict(LEVEL_TARGETS)
+    higher = LEVEL_ORDER[LEVEL_ORDER.index(level) - 1] if LEVEL_ORDER.index(level) else None
+    missed = f"未达{LEAD_LEVELS[higher]}色要求（≥{targets[higher]:.0%}）" if higher else ""
+    if level == WATCH_LEVEL:
+        return f"{missed}，列为{LEAD_LEVELS[WATCH_LEVEL]}色（关注）"
+    met = f"达到{LEAD_LEVELS[level]}色要求（≥{targets[level]:.0%}）"
+    return f"{met}，{missed}" if missed else met
 
 
 def feedback_precision(conn: Connection, as_of: dt.datetime | None = None, *,
@@ -209,9 +235,12 @@ def lead_level(precisions: dict[str, KindPrecision], kind: str, evidence: dict |
     return level_for_kind(precisions, kind, evidence.get("tier"))
 
 
-def level_basis(conn: Connection, kind: str, evidence: dict | None = None) -> str | None:
+def level_basis(conn: Connection, kind: str, evidence: dict | None = None, *, level: str | None = None,
+                status: str | None = None) -> str | None:
     """The lead page's one line on what a lead's level stands on; ``None`` for kinds the pipeline does not
-    level (demo history, provincial leads)."""
+    level (demo history, provincial leads). With the lead's stored ``level`` and ``status``: when today's
+    calibration gives another level, the line says so (a dispatched lead keeps the level it was dispatched
+    at; one still 待研判 moves at the next ``lead_levels`` run)."""
     if kind not in GENERATED_LEAD_KINDS:
         return None
     evidence = evidence if isinstance(evidence, dict) else {}
@@ -226,12 +255,17 @@ def level_basis(conn: Connection, kind: str, evidence: dict | None = None) -> st
             lines.append(f"{name}：同类线索尚无核查反馈或回测结果，等级最高为黄色")
         else:
             lines.append(f"{name}：{p.basis()}")
-    if len(lines) == 1:
-        return "等级依据：" + lines[0].split("：", 1)[1]
-    return "等级依据：" + "；".join(lines)
+    line = "等级依据：" + (lines[0].split("：", 1)[1] if len(lines) == 1 else "；".join(lines))
+    now = lead_level(precisions, kind, evidence)
+    if level is None or level == now:
+        return line
+    if status == "待研判":
+        return f"{line}。按当前校准应为{LEAD_LEVELS[now]}色，下次流水线运行时更新"
+    return f"{line}。本线索的{LEAD_LEVELS[level]}色是研判、转办时所定，此后不再变动（按当前校准为{LEAD_LEVELS[now]}色）"
 
 
 def bands_text() -> str:
-    """The level bands in words, from ``LEVEL_TARGETS``."""
-    bands = "，".join(f"{LEAD_LEVELS[level]} ≥ {floor:.0%}" for level, floor in LEVEL_TARGETS)
-    return f"{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}（关注）"
+    """The level bands and the rule that earns them, in words, from ``LEVEL_TARGETS`` and ``LEVEL_CONFIDENCE``."""
+    bands = "，".join(f"{LEAD_LEVELS[level]}色 ≥ {floor:.0%}" for level, floor in LEVEL_TARGETS)
+    return (f"定级看有{LEVEL_CONFIDENCE:.0%}把握达到的属实率（考虑样本量：核查或回测的条数越少，要求的实测属实率越高）："
+            f"{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}色（关注）")

@@ -357,3 +357,23 @@ def test_a_merged_entity_lead_lists_each_signal_without_a_level_of_its_own():
     text = str(card)
     assert "同一主体的全部线索依据" in text and "近30天被投诉5次" in text and "近30日相关诉求5件" in text
     assert "（黄）" not in text
+
+
+def test_the_lead_page_states_its_levels_basis_and_a_level_set_before_todays_calibration(dash_app, warehouse_copy):
+    """Under the header, one line: what the level stands on and the rule; a lead dispatched at a level today's
+    calibration would not give says that its level was set at triage and no longer moves."""
+    from pages import lead_detail
+
+    at = dt.datetime(2026, 6, 1, 9)
+    with Session(warehouse_copy) as s, s.begin():
+        lead = RiskLead(lead_key="spike:test:basis", kind="spike", level="RED", score=0.9, title="测试激增",
+                        reason="测试", evidence={}, region_code="410204", dept_code=DEPT_CODE_BY_KEY["SCJG"],
+                        status="核查中", created_at=at, updated_at=at, version=1)
+        s.add(lead)
+        s.flush()
+        lead_id = lead.lead_id
+    with acting_as(dash_app, Scope("研判员", "ANALYST")):
+        page = lead_detail.layout(lead_id=str(lead_id))
+    basis = _find_id(page, "lead-detail-level-basis").children
+    assert basis.startswith("等级依据：") and "红" in str(_find_id(page, "lead-detail-header"))
+    assert "。本线索的红色是研判、转办时所定，此后不再变动（按当前校准为" in basis

@@ -13,6 +13,7 @@ import json
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from scipy.stats import beta
 
 from data_access import queries_model_cards
 from data_access.schema import RiskLead
@@ -125,8 +126,10 @@ def test_eval_planted_cli_floors_and_storage(demo_engine_copy, monkeypatch):
     with demo_engine_copy.connect() as conn:
         precisions = calibration.kind_precisions(conn)
     assert precisions["spike"].source == "backtest" and precisions["spike"].n == spike["leads"]
-    assert calibration.level_for_kind(precisions, "spike") == calibration.level_of(
-        (spike["matched_leads"] + 1) / (spike["leads"] + 2))
+    # its level: the highest target the spike leads' precision meets with posterior probability LEVEL_CONFIDENCE
+    lower = beta.ppf(1 - calibration.LEVEL_CONFIDENCE, spike["matched_leads"] + 1,
+                     spike["leads"] - spike["matched_leads"] + 1)
+    assert calibration.level_for_kind(precisions, "spike") == calibration.level_of(lower)
 
 
 @pytest.mark.shared_data

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from scipy.stats import beta
 from sqlalchemy import func, insert, select, update
 
 from data_access import warehouse
@@ -113,18 +114,51 @@ def _signal(episode="2026-06-28", score=0.6):
 
 
 def test_levels_are_the_kinds_measured_precision():
-    """The bands are precision targets; a kind is as red as its leads were right (Beta(1,1) posterior mean),
-    whatever its raw scores; a kind nobody measured is capped at 黄."""
+    """The bands are precision targets; a kind is as red as its leads were right, whatever its raw scores; a
+    kind nobody measured is capped at 黄."""
     assert [calibration.level_of(p) for p in (0.85, 0.8, 0.7, 0.45, 0.2)] == ["RED", "RED", "ORANGE", "YELLOW", "BLUE"]
-    assert calibration.KindPrecision("spike", 9, 9, "backtest").level == "RED"  # 10/11 = 0.91
-    assert calibration.KindPrecision("entity", 3, 7, "backtest").level == "YELLOW"  # 4/9 = 0.44
+    assert calibration.KindPrecision("spike", 40, 40, "backtest").level == "RED"
     assert calibration.KindPrecision("entity", 1, 7, "backtest").level == "BLUE"  # 0.143, the issue's entity model
-    assert calibration.KindPrecision("trend", 1, 1, "backtest").level == "ORANGE"  # one lucky lead: 0.67
     assert calibration.level_for_kind({}, "credit") == calibration.UNCALIBRATED_LEVEL == "YELLOW"
 
 
+@pytest.mark.parametrize("hits, n", [(16, 19), (160, 190), (41, 50), (9, 9), (22, 23), (3, 7), (1, 1), (0, 0)])
+def test_a_level_is_earned_when_the_target_is_met_with_the_declared_confidence(hits, n):
+    """A kind earns a level when the posterior probability (Beta, uniform prior) that its precision meets the
+    level's target is at least LEVEL_CONFIDENCE; the highest such level, else 蓝. Backtest and feedback alike."""
+    posterior = beta(hits + 1, n - hits + 1)
+    earned = [level for level, target in calibration.LEVEL_TARGETS if posterior.sf(target) >= calibration.LEVEL_CONFIDENCE]
+    expected = earned[0] if earned else calibration.WATCH_LEVEL
+    assert calibration.KindPrecision("unlicensed", hits, n, "backtest").level == expected
+    assert calibration.KindPrecision("unlicensed", hits, n, "feedback", 90).level == expected
+
+
+def test_few_leads_earn_less_than_many_at_the_same_rate():
+    """Issue #20: the unlicensed early tier was right 16 of 19 times on the tuning seeds (84 %, 红 by its
+    posterior mean) and 7 of 13 on a held-out seed. 19 leads are too few for 红; ten times as many at the same
+    rate are enough; one lucky lead is no warning; the issue's 41 of 50 (82 %) is not yet sure enough for 红
+    (it is at the posterior median, confidence 0.5)."""
+    assert calibration.KindPrecision("unlicensed", 16, 19, "backtest", tier="early").level == "ORANGE"
+    assert calibration.KindPrecision("unlicensed", 160, 190, "backtest", tier="early").level == "RED"
+    assert calibration.KindPrecision("trend", 1, 1, "backtest").level == "BLUE"
+    assert calibration.KindPrecision("spike", 41, 50, "feedback", 90).level == "ORANGE"
+    assert calibration.KindPrecision("spike", 41, 50, "feedback", 90, confidence=0.5).level == "RED"
+
+
+def test_the_basis_states_rate_bound_and_rule_in_plain_chinese():
+    p = calibration.KindPrecision("spike", 41, 50, "feedback", 90)
+    assert p.basis() == (f"同类线索近90天核查属实率 82%（41/50），考虑样本量，有{calibration.LEVEL_CONFIDENCE:.0%}的把握"
+                         f"不低于 {p.lower:.0%}，达到橙色要求（≥60%），未达红色要求（≥80%）")
+    red = calibration.KindPrecision("entity", 40, 40, "backtest", tier="full")
+    assert red.basis().startswith("同类充分证据线索回测精确率 100%（40/40），") and "达到红色要求（≥80%）（演示数据" in red.basis()
+    assert "未达" not in red.basis()
+    blue = calibration.KindPrecision("entity", 1, 7, "feedback", 90)
+    assert blue.basis().endswith("未达黄色要求（≥40%），列为蓝色（关注）")
+    assert f"有{calibration.LEVEL_CONFIDENCE:.0%}把握" in calibration.bands_text() and "红色 ≥ 80%" in calibration.bands_text()
+
+
 def test_writer_levels_dedupe_update_and_reopen(engine):
-    precisions = {"spike": calibration.KindPrecision("spike", 9, 9, "backtest")}
+    precisions = {"spike": calibration.KindPrecision("spike", 40, 40, "backtest")}
     writer = LeadWriter(precisions=precisions)
     with engine.begin() as conn:
         assert LeadWriter().write(conn, [_signal()]) == 1  # nothing measured in this warehouse: 黄
@@ -168,8 +202,8 @@ def test_feedback_overrides_the_backtest_once_there_is_enough(engine):
         assert calibration.kind_precisions(conn, now)["spike"].source == "backtest"  # 19 < MIN_FEEDBACK
         conn.execute(insert(RiskLead), [lead(40, "不属实", "已办结", 1)])
         p = calibration.kind_precisions(conn, now)["spike"]
-        assert (p.source, p.hits, p.n) == ("feedback", 5, 20) and p.level == "BLUE"  # 6/22 = 0.27
-        assert p.basis() == "同类线索近90天核查属实率 25%（5/20）"
+        assert (p.source, p.hits, p.n) == ("feedback", 5, 20) and p.level == "BLUE"
+        assert p.basis().startswith("同类线索近90天核查属实率 25%（5/20），")
         writer = LeadWriter()
         writer.write(conn, [_signal()], now=now)
         assert conn.scalar(select(RiskLead.level).where(RiskLead.lead_key == "spike:410204:HC39")) == "BLUE"
@@ -185,9 +219,9 @@ def test_evidence_tiers_have_their_own_level_and_the_lead_rises_with_its_evidenc
     """An early-tier lead (2nd complaint) stands on the precision measured for that tier; when the evidence
     reaches the full tier the same open lead is updated and rises; an early tier nobody measured is at most
     黄 and never above its kind."""
-    measured = {"entity": calibration.KindPrecision("entity", 11, 12, "backtest"),
-                "entity:early": calibration.KindPrecision("entity", 7, 10, "backtest", tier="early"),  # 8/12: 橙
-                "entity:full": calibration.KindPrecision("entity", 11, 12, "backtest", tier="full")}  # 12/14: 红
+    measured = {"entity": calibration.KindPrecision("entity", 70, 72, "backtest"),
+                "entity:early": calibration.KindPrecision("entity", 30, 40, "backtest", tier="early"),  # 75 %: 橙
+                "entity:full": calibration.KindPrecision("entity", 40, 40, "backtest", tier="full")}
     assert calibration.level_for_kind(measured, "entity", "early") == "ORANGE"
     assert calibration.level_for_kind(measured, "entity", "full") == "RED"
     only_kind = {"entity": measured["entity"]}  # a backtest from before tiers: it measured the full tier
@@ -211,7 +245,7 @@ def test_evidence_tiers_have_their_own_level_and_the_lead_rises_with_its_evidenc
 def test_one_entity_one_open_lead(engine):
     """The entity, credit and repeat signals on one entity are one lead (key entity:<uscc>) holding every
     reason, at the highest level among them; re-runs change nothing; a rule firing again updates its part."""
-    measured = {"entity:full": calibration.KindPrecision("entity", 11, 12, "backtest", tier="full")}
+    measured = {"entity:full": calibration.KindPrecision("entity", 40, 40, "backtest", tier="full")}
     writer = LeadWriter(precisions=measured)
     with engine.begin() as conn:
         assert writer.write(conn, [_entity_signal("credit"), _entity_signal("repeat")]) == 2  # insert, then merge
@@ -242,4 +276,21 @@ def test_tier_precision_is_stored_and_read_back(engine):
         p = calibration.backtest_precision(conn)
     assert {k: (v.hits, v.n, v.tier) for k, v in p.items()} == {
         "entity": (16, 20, None), "entity:early": (7, 10, "early"), "entity:full": (12, 12, "full")}
-    assert p["entity:early"].basis() == "同类早期证据线索回测精确率 70%（7/10）（演示数据植入事件，尚无足够核查反馈）"
+    assert p["entity:early"].basis().startswith("同类早期证据线索回测精确率 70%（7/10），")
+    assert p["entity:early"].basis().endswith("（演示数据植入事件，尚无足够核查反馈）")
+
+
+def test_the_basis_says_when_the_stored_level_is_not_todays(engine):
+    """The lead page's line is about today's calibration; when the lead's level is another (dispatched at an
+    older calibration, or waiting for the next lead_levels run) it says so instead of contradicting the header."""
+    from risk_models import backtest
+
+    backtest.store_rows(engine, [{"model": "SpikeDetector", "dataset": f"{calibration.BACKTEST_DATASET_PREFIX} x",
+                                  "metric": "precision", "value": 1.0, "n": 40}])
+    with engine.connect() as conn:
+        red = calibration.level_basis(conn, "spike", {}, level="RED", status="已转办")
+        waiting = calibration.level_basis(conn, "spike", {}, level="YELLOW", status="待研判")
+        dispatched = calibration.level_basis(conn, "spike", {}, level="YELLOW", status="核查中")
+    assert red.startswith("等级依据：同类线索回测精确率 100%（40/40），") and "。" not in red
+    assert waiting == red + "。按当前校准应为红色，下次流水线运行时更新"
+    assert dispatched == red + "。本线索的黄色是研判、转办时所定，此后不再变动（按当前校准为红色）"

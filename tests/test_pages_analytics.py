@@ -453,7 +453,7 @@ def test_model_cards_render_only_stored_backtests(app, pages, job_users):
                              scope_of("LEADER"), 1, None)
         assert "模型：spike（2 条回测记录）" in page and "模型：entity（1 条回测记录）" in page
         # each lead kind's level and what it stands on, beside the backtests (tables as Markdown text)
-        assert "线索等级依据" in page and "| 投诉激增 |" in page and "红 ≥ 80%" in page
+        assert "线索等级依据" in page and "| 投诉激增 |" in page and "红色 ≥ 80%" in page
         assert "暂无回测结果" not in page
         # a routing curve is drawn (not listed) under the name of its data, on the model's card in Chinese
         assert "模型：留言分类与分拨（真实留言）（0 条回测记录）" in page and "曲线数据：真实留言x" in page
