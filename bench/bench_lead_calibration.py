@@ -113,11 +113,19 @@ def choose(paths: list[Path]) -> None:
 
 def score(tuning: list[Path], held_out: list[Path]) -> None:
     tuned = [json.loads(p.read_text()) for p in tuning]
+    results = {p.parent.name: json.loads(p.read_text()) for p in held_out}
+    print("| rule (levels from " + " + ".join(p.parent.name for p in tuning) + ") | "
+          + " | ".join(f"{s}: red + orange right, delay to first; red right" for s in results) + " |")
+    print("|---|" + "---|" * len(results))
     for name, precisions in (("posterior mean (before)", pooled_json(tuned, PosteriorMean)),
-                             (f"LEVEL_CONFIDENCE {calibration.LEVEL_CONFIDENCE}", pooled_json(tuned))):
-        cells = [_cell(*red_orange(json.loads(p.read_text()), precisions)) for p in held_out]
+                             *((f"confidence {c:.2f}", pooled_json(tuned, confidence=c)) for c in CANDIDATES)):
+        cells = []
+        for result in results.values():
+            red = backtest.by_level(result["kinds"], precisions)["by_level"].get("RED", {"leads": 0, "matched": 0})
+            cells.append(f"{_cell(*red_orange(result, precisions))}; {red['matched']}/{red['leads']}")
         print(f"| {name} | " + " | ".join(cells) + " |")
-    print("levels:", {key: (p.hits, p.n, p.level) for key, p in sorted(pooled_json(tuned).items())})
+    print("levels at LEVEL_CONFIDENCE:", {key: (p.hits, p.n, round(p.lower, 3), p.level)
+                                          for key, p in sorted(pooled_json(tuned).items())})
 
 
 def main() -> None:

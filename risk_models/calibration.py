@@ -267,5 +267,5 @@ def level_basis(conn: Connection, kind: str, evidence: dict | None = None, *, le
 def bands_text() -> str:
     """The level bands and the rule that earns them, in words, from ``LEVEL_TARGETS`` and ``LEVEL_CONFIDENCE``."""
     bands = "，".join(f"{LEAD_LEVELS[level]}色 ≥ {floor:.0%}" for level, floor in LEVEL_TARGETS)
-    return (f"定级看有{LEVEL_CONFIDENCE:.0%}把握达到的属实率（考虑样本量：核查或回测的条数越少，要求的实测属实率越高）："
-            f"{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}色（关注）")
+    return (f"定级规则：按有{LEVEL_CONFIDENCE:.0%}把握能达到的属实率定级（核查或回测的条数越少，实测属实率须越高才能定为"
+            f"同一等级）：{bands}，低于{LEVEL_TARGETS[-1][1]:.0%}为{LEAD_LEVELS[WATCH_LEVEL]}色（关注）")
