@@ -425,26 +425,31 @@ class _Loader:
         return rows
 
     def _existing_keys(self, part: pd.DataFrame, keys: list) -> set:
-        """Keys of ``part`` (``keys``: its ``_keys``) already stored, as index labels: tuples for lineage keys,
-        values otherwise."""
+        """Keys of ``part`` (``keys``: its ``_keys``) already stored, as ``_keys`` labels."""
         if self.own is not None:
             return self.own.stored(keys)
         if not self.source.lineage:
             return {r[0] for r in self._select_in([self.source.key], self.source.key, part[self.source.key].tolist())}
         found: set = set()
         for system, ids in part.groupby("src_system", sort=False)["src_id"]:
-            found |= {(system, r[0]) for r in self._select_in(["src_id"], "src_id", ids.tolist(),
-                                                               {"src_system": system})}
+            found |= {system + _KEY_SEP + r[0] for r in self._select_in(["src_id"], "src_id", ids.tolist(),
+                                                                        {"src_system": system})}
         return found
 
     def _keys(self, df: pd.DataFrame) -> list:
-        """Index labels of ``df``'s rows: key tuples, or plain values for a one-column key."""
+        """Index labels of ``df``'s rows: the key's value, or for a lineage key one string, 来源系统 and
+        来源记录编号 joined by ``_KEY_SEP``.
+
+        Strings, not tuples: a tuple per row is an object the garbage collector tracks, and 50,000 of them
+        per load set off ~70 collections, each walking the survivors (≈ 0.2 CPU s of a 50,000-row load,
+        2026-12-07); strings are never tracked.
+        """
         if len(self.key_cols) == 1:
             return df[self.key_cols[0]].tolist()
-        return list(zip(*(df[c] for c in self.key_cols), strict=True))
+        return _lineage_keys(df["src_system"].to_numpy(dtype=object), df["src_id"].to_numpy(dtype=object))
 
     def _existing(self, part: pd.DataFrame) -> pd.DataFrame:
-        """Stored rows with the chunk's keys, indexed by key tuple, with the columns the file carries.
+        """Stored rows with the chunk's keys, indexed by their ``_keys`` labels, with the columns the file carries.
 
         Lineage keys are looked up one 来源系统 at a time (``src_system = s AND src_id IN …``): PostgreSQL
         plans a row-value ``IN`` list as a scan of the whole table per statement.
@@ -464,7 +469,8 @@ class _Loader:
                                          .where(*where, column.in_(values[i:i + 2000]))).all()
                 frames.append(pd.DataFrame(rows, columns=select_cols))
         df = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=select_cols)
-        return df.set_index(list(self.key_cols), drop=False)
+        df.index = pd.Index(self._keys(df), dtype=object)
+        return df
 
     def _unique_conflicts(self, new: pd.DataFrame) -> dict[int, str]:
         """New rows whose unique business number (工单编号 …) another source system already holds."""
@@ -640,6 +646,17 @@ def _jsonable(value: object) -> object:
     if isinstance(value, (int, float, bool, str)):
         return value
     return str(value)
+
+
+# Joins a lineage key's two parts into one label (``_Loader._keys``): no stored or loaded value holds a NUL
+# (ingest quarantines it; PostgreSQL text cannot hold it), so the joined label is unambiguous.
+_KEY_SEP = "\x00"
+
+
+def _lineage_keys(systems: np.ndarray, ids: np.ndarray) -> list[str]:
+    """``system + _KEY_SEP + id`` for each row (object arrays of strings), in one numpy pass per operand (the
+    separator as an object scalar: a numpy string would drop its trailing NUL)."""
+    return np.add(np.add(systems, np.array(_KEY_SEP, dtype=object)), ids).tolist()
 
 
 def _columns(chunk: RawChunk, mapping: dict[str, str]) -> dict[str, pa.Array]:
