@@ -7,9 +7,11 @@ Each command parses its arguments, calls one function and reports; user errors b
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
@@ -57,6 +59,24 @@ COMMAND_GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a command group imports its libraries (back on, if it was on,
+    when the block ends).
+
+    Importing pandas, pyarrow and SQLAlchemy allocates ~160,000 objects that all live as long as the process;
+    the collector ran after every 700 new ones and now and then walked all of them, finding no garbage: ~290
+    collections, 0.1-0.2 CPU s of each ``bianjian ingest`` (2026-12-07).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 class _LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMAND_GROUPS})
@@ -66,7 +86,8 @@ class _LazyGroup(click.Group):
             import importlib
 
             module_name, attr = COMMAND_GROUPS[name]
-            self.add_command(getattr(importlib.import_module(module_name), attr), name)
+            with _collection_paused():
+                self.add_command(getattr(importlib.import_module(module_name), attr), name)
         return super().get_command(ctx, name)
 
 
