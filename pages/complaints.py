@@ -81,8 +81,8 @@ def layout(region=None, category=None, period=None, q=None, **_query) -> html.Di
         id="complaints-grid", rowModelType="infinite", columnDefs=GRID_COLUMNS,
         defaultColDef={**tables.HEADER_WRAP, "resizable": True},
         dashGridOptions={"cacheBlockSize": 50, "maxBlocksInCache": 10, "pagination": True, "paginationPageSize": 50,
-                         "tooltipShowDelay": 300, "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的工单"}},
-        style={"height": "520px"}, className="ag-theme-alpine")
+                         "tooltipShowDelay": 300, **tables.GRID_OPTIONS, "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的工单"}},
+        style={"height": "520px"}, className=tables.THEME_CLASS)
     return html.Div([
         html.H3("投诉分析"),
         html.P([stamp, " · 点击区县柱形、地图上的区县或类别柱形可筛选其他图表，再次点击取消；筛选条件保存在网址中，可直接分享。"],

@@ -47,8 +47,8 @@ def layout(**_query) -> html.Div:
         html.Div(summary, id="joint-summary", className="mb-3"),
         dag.AgGrid(id="joint-grid", columnDefs=COLUMNS, rowData=parts, defaultColDef={**tables.HEADER_WRAP, "sortable": True, "filter": True,
                                                                                "resizable": True},
-                   dashGridOptions={"pagination": True, "paginationPageSize": 50, "localeText": tables.GRID_LOCALE}, style={"height": "520px"},
-                   className="ag-theme-alpine"),
+                   dashGridOptions={"pagination": True, "paginationPageSize": 50, **tables.GRID_OPTIONS}, style={"height": "520px"},
+                   className=tables.THEME_CLASS),
     ])
 
 

@@ -63,8 +63,8 @@ def layout(status=None, **_query) -> html.Div:
         dashGridOptions={"rowSelection": {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True},
                          "cacheBlockSize": 100, "maxBlocksInCache": 20, "pagination": True, "paginationPageSize": 50,
                          "tooltipShowDelay": 300,
-                         "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的线索"}},
-        getRowId="'' + params.data.lead_id", style={"height": "560px"}, className="ag-theme-alpine")
+                         **tables.GRID_OPTIONS, "localeText": {**tables.GRID_LOCALE, "noRowsToShow": "没有符合条件的线索"}},
+        getRowId="'' + params.data.lead_id", style={"height": "560px"}, className=tables.THEME_CLASS)
     panel = dbc.Card([dbc.CardHeader("线索处置"), dbc.CardBody([
         html.Div("请在左侧表格中选择一条线索", id="leads-selected"),
         html.Div(id="leads-message", className="mt-3"),

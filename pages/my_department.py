@@ -143,12 +143,12 @@ def layout(unit=None, month=None, **_query) -> html.Div:
         dbc.Row([
             dbc.Col(dag.AgGrid(id="my-dept-indicators", columnDefs=INDICATOR_COLUMNS, rowData=indicators,
                                defaultColDef=tables.HEADER_WRAP,
-                               dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}), md=6),
+                               dashGridOptions={"domLayout": "autoHeight", **tables.GRID_OPTIONS}, className=tables.THEME_CLASS), md=6),
             dbc.Col(dcc.Graph(id="my-dept-trend", figure=trend, config={"displaylogo": False, "locale": "zh-CN"}), md=6),
         ]),
         html.H5("超期风险线索", className="mt-3"),
         dag.AgGrid(id="my-dept-leads", columnDefs=LEAD_COLUMNS, rowData=leads, defaultColDef=tables.HEADER_WRAP,
-                   dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
+                   dashGridOptions={"domLayout": "autoHeight", **tables.GRID_OPTIONS}, className=tables.THEME_CLASS),
     ])
 
 

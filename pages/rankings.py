@@ -138,7 +138,7 @@ def layout(month=None, group="COUNTY", **_query) -> html.Div:
             dbc.Col([html.Div(scoring.status_rule(), className="text-muted small", id="rankings-rule"),
                      html.Div(note, id="rankings-note", className="text-muted small"),
                      dag.AgGrid(id="rankings-table", columnDefs=COLUMNS, rowData=rows, defaultColDef=tables.HEADER_WRAP,
-                                dashGridOptions={"domLayout": "autoHeight", "localeText": tables.GRID_LOCALE}),
+                                dashGridOptions={"domLayout": "autoHeight", **tables.GRID_OPTIONS}, className=tables.THEME_CLASS),
                      dcc.Graph(id="rankings-chart", figure=chart, config={"displaylogo": False, "locale": "zh-CN"})],
                     md=9),
         ]),

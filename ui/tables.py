@@ -26,6 +26,14 @@ GRID_LOCALE = {
 }
 
 
+# Every grid's look: AG Grid's legacy CSS theme, Quartz (the look of its default theme), from the stylesheets in
+# assets/vendor/ that every page loads once, instead of the Theming API, which writes its stylesheets into the
+# page when a grid mounts and then reads sizes back from the DOM, restyling the whole page each time (docs/pages.md
+# § In the browser). Every grid passes GRID_OPTIONS' keys in its dashGridOptions and THEME_CLASS as its className.
+THEME_CLASS = "ag-theme-quartz"
+GRID_OPTIONS = {"theme": "legacy", "localeText": GRID_LOCALE}
+
+
 PAGE_SIZE = 20
 # Grids with at most this many rows size to their rows (AG Grid's autoHeight): no row hides below a fold.
 # Longer ones keep a fixed height and page through PAGE_SIZE rows, the pager stating the total.
@@ -45,8 +53,8 @@ def sized(row_count: int | None, height: int) -> tuple[dict, dict]:
     """(dashGridOptions, style) of a grid of ``row_count`` rows: small grids grow to fit all rows; large
     ones (or ones filled later by a callback, ``None``) page inside ``height`` pixels."""
     if row_count is not None and row_count <= AUTO_HEIGHT_ROWS:
-        return {"domLayout": "autoHeight", "localeText": GRID_LOCALE}, {}
-    return ({"pagination": True, "paginationPageSize": PAGE_SIZE, "localeText": GRID_LOCALE},
+        return {"domLayout": "autoHeight", **GRID_OPTIONS}, {}
+    return ({"pagination": True, "paginationPageSize": PAGE_SIZE, **GRID_OPTIONS},
             {"height": f"{height}px"})
 
 
@@ -81,7 +89,7 @@ def grid(component_id: str | dict, df: pd.DataFrame, labels: dict[str, str], *, 
                        for v, row in zip(data[field], rows, strict=True)]
     options, style = sized(len(data), height)
     return dag.AgGrid(id=component_id, rowData=records(data), columnDefs=columns, defaultColDef=DEFAULT_COL_DEF,
-                      dashGridOptions=options, style=style, className="ag-theme-alpine")
+                      dashGridOptions=options, style=style, className=THEME_CLASS)
 
 
 def card(title: str, body, *, page: str | None = None, table: str | None = None,  # noqa: ANN001
