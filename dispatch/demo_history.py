@@ -15,7 +15,7 @@ import datetime as dt
 import math
 import random
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.orm import Session
 
 from data_access import codes
@@ -36,6 +36,11 @@ THEMES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("旅游服务", "WGLY", ("SCJG", "GAJ")), ("设施管理", "ZJJ", ("CGJ",)), ("城乡规划", "ZRZY", ("ZJJ",)), ("卫生健康", "WJW", ("SCJG",)),
 )
 LEVEL_WEIGHTS = {"RED": 0.1, "ORANGE": 0.25, "YELLOW": 0.4, "BLUE": 0.25}
+# Leads created in the last CURRENT_DAYS may still be open when the demo ends (every older one is played to
+# closure): no model's measured precision stands behind a drawn level, so like every lead of a kind without
+# calibration they are at most 黄 (risk_models.calibration) and the wall shows no red or orange that nothing
+# backs; older leads keep the drawn mix the closed history, the funnel and the rankings' deadlines need.
+CURRENT_DAYS = 30
 ABOVE_UNCALIBRATED = tuple(list(codes.LEAD_LEVELS)[:list(codes.LEAD_LEVELS).index(UNCALIBRATED_LEVEL)])
 ANALYSTS = ("研判员李静", "研判员王磊", "研判员赵敏")
 LEADER = "指挥中心张主任"
@@ -67,23 +72,21 @@ def generate_history(conn: Connection, seed: int, end: dt.date, *, n: int = 400)
             age_days = (rnd.uniform(0, 1.2) if i >= n * 0.97 else rnd.uniform(0, 20) if i >= n * 0.85
                         else rnd.uniform(0, 365))
             created = (horizon - dt.timedelta(days=age_days)).replace(minute=0, second=0, microsecond=0)
-            lead_id = _insert_lead(session, rnd, i, created, cat, dept)
-            _play(session, rnd, lead_id, created, dept, [DEPT_CODE_BY_KEY[k] for k in co], dept in slow, horizon)
-        # A lead still awaiting triage at the end is a current lead, and no model's measured precision stands
-        # behind its drawn level: like every lead of a kind without calibration it is at most 黄
-        # (risk_models.calibration), so the demo's wall shows no red or orange that nothing backs.
-        session.execute(update(RiskLead).where(RiskLead.kind == "history", RiskLead.status == "待研判",
-                                               RiskLead.level.in_(ABOVE_UNCALIBRATED))
-                        .values(level=UNCALIBRATED_LEVEL))
+            lead_id, drawn = _insert_lead(session, rnd, i, created, cat, dept, current=age_days <= CURRENT_DAYS)
+            _play(session, rnd, lead_id, drawn, created, dept, [DEPT_CODE_BY_KEY[k] for k in co], dept in slow,
+                  horizon)
         session.flush()
     finally:
         session.close()
     return n
 
 
-def _insert_lead(session: Session, rnd: random.Random, i: int, created: dt.datetime, cat: str, dept: str) -> int:
+def _insert_lead(session: Session, rnd: random.Random, i: int, created: dt.datetime, cat: str, dept: str, *,
+                 current: bool) -> tuple[int, str]:
+    """The new lead's id and its drawn level (the stored one is capped when ``current``)."""
     county = codes.COUNTIES[rnd.randrange(len(codes.COUNTIES))]
-    level = rnd.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
+    drawn = rnd.choices(list(LEVEL_WEIGHTS), weights=list(LEVEL_WEIGHTS.values()))[0]
+    level = UNCALIBRATED_LEVEL if current and drawn in ABOVE_UNCALIBRATED else drawn
     series = _spike_series(rnd, created.date())
     category_code = codes.HOTLINE_CATEGORY_CODE_BY_NAME.get(cat)
     evidence = {"series": series}
@@ -91,11 +94,12 @@ def _insert_lead(session: Session, rnd: random.Random, i: int, created: dt.datet
         evidence["complaints"] = complaints(
             session.connection(), HotlineTicket.region_code == county.code, HotlineTicket.category_code == category_code,
             start=created.date() - dt.timedelta(days=13), end=created.date())
-    return session.execute(insert(RiskLead).values(
+    lead_id = session.execute(insert(RiskLead).values(
         lead_key=f"demo:history:{i}", kind="history", level=level, score=round(rnd.uniform(0.3, 0.99), 3),
         title=f"{county.name}{cat}投诉异常升高", reason=spike_reason(county.name, cat, series),
         evidence=evidence, region_code=county.code, category_code=category_code, dept_code=dept, status="待研判",
         created_at=created, updated_at=created, version=1).returning(RiskLead.lead_id)).scalar_one()
+    return lead_id, drawn
 
 
 def _spike_series(rnd: random.Random, last_day: dt.date) -> list[dict]:
@@ -123,9 +127,10 @@ def spike_reason(county: str, category: str, series: list[dict]) -> str:
             f"为预测上限（{peak['upper']:.1f}件）的{peak['n'] / peak['upper']:.1f}倍")
 
 
-def _play(session: Session, rnd: random.Random, lead_id: int, created: dt.datetime, dept: str, co_pool: list[str],
-          slow: bool, horizon: dt.datetime) -> None:
-    """Simulate one lead's life and apply each step that happened before ``horizon``."""
+def _play(session: Session, rnd: random.Random, lead_id: int, drawn_level: str, created: dt.datetime, dept: str,
+          co_pool: list[str], slow: bool, horizon: dt.datetime) -> None:
+    """Simulate one lead's life and apply each step that happened before ``horizon``; its pace follows the
+    drawn level's time limit, so capping a current lead's stored level leaves every demo's story unchanged."""
     analyst = Scope(ANALYSTS[rnd.randrange(len(ANALYSTS))], "ANALYST")
     t = created
 
@@ -152,8 +157,7 @@ def _play(session: Session, rnd: random.Random, lead_id: int, created: dt.dateti
     co = rnd.sample(co_pool, k=min(len(co_pool), rnd.randint(1, 2))) if rnd.random() < 0.15 else []
     if not step(rnd.uniform(0.5, 30), "dispatch", analyst, dept_code=dept, co_dept_codes=co):
         return
-    lead = session.get(RiskLead, lead_id)
-    allowed_days = deadlines.handle_days(lead.level)
+    allowed_days = deadlines.handle_days(drawn_level)
     late_sign = rnd.random() < (0.45 if slow else 0.05)
     if not step(rnd.uniform(26, 90) if late_sign else rnd.uniform(0.5, 16), "sign", head(dept)):
         return
