@@ -70,7 +70,8 @@ SETTINGS: tuple[Setting, ...] = (
             "many days past the cached model's training cut-off (step text_features)."),
     Setting("text_model_train_rows", "200000", "Newest labelled 12345 orders the complaint-category model trains on."),
     Setting("text_review_accuracy", "0.98", "Declared accuracy of the 12345 orders the category model routes without "
-            "manual triage (人工分拨); the review gate's confidence threshold is chosen to reach it."),
+            "manual triage (人工分拨); the review gate's confidence threshold is the lowest at which the 95 % lower "
+            "bound of the held-out accuracy of the routed orders reaches it (docs/text_mining.md § Selective routing)."),
     Setting("text_hot_word_weeks", "26", "Recent weeks of hot words (week × county × category) step hot_topics rewrites."),
     Setting("text_hot_issue_days", "60", "Sliding window in days within which near-duplicate orders form a hot issue."),
     Setting("text_workers", "2", "Worker processes segmenting and scoring 12345 text in step text_features (1 = none)."),

@@ -281,7 +281,7 @@ def test_the_bulletin_names_the_warned_units_by_the_rule_it_states(engine, month
         values = scoring.ranking_values(session, SYSTEM)
         config = scoring.load_config(session)
     assert scoring.status_rule() in "".join(doc.sections[0].paragraphs)
-    for section, group in zip(doc.sections[1:3], ("COUNTY", "DEPARTMENT")):
+    for section, group in zip(doc.sections[1:3], ("COUNTY", "DEPARTMENT"), strict=True):
         ranking = scoring.rank_units(values, config, group)
         now = ranking[ranking.month == month]
         sentence = section.paragraphs[-1]

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from text_mining.hot_issues import cluster_messages, hot_issues, issue_table, merge_clusters, named_places, shared_place
+from text_mining.hot_issues import (
+    cluster_messages,
+    hot_issues,
+    issue_table,
+    merge_clusters,
+    named_places,
+    shared_place,
+)
 
 
 def _complaints():
