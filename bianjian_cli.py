@@ -65,9 +65,8 @@ def _collection_paused(freeze: bool) -> Iterator[None]:
     when the block ends); with ``freeze``, what exists then is moved out of the collector's reach for good.
 
     Importing pandas, pyarrow and SQLAlchemy allocates ~160,000 objects that all live as long as the process;
-    the collector ran after every 700 new ones and now and then walked all of them, finding no garbage: ~330
-    collections, 0.24 CPU s of a 50,000-row ``bianjian ingest``; paused 0.17 s (it still walked them twice
-    later), paused and frozen 0.02 s (2026-12-07).
+    the collector would run hundreds of times walking them and find no garbage (measured in docs/ingest.md §
+    "Fewer garbage collections").
     """
     enabled = gc.isenabled()
     gc.disable()

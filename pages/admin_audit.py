@@ -1,4 +1,7 @@
-"""审计日志: the hash-chained audit log, newest first, paged server-side, with a chain check (SYS_ADMIN)."""
+"""审计日志: the hash-chained audit log, newest first, paged server-side, with a chain check (SYS_ADMIN).
+
+The pager is the page's own (上一页 / 第 n / N 页 / 下一页): dash-bootstrap-components' Pagination labels its
+buttons in English for screen readers (First, Previous, …) and has no property to change them."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import math
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, callback, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
 from data_access import codes, db, limits
 from data_access.reference import DEPT_SHORT_NAME_BY_CODE
@@ -34,8 +37,12 @@ def layout(**_query) -> html.Div:
     return html.Div([
         html.H3("审计日志"), filters, html.Div(id="admin_audit-verify-result", className="mb-2"),
         html.Div(id="admin_audit-table"),
-        dbc.Pagination(id="admin_audit-pager", max_value=1, active_page=1, fully_expanded=False,
-                       first_last=True, previous_next=True),
+        dcc.Store(id="admin_audit-page", data=1),
+        html.Div([
+            dbc.Button("上一页", id="admin_audit-prev", color="secondary", outline=True, size="sm"),
+            html.Span(id="admin_audit-page-text", className="mx-3"),
+            dbc.Button("下一页", id="admin_audit-next", color="secondary", outline=True, size="sm"),
+        ], className="d-flex align-items-center"),
     ])
 
 
@@ -70,14 +77,26 @@ def describe(detail: dict | None) -> str:
     return "；".join(f"{codes.label('audit_field', k)}：{_value(v)}" for k, v in (detail or {}).items())
 
 
-@callback(Output("admin_audit-table", "children"), Output("admin_audit-pager", "max_value"),
-          Input("admin_audit-pager", "active_page"), Input("admin_audit-actor", "value"),
-          Input("admin_audit-action", "value"))
-def show_page(active_page: int | None, actor: str | None, action: str | None):
-    """One page of rows; the page count follows the filters."""
+@callback(Output("admin_audit-table", "children"), Output("admin_audit-page", "data"),
+          Output("admin_audit-page-text", "children"), Output("admin_audit-prev", "disabled"),
+          Output("admin_audit-next", "disabled"),
+          Input("admin_audit-prev", "n_clicks"), Input("admin_audit-next", "n_clicks"),
+          Input("admin_audit-actor", "value"), Input("admin_audit-action", "value"),
+          State("admin_audit-page", "data"))
+def show_page(_prev: int | None, _next: int | None, actor: str | None, action: str | None, page: int | None):
+    """One page of rows: the pager's buttons move one page, a filter starts again at the first; the page
+    number sent by the browser is only a request, clamped to the pages the filters give."""
+    step = {"admin_audit-prev": -1, "admin_audit-next": 1}.get(ctx.triggered_id)
+    page = max(1, (page if isinstance(page, int) else 1) + step) if step else 1
+    actor = (actor or "").strip()[:limits.max_chars("username")] or None
     with db.session_scope() as session:
-        rows, total = audit.page(session, offset=((active_page or 1) - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-                                 actor=(actor or "").strip()[:limits.max_chars("username")] or None, action=action or None)
+        rows, total = audit.page(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, actor=actor,
+                                 action=action or None)
+        pages = max(1, math.ceil(total / PAGE_SIZE))
+        if page > pages:  # past the end (a crafted request, or rows gone): the last page
+            page = pages
+            rows, total = audit.page(session, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, actor=actor,
+                                     action=action or None)
     header = html.Thead(html.Tr([html.Th(h) for h in ("序号", "时间", "操作人", "操作", "对象", "详情", "哈希")]))
     body = html.Tbody([html.Tr([
         html.Td(r.audit_id), html.Td(f"{r.at:%Y-%m-%d %H:%M:%S}"), html.Td(actor_text(r.actor)),
@@ -87,7 +106,7 @@ def show_page(active_page: int | None, actor: str | None, action: str | None):
     ]) for r in rows])
     table = dbc.Table([header, body], striped=True, size="sm", responsive=True) if rows else \
         dbc.Alert("没有符合条件的记录。", color="secondary")
-    return table, max(1, math.ceil(total / PAGE_SIZE))
+    return table, page, f"第 {page} / {pages} 页（共 {total} 条）", page <= 1, page >= pages
 
 
 @callback(Output("admin_audit-verify-result", "children"), Input("admin_audit-verify", "n_clicks"),

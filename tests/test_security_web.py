@@ -482,12 +482,20 @@ def test_security_events_are_audited_in_an_intact_chain(app):
 
 
 def test_admin_audit_viewer_pages_through_the_log(app, clients):
+    """The pager moves one page a click; a page number past the end (a crafted request) gives the last page."""
     key = next(k for k in app.callback_map if k.startswith("..admin_audit-table.children"))
-    first = _post_callback(app, clients["SYS_ADMIN"], key, {"admin_audit-pager": 1})
+    first = _post_callback(app, clients["SYS_ADMIN"], key, {"admin_audit-page": 1})
     assert first.status_code == 200
-    body = json.dumps(first.json, ensure_ascii=False)
-    assert "登录" in body and first.json["response"]["admin_audit-pager"]["max_value"] >= 1
-    assert _post_callback(app, clients["LEADER"], key, {"admin_audit-pager": 1}).status_code == 403
+    response = first.json["response"]
+    assert "登录" in json.dumps(response, ensure_ascii=False)
+    assert response["admin_audit-page"]["data"] == 1 and response["admin_audit-prev"]["disabled"] is True
+    pages = int(re.fullmatch(r"第 1 / (\d+) 页（共 \d+ 条）", response["admin_audit-page-text"]["children"])[1])
+    body = testing.callback_body(app, key, {"admin_audit-page": 10_000})
+    body["changedPropIds"] = ["admin_audit-next.n_clicks"]
+    crafted = clients["SYS_ADMIN"].post("/_dash-update-component", json=body,
+                                        headers=testing.csrf_headers(clients["SYS_ADMIN"])).json["response"]
+    assert crafted["admin_audit-page"]["data"] == pages and crafted["admin_audit-next"]["disabled"] is True
+    assert _post_callback(app, clients["LEADER"], key, {"admin_audit-page": 1}).status_code == 403
 
 
 def test_admin_users_page_issues_a_wall_token(app, clients):
