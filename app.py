@@ -14,12 +14,15 @@ import dash_bootstrap_components as dbc
 from dash import Dash, dcc, html
 
 import api
+from data_access.clock import use_warehouse_time
 from data_access.scope import ROLES
 from ops import background, health, outage, outage_banner
 from security import access
 from security.identity import current_identity
 from security.sessions import Identity
 from web import guard, plotly_bundle
+
+use_warehouse_time()  # the WSGI module (`gunicorn app:server`) is an entry point of its own
 
 ROOT = Path(__file__).resolve().parent
 APP_TITLE = "汴监 · 开封市互联网+监管指挥中心"

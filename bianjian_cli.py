@@ -18,6 +18,9 @@ import click
 
 import settings
 from data_access.cli_engine import warehouse_engine
+from data_access.clock import use_warehouse_time
+
+use_warehouse_time()
 
 
 @contextmanager

@@ -67,10 +67,13 @@
         return applyFit();
       },
 
-      clock: function () {
-        var d = new Date();
-        return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " +
-          WEEKDAYS[d.getDay()] + " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
+      /* Kaifeng's time (the warehouse's, data_access/clock.py), not the kiosk computer's zone: UTC shifted
+       * by the configured offset, read with the UTC getters. */
+      clock: function (_n, cfg) {
+        var d = new Date(Date.now() + cfg.utc_offset_hours * 3600000);
+        return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " +
+          WEEKDAYS[d.getUTCDay()] + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + ":" +
+          pad(d.getUTCSeconds());
       },
 
       /* Next carousel screen; the index also goes into the URL (?screen=) so a reload comes back to it.

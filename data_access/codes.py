@@ -12,6 +12,10 @@ from dataclasses import dataclass
 CITY_CODE = "410200"
 CITY_NAME = "开封市"
 TIMEZONE = "Asia/Shanghai"
+# The same zone as a POSIX rule (UTC+8; no daylight saving since 1991), which needs no tz database on the
+# server: the process clock is set from it (data_access.clock); the browser's wall clock adds the offset to UTC.
+UTC_OFFSET_HOURS = 8
+TIMEZONE_POSIX = f"CST-{UTC_OFFSET_HOURS}"
 
 # --------------------------------------------------------------------------------------------- regions
 

@@ -9,6 +9,10 @@ from celery import Celery
 from celery.schedules import crontab
 
 import settings
+from data_access.clock import use_warehouse_time
+from data_access.codes import TIMEZONE
+
+use_warehouse_time()  # a worker started by `celery -A ops.celery_app` directly, not through `bianjian`
 
 
 def broker_url() -> str | None:
@@ -34,7 +38,7 @@ def make_celery() -> Celery:
     url = broker_url() or "redis://127.0.0.1:6379/0"
     app = Celery("bianjian", broker=url, backend=url, include=["ops.tasks"])
     app.conf.update(
-        timezone="Asia/Shanghai",
+        timezone=TIMEZONE,
         beat_schedule=beat_schedule(),
         task_acks_late=True,  # a worker killed mid-task gives the task back to the broker
         worker_prefetch_multiplier=1,  # pipeline tasks are long; do not hoard them

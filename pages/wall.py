@@ -23,7 +23,7 @@ import metrics
 import security
 import settings
 from data_access import cache, db, queries, queries_evaluation, queries_leads, queries_text, queries_wall
-from data_access.codes import HOTLINE_CATEGORY_CODE_BY_NAME
+from data_access.codes import HOTLINE_CATEGORY_CODE_BY_NAME, UTC_OFFSET_HOURS
 from data_access.scope import Scope
 from evaluation.indicators import DEPARTMENT
 from metrics.declarations import LEAD_WINDOW_DAYS, unit_ranking
@@ -67,6 +67,7 @@ def wall_config(mode: str | None = None, refresh: str | None = None, dwell: str 
         "screen": _int_param(screen, 0, 0, len(SCREENS) - 1),
         "screens": len(SCREENS),
         "width": theme.CANVAS_WIDTH, "height": theme.CANVAS_HEIGHT,
+        "utc_offset_hours": UTC_OFFSET_HOURS,  # the clock reads Kaifeng's time, whatever the kiosk's zone
     }
 
 
@@ -281,7 +282,7 @@ def layout(mode: str | None = None, refresh: str | None = None, dwell: str | Non
 
 clientside_callback(ClientsideFunction("wall", "fit"), Output("wall-fitted", "data"), Input("wall-config", "data"))
 clientside_callback(ClientsideFunction("wall", "clock"), Output("wall-clock", "children"),
-                    Input("wall-clock-tick", "n_intervals"))
+                    Input("wall-clock-tick", "n_intervals"), State("wall-config", "data"))
 clientside_callback(ClientsideFunction("wall", "reload"), Output("wall-reload", "disabled"),
                     Input("wall-reload", "n_intervals"), prevent_initial_call=True)
 clientside_callback(

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from data_access.clock import use_warehouse_time
+
+use_warehouse_time()  # the tests read the clock as the product does, and the servers and browsers they start inherit it
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("BIANJIAN_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 IN_CI = os.environ.get("CI", "").lower() == "true"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 import struct
 
 import numpy as np
@@ -72,6 +73,18 @@ def test_kiosk_token_opens_the_wall_without_a_login_prompt(wall_site, wall_brows
     assert not wall_browser.find_elements(By.ID, "login-username")
     assert not wall_browser.find_elements(By.CSS_SELECTOR, ".navbar")  # kiosk: no chrome
     assert wall_browser.find_element(By.ID, "wall-as-of").text.startswith("数据截至 ")
+
+
+def test_wall_clock_reads_kaifeng_time_on_a_kiosk_in_another_zone(wall_site, wall_browser):
+    """A kiosk computer set to another zone (New York's here) still shows Kaifeng's date and time."""
+    base_url, token, _ = wall_site
+    wall_browser.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
+    _open_wall(wall_browser, base_url, token)
+    assert wall_browser.execute_script("return new Date().getTimezoneOffset()") in (240, 300)  # the override took
+    text = wall_browser.find_element(By.ID, "wall-clock").text
+    shown = dt.datetime.strptime(re.sub(r" 星期.", "", text), "%Y-%m-%d %H:%M:%S")
+    kaifeng_now = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)
+    assert abs(shown - kaifeng_now) < dt.timedelta(seconds=30), (text, kaifeng_now)
 
 
 @pytest.mark.parametrize(("width", "height"), [(1920, 1080), (3840, 2160)])
