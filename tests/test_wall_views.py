@@ -56,11 +56,13 @@ def test_trend_figure_marks_alarms_and_the_partial_day():
     fig = wall_views.trend_figure(df, dt.datetime(2026, 6, 5, 9, 30), clock=dt.date(2026, 6, 5))
     band, line, today, alarms = fig["data"][1], fig["data"][3], fig["data"][4], fig["data"][5]
     assert band["fill"] == "tonexty"
-    assert line["y"] == [10, 40, 11, 12] and today["y"] == [3] and today["text"] == ["今日（未满一天）"]
+    (key,) = fig["layout"]["annotations"]  # above the plot, not on the line
+    assert line["y"] == [10, 40, 11, 12] and today["y"] == [3] and today["mode"] == "markers"
+    assert (key["text"], key["yref"], key["y"], key["yanchor"]) == ("○ 今日（未满一天）", "paper", 1, "bottom")
     lagging = wall_views.trend_figure(df, dt.datetime(2026, 6, 5, 22, 18), clock=dt.date(2026, 6, 6))
-    assert lagging["data"][4]["text"] == ["06-05（截至 22:18）"]
+    assert [a["text"] for a in lagging["layout"]["annotations"]] == ["○ 06-05（截至 22:18）"]
     assert alarms["x"] == ["2026-06-02"] and alarms["text"] == ["▲告警"]
-    assert fig["layout"]["width"] == wall_views.TREND_SIZE[0] and not fig["layout"]["annotations"]
+    assert fig["layout"]["width"] == wall_views.TREND_SIZE[0]
 
 
 def test_trend_figure_without_a_stored_band_draws_the_orders_and_says_why():
@@ -69,7 +71,7 @@ def test_trend_figure_without_a_stored_band_draws_the_orders_and_says_why():
                        "alarm": [False] * 3, "partial": [False, False, True]})
     fig = wall_views.trend_figure(df, dt.datetime(2026, 6, 3, 9, 30), clock=dt.date(2026, 6, 3))
     assert fig["data"][0]["y"] == [None] * 3 and fig["data"][3]["y"] == [10, 12] and fig["data"][5]["x"] == []
-    assert [a["text"] for a in fig["layout"]["annotations"]] == [wall_views.NO_BAND_NOTE]
+    assert [a["text"] for a in fig["layout"]["annotations"]] == ["○ 今日（未满一天）", wall_views.NO_BAND_NOTE]
 
 
 def test_ranking_rows_spell_out_rank_change_and_warnings():

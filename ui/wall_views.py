@@ -62,8 +62,8 @@ def kpi_texts(values: dict, clock: dt.date | None = None) -> dict[str, str]:
 
 def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.date | None = None) -> dict:
     """Daily orders (line) against the spike model's band (shaded) and expected value (dashed); days the model
-    flagged are ▲ with the word 告警, and the latest, partial day is a hollow point labelled as such (今日（未满一天）
-    while the data is of today, else its date and the time the data reaches). Without a stored band (the
+    flagged are ▲ with the word 告警, and the latest, partial day is a hollow point, keyed above the plot's top
+    right corner (○ 今日（未满一天） while the data is of today, else its date and the time the data reaches). Without a stored band (the
     pipeline has not run) the orders are drawn alone, with a note saying so."""
     day, _ = latest_day_names(as_of, clock)
     partial_label = "今日（未满一天）" if day == "今日" else f"{day}（截至 {as_of:%H:%M}）"
@@ -78,16 +78,18 @@ def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.d
          "line": {"color": theme.TEXT_MUTED, "dash": "dash", "width": 2}},
         {"type": "scatter", "x": _dates(full["day"]), "y": full["n"].tolist(), "mode": "lines+markers",
          "line": {"color": theme.ACCENT, "width": 3}, "marker": {"size": 6}},
-        {"type": "scatter", "x": _dates(today["day"]), "y": today["n"].tolist(), "mode": "markers+text",
-         "text": [partial_label] * len(today), "textposition": "top left",
-         "textfont": {"color": theme.TEXT_MUTED, "size": 15},
+        {"type": "scatter", "x": _dates(today["day"]), "y": today["n"].tolist(), "mode": "markers",
          "marker": {"size": 12, "color": theme.BACKGROUND, "line": {"color": theme.ACCENT, "width": 3}}},
         {"type": "scatter", "x": _dates(alarms["day"]), "y": alarms["n"].tolist(), "mode": "markers+text",
          "text": [f"{red.mark}告警"] * len(alarms), "textposition": "top center",
          "textfont": {"color": red.colour, "size": 16},
          "marker": {"symbol": red.symbol, "size": 18, "color": red.colour}},
     ]
-    notes = [] if df["expected"].notna().any() else [
+    # the partial day's key above the plot's top right corner: drawn as text beside the point it sat on the line
+    notes = [{"text": f"○ {partial_label}", "x": 1, "y": 1, "xref": "paper", "yref": "paper", "xanchor": "right",
+              "yanchor": "bottom", "showarrow": False, "font": {"size": 15, "color": theme.TEXT_MUTED}}
+             ] if len(today) else []
+    notes += [] if df["expected"].notna().any() else [
         {"text": NO_BAND_NOTE, "x": 0.02, "y": 0.98, "xref": "paper", "yref": "paper", "xanchor": "left",
          "yanchor": "top", "showarrow": False, "font": {"size": 16, "color": theme.TEXT_MUTED}}]
     layout = theme.base_layout(*TREND_SIZE, xaxis=theme.axis(type="date", tickformat="%m-%d"),
