@@ -202,7 +202,7 @@ def entity_signals(conn: Connection, tables: EntityTables, scored: pd.DataFrame,
         out.append(Signal(
             key=f"entity:{e.uscc}", kind="entity", score=float(min(1.0, -np.log10(max(f.p_value, 1e-10)) / 10)),
             title=f"主体投诉骤增：{r.name}",
-            reason=f"{deterioration.reason(r.name, f)}；风险排名全市在营主体第{r.rank}位",
+            reason=f"{deterioration.reason(r.name, f)}；其下次检查发现问题概率在全市在营主体中排第{r.rank}位（检查计划）",
             episode=str(e.lead_day), tier=e.tier, region_code=r.region_code, subject_uscc=e.uscc,
             dept_code=subject_department(r.industry_code, bool(r.has_food_permit)),
             evidence={"signal": {"model": "DeteriorationDetector", "window_days": int(f.window),
