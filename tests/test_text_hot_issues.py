@@ -131,6 +131,24 @@ def test_messages_naming_different_streets_or_compounds_are_different_issues():
     assert cluster_messages(df.iloc[:5], time_col=None)["cluster_id"].nunique() == 1
 
 
+def test_messages_linked_to_different_registered_subjects_are_different_issues():
+    """Wage complaints worded alike about three employers: with the warehouse's linked subject they are three
+    issues (the first titled after its employer counts only that employer's orders); unlinked orders may join."""
+    employers = ["老范货运部", "崔记豆腐坊", "永盛水电安装部"]
+    titles = [f"关于{e}拖欠员工工资的求助" for e in employers for _ in range(3)] + ["拖欠员工工资的求助"]
+    df = pd.DataFrame({"id": range(len(titles)), "title": titles,
+                       "body": "离职时老板不发最后两个月工资，要求依法支付，请相关部门调查处理",
+                       "time": "2026-11-01", "user": [f"u{i}" for i in range(len(titles))],
+                       "uscc": [f"91410200MA{k:08d}" for k in range(3) for _ in range(3)] + [None]})
+    linked = hot_issues(df, likes_col=None, dislikes_col=None, subject_col="uscc")[0]
+    groups = sorted(sorted(ids) for ids in linked["message_ids"])
+    assert [g[:3] for g in groups] == [[0, 1, 2], [3, 4, 5], [6, 7, 8]]
+    assert all(set(g) <= {0, 1, 2} or set(g) <= {3, 4, 5, 9} or set(g) <= {6, 7, 8, 9} for g in groups)
+    # without it (a CSV of messages) the wording is one issue: names cut from free text are no evidence
+    unlinked = hot_issues(df, likes_col=None, dislikes_col=None)[0]
+    assert any(set(range(9)) <= set(ids) for ids in unlinked["message_ids"])
+
+
 def test_shared_place_and_issue_table():
     assert shared_place(["A市伊景园滨河苑捆绑销售车位", "投诉伊景园滨河苑捆绑车位", "伊景园滨河苑开发商"]) == "伊景园滨河苑"
     assert shared_place(["马道街饭店油烟", "社保卡补办"]) == ""

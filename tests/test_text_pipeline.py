@@ -219,6 +219,19 @@ def test_analyst_and_text_queries_read_the_step_output(mined):
     assert not set(week["term"]) & (places | {"来电", "部门"})  # no places, no 12345 boiler-plate
 
 
+def test_hot_issues_keep_registered_subjects_apart(mined):
+    """An issue titled after one business counts that business's orders: orders linked to different registered
+    subjects are never clustered together (the fresh demo: 130 of 722 issues mixed subjects before, 3 of 653
+    after — average linkage can still join two through an unlinked order)."""
+    engine, _, _ = mined
+    t, f = HotlineTicket, ComplaintFeature
+    with engine.connect() as conn:
+        rows = conn.execute(select(f.hot_issue_id, t.subject_uscc).join(t, t.ticket_id == f.ticket_id)
+                            .where(f.hot_issue_id.is_not(None), t.subject_uscc.is_not(None))).all()
+    subjects = pd.DataFrame(rows, columns=["issue", "uscc"]).groupby("issue")["uscc"].nunique()
+    assert len(subjects) > 10 and (subjects > 1).mean() <= 0.02, subjects[subjects > 1]
+
+
 BOILERPLATE = {"来电", "部门", "尽快", "处理", "解决", "市民", "号楼", "单元"}
 
 

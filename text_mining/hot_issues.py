@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -64,6 +65,13 @@ def named_places(titles: pd.Series) -> pd.Series:
     names = found["canonical"].str.replace(_COMMUNITY_TAIL, "", regex=True)
     places = names[names.str.len() >= 2].groupby(found["id"]).agg(frozenset)
     return pd.Series([places.get(i, frozenset()) for i in range(len(titles))], index=titles.index)
+
+
+def _conflicts(df: pd.DataFrame, columns: Sequence[str], groups: np.ndarray | None = None) -> np.ndarray | None:
+    """:func:`_place_conflicts` of each of ``columns`` present in ``df``, or-ed: messages (or groups) that name
+    different places, or different registered subjects, are never one issue. None when none names anything."""
+    found = [c for c in (_place_conflicts(df[col], groups) for col in columns if col in df) if c is not None]
+    return np.logical_or.reduce(found) if found else None
 
 
 def _place_conflicts(places: pd.Series, groups: np.ndarray | None = None) -> np.ndarray | None:
@@ -105,14 +113,14 @@ def cluster_messages(
     min_similarity: float = 0.2,
     max_df: float = 0.05,
     analyzer: str = "word",
-    place_col: str | None = None,
+    exclusive_cols: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Assign a ``cluster_id`` (int, 0..k-1, by first message) to every message.
 
     Input columns: ``text_col`` (str) and optionally ``time_col`` (datetime or string; rows
-    without a time are clustered by text only) and ``place_col`` (the places each message names, as from
-    :func:`named_places`; messages naming different places are never one cluster). Returns a copy of ``df``
-    plus ``cluster_id``.
+    without a time are clustered by text only) and ``exclusive_cols`` (columns of frozensets of names that
+    exclude one another, as from :func:`named_places`: messages naming different places are never one
+    cluster). Returns a copy of ``df`` plus ``cluster_id``.
     """
     if text_col not in df.columns:
         raise ValueError(f"cluster_messages needs column {text_col!r}")
@@ -145,10 +153,9 @@ def cluster_messages(
         days = np.abs(t[:, None] - t[None, :]) / 86400.0
         far = np.nan_to_num(days, nan=0.0) > window_days
         dist[far] = 1.0
-    if place_col is not None and place_col in df.columns:
-        conflicts = _place_conflicts(df[place_col])
-        if conflicts is not None:
-            dist[conflicts] = 1.0
+    conflicts = _conflicts(df, exclusive_cols)
+    if conflicts is not None:
+        dist[conflicts] = 1.0
     np.fill_diagonal(dist, 0.0)
     labels = AgglomerativeClustering(
         n_clusters=None, metric="precomputed", linkage="average", distance_threshold=1.0 - min_similarity
@@ -161,7 +168,7 @@ def cluster_messages(
 
 def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: str = "cluster_id",
                    min_size: int = 2, min_similarity: float = 0.3, attach_similarity: float = 0.35,
-                   place_col: str | None = None) -> pd.Series:
+                   exclusive_cols: Sequence[str] = ()) -> pd.Series:
     """Issue id per message: clusters about the same place/entity and subject merged across wording and time.
 
     Word clusters split one issue when people word it differently or report it months apart (丽发新城's
@@ -170,8 +177,8 @@ def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: s
     ``A市``/``A5区`` and county names removed, n-grams in more than 2 % of titles dropped); clusters of at least
     ``min_size`` messages are merged by average linkage at centroid cosine ``min_similarity``, with no time
     limit. A message left alone (a widely liked one worded unlike the others) joins the merged issue whose
-    centroid it is most similar to when that cosine reaches ``attach_similarity``. With ``place_col`` (see
-    :func:`cluster_messages`) clusters naming different places neither merge nor take each other's lone
+    centroid it is most similar to when that cosine reaches ``attach_similarity``. With ``exclusive_cols``
+    (see :func:`cluster_messages`) clusters naming different places neither merge nor take each other's lone
     messages. Returns a Series of issue ids (0..k-1, numbered by first message) aligned with ``df``.
     """
     clusters = df[cluster_col].to_numpy()
@@ -187,7 +194,7 @@ def merge_clusters(df: pd.DataFrame, *, title_col: str = "title", cluster_col: s
     members = sparse.csr_matrix((np.ones(len(clusters)), (clusters, np.arange(len(clusters)))), shape=(k, len(clusters)))
     centroids = normalize(members @ X)
     big = np.flatnonzero(np.asarray(members.sum(axis=1)).ravel() >= min_size)
-    conflicts = _place_conflicts(df[place_col], clusters) if place_col is not None and place_col in df else None
+    conflicts = _conflicts(df, exclusive_cols, clusters)
     issue = np.arange(k) + k  # clusters that merge with nothing keep an id of their own
     if len(big) >= 2:
         dist = np.clip(1.0 - (centroids[big] @ centroids[big].T).toarray(), 0.0, 1.0)
@@ -225,6 +232,7 @@ def hot_issues(
     user_col: str | None = "user",
     likes_col: str | None = "likes",
     dislikes_col: str | None = "dislikes",
+    subject_col: str | None = None,
     window_days: float = 60,
     min_similarity: float = 0.2,
     analyzer: str = "word",
@@ -239,7 +247,10 @@ def hot_issues(
 
     Input: ``df`` with ``id_col``, ``title_col``, ``body_col``, ``time_col`` and optional
     ``user_col``, ``likes_col``, ``dislikes_col`` (set a name to None, or leave the column out,
-    to ignore it).
+    to ignore it). Messages whose titles name different places (:func:`named_places`) are never one issue,
+    nor are messages linked to different registered subjects by ``subject_col`` (e.g. the warehouse's
+    ``subject_uscc``: 8 orders about five shops' unpaid wages are five issues, not one titled after the first
+    shop); names cut from free text are not used for that (they split real issues, :func:`named_places`).
 
     Returns ``(issues, messages)``:
 
@@ -255,6 +266,10 @@ def hot_issues(
     data = df.copy()
     data["text"] = message_text(data, title_col, body_col)
     data["_places"] = named_places(data[title_col] if title_col in data else data["text"])
+    exclusive = ["_places"]
+    if subject_col is not None and subject_col in data:
+        data["_subjects"] = [frozenset([s]) if isinstance(s, str) and s else frozenset() for s in data[subject_col]]
+        exclusive.append("_subjects")
     data = cluster_messages(
         data,
         text_col="text",
@@ -262,11 +277,11 @@ def hot_issues(
         window_days=window_days,
         min_similarity=min_similarity,
         analyzer=analyzer,
-        place_col="_places",
+        exclusive_cols=exclusive,
     )
     if merge:
         data["cluster_id"] = merge_clusters(data, title_col=title_col if title_col in data else "text",
-                                            min_size=min_size, place_col="_places")
+                                            min_size=min_size, exclusive_cols=exclusive)
     data["_time"] = pd.to_datetime(data[time_col], errors="coerce")
     data["_likes"] = data[likes_col].fillna(0).astype(float) if likes_col and likes_col in data else 0.0
     data["_dislikes"] = (

@@ -131,13 +131,13 @@ def _shared_value(values: pd.Series) -> str | None:
     return str(counts.index[0]) if len(counts) and counts.iat[0] >= 2 else None
 
 
-_CLUSTER_COLUMNS = ["ticket_id", "title", "content", "accepted_at", "caller_phone"]
+_CLUSTER_COLUMNS = ["ticket_id", "title", "content", "accepted_at", "caller_phone", "subject_uscc"]
 
 
 def _window_orders(conn: Connection, start: dt.datetime) -> pd.DataFrame:
     t, f = HotlineTicket, ComplaintFeature
     cols = [t.ticket_id, t.title, t.content, t.accepted_at, t.caller_phone, t.address, t.region_code,
-            t.category_code, f.business_mention, f.severity, f.hot_issue_id]
+            t.category_code, t.subject_uscc, f.business_mention, f.severity, f.hot_issue_id]
     df = pd.DataFrame(conn.execute(select(*cols).join(f, f.ticket_id == t.ticket_id)
                                    .where(t.accepted_at >= start)).all(), columns=[c.key for c in cols])
     df["accepted_at"] = pd.to_datetime(df["accepted_at"])
@@ -149,7 +149,8 @@ def _cluster_blocks(blocks: list[tuple[tuple[str, str], pd.DataFrame]], days: in
     """Ranked hot issues of each county × category block (runs in a worker process)."""
     return [(key, hot_issue_clusters.hot_issues(
         block, id_col="ticket_id", title_col="title", body_col="content", time_col="accepted_at",
-        user_col="caller_phone", likes_col=None, dislikes_col=None, window_days=days, min_size=2)[0])
+        user_col="caller_phone", likes_col=None, dislikes_col=None, subject_col="subject_uscc", window_days=days,
+        min_size=2)[0])
         for key, block in blocks]
 
 
