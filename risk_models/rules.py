@@ -23,7 +23,7 @@ from data_access.schema import ComplaintFeature, CreditGrade, CreditList, Hotlin
 from risk_models import calibration
 from risk_models.lead_reads import category_departments, complaints, data_as_of, names, subject_department
 from risk_models.lead_writer import LeadWriter, Signal
-from text_mining.entities import extract_entities, link_entities, normalize_business_name
+from text_mining.entities import extract_entities, link_entities, normalize_business_name, not_an_operator
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -146,8 +146,8 @@ def _first_reaching(days_: np.ndarray, k: int, days: int) -> pd.Timestamp | None
     return None
 
 
-def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int, full_reports: int | None = None,
-                   public_suffixes: tuple[str, ...] = ()) -> pd.DataFrame:
+def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int,
+                   full_reports: int | None = None) -> pd.DataFrame:
     """Unlicensed candidates named in ≥ ``min_reports`` complaints in one county within ``days`` days.
 
     One row per (region_code, name_key) with ``first_day`` (the day the count first reached
@@ -155,8 +155,7 @@ def repeated_names(mentions: pd.DataFrame, *, min_reports: int, days: int, full_
     ``full_reports`` within ``days`` days: the full evidence tier; ``None`` if never), ``reports`` and
     ``ticket_ids`` in the ``days`` up to the last report.
     """
-    cand = mentions[~mentions["mention"].str.endswith(tuple(public_suffixes) or ("\0",))]
-    cand = cand.drop_duplicates(["ticket_id", "name_key"])
+    cand = mentions.drop_duplicates(["ticket_id", "name_key"])
     rows = []
     for (region, key), g in cand.sort_values("day").groupby(["region_code", "name_key"]):
         days_ = g["day"].to_numpy()
@@ -177,22 +176,21 @@ class UnlicensedRule:
     """无照经营: a business name from complaint text that is not in the register (text_mining.entities),
     named in ≥ ``min_reports`` complaints in one county within ``days`` days: an early-tier lead at 2 reports,
     the full tier from ``full_reports`` = 3 (:mod:`risk_models.calibration`, evidence tiers). Routed to 市场监管.
-    Names ending in ``public_suffixes`` (public hospitals and schools are 事业单位, outside the market-entity
-    register) are skipped."""
+    Names that cannot be an unlicensed operator's are skipped (:func:`text_mining.entities.not_an_operator`:
+    a company legal form, a public institution or its canteen, no 字号)."""
 
-    def __init__(self, *, min_reports=2, full_reports=3, days=30, score_cutoff=80.0,
-                 public_suffixes=("医院", "卫生院", "学校")):
+    def __init__(self, *, min_reports=2, full_reports=3, days=30, score_cutoff=80.0):
         self.min_reports = min_reports
         self.full_reports = full_reports
         self.days = days
         self.score_cutoff = score_cutoff
-        self.public_suffixes = public_suffixes
 
     def repeated_unregistered(self, conn: Connection, start: dt.date, end: dt.date) -> pd.DataFrame:
         """Names from complaints accepted in [start, end] that pass the rule (``repeated_names`` columns):
         repeated enough in one county, and matching no registered subject even by fuzzy matching."""
-        found = repeated_names(business_mentions(conn, start, end), min_reports=self.min_reports, days=self.days,
-                               full_reports=self.full_reports, public_suffixes=self.public_suffixes)
+        mentions = business_mentions(conn, start, end)
+        mentions = mentions[mentions["mention"].map(not_an_operator).isna()]
+        found = repeated_names(mentions, min_reports=self.min_reports, days=self.days, full_reports=self.full_reports)
         return found[~registered_names(conn, found, score_cutoff=self.score_cutoff)]
 
     def signals(self, conn: Connection, as_of: dt.date) -> list[Signal]:

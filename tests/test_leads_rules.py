@@ -84,6 +84,21 @@ def test_unlicensed_rule_fires_at_k_reports_in_one_county(engine):
     assert all("金满楼" in s.reason for s in registered)  # 红星超市 / 老王五金商行 are in the register
 
 
+def test_unlicensed_rule_skips_names_no_unlicensed_operator_bears(engine):
+    """Two reports each (an early-tier lead's evidence) of names the register lookup misses but that are no
+    unlicensed operator's: a company with its legal form, a school's canteen, shop words without a 字号 (the
+    wrong early leads of the planted backtest, docs/risk_leads.md § Evidence tiers). Only the shop is a lead."""
+    texts = ["来电人反映兰考县桐乡街道饭店油烟噪音扰民，排风扇正对着卧室",
+             "兰考县鸿运塑料制品有限公司晚上偷偷排放废气，气味刺鼻",
+             "金城小学食堂的饭菜分量少质量差，闺女回家说吃不饱",
+             "咨询民办培训机构审批，想开一家中医诊所",
+             "来电人反映兰考县有一家金满楼饭店没有营业执照，后厨脏乱"]
+    _tickets(engine, [(ago, "410225", text, None, None, 0) for text in texts for ago in (3, 9)])
+    with engine.connect() as conn:
+        found = UnlicensedRule().signals(conn, AS_OF)
+    assert [(s.evidence["signal"]["name"], s.tier) for s in found] == [("金满楼饭店", calibration.EARLY_TIER)]
+
+
 def test_repeat_rule_same_subject_or_unresolved(engine):
     _tickets(engine, [(d, "410204", "红星超市卖过期食品", "92410204MA0000002X", None, 0) for d in (1, 5)])
     with engine.connect() as conn:

@@ -13,6 +13,7 @@ from text_mining.entities import (
     link_entities,
     name_heads,
     normalize_business_name,
+    not_an_operator,
 )
 
 MESSAGES = pd.DataFrame(
@@ -163,6 +164,30 @@ def test_extract_entities_offsets_property(text):
 )
 def test_normalize_business_name(name, core):
     assert normalize_business_name(name) == core
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("鸿运塑料制品有限公司", "legal_form"),
+        ("开封市汇丰面业有限责任公司", "legal_form"),
+        ("祥符区康盛机械制造股份有限公司", "legal_form"),
+        ("金城小学食堂", "public"),
+        ("第一高级中学食堂", "public"),
+        ("杞县人民医院", "public"),
+        ("街道饭店", "no_trade_name"),
+        ("鼓楼区饭店", "no_trade_name"),
+        ("民办培训机构", "no_trade_name"),
+        ("小许小炒店", None),
+        ("禹王台区小许小炒店", None),
+        ("金满楼饭店", None),
+        ("李记烧烤店", None),
+        ("顺发装修公司", None),
+    ],
+)
+def test_not_an_operator(name, why):
+    """Names no unlicensed operator bears: a company legal form, a public institution or its unit, no 字号."""
+    assert not_an_operator(name) == why
 
 
 REGISTER = pd.DataFrame(

@@ -29,7 +29,8 @@ from rapidfuzz import fuzz, process
 
 from text_mining.tokenizer import gazetteer
 
-__all__ = ["ENTITY_COLUMNS", "extract_entities", "link_entities", "name_heads", "normalize_business_name"]
+__all__ = ["ENTITY_COLUMNS", "extract_entities", "link_entities", "name_heads", "normalize_business_name",
+           "not_an_operator"]
 
 ENTITY_COLUMNS = ["id", "entity_type", "mention", "canonical", "start", "end", "district"]
 
@@ -264,6 +265,34 @@ def normalize_business_name(name: str) -> str:
         core = core[m.end() :]
         m = _place_prefix().match(core)
     return core or name
+
+
+# Names that cannot be an unregistered market operator's, whatever the register lookup says (the candidates of
+# risk_models.rules.UnlicensedRule, see not_an_operator).
+COMPANY_LEGAL_FORMS = ("有限责任公司", "股份有限公司", "有限公司")
+PUBLIC_INSTITUTIONS = ("医院", "卫生院", "学校", "小学", "中学")  # 事业单位, outside the market-entity register
+# A head of these words only carries no 字号: an administrative unit or an ownership word before a shop word.
+_NO_TRADE_NAME = re.compile(r"(?:街道|社区|乡镇|乡|镇|村|区|县|市|民办|公办|私立|私营|私人|个体|国营|集体)*")
+
+
+def not_an_operator(name: str) -> str | None:
+    """Why a business name from a complaint cannot be an unlicensed operator's, or ``None`` if it can be.
+
+    - ``legal_form``: it ends in a company legal form (…有限公司). A company's name is approved when it is
+      registered (企业名称登记), so reports naming one are about a registered company that the county's
+      register lookup missed (registered in another county or at city level, renamed, or named loosely);
+    - ``public``: a public institution (事业单位) or one of its own units (实验小学食堂, 人民医院食堂);
+    - ``no_trade_name``: a shop word after an administrative unit or an ownership word only, no 字号 (街道饭店
+      from "桐乡街道饭店油烟扰民", 民办培训机构): a description of many shops, not one shop's name.
+    """
+    if name.endswith(COMPANY_LEGAL_FORMS):
+        return "legal_form"
+    if any(word in name for word in PUBLIC_INSTITUTIONS):
+        return "public"
+    head = name[: len(name) - _suffix_len(name, BUSINESS_SUFFIXES)]
+    while m := _admin_prefix().match(head):
+        head = head[m.end() :]
+    return "no_trade_name" if _NO_TRADE_NAME.fullmatch(head) else None
 
 
 def name_heads(a: str, b: str) -> tuple[str, str]:
