@@ -63,7 +63,7 @@ def named_places(titles: pd.Series) -> pd.Series:
     found = extract_entities(pd.DataFrame({"id": np.arange(len(titles)), "text": titles.fillna("").astype(str).to_numpy()}))
     found = found[found["entity_type"].isin(["town", "community"])]
     names = found["canonical"].str.replace(_COMMUNITY_TAIL, "", regex=True)
-    places = names[names.str.len() >= 2].groupby(found["id"]).agg(frozenset)
+    places = names[names.str.len() >= 2].groupby(found["id"]).agg(frozenset).to_dict()
     return pd.Series([places.get(i, frozenset()) for i in range(len(titles))], index=titles.index)
 
 
