@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import nbinom
 
-from risk_models import calibration
+from risk_models import calibration, wording
 
 
 class DeteriorationDetector:
@@ -148,6 +148,6 @@ def reason(name: str, row) -> str:
     """Plain-Chinese why of a flag, e.g. 近30天被投诉12次，为其前一年月均的4.0倍."""
     own = (f"为其前一年月均（{row.own_per_30:.1f}次）的{row.recent / row.own_per_30 * 30 / row.window:.1f}倍"
            if row.history_count else "其前一年未被投诉")
-    chance = "低于百万分之一" if row.p_value < 1e-6 else f"约为{row.p_value:.0e}".replace("e-0", "e-")
     return (f"{name}近{row.window}天被投诉{row.recent}次，{own}；按其自身记录和同区县同行业主体"
-            f"（月均{row.peer_per_30:.2g}次）估计应约{row.expected:.2g}次，偶然达到这一数量的概率{chance}")
+            f"（月均{wording.count_text(row.peer_per_30)}次）估计应约{wording.count_text(row.expected)}次，"
+            f"偶然达到这一数量的概率{wording.chance_text(row.p_value)}")

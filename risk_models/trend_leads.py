@@ -13,6 +13,7 @@ from data_access.schema import HotlineTicket
 from risk_models.lead_reads import category_departments, complaints, names
 from risk_models.lead_writer import Signal
 from risk_models.trends import TrendDetector, detect_trends_frame
+from risk_models.wording import chance_text
 
 
 def trend_signals(conn: Connection, frame: pd.DataFrame, as_of: dt.date, *, weeks: int = 26,
@@ -37,7 +38,7 @@ def trend_signals(conn: Connection, frame: pd.DataFrame, as_of: dt.date, *, week
             title=f"{rname}{cname}投诉持续上升",
             reason=(f"近{weeks}周{rname}{cname}投诉量持续上升：每周增加{r.slope:.1f}件（95%置信区间"
                     f"{r.slope_low:.1f}～{r.slope_high:.1f}件），{weeks}周累计增幅约{growth:.0%}，"
-                    f"多重检验校正后q={r.q_value:.3f}"),
+                    f"同时检验多个区县和类别后，这一上升出于偶然的可能{chance_text(r.q_value)}"),
             episode=quarter, region_code=r.district, category_code=r.category, dept_code=dept, co_dept_codes=co,
             evidence={
                 "signal": {"model": "TrendDetector", "weeks": weeks, "slope": r.slope, "slope_low": r.slope_low,

@@ -3,6 +3,8 @@ update in place (stable ids, no duplicates); the demo history leads are left alo
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -62,6 +64,7 @@ def test_leads_have_reason_evidence_department_and_level(generated):
     for lead in leads:
         assert lead.status == "待研判" and lead.level in codes.LEAD_LEVELS
         assert lead.reason and lead.dept_code, lead.lead_key
+        assert not re.search(r"\de-?\d|q=", lead.reason), lead.reason  # 约十万分之三, not 3e-5 or q=0.000
         assert 0 <= lead.score <= 1
         assert lead.evidence["episode"]
     entity = next(lead for lead in leads if lead.kind == "entity")

@@ -4,12 +4,14 @@ history and its county × industry peers make likely (risk_models.deterioration)
 from __future__ import annotations
 
 import datetime as dt
+import re
 from types import SimpleNamespace
 
 import pandas as pd
 
 from risk_models import calibration
 from risk_models.deterioration import DeteriorationDetector, reason
+from risk_models.wording import chance_text
 
 END = dt.date(2026, 11, 30)
 ONSET = END - dt.timedelta(days=40)
@@ -86,6 +88,11 @@ def test_the_reason_says_why_in_chinese():
     row = SimpleNamespace(window=30, recent=12, own_per_30=3.0, history_count=36, peer_per_30=0.2, expected=3.1,
                           p_value=2e-5)
     text = reason("某某饭店", row)
-    assert text.startswith("某某饭店近30天被投诉12次，为其前一年月均（3.0次）的4.0倍") and "约为2e-5" in text
+    assert text.startswith("某某饭店近30天被投诉12次，为其前一年月均（3.0次）的4.0倍") and "概率约十万分之二" in text
+    assert not re.search(r"\de-?\d", text)  # no scientific notation: 约十万分之二, not 2e-5
     fresh = reason("某某饭店", SimpleNamespace(**{**vars(row), "history_count": 0, "own_per_30": 0.0, "p_value": 1e-9}))
     assert "其前一年未被投诉" in fresh and "低于百万分之一" in fresh
+    tiny = reason("某某饭店", SimpleNamespace(**{**vars(row), "peer_per_30": 0.0046, "expected": 0.00004}))
+    assert "（月均0.0046次）估计应约不足0.0001次" in tiny
+    assert [chance_text(p) for p in (0.3, 0.094, 0.0049, 3e-5, 1e-6, 5e-7)] == [
+        "约为30%", "约百分之九", "约千分之五", "约十万分之三", "约百万分之一", "低于百万分之一"]
