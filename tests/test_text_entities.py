@@ -183,6 +183,9 @@ def test_normalize_business_name(name, core):
         ("金满楼饭店", None),
         ("李记烧烤店", None),
         ("顺发装修公司", None),
+        ("爱宠宠物医院", None),  # a pet clinic is a market entity
+        ("状元中学生辅导班", None),  # a tutoring shop named after its pupils, not a school
+        ("阳光小学生托管班", None),
     ],
 )
 def test_not_an_operator(name, why):

@@ -270,7 +270,9 @@ def normalize_business_name(name: str) -> str:
 # Names that cannot be an unregistered market operator's, whatever the register lookup says (the candidates of
 # risk_models.rules.UnlicensedRule, see not_an_operator).
 COMPANY_LEGAL_FORMS = ("有限责任公司", "股份有限公司", "有限公司")
-PUBLIC_INSTITUTIONS = ("医院", "卫生院", "学校", "小学", "中学")  # 事业单位, outside the market-entity register
+# 事业单位, outside the market-entity register — not a pet clinic (宠物医院, a market entity) nor a tutoring shop
+# named after its pupils (中学生辅导班, 小学生托管班)
+PUBLIC_INSTITUTIONS = re.compile(r"(?<!宠物)(?<!动物)(?:医院|卫生院)|学校|(?:小学|中学)(?!生)")
 # A head of these words only carries no 字号: an administrative unit or an ownership word before a shop word.
 _NO_TRADE_NAME = re.compile(r"(?:街道|社区|乡镇|乡|镇|村|区|县|市|民办|公办|私立|私营|私人|个体|国营|集体)*")
 
@@ -287,7 +289,7 @@ def not_an_operator(name: str) -> str | None:
     """
     if name.endswith(COMPANY_LEGAL_FORMS):
         return "legal_form"
-    if any(word in name for word in PUBLIC_INSTITUTIONS):
+    if PUBLIC_INSTITUTIONS.search(name):
         return "public"
     head = name[: len(name) - _suffix_len(name, BUSINESS_SUFFIXES)]
     while m := _admin_prefix().match(head):
