@@ -178,6 +178,8 @@ METRICS: tuple[Metric, ...] = (
            DEPT_SCOPE, _leads(("待研判",)), surfaces=("home",)),
     Metric("leads_handling", "处置中风险线索", "已转办、已签收或核查中（部门尚未反馈）的风险线索数。", "条", "当前存量",
            "state", DEPT_SCOPE, _leads(HANDLING), surfaces=("home",)),
+    Metric("leads_awaiting_close", "待办结风险线索", "部门已反馈、待分析员审核办结的风险线索数。", "条", "当前存量",
+           "state", DEPT_SCOPE, _leads(("已反馈",)), surfaces=("home",)),
     Metric("leads_overdue", "超期风险线索",
            "处置中且已过签收或办理时限至少一个工作日的风险线索数（期限当日为今日到期，不计超期）。", "条", "当前存量",
            "now", DEPT_SCOPE, lambda ctx: len(queries_leads.overdue_leads(ctx.session, ctx.scope, ctx.now)),

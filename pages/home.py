@@ -30,8 +30,9 @@ FLOWS = (("complaints_30d", "complaints", "/complaints?period=30d"), ("leads_new
          ("inspections_30d", "inspections", "/catalog"), ("penalties_30d", "penalties", "/enterprise"),
          ("unlicensed_30d", "unlicensed", "/unlicensed?period=30d"), ("credit_in_30d", "credit_in", "/credit"))
 # Stocks that ask for action, per role: (metric, page it opens).
-STOCKS_ALL = (("leads_triage", "/leads"), ("leads_handling", "/leads"), ("leads_unclosed", "/leads"),
-              ("leads_overdue", "/leads"), ("leads_due_today", "/leads"))
+# 待研判 + 处置中 + 待办结 = 全部在办, so the three cards before it add up to it.
+STOCKS_ALL = (("leads_triage", "/leads"), ("leads_handling", "/leads"), ("leads_awaiting_close", "/leads"),
+              ("leads_unclosed", "/leads"), ("leads_overdue", "/leads"), ("leads_due_today", "/leads"))
 STOCKS_DEPT = (("inbox_items", "/inbox"), ("leads_handling", "/inbox"), ("leads_overdue", "/inbox"),
                ("leads_due_today", "/inbox"))
 ALERT_ROWS = 8

@@ -96,9 +96,11 @@ def test_open_lead_figures_add_up_and_are_labelled_apart(demo_engine_copy):
         ctx = metrics.context(session, SYSTEM)
         levels = sum(metrics.value(f"leads_unclosed_{lv.lower()}", ctx) for lv in codes.LEAD_LEVELS)
         assert metrics.value("leads_unclosed", ctx) == levels
-        assert metrics.value("leads_handling", ctx) <= metrics.value("leads_unclosed", ctx)
-        labels = {metrics.get(n).label for n in ("leads_unclosed", "leads_triage", "leads_handling", "inbox_items")}
-        assert len(labels) == 4
+        # the overview's cards add up: 待研判 + 处置中 + 待办结 = 全部在办 (退回 returns a lead to 待研判 at once)
+        parts = ("leads_triage", "leads_handling", "leads_awaiting_close")
+        assert sum(metrics.value(n, ctx) for n in parts) == metrics.value("leads_unclosed", ctx)
+        labels = {metrics.get(n).label for n in (*parts, "leads_unclosed", "inbox_items")}
+        assert len(labels) == 5
 
 
 def test_new_leads_include_the_ones_the_pipeline_created_today(demo_engine_copy):
