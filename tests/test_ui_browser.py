@@ -188,3 +188,47 @@ def test_the_wall_speaks_chinese(warehouse, server, tmp_path):
         assert latin_words(settle(browser)) == set()
     finally:
         browser.quit()
+
+
+# Per drawn graph: its id, the width of its box, the width plotly.js drew it at, and whether plotly.js relayouted
+# it to its box after the first plot (Plots.resize's relayout sets ``layout.autosize``).
+CHART_SIZES_JS = """
+return [...document.querySelectorAll('.dash-graph .js-plotly-plot')].map(gd => ({
+  id: gd.closest('.dash-graph').id, box: gd.parentElement.getBoundingClientRect().width,
+  drawn: gd.querySelector('.main-svg').getBoundingClientRect().width, relayouted: gd.layout.autosize === true}));
+"""
+
+
+def test_charts_fill_their_boxes_and_follow_the_window(warehouse, server, tmp_path):
+    """At 1366 px every chart of every page a leader opens is drawn at its box's width once (not drawn again
+    by an autosize relayout: assets/plotly-resize.js); made 1920 px wide, each follows its wider box."""
+    from data_access.db import make_engine
+
+    _, url = warehouse
+    engine = make_engine(url)
+    credentials = demo_login(engine, "LEADER")
+    engine.dispose()
+    browser = open_browser(tmp_path / "chrome", width=1366, height=900)
+    try:
+        log_in(browser, server, *credentials)
+        settle(browser)
+        charted = 0
+        for path in _menu_paths(browser, server):
+            browser.set_viewport(1366, 900)
+            browser.get(server + path)
+            settle(browser)
+            narrow = browser.execute_script(CHART_SIZES_JS)
+            if not narrow:
+                continue
+            charted += 1
+            for chart in narrow:
+                assert abs(chart["drawn"] - chart["box"]) <= 1 and not chart["relayouted"], (path, chart)
+            browser.set_viewport(1920, 1080)
+            browser.wait_until(lambda d: all(abs(c["drawn"] - c["box"]) <= 1 for c in d.execute_script(CHART_SIZES_JS)),
+                               f"the charts of {path} did not follow the window", timeout=10)
+            wide = {c["id"]: c["drawn"] for c in browser.execute_script(CHART_SIZES_JS)}
+            assert all(wide[c["id"]] > c["drawn"] for c in narrow), (path, narrow, wide)
+        assert charted >= 5
+        assert browser.console_errors() == []
+    finally:
+        browser.quit()
