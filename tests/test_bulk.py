@@ -133,3 +133,23 @@ def test_columns_store_what_rows_store(engine):
             else ("名1", 3, dt.date(2026, 1, 2), dt.datetime(2026, 2, 2, 1, 30, 15)))
         with engine.begin() as conn:
             conn.execute(PLAIN.delete())
+
+
+def test_fixed_values_store_what_full_columns_store(engine):
+    """A ``fixed`` value of ``write_columns`` (a batch's lineage, bound once per statement) is stored in every
+    row exactly as the same value repeated in a column, across full statements, a shorter last one and one row."""
+    from data_access.bulk import driver_value
+
+    at = dt.datetime(2026, 12, 7, 23, 30, 1)
+    for n in (257, 1):
+        names = np.array([None if i % 7 == 0 else f"名{i}" for i in range(n)], dtype=object)
+        counts = np.array([i * 3 for i in range(n)], dtype=object)
+        with engine.begin() as conn:
+            write_rows(conn, PLAIN, ["name", "n", "at"],
+                       list(zip(names, counts, [driver_value(at)] * n, strict=True)))
+            write_columns(conn, PLAIN, ["name", "n"], [names, counts], {"at": driver_value(at)})
+        stored = [r[1:] for r in _read(engine, PLAIN)]
+        assert len(stored) == 2 * n and stored[:n] == stored[n:]
+        assert stored[n - 1] == ((None if n == 1 else f"名{n - 1}"), 3 * (n - 1), None, at)
+        with engine.begin() as conn:
+            conn.execute(PLAIN.delete())

@@ -40,7 +40,7 @@ from sqlalchemy import (
 
 import settings
 from data_access import codes, tables
-from data_access.bulk import driver_column, insert_frame, rows_of, write_columns
+from data_access.bulk import driver_column, driver_value, insert_frame, rows_of, write_columns
 from data_access.ingest.indexes import DeferredIndexes
 from data_access.ingest.readers import RawChunk, UnreadableFile, read_file, records_chunks, storable
 from data_access.ingest.sources import Source, header_index, normalise_header, sources_of
@@ -271,6 +271,7 @@ class _Ready:
     names: list[str]
     index: pd.Index
     values: list[np.ndarray]
+    fixed: dict[str, object]  # the batch's lineage: one value for every row, bound once per statement
 
     def columns(self, labels: pd.Index) -> list[np.ndarray]:
         if labels.equals(self.index):  # every row of the chunk (a first load): no gather needed
@@ -492,7 +493,7 @@ class _Loader:
         if new.empty:
             return
         if ready is not None:
-            write_columns(self.conn, self.table, ready.names, ready.columns(new.index))
+            write_columns(self.conn, self.table, ready.names, ready.columns(new.index), ready.fixed)
         else:
             insert_frame(self.conn, self.table, self._row_frame(new))
         self.result.inserted += len(new)
@@ -503,9 +504,9 @@ class _Loader:
             if len(self.own) > _OwnKeys.MAX_ROWS:
                 self.own = None  # bounded memory: the database answers from here on
 
-    def _row_columns(self, rows: pd.DataFrame) -> dict[str, pd.Series]:
-        """``rows`` column by column as inserted: the table's default where a value is missing, and the batch's
-        lineage. Columns without a missing value are ``rows``' own (not copied)."""
+    def _row_columns(self, rows: pd.DataFrame, lineage: bool = True) -> dict[str, pd.Series]:
+        """``rows`` column by column as inserted: the table's default where a value is missing, and (with
+        ``lineage``) the batch's lineage. Columns without a missing value are ``rows``' own (not copied)."""
         out = dict(rows.items())
         for col in self.table.c:
             default = col.default.arg if col.default is not None and not callable(col.default.arg) else None
@@ -515,7 +516,7 @@ class _Loader:
                 out[col.name] = pd.Series(default, index=rows.index)
             elif out[col.name].hasnans:
                 out[col.name] = out[col.name].where(out[col.name].notna(), default)
-        if self.source.lineage:
+        if self.source.lineage and lineage:
             out["load_batch"] = pd.Series(self.result.batch_id, index=rows.index)
             out["loaded_at"] = pd.Series(pd.Timestamp(self.loaded_at), index=rows.index)
         return out
@@ -526,10 +527,13 @@ class _Loader:
 
     def _ready(self, good: pd.DataFrame) -> _Ready:
         """The good rows as the SQLite driver inserts them, converted from ``good``'s columns directly: building
-        the row frame first copied every value of the chunk once more."""
-        columns = self._row_columns(good)
+        the row frame first copied every value of the chunk once more. The lineage goes as two values for the
+        whole chunk, not a column of 50,000 equal strings and timestamps made, converted and bound row by row."""
+        columns = self._row_columns(good, lineage=False)
+        fixed = ({"load_batch": self.result.batch_id, "loaded_at": driver_value(self.loaded_at)}
+                 if self.source.lineage else {})
         return _Ready(list(columns), good.index,
-                      [driver_column(s, self.table.c[c].type) for c, s in columns.items()])
+                      [driver_column(s, self.table.c[c].type) for c, s in columns.items()], fixed)
 
     def _update(self, old: pd.DataFrame, existing: pd.DataFrame) -> None:
         if old.empty:
