@@ -379,13 +379,17 @@ class _Loader:
         conflicts: dict[int, str] = {}
         if good.empty:
             return conflicts
+        keys = self._keys(good)
+        if not pd.Index(keys).has_duplicates:  # the common case: one pass over the chunk as it is, no copy
+            return self._apply(good, ready, keys)
         occurrence = good.groupby(list(self.key_cols), sort=False).cumcount()
         for k in range(int(occurrence.max()) + 1):
             conflicts.update(self._apply(good[occurrence.to_numpy() == k], ready))
         return conflicts
 
-    def _apply(self, part: pd.DataFrame, ready: _Ready | None) -> dict[int, str]:
-        keys = self._keys(part)
+    def _apply(self, part: pd.DataFrame, ready: _Ready | None, keys: list | None = None) -> dict[int, str]:
+        """Upsert ``part``, whose keys are all different (``keys``: its ``_keys``, when already made)."""
+        keys = self._keys(part) if keys is None else keys
         known = self._existing_keys(part, keys)
         if known:
             is_new = np.array([k not in known for k in keys], dtype=bool)
