@@ -63,8 +63,8 @@ def kpi_texts(values: dict, clock: dt.date | None = None) -> dict[str, str]:
 def trend_figure(df: pd.DataFrame, as_of: dt.datetime | None = None, clock: dt.date | None = None) -> dict:
     """Daily orders (line) against the spike model's band (shaded) and expected value (dashed); days the model
     flagged are ▲ with the word 告警, and the latest, partial day is a hollow point, keyed above the plot's top
-    right corner (○ 今日（未满一天） while the data is of today, else its date and the time the data reaches). Without a stored band (the
-    pipeline has not run) the orders are drawn alone, with a note saying so."""
+    right corner (○ 今日（未满一天） while the data is of today, else its date and the time the data reaches).
+    Without a stored band (the pipeline has not run) the orders are drawn alone, with a note saying so."""
     day, _ = latest_day_names(as_of, clock)
     partial_label = "今日（未满一天）" if day == "今日" else f"{day}（截至 {as_of:%H:%M}）"
     full, today, alarms = df[~df["partial"]], df[df["partial"]], df[df["alarm"]]
