@@ -145,7 +145,7 @@ def test_the_wall_and_the_lead_page_draw_the_stored_numbers(banded, monkeypatch)
     assert upper == [round(v, 2) for v in city["upper"]] and lower == [round(v, 2) for v in city["lower"]]
     assert expected == [round(v, 2) for v in city["expected"]]
     assert figure["data"][5]["x"] == [d.strftime("%Y-%m-%d") for d in city.loc[city["alarm"], "day"]]
-    assert not figure["layout"]["annotations"]
+    assert wall_views.NO_BAND_NOTE not in [a["text"] for a in figure["layout"]["annotations"]]  # the band is drawn
 
     monkeypatch.setenv("BIANJIAN_DATABASE_URL", str(engine.url))
     db.reset()
