@@ -57,15 +57,17 @@ _BOUNDARY = re.compile(
     r"楼下|隔壁|里面|周边|发现|经营|开了|开的|开设|购买|买了|吃了|去了|入住|就餐|消费|无证|无照|"
     r"黑心|非法|违规|违法|私自|占道|存在|出现|进行|因为|所以|但是|而且|导致|造成|要求|市民|居民|业主|摆|有人|关于|讨要|来电人称|高于|低于|其为|原单位|去|等|由|交叉口|单元|市场内|市场|[0-9]+米|[0-9]+组)"
 )
+# A company's legal form, longest first: the whole name alone is no name (GENERIC_BUSINESS), matching drops
+# it (normalize_business_name), and a name ending in one is a registered company's (not_an_operator).
+COMPANY_LEGAL_FORMS = ("有限责任公司", "股份有限公司", "有限公司")
 # Business-type nouns without a proper name ("the property company") are not business names.
 GENERIC_BUSINESS = frozenset(
     "物业公司 开发公司 房地产公司 地产公司 建筑公司 装修公司 快递公司 保险公司 中介公司 劳务公司 施工公司 "
     "运营公司 公交公司 燃气公司 供电公司 电力公司 自来水公司 热力公司 开发商公司 总公司 分公司 子公司 母公司 "
     "小饭店 小超市 小诊所 小药店 小卖店 小商店 大超市 大药房 私立医院 民营医院 小作坊 黑诊所 黑作坊 黑网吧 "
     "商户店 小餐馆 小旅馆 无证作坊 地下作坊 加工作坊 流动摊 夜市摊 小吃摊 水果摊 早餐摊 "
-    "供水公司 自来水厂 水务公司 供热公司 天然气公司 有线电视公司 通信公司 移动公司 联通公司 电信公司 "
-    "有限公司 有限责任公司 股份有限公司".split()
-)
+    "供水公司 自来水厂 水务公司 供热公司 天然气公司 有线电视公司 通信公司 移动公司 联通公司 电信公司".split()
+) | frozenset(COMPANY_LEGAL_FORMS)
 # Words that carry no 字号 and that a run glues to a generic noun: verbs and particles (打燃气公司电话,
 # 请供水公司, 找物业公司), conjunctions (物业和供水公司) and generic activity
 # words of company names (管理有限公司). A name made of these and a generic noun is no name.
@@ -249,9 +251,7 @@ def extract_entities(df: pd.DataFrame, text_col: str = "text", id_col: str = "id
     return pd.DataFrame(rows, columns=ENTITY_COLUMNS)
 
 
-_LEGAL_FORMS = re.compile(
-    r"(?:有限责任公司|股份有限公司|有限公司|分公司|分店|公司|个体工商户|（[^）]*）|\([^)]*\))"
-)
+_LEGAL_FORMS = re.compile("(?:" + "|".join(COMPANY_LEGAL_FORMS) + r"|分公司|分店|公司|个体工商户|（[^）]*）|\([^)]*\))")
 
 
 def normalize_business_name(name: str) -> str:
@@ -268,8 +268,7 @@ def normalize_business_name(name: str) -> str:
 
 
 # Names that cannot be an unregistered market operator's, whatever the register lookup says (the candidates of
-# risk_models.rules.UnlicensedRule, see not_an_operator).
-COMPANY_LEGAL_FORMS = ("有限责任公司", "股份有限公司", "有限公司")
+# risk_models.rules.UnlicensedRule, see not_an_operator); company legal forms are COMPANY_LEGAL_FORMS.
 # 事业单位, outside the market-entity register — not a pet clinic (宠物医院, a market entity) nor a tutoring shop
 # named after its pupils (中学生辅导班, 小学生托管班)
 PUBLIC_INSTITUTIONS = re.compile(r"(?<!宠物)(?<!动物)(?:医院|卫生院)|学校|(?:小学|中学)(?!生)")
